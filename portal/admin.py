@@ -1,0 +1,150 @@
+"""The admin, for two audiences on two kinds of host.
+
+- On the platform's host (PORTAL_DOMAIN), platform superusers see and edit every tenant.
+- On a tenant's host, that tenant's staff see and edit that tenant's rows only: the request's
+  tenant scope filters every scoped queryset, and the mixins below keep the tenant field
+  fixed and platform-wide tables out of reach.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
+from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
+
+from .services import tenant_ensure_policy
+from .models import ConsentDocument, Supplier, Tenant, TenantDomain, TenantPolicy
+
+
+def on_platform_host(request):
+    return request.tenant is None
+
+
+class TenantOwnedAdmin(admin.ModelAdmin):
+    """For models with a ``tenant`` field. On a tenant host the field is fixed to it."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "tenant" and not on_platform_host(request):
+            kwargs["queryset"] = Tenant.objects.filter(pk=request.tenant.pk)
+            kwargs["initial"] = request.tenant
+            kwargs["disabled"] = True
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not on_platform_host(request):
+            obj.tenant = request.tenant
+        super().save_model(request, obj, form, change)
+
+    def get_list_display(self, request):
+        columns = super().get_list_display(request)
+        return (*columns, "tenant") if on_platform_host(request) else columns
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        return (*filters, "tenant") if on_platform_host(request) else filters
+
+
+class PlatformOnlyAdmin(admin.ModelAdmin):
+    """Tables shared by all tenants (or that define them): platform superusers only."""
+
+    def has_module_permission(self, request):
+        return on_platform_host(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return on_platform_host(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        return on_platform_host(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return on_platform_host(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return on_platform_host(request) and super().has_delete_permission(request, obj)
+
+
+class TenantPolicyInline(admin.StackedInline):
+    model = TenantPolicy
+    can_delete = False
+    fieldsets = [
+        (_("Регистрация и логин"), {"fields": [
+            "login_kind", "full_name_field", "email_field", "phone_field", "password_at_signup",
+            "signup_captcha", "subscriber_individual", "subscriber_legal",
+        ]}),
+        (_("Пароль"), {"fields": [
+            "password_min_length", "password_max_length", "password_charset",
+            "password_needs_latin_letter", "password_needs_upper_and_lower", "password_needs_digit",
+        ]}),
+        (_("Подтверждение"), {"fields": [
+            "phone_confirmation", "email_confirmation", "code_length", "code_ttl_seconds",
+            "resend_cooldown_seconds", "code_max_attempts", "activation_window_hours",
+            "login_before_activation", "delete_unactivated",
+        ]}),
+        (_("Согласия"), {"fields": ["consent_after_first_login"]}),
+        (_("Лицевые счета"), {"fields": [
+            "account_linking", "extended_access", "question_meter_serial", "question_last_charge", "question_pin",
+        ]}),
+    ]
+
+
+class TenantDomainInline(admin.TabularInline):
+    model = TenantDomain
+    extra = 0
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    """Tenants are created and configured by platform superusers; staff may view their own."""
+
+    list_display = ["short_name", "slug", "kind", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["slug", "name", "short_name"]
+    inlines = [TenantPolicyInline, TenantDomainInline]
+    fieldsets = [
+        (None, {"fields": ["slug", "name", "short_name", "kind", "is_active"]}),
+        (_("Оформление и поддержка"), {"fields": [
+            "support_phones", "support_email", "primary_colour", "accent_colour", "logo",
+        ]}),
+    ]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if on_platform_host(request) else queryset.filter(pk=request.tenant.pk)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["slug"] if obj else []
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # An untouched policy inline is not saved by Django; every tenant needs one.
+        tenant_ensure_policy(tenant=form.instance)
+
+    def has_add_permission(self, request):
+        return on_platform_host(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return on_platform_host(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return on_platform_host(request) and super().has_delete_permission(request, obj)
+
+
+@admin.register(Supplier)
+class SupplierAdmin(TenantOwnedAdmin):
+    list_display = ["name", "code", "account_number_pattern", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(ConsentDocument)
+class ConsentDocumentAdmin(TenantOwnedAdmin):
+    list_display = ["title", "kind", "version", "required", "moment", "is_active"]
+    list_filter = ["kind", "is_active", "moment"]
+    search_fields = ["title"]
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class PlatformGroupAdmin(PlatformOnlyAdmin, GroupAdmin):
+    pass

@@ -1,0 +1,410 @@
+"""Tenants (utilities), their account policy, suppliers and consent documents.
+
+Everything a tenant does differently is data here, read through ``tenant.policy``; code never
+branches on a tenant's slug.
+"""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .scoping import tenant_scoped_manager
+
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Цвет в формате #RRGGBB, например #0b5394."))
+slug_validator = RegexValidator(
+    r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$",
+    _("От 3 до 32 символов: строчные латинские буквы, цифры и дефис; начинается с буквы."),
+)
+domain_validator = RegexValidator(
+    r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    _("Доменное имя строчными буквами, без схемы и порта, например lk.example.ru."),
+)
+
+
+class Tenant(models.Model):
+    """A utility running its portal here. Not tenant-scoped: it *is* the scope."""
+
+    class Kind(models.TextChoices):
+        ELECTRICITY_RETAIL = "electricity_retail", _("Энергосбытовая компания")
+        GRID = "grid", _("Сетевая компания")
+        GAS = "gas", _("Газоснабжающая организация")
+        MULTI_UTILITY = "multi_utility", _("Расчётный центр (несколько услуг)")
+
+    slug = models.SlugField(
+        _("код"), max_length=32, unique=True, validators=[slug_validator],
+        help_text=_("Поддомен портала: <код>.<домен портала>. Не меняется после создания."),
+    )
+    name = models.CharField(_("полное наименование"), max_length=255)
+    short_name = models.CharField(_("краткое наименование"), max_length=100)
+    kind = models.CharField(_("вид деятельности"), max_length=32, choices=Kind.choices)
+    support_phones = models.TextField(
+        _("телефоны поддержки"), blank=True, help_text=_("По одному в строке, например: +7 (4912) 90-87-90")
+    )
+    support_email = models.EmailField(_("e-mail поддержки"), blank=True)
+    primary_colour = models.CharField(_("основной цвет"), max_length=7, default="#0b5394", validators=[hex_colour])
+    accent_colour = models.CharField(_("цвет акцента"), max_length=7, default="#e69138", validators=[hex_colour])
+    logo = models.ImageField(_("логотип"), upload_to="tenant-logos/", blank=True)
+    is_active = models.BooleanField(_("работает"), default=True)
+    created_at = models.DateTimeField(_("создан"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["short_name"]
+        verbose_name = _("организация")
+        verbose_name_plural = _("организации")
+
+    def __str__(self):
+        return self.short_name
+
+    @property
+    def support_phone_list(self):
+        return [line.strip() for line in self.support_phones.splitlines() if line.strip()]
+
+    def clean(self):
+        super().clean()
+        if self.pk:
+            stored_slug = Tenant.objects.filter(pk=self.pk).values_list("slug", flat=True).first()
+            if stored_slug and stored_slug != self.slug:
+                raise ValidationError({"slug": _("Код организации нельзя изменить: на нём держатся её адреса.")})
+
+
+class TenantDomain(models.Model):
+    """An own domain of a tenant (besides <slug>.<PORTAL_DOMAIN>), e.g. lk.rgmek.ru."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="domains", verbose_name=_("организация"))
+    domain = models.CharField(_("домен"), max_length=253, unique=True, validators=[domain_validator])
+
+    class Meta:
+        ordering = ["domain"]
+        verbose_name = _("домен")
+        verbose_name_plural = _("домены")
+
+    def __str__(self):
+        return self.domain
+
+    def save(self, *args, **kwargs):
+        self.domain = self.domain.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class FieldUse(models.TextChoices):
+    OFF = "off", _("не спрашивать")
+    OPTIONAL = "optional", _("необязательное")
+    REQUIRED = "required", _("обязательное")
+
+
+class TenantPolicy(models.Model):
+    """How a tenant's consumers register, confirm, log in and link accounts (PRODUCT.md table).
+
+    ``clean()`` refuses contradictory combinations, so the admin cannot save one.
+    """
+
+    class LoginKind(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+        PHONE_OR_EMAIL = "phone_or_email", _("телефон или e-mail (что указал пользователь)")
+        CONTRACT = "contract", _("генерируется из ИНН и номера договора")
+
+    class PhoneConfirmation(models.TextChoices):
+        NONE = "none", _("не подтверждать")
+        CODE = "code", _("код в SMS")
+
+    class EmailConfirmation(models.TextChoices):
+        NONE = "none", _("не подтверждать")
+        CODE = "code", _("код в письме")
+        LINK = "link", _("ссылка в письме")
+        LINK_AND_CODE = "link_and_code", _("ссылка и код в письме")
+
+    class PasswordCharset(models.TextChoices):
+        ANY = "any", _("любые символы")
+        LATIN_ALNUM = "latin_alnum", _("только латинские буквы и цифры")
+
+    class AccountLinking(models.TextChoices):
+        BY_REGISTRATION = "by_registration", _("договоры подключаются регистрацией (по ИНН и договору)")
+        BY_NUMBER = "by_number", _("поставщик и номер лицевого счёта")
+        WIZARD = "wizard", _("мастер: тип абонента → данные → подтверждение")
+
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.CASCADE, primary_key=True, related_name="policy", verbose_name=_("организация")
+    )
+
+    # Who registers and with which fields.
+    login_kind = models.CharField(_("логин"), max_length=20, choices=LoginKind.choices, default=LoginKind.EMAIL)
+    full_name_field = models.CharField(_("поле «ФИО»"), max_length=10, choices=FieldUse.choices, default=FieldUse.OFF)
+    email_field = models.CharField(_("поле «E-mail»"), max_length=10, choices=FieldUse.choices, default=FieldUse.REQUIRED)
+    phone_field = models.CharField(_("поле «Телефон»"), max_length=10, choices=FieldUse.choices, default=FieldUse.OFF)
+    password_at_signup = models.BooleanField(
+        _("пароль задаётся при регистрации"), default=True,
+        help_text=_("Если выключено, пароль задаётся после подтверждения телефона кодом (как в Россетях)."),
+    )
+    signup_captcha = models.BooleanField(_("капча при регистрации"), default=False)
+    subscriber_individual = models.BooleanField(_("абоненты — физические лица"), default=True)
+    subscriber_legal = models.BooleanField(_("абоненты — юридические лица"), default=False)
+
+    # Password rule. Common passwords are always rejected on top of it.
+    password_min_length = models.PositiveSmallIntegerField(
+        _("минимальная длина пароля"), default=12, validators=[MinValueValidator(4), MaxValueValidator(128)]
+    )
+    password_max_length = models.PositiveSmallIntegerField(
+        _("максимальная длина пароля"), default=128, validators=[MinValueValidator(4), MaxValueValidator(128)]
+    )
+    password_charset = models.CharField(
+        _("допустимые символы пароля"), max_length=12, choices=PasswordCharset.choices, default=PasswordCharset.ANY
+    )
+    password_needs_latin_letter = models.BooleanField(_("нужна латинская буква"), default=False)
+    password_needs_upper_and_lower = models.BooleanField(_("нужны заглавные и строчные латинские буквы"), default=False)
+    password_needs_digit = models.BooleanField(_("нужна цифра"), default=False)
+
+    # Confirmation channels and their lifetimes.
+    phone_confirmation = models.CharField(
+        _("подтверждение телефона"), max_length=10, choices=PhoneConfirmation.choices, default=PhoneConfirmation.NONE
+    )
+    email_confirmation = models.CharField(
+        _("подтверждение e-mail"), max_length=16, choices=EmailConfirmation.choices, default=EmailConfirmation.LINK
+    )
+    code_length = models.PositiveSmallIntegerField(
+        _("цифр в коде"), default=6, validators=[MinValueValidator(4), MaxValueValidator(8)]
+    )
+    code_ttl_seconds = models.PositiveIntegerField(
+        _("срок действия кода, с"), default=600, validators=[MinValueValidator(60), MaxValueValidator(86400)]
+    )
+    resend_cooldown_seconds = models.PositiveIntegerField(
+        _("повторная отправка не раньше, чем через, с"), default=60, validators=[MinValueValidator(10), MaxValueValidator(3600)]
+    )
+    code_max_attempts = models.PositiveSmallIntegerField(
+        _("попыток ввода кода"), default=5, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    activation_window_hours = models.PositiveIntegerField(
+        _("срок активации, ч"), default=72, validators=[MinValueValidator(1), MaxValueValidator(24 * 30)],
+        help_text=_("Сколько действует ссылка или код подтверждения учётной записи."),
+    )
+    login_before_activation = models.BooleanField(
+        _("вход до активации"), default=False,
+        help_text=_("Пользователь может войти до подтверждения и запросить ссылку ещё раз («Выслать ссылку»)."),
+    )
+    delete_unactivated = models.BooleanField(_("удалять неактивированные по истечении срока"), default=False)
+
+    # Consents.
+    consent_after_first_login = models.BooleanField(
+        _("согласие подписывается после первого входа"), default=False,
+        help_text=_("До подписания согласия пользователю доступна только страница согласия."),
+    )
+
+    # Personal accounts.
+    account_linking = models.CharField(
+        _("подключение лицевых счетов"), max_length=16, choices=AccountLinking.choices, default=AccountLinking.BY_NUMBER
+    )
+    extended_access = models.BooleanField(
+        _("расширенный доступ по контрольному вопросу"), default=False,
+        help_text=_("Без ответа на контрольный вопрос виден только баланс; показания, оплата и счета — после ответа."),
+    )
+    question_meter_serial = models.BooleanField(_("вопрос: серийный номер прибора учёта"), default=False)
+    question_last_charge = models.BooleanField(_("вопрос: сумма последнего начисления в копейках"), default=False)
+    question_pin = models.BooleanField(_("вопрос: PIN-код с квитанции"), default=False)
+
+    class Meta:
+        verbose_name = _("политика учётных записей")
+        verbose_name_plural = _("политики учётных записей")
+
+    def __str__(self):
+        return str(_("Политика «%(tenant)s»") % {"tenant": self.tenant})
+
+    # Derived facts, so that callers never re-derive them from raw fields.
+    @property
+    def asks_email(self):
+        return self.login_kind == self.LoginKind.EMAIL or self.email_field != FieldUse.OFF
+
+    @property
+    def asks_phone(self):
+        return self.phone_field != FieldUse.OFF
+
+    @property
+    def subscriber_types(self):
+        return [t for t, on in (("individual", self.subscriber_individual), ("legal", self.subscriber_legal)) if on]
+
+    @property
+    def control_questions(self):
+        questions = (
+            ("meter_serial", self.question_meter_serial),
+            ("last_charge", self.question_last_charge),
+            ("pin", self.question_pin),
+        )
+        return [name for name, on in questions if on] if self.extended_access else []
+
+    def clean(self):
+        super().clean()
+        errors = {}
+
+        def add(field, message):
+            errors.setdefault(field, []).append(message)
+
+        Kind = self.LoginKind
+        if self.login_kind == Kind.EMAIL and self.email_field != FieldUse.REQUIRED:
+            add("email_field", _("Логин — e-mail, значит поле «E-mail» обязательно."))
+        if self.login_kind == Kind.PHONE_OR_EMAIL and (self.email_field != FieldUse.OFF or self.phone_field != FieldUse.OFF):
+            add("login_kind", _("При логине «телефон или e-mail» контакт вводится в поле логина: "
+                                "отдельные поля «E-mail» и «Телефон» должны быть выключены."))
+        if self.login_kind == Kind.CONTRACT:
+            if not self.subscriber_legal:
+                add("subscriber_legal", _("Регистрация по ИНН и договору — для юридических лиц."))
+            if self.account_linking != self.AccountLinking.BY_REGISTRATION:
+                add("account_linking", _("При логине из ИНН и договора договоры подключаются регистрацией."))
+            if self.email_field != FieldUse.OFF or self.phone_field != FieldUse.OFF:
+                add("login_kind", _("При регистрации по договору контакт берётся из договора: "
+                                    "поля «E-mail» и «Телефон» должны быть выключены."))
+        elif self.account_linking == self.AccountLinking.BY_REGISTRATION:
+            add("account_linking", _("Подключение регистрацией возможно только при логине из ИНН и договора."))
+
+        if not (self.subscriber_individual or self.subscriber_legal):
+            add("subscriber_individual", _("Нужен хотя бы один тип абонента."))
+
+        if self.password_min_length > self.password_max_length:
+            add("password_max_length", _("Максимальная длина пароля меньше минимальной."))
+        required_classes = (self.password_needs_upper_and_lower * 2) + self.password_needs_digit + (
+            self.password_needs_latin_letter and not self.password_needs_upper_and_lower
+        )
+        if required_classes > self.password_max_length:
+            add("password_max_length", _("В пароль такой длины не уместить все обязательные виды символов."))
+
+        phone_collected = self.asks_phone or self.login_kind in (Kind.PHONE_OR_EMAIL, Kind.CONTRACT)
+        email_collected = self.asks_email or self.login_kind in (Kind.PHONE_OR_EMAIL, Kind.CONTRACT)
+        confirms_phone = self.phone_confirmation != self.PhoneConfirmation.NONE
+        confirms_email = self.email_confirmation != self.EmailConfirmation.NONE
+        if confirms_phone and not phone_collected:
+            add("phone_confirmation", _("Телефон не запрашивается при регистрации — подтверждать нечего."))
+        if confirms_email and not email_collected:
+            add("email_confirmation", _("E-mail не запрашивается при регистрации — подтверждать нечего."))
+        if not (confirms_phone or confirms_email):
+            add("email_confirmation", _("Нужен хотя бы один способ подтверждения регистрации."))
+        if not self.password_at_signup and not confirms_phone:
+            add("password_at_signup", _("Без пароля при регистрации пароль задаётся после кода из SMS: "
+                                        "включите подтверждение телефона кодом."))
+        if self.resend_cooldown_seconds >= self.code_ttl_seconds:
+            add("resend_cooldown_seconds", _("Повторная отправка должна быть доступна раньше, чем истечёт код."))
+        if self.code_ttl_seconds > self.activation_window_hours * 3600:
+            add("code_ttl_seconds", _("Код не может жить дольше срока активации."))
+        if self.login_before_activation and not confirms_email:
+            add("login_before_activation", _("Вход до активации предполагает повторную отправку ссылки на e-mail."))
+
+        if self.extended_access and not self.control_questions:
+            add("extended_access", _("Выберите хотя бы один контрольный вопрос."))
+        if not self.extended_access and (self.question_meter_serial or self.question_last_charge or self.question_pin):
+            add("extended_access", _("Контрольные вопросы заданы, а расширенный доступ выключен."))
+        if errors:
+            raise ValidationError(errors)
+
+
+class Supplier(models.Model):
+    """A supplier whose personal accounts consumers link, with its account-number format.
+
+    Guide 002: one tenant, many regional suppliers. The format turns what is printed on a
+    receipt into the number billing knows («023-185952» → «23185952») and validates it.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="suppliers", verbose_name=_("организация"))
+    code = models.SlugField(_("код"), max_length=50, help_text=_("Код поставщика в файлах обмена с биллингом."))
+    name = models.CharField(_("наименование"), max_length=255)
+    account_number_separators = models.CharField(
+        _("разделители, которые убираются"), max_length=20, blank=True, default=" -",
+        help_text=_("Символы, которые пользователь может ввести и которые удаляются, например пробел и дефис."),
+    )
+    account_number_strip_leading_zeros = models.BooleanField(_("убирать ведущие нули"), default=False)
+    account_number_pattern = models.CharField(
+        _("шаблон номера (регулярное выражение)"), max_length=200, default=r"\d+",
+        help_text=_("Проверяется после нормализации, целиком. Например \\d{10}."),
+    )
+    account_number_hint = models.CharField(
+        _("подсказка к номеру"), max_length=500, blank=True,
+        help_text=_("Показывается у поля ввода, например: «10 цифр: код участка и номер счёта»."),
+    )
+    is_active = models.BooleanField(_("доступен для подключения"), default=True)
+
+    objects = tenant_scoped_manager()()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("поставщик")
+        verbose_name_plural = _("поставщики")
+        constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="supplier_code_unique_per_tenant")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        try:
+            re.compile(self.account_number_pattern)
+        except re.error as error:
+            raise ValidationError({"account_number_pattern": _("Ошибка в шаблоне: %(error)s") % {"error": error}})
+
+    def normalize_account_number(self, raw):
+        """The account number as billing knows it, from what the user typed."""
+        number = raw.strip()
+        for separator in self.account_number_separators:
+            number = number.replace(separator, "")
+        if self.account_number_strip_leading_zeros:
+            number = number.lstrip("0")
+        return number
+
+    def clean_account_number(self, raw):
+        """Normalise ``raw`` and validate it; ValidationError with a message for the user."""
+        number = self.normalize_account_number(raw)
+        if not number or not re.fullmatch(self.account_number_pattern, number):
+            message = _("Номер лицевого счёта указан неверно.")
+            if self.account_number_hint:
+                message = f"{message} {self.account_number_hint}"
+            raise ValidationError(message, code="invalid_account_number")
+        return number
+
+
+class ConsentDocument(models.Model):
+    """A versioned document a user accepts: user agreement, personal-data consent, ...
+
+    152-FZ (as amended in 2025): the personal-data consent is its own document with its own
+    checkbox, never part of the user agreement. A new version is a new row; the active one
+    of each kind is shown.
+    """
+
+    class Kind(models.TextChoices):
+        USER_AGREEMENT = "user_agreement", _("Пользовательское соглашение")
+        PERSONAL_DATA = "personal_data", _("Согласие на обработку персональных данных")
+        PERSONAL_DATA_LAW = "personal_data_law", _("Ознакомление с 152-ФЗ «О персональных данных»")
+        MARKETING = "marketing", _("Согласие на рекламно-информационную рассылку")
+
+    class Moment(models.TextChoices):
+        SIGNUP = "signup", _("при регистрации")
+        FIRST_LOGIN = "first_login", _("после первого входа")
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="consent_documents", verbose_name=_("организация"))
+    kind = models.CharField(_("вид"), max_length=20, choices=Kind.choices)
+    version = models.PositiveIntegerField(_("версия"), default=1)
+    title = models.CharField(_("заголовок"), max_length=255)
+    checkbox_label = models.CharField(_("текст у флажка"), max_length=500)
+    text = models.TextField(_("текст документа"))
+    required = models.BooleanField(_("обязательно"), default=True)
+    moment = models.CharField(_("когда подписывается"), max_length=12, choices=Moment.choices, default=Moment.SIGNUP)
+    is_active = models.BooleanField(_("действующая версия"), default=True)
+    published_at = models.DateTimeField(_("опубликован"), auto_now_add=True)
+
+    objects = tenant_scoped_manager()()
+
+    class Meta:
+        ordering = ["kind", "-version"]
+        verbose_name = _("документ для согласия")
+        verbose_name_plural = _("документы для согласия")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "kind", "version"], name="consent_version_unique"),
+            models.UniqueConstraint(
+                fields=["tenant", "kind"], condition=Q(is_active=True), name="one_active_consent_version_per_kind"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} (v{self.version})"
+
+    def clean(self):
+        super().clean()
+        if self.kind == self.Kind.MARKETING and self.required:
+            raise ValidationError({"required": _("Согласие на рассылку не может быть обязательным.")})

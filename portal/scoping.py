@@ -1,0 +1,70 @@
+"""Tenant scoping: a query on tenant-owned rows runs only inside a tenant scope.
+
+We use django-scopes' scope state (``scope()``, ``scopes_disabled()``) as pretix does, with a
+manager of our own for one reason: django-scopes applies *no filter* when the scope value is
+``None``, while for us ``None`` means "the platform" (the bare domain, superusers) and must
+match rows without a tenant, not every row.
+
+- ``with tenant_scope(tenant):`` - requests (the middleware), Celery tasks, commands.
+- ``with scopes_disabled():`` - platform superusers in the admin, seed_demo, migrations.
+- outside both, every query through a scoped manager raises ``ScopeError``.
+"""
+
+from contextlib import contextmanager
+
+from django.db import models
+from django_scopes import ScopeError, get_scope, scope, scopes_disabled
+from django_scopes.manager import DisabledQuerySet
+
+__all__ = ["ScopeError", "scopes_disabled", "tenant_scope", "tenant_scoped_manager", "active_tenant_scope"]
+
+_UNSET = object()
+
+
+@contextmanager
+def tenant_scope(tenant):
+    """Run the block with queries limited to ``tenant`` (``None``: the platform)."""
+    with scope(tenant=tenant):
+        yield
+
+
+def active_tenant_scope(default=_UNSET):
+    """The tenant of the active scope; ``None`` for the platform.
+
+    Raises ScopeError when no tenant scope is active, unless a default is given.
+    """
+    current = get_scope()
+    if "tenant" in current and current.get("_enabled", True):
+        return current["tenant"]
+    if default is not _UNSET:
+        return default
+    raise ScopeError("A tenant scope needs to be active here.")
+
+
+def tenant_scoped_manager(tenant_path="tenant", base=models.Manager):
+    """A manager class whose querysets are filtered by the active tenant scope.
+
+    ``tenant_path`` is the lookup from the model to its tenant ("tenant", "user__tenant").
+    """
+
+    class TenantScopedManager(base):
+        # A class built in a function cannot be serialised into migrations.
+        use_in_migrations = False
+
+        def get_queryset(self):
+            current = get_scope()
+            queryset = super().get_queryset()
+            if not current.get("_enabled", True):
+                return queryset
+            if "tenant" not in current:
+                return DisabledQuerySet(self.model, using=self._db, missing_scopes={"tenant"})
+            # filter(tenant=None) is "tenant IS NULL": the platform sees only platform rows.
+            return queryset.filter(**{tenant_path: current["tenant"]})
+
+        def all(self):
+            # Manager.all() returns get_queryset() as is; make the guard raise here too.
+            queryset = self.get_queryset()
+            return queryset.all() if isinstance(queryset, DisabledQuerySet) else queryset
+
+    TenantScopedManager.__name__ = f"TenantScoped{base.__name__}"
+    return TenantScopedManager

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+portal_patterns = [
+    path("", views.home, name="home"),
+    path("support/", views.support, name="support"),
+    path("dev/outbox/", views.dev_outbox, name="dev_outbox"),
+]
+
+urlpatterns = [
+    path("", include((portal_patterns, "portal"))),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import render
+
+from .hosts import tenant_base_url
+from .messaging import read_outbox
+from .selectors import tenant_directory
+
+
+def home(request):
+    """The platform's host lists the tenants; a tenant's host shows its home page."""
+    if request.tenant is None:
+        tenants = [
+            (tenant, tenant_base_url(tenant, scheme=request.scheme, port=request.get_port()))
+            for tenant in tenant_directory()
+        ]
+        return render(request, "portal/directory.html", {"tenants": tenants})
+    return render(request, "portal/home.html")
+
+
+def support(request):
+    if request.tenant is None:
+        raise Http404
+    return render(request, "portal/support.html")
+
+
+def dev_outbox(request):
+    """DEBUG only: the latest e-mail and SMS written to the outbox, so a person trying the
+    demo can read a code. A tenant's host shows that tenant's messages only."""
+    if not settings.DEBUG:
+        raise Http404
+    tenant_slug = request.tenant.slug if request.tenant else None
+    return render(request, "portal/dev_outbox.html", {"messages_sent": read_outbox(tenant_slug=tenant_slug)})
