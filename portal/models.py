@@ -25,6 +25,18 @@ domain_validator = RegexValidator(
 )
 
 
+def contrast_with_white(colour):
+    """WCAG 2 contrast ratio of white text on ``colour`` (#rrggbb): 1 to 21."""
+
+    def channel(value):
+        value /= 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(int(colour[i : i + 2], 16)) for i in (1, 3, 5))
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    return 1.05 / (luminance + 0.05)
+
+
 class Tenant(models.Model):
     """A utility running its portal here. Not tenant-scoped: it *is* the scope."""
 
@@ -65,6 +77,10 @@ class Tenant(models.Model):
 
     def clean(self):
         super().clean()
+        if hex_colour.regex.match(self.primary_colour) and contrast_with_white(self.primary_colour) < 4.5:
+            raise ValidationError({"primary_colour": _(
+                "Белый текст на этом цвете плохо читается (контраст меньше 4.5:1). Выберите цвет темнее."
+            )})
         if self.pk:
             stored_slug = Tenant.objects.filter(pk=self.pk).values_list("slug", flat=True).first()
             if stored_slug and stored_slug != self.slug:
@@ -262,11 +278,6 @@ class TenantPolicy(models.Model):
 
         if self.password_min_length > self.password_max_length:
             add("password_max_length", _("Максимальная длина пароля меньше минимальной."))
-        required_classes = (self.password_needs_upper_and_lower * 2) + self.password_needs_digit + (
-            self.password_needs_latin_letter and not self.password_needs_upper_and_lower
-        )
-        if required_classes > self.password_max_length:
-            add("password_max_length", _("В пароль такой длины не уместить все обязательные виды символов."))
 
         phone_collected = self.asks_phone or self.login_kind in (Kind.PHONE_OR_EMAIL, Kind.CONTRACT)
         email_collected = self.asks_email or self.login_kind in (Kind.PHONE_OR_EMAIL, Kind.CONTRACT)

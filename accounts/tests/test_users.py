@@ -1,0 +1,96 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+from portal.scoping import scopes_disabled, tenant_scope
+
+
+def make_user(tenant, username, password, **fields):
+    with tenant_scope(tenant):
+        return User.objects.create_user(username=username, password=password, tenant=tenant, **fields)
+
+
+def test_same_email_at_two_tenants_is_two_accounts(demo_tenants):
+    gaz, mef = demo_tenants["gaz"], demo_tenants["mef"]
+    at_gaz = make_user(gaz, "ivan@example.com", "gaz-password", email="ivan@example.com")
+    at_mef = make_user(mef, "ivan@example.com", "mef-password", email="ivan@example.com")
+    assert at_gaz.pk != at_mef.pk
+    with tenant_scope(gaz):
+        assert User.objects.get_by_natural_key("ivan@example.com") == at_gaz
+    with tenant_scope(mef):
+        assert User.objects.get_by_natural_key("ivan@example.com") == at_mef
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"username": "ivan"}, {"username": "ivan"}),
+        ({"username": "a", "email": "Ivan@Example.com"}, {"username": "b", "email": "ivan@example.com"}),
+        ({"username": "a", "phone": "+79001234567"}, {"username": "b", "phone": "+79001234567"}),
+    ],
+)
+def test_login_email_and_phone_are_unique_within_a_tenant(demo_tenants, first, second):
+    gaz = demo_tenants["gaz"]
+    with scopes_disabled():
+        User.objects.create(tenant=gaz, **first)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            User.objects.create(tenant=gaz, **second)
+
+
+def test_platform_usernames_are_unique_too(demo_tenants):
+    with scopes_disabled(), pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(tenant=None, username="admin")
+
+
+def test_a_superuser_cannot_belong_to_a_tenant(demo_tenants):
+    user = User(tenant=demo_tenants["gaz"], username="boss", is_superuser=True)
+    with tenant_scope(demo_tenants["gaz"]), pytest.raises(ValidationError):
+        user.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        user.save()
+
+
+def login(client, username, password):
+    return client.post("/accounts/login/", {"username": username, "password": password})
+
+
+def test_a_password_logs_in_only_at_its_own_tenant(demo_tenants, tenant_client):
+    gaz, mef, rgmek = demo_tenants["gaz"], demo_tenants["mef"], demo_tenants["rgmek"]
+    make_user(gaz, "ivan@example.com", "gaz-password")
+    make_user(mef, "ivan@example.com", "mef-password")
+    assert login(tenant_client(gaz), "ivan@example.com", "gaz-password").status_code == 302
+    assert login(tenant_client(mef), "ivan@example.com", "gaz-password").status_code == 200  # refused
+    assert login(tenant_client(mef), "ivan@example.com", "mef-password").status_code == 302
+    assert login(tenant_client(rgmek), "ivan@example.com", "gaz-password").status_code == 200
+
+
+def test_tenant_users_cannot_log_in_on_the_platform_host(demo_tenants, tenant_client):
+    make_user(demo_tenants["gaz"], "ivan", "gaz-password")
+    response = tenant_client(None).post("/admin/login/", {"username": "ivan", "password": "gaz-password"})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in tenant_client(None).session
+
+
+def test_a_session_cookie_does_not_work_at_another_tenant(demo_tenants, tenant_client):
+    gaz, mef = demo_tenants["gaz"], demo_tenants["mef"]
+    make_user(gaz, "ivan", "gaz-password")
+    at_gaz = tenant_client(gaz)
+    login(at_gaz, "ivan", "gaz-password")
+    assert at_gaz.get("/").context["user"].is_authenticated
+    # The browser would not even send a host-only cookie to mef; a stolen one is useless there.
+    at_mef = tenant_client(mef)
+    at_mef.cookies = at_gaz.cookies
+    assert not at_mef.get("/").context["user"].is_authenticated
+
+
+def test_login_page_is_only_on_tenant_hosts(demo_tenants, tenant_client):
+    assert tenant_client(None).get("/accounts/login/").status_code == 404
+    assert tenant_client(demo_tenants["gaz"]).get("/accounts/login/").status_code == 200
+
+
+def test_createsuperuser_makes_a_platform_user(demo_tenants):
+    call_command("createsuperuser", username="root2", email="root2@example.com", interactive=False)
+    with tenant_scope(None):
+        assert User.objects.get(username="root2").is_superuser

@@ -1,0 +1,83 @@
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from portal.messaging import HttpSmsBackend, SmsError, read_outbox
+from portal.services import message_send_email, message_send_sms
+
+
+def test_email_goes_to_the_outbox_with_its_tenant(demo_tenants, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message_send_email(tenant=demo_tenants["gaz"], to="ivan@example.com", subject="Код", body="Ваш код: 123456")
+    [entry] = read_outbox()
+    assert (entry.channel, entry.tenant_slug, entry.to, entry.subject) == ("email", "gaz", "ivan@example.com", "Код")
+    assert "123456" in entry.text
+
+
+def test_sms_goes_to_the_outbox(demo_tenants, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message_send_sms(tenant=demo_tenants["mygaz"], to="+79001234567", text="Код: 654321")
+    [entry] = read_outbox()
+    assert (entry.channel, entry.tenant_slug, entry.to, entry.text) == ("sms", "mygaz", "+79001234567", "Код: 654321")
+
+
+def test_nothing_is_sent_when_the_transaction_rolls_back(demo_tenants, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        message_send_sms(tenant=demo_tenants["mygaz"], to="+79001234567", text="Код: 654321")
+    assert len(callbacks) == 1  # queued for commit, not sent
+    assert read_outbox() == []
+
+
+def test_outbox_page_shows_only_the_hosts_tenant(demo_tenants, tenant_client, settings, django_capture_on_commit_callbacks):
+    settings.DEBUG = True
+    with django_capture_on_commit_callbacks(execute=True):
+        message_send_sms(tenant=demo_tenants["gaz"], to="+79000000001", text="Код gaz: 111111")
+        message_send_sms(tenant=demo_tenants["mef"], to="+79000000002", text="Код mef: 222222")
+    page = tenant_client(demo_tenants["gaz"]).get("/dev/outbox/").content.decode()
+    assert "111111" in page and "222222" not in page
+
+
+def test_outbox_page_does_not_exist_in_production(demo_tenants, tenant_client, settings):
+    settings.DEBUG = False
+    assert tenant_client(demo_tenants["gaz"]).get("/dev/outbox/").status_code == 404
+
+
+class _Gateway(BaseHTTPRequestHandler):
+    received = []
+    status = 200
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Gateway.received.append((self.headers["Authorization"], json.loads(body)))
+        self.send_response(_Gateway.status)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def sms_gateway(settings):
+    server = HTTPServer(("127.0.0.1", 0), _Gateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.SMS_GATEWAY_URL = f"http://127.0.0.1:{server.server_port}/send"
+    settings.SMS_GATEWAY_TOKEN = "secret-token"
+    _Gateway.received, _Gateway.status = [], 200
+    yield _Gateway
+    server.shutdown()
+
+
+def test_http_sms_backend_posts_to_the_gateway(sms_gateway, settings):
+    HttpSmsBackend().send(tenant_slug="mygaz", to="+79001234567", text="Код: 1")
+    assert sms_gateway.received == [
+        ("Bearer secret-token", {"sender": settings.SMS_SENDER, "to": "+79001234567", "text": "Код: 1", "tenant": "mygaz"})
+    ]
+
+
+def test_http_sms_backend_raises_when_the_gateway_refuses(sms_gateway):
+    sms_gateway.status = 503
+    with pytest.raises(SmsError):
+        HttpSmsBackend().send(tenant_slug="mygaz", to="+79001234567", text="Код: 1")

@@ -1,0 +1,53 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.forms.models import model_to_dict
+
+from accounts.models import User
+from portal.models import ConsentDocument, Supplier, Tenant, TenantDomain, TenantPolicy
+from portal.scoping import scopes_disabled
+
+SEEDED_MODELS = [Tenant, TenantPolicy, TenantDomain, Supplier, ConsentDocument, User, Group]
+
+
+def snapshot():
+    with scopes_disabled():
+        return {
+            model.__name__: sorted((repr(model_to_dict(row)) for row in model._default_manager.all()))
+            for model in SEEDED_MODELS
+        }
+
+
+@pytest.fixture
+def debug(settings):
+    settings.DEBUG = True  # seed_demo is for development; pytest-django turns DEBUG off
+
+
+def test_seed_demo_creates_the_five_tenants(db, debug, capsys):
+    call_command("seed_demo", port="8123")
+    output = capsys.readouterr().out
+    assert set(Tenant.objects.values_list("slug", flat=True)) == {"rgmek", "rosseti", "gaz", "mef", "mygaz"}
+    for slug in ("rgmek", "rosseti", "gaz", "mef", "mygaz"):
+        assert f"http://{slug}.localhost:8123/" in output
+    assert "staff / demo-staff-2026" in output and "admin / demo-admin-2026" in output
+    with scopes_disabled():
+        assert Supplier.objects.filter(tenant__slug="gaz").count() == 9
+        assert User.objects.filter(is_staff=True, tenant__isnull=False).count() == 5
+        assert User.objects.get(username="admin").is_superuser
+        for tenant in Tenant.objects.all():
+            assert tenant.consent_documents.filter(kind="personal_data", is_active=True).exists()
+
+
+def test_seed_demo_twice_changes_nothing(db, debug):
+    call_command("seed_demo")
+    first = snapshot()
+    call_command("seed_demo")
+    assert snapshot() == first
+
+
+def test_seed_demo_refuses_production_unless_asked(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("seed_demo")
+    call_command("seed_demo", allow_production=True)
+    assert Tenant.objects.count() == 5
