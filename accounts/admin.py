@@ -1,11 +1,19 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from allauth.account import admin as allauth_admin
 from portal.admin import TenantOwnedAdmin, on_platform_host
 
-from .models import User
+from . import services
+from .models import ConsentAcceptance, User
+from .phones import normalize_phone
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -19,15 +27,57 @@ class UserEditForm(UserChangeForm):
         model = User
 
 
+# E-mails live on our User (with email_verified); allauth's EmailAddress table stays empty,
+# so its admin would only be a platform-wide page without tenant rules.
+admin.site.unregister(allauth_admin.EmailAddress)
+
+
+class CustomerRegistrationForm(forms.Form):
+    """Guide 001: staff register an account on a customer's behalf."""
+
+    last_name = forms.CharField(label=_("Фамилия"), max_length=150)
+    first_name = forms.CharField(label=_("Имя"), max_length=150)
+    middle_name = forms.CharField(label=_("Отчество"), max_length=150, required=False)
+    email = forms.EmailField(label=_("E-mail (логин)"), max_length=254)
+    phone = forms.CharField(label=_("Мобильный телефон"), max_length=32)
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("Пользователь с таким e-mail уже есть."))
+        return email
+
+    def clean_phone(self):
+        phone = normalize_phone(self.cleaned_data["phone"])
+        if User.objects.filter(phone=phone).exists():
+            raise forms.ValidationError(_("Пользователь с таким телефоном уже есть."))
+        return phone
+
+
+class ConsentAcceptanceInline(admin.TabularInline):
+    model = ConsentAcceptance
+    extra = 0
+    can_delete = False
+    fields = ["document", "accepted_at", "ip_address", "user_agent", "withdrawn_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(TenantOwnedAdmin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     list_display = ["username", "email", "phone", "last_name", "first_name", "is_active", "is_staff", "date_joined"]
+    inlines = [ConsentAcceptanceInline]
+    change_list_template = "admin/accounts/user/change_list.html"
     search_fields = ["username", "email", "phone", "last_name", "first_name"]
     fieldsets = [
         (None, {"fields": ["tenant", "username", "password"]}),
-        (_("Личные данные"), {"fields": ["last_name", "first_name", "middle_name", "email", "phone"]}),
+        (_("Личные данные"), {"fields": ["last_name", "first_name", "middle_name", "email", "email_verified",
+                                          "phone", "phone_verified"]}),
+        (_("Активация"), {"fields": ["activation_deadline", "login_is_generated"]}),
         (_("Права"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         (_("Даты"), {"fields": ["last_login", "date_joined"]}),
     ]
@@ -45,3 +95,21 @@ class UserAdmin(TenantOwnedAdmin, DjangoUserAdmin):
         if obj is not None:
             readonly.append("tenant")
         return readonly
+
+    def get_urls(self):
+        register = self.admin_site.admin_view(self.register_customer_view)
+        return [path("register-customer/", register, name="accounts_user_register_customer"), *super().get_urls()]
+
+    def register_customer_view(self, request):
+        if on_platform_host(request) or not self.has_add_permission(request):
+            raise PermissionDenied
+        form = CustomerRegistrationForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            user = services.registration_by_staff(tenant=request.tenant, **form.cleaned_data)
+            messages.success(request, _("Личный кабинет зарегистрирован. Клиенту отправлен пароль по SMS на %(phone)s; "
+                                        "активировать кабинет нужно в течение %(hours)s ч.")
+                             % {"phone": user.phone, "hours": request.tenant.policy.activation_window_hours})
+            return redirect("admin:accounts_user_change", user.pk)
+        context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
+                   "title": _("Регистрация клиента")}
+        return TemplateResponse(request, "admin/accounts/user/register_customer.html", context)

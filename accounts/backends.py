@@ -1,3 +1,4 @@
+from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth.backends import ModelBackend
 
 
@@ -18,3 +19,14 @@ class TenantModelBackend(ModelBackend):
 def _tenant_id(request):
     tenant = getattr(request, "tenant", None)
     return tenant.pk if tenant else None
+
+
+class TenantAllauthBackend(AuthenticationBackend):
+    """allauth's backend (login by e-mail, phone or username, as the tenant's policy says),
+    with the same tenant check as above."""
+
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        if user is not None and request is not None and user.tenant_id != _tenant_id(request):
+            return None
+        return user

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import Tenant
+from portal.models import ConsentDocument, Tenant
 from portal.scoping import tenant_scoped_manager
 
 
@@ -27,6 +27,16 @@ class User(AbstractUser):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("телефон"), max_length=16, blank=True, help_text=_("В формате +7XXXXXXXXXX."))
     middle_name = models.CharField(_("отчество"), max_length=150, blank=True)
+    email_verified = models.BooleanField(_("e-mail подтверждён"), default=False)
+    phone_verified = models.BooleanField(_("телефон подтверждён"), default=False)
+    activation_deadline = models.DateTimeField(
+        _("активировать до"), null=True, blank=True,
+        help_text=_("Пусто — учётная запись активирована. Иначе после этого срока она удаляется, если так "
+                    "велит политика организации."),
+    )
+    login_is_generated = models.BooleanField(
+        _("логин сгенерирован"), default=False, help_text=_("Логин из ИНН и номера договора; пользователь его не меняет."),
+    )
 
     objects = tenant_scoped_manager(base=UserManager)()
 
@@ -57,3 +67,72 @@ class User(AbstractUser):
 
     def get_full_name(self):
         return " ".join(part for part in (self.last_name, self.first_name, self.middle_name) if part)
+
+
+class Confirmation(models.Model):
+    """A one-time code and/or link sent to a phone or e-mail, for one purpose of one user.
+
+    Only hashes are stored (codes: HMAC-SHA256 keyed by SECRET_KEY, since six digits are
+    guessable offline from a plain hash; link keys: SHA-256 of 32 random bytes). A
+    confirmation is single-use, expires on time, counts wrong codes, and is superseded by
+    the next one sent for the same user and purpose (accounts.confirmations).
+    """
+
+    class Purpose(models.TextChoices):
+        SIGNUP_PHONE = "signup_phone", _("подтверждение телефона при регистрации")
+        SIGNUP_EMAIL = "signup_email", _("подтверждение e-mail при регистрации")
+        PASSWORD_RESET = "password_reset", _("восстановление пароля")
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("e-mail")
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="confirmations")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    destination = models.CharField(max_length=254)
+    code_hash = models.CharField(max_length=64, blank=True)
+    key_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    superseded = models.BooleanField(default=False)
+
+    objects = tenant_scoped_manager()()
+
+    class Meta:
+        verbose_name = _("код подтверждения")
+        verbose_name_plural = _("коды подтверждения")
+        indexes = [models.Index(fields=["user", "purpose", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} → {self.destination}"
+
+
+class ConsentAcceptance(models.Model):
+    """A user's acceptance of one version of a consent document (152-FZ: version, time, IP)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="acceptances")
+    accepted_at = models.DateTimeField(_("принято"), auto_now_add=True)
+    ip_address = models.GenericIPAddressField(_("IP-адрес"), null=True, blank=True)
+    user_agent = models.CharField(_("браузер"), max_length=500, blank=True)
+    withdrawn_at = models.DateTimeField(_("отозвано"), null=True, blank=True)
+
+    objects = tenant_scoped_manager()()
+
+    class Meta:
+        verbose_name = _("согласие пользователя")
+        verbose_name_plural = _("согласия пользователей")
+        ordering = ["-accepted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "document"], condition=Q(withdrawn_at__isnull=True), name="one_live_acceptance_per_document"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.document}"

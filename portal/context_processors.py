@@ -7,7 +7,5 @@ def tenant(request):
     return {
         "tenant": current,
         "main_menu": main_menu(request) if hasattr(request, "user") else [],
-        "current_url_name": f"{request.resolver_match.namespace}:{request.resolver_match.url_name}"
-        if getattr(request, "resolver_match", None)
-        else "",
+        "current_url_name": request.resolver_match.view_name if getattr(request, "resolver_match", None) else "",
     }

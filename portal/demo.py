@@ -56,6 +56,22 @@ MYGAZ_ACCOUNT_FORMAT = {
 }
 
 
+# Guide 000's registry: legal entities and their contracts, against which rgmek registers.
+# The first has two contracts: registering with either shows both after login.
+RGMEK_COUNTERPARTIES = [
+    {"inn": "6229001125", "kpp": "622901001", "name": "Общество с ограниченной ответственностью «Рязанский хлебозавод»",
+     "short_name": "ООО «Рязанский хлебозавод»",
+     "contracts": [{"number": "1001", "phones": "+79001110001", "emails": "buh@hleb.example"},
+                   {"number": "1002", "phones": "+79001110001", "emails": "energo@hleb.example"}]},
+    {"inn": "6234005679", "kpp": "623401001", "name": "Общество с ограниченной ответственностью «Окский склад»",
+     "short_name": "ООО «Окский склад»",
+     "contracts": [{"number": "2001", "phones": "+79001110002", "emails": "office@sklad.example"}]},
+    {"inn": "6227012347", "kpp": "622701001", "name": "Акционерное общество «Мещёра-Сервис»",
+     "short_name": "АО «Мещёра-Сервис»",
+     "contracts": [{"number": "3001", "phones": "+79001110003", "emails": "energy@meshera.example"}]},
+]
+
+
 def _consent(kind, title, checkbox_label, text, *, required=True, moment="signup"):
     return {
         "kind": kind, "version": 1, "title": title, "checkbox_label": checkbox_label,
@@ -235,6 +251,24 @@ TENANTS = [
 ]
 
 
+def _seed_registry(tenant):
+    from billing.models import Contract, Counterparty
+
+    from .models import Supplier
+
+    supplier, _created = Supplier.objects.update_or_create(
+        tenant=tenant, code="rgmek", defaults=next(d for d in TENANTS if d["slug"] == "rgmek")["suppliers"][0]
+    )
+    for definition in RGMEK_COUNTERPARTIES:
+        fields = {k: v for k, v in definition.items() if k not in ("inn", "contracts")}
+        counterparty, _created = Counterparty.objects.update_or_create(tenant=tenant, inn=definition["inn"], defaults=fields)
+        for contract in definition["contracts"]:
+            Contract.objects.update_or_create(
+                tenant=tenant, supplier=supplier, number=contract["number"],
+                defaults={"counterparty": counterparty, "phones": contract["phones"], "emails": contract["emails"]},
+            )
+
+
 def seed_demo():
     """Create or update the demo tenants, their staff and the platform superuser.
 
@@ -264,6 +298,8 @@ def seed_demo():
             policy, _created = TenantPolicy.objects.update_or_create(tenant=tenant, defaults=definition["policy"])
             policy.full_clean()
             with tenant_scope(tenant):
+                if definition["slug"] == "rgmek":
+                    _seed_registry(tenant)
                 for supplier_fields in definition["suppliers"]:
                     supplier, _created = Supplier.objects.update_or_create(
                         tenant=tenant, code=supplier_fields["code"], defaults=supplier_fields

@@ -1,8 +1,17 @@
+from django.http import Http404
 from django.shortcuts import render
 from django_scopes import scopes_disabled
 
 from .hosts import UnknownHost, resolve_host
 from .scoping import tenant_scope
+
+
+# What the platform's own host serves: the tenant directory and the superusers' admin.
+PLATFORM_PATH_PREFIXES = ("/admin/", "/static/", "/dev/outbox/")
+
+
+def _is_platform_path(path):
+    return path == "/" or path.startswith(PLATFORM_PATH_PREFIXES)
 
 
 class TenantMiddleware:
@@ -23,6 +32,8 @@ class TenantMiddleware:
             request.tenant = None
             return render(request, "portal/host_not_found.html", {"host": request.get_host()}, status=404)
         request.tenant = match.tenant
+        if match.tenant is None and not _is_platform_path(request.path_info):
+            raise Http404("Accounts live on tenant hosts.")
         with tenant_scope(match.tenant):
             return self.get_response(request)
 

@@ -18,5 +18,7 @@ def main_menu(request):
         return []
     names = [("portal:home", _("Главная")), ("portal:support", _("Поддержка"))]
     if not request.user.is_authenticated:
-        names += [("accounts:login", _("Вход")), ("accounts:signup", _("Регистрация"))]
+        names += [("account_login", _("Вход")), ("accounts:signup", _("Регистрация"))]
+    else:
+        names += [("accounts:consents", _("Согласия")), ("account_change_password", _("Смена пароля"))]
     return [MenuItem(label=label, url=reverse(name), url_name=name) for name, label in names]

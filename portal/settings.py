@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "captcha",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +60,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.ConsentGateMiddleware",
     "portal.middleware.PlatformSuperuserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -102,20 +107,56 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.TenantModelBackend"]
+# The first serves the admin's username login, allauth's the portal's login by the tenant's
+# login kind; both find users through the tenant-scoped manager.
+AUTHENTICATION_BACKENDS = ["accounts.backends.TenantModelBackend", "accounts.backends.TenantAllauthBackend"]
 # auth.W004 says the login is not globally unique. That is the design: it is unique per
 # tenant (a constraint on accounts.User), and every user lookup is scoped to the tenant.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
-LOGIN_URL = "accounts:login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:home"
 
 AUTH_PASSWORD_VALIDATORS = [
+    # Length and characters come from the tenant's policy (12 to 128 on the platform).
+    {"NAME": "accounts.passwords.TenantPolicyPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# django-allauth: login, logout, password change, rate limits. Every ACCOUNT_* value is read
+# through accounts.allauth_settings.get_setting, which answers per tenant (login methods,
+# unique e-mail). See docs/accounts.md for what allauth does here and what we do ourselves.
+ALLAUTH_SETTING_GETTER = "accounts.allauth_settings.get_setting"
+ACCOUNT_ADAPTER = "accounts.adapter.TenantAccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
+# Must be False before the first migrate: allauth's migrations read it directly and would
+# make verified e-mails unique across all tenants. Per-tenant uniqueness: accounts.User.
+ACCOUNT_UNIQUE_EMAIL = False
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email", "password1*", "password2*"]
+# Registration and its confirmation are ours (accounts.services); allauth must not send
+# its own verification mails on top.
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/300s/key",
+    "change_password": "5/m/user",
+    "reset_password": "20/m/ip,5/m/key",
+    "signup": "20/m/ip",
+}
+# The client IP for rate limits and consent records: X-Forwarded-For is trusted only for
+# this many proxies in front of the portal (0: use the connection's address).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+CAPTCHA_FONT_SIZE = 32
+CAPTCHA_LETTER_ROTATION = (-25, 25)
+CAPTCHA_TIMEOUT = 10  # minutes
+CAPTCHA_TEST_MODE = env.bool("CAPTCHA_TEST_MODE", default=False)
 
 # UI strings are written in Russian in the code (they are the msgids); an English
 # translation can be added under locale/en/ without touching templates.
@@ -167,7 +208,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="portal")
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    "expire-unactivated-accounts": {"task": "accounts.tasks.expire_unactivated", "schedule": 3600.0},
+}
 
 SESSION_COOKIE_HTTPONLY = True
 # Cookies stay host-only (no SESSION_COOKIE_DOMAIN): a session never crosses tenants.

@@ -12,5 +12,7 @@ portal_patterns = [
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("accounts/", include("accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]

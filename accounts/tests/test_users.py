@@ -52,14 +52,14 @@ def test_a_superuser_cannot_belong_to_a_tenant(demo_tenants):
         user.save()
 
 
-def login(client, username, password):
-    return client.post("/accounts/login/", {"username": username, "password": password})
+def login(client, login, password):
+    return client.post("/accounts/login/", {"login": login, "password": password})
 
 
 def test_a_password_logs_in_only_at_its_own_tenant(demo_tenants, tenant_client):
     gaz, mef, rgmek = demo_tenants["gaz"], demo_tenants["mef"], demo_tenants["rgmek"]
-    make_user(gaz, "ivan@example.com", "gaz-password")
-    make_user(mef, "ivan@example.com", "mef-password")
+    make_user(gaz, "ivan@example.com", "gaz-password", email="ivan@example.com")
+    make_user(mef, "ivan@example.com", "mef-password", email="ivan@example.com")
     assert login(tenant_client(gaz), "ivan@example.com", "gaz-password").status_code == 302
     assert login(tenant_client(mef), "ivan@example.com", "gaz-password").status_code == 200  # refused
     assert login(tenant_client(mef), "ivan@example.com", "mef-password").status_code == 302
@@ -75,9 +75,9 @@ def test_tenant_users_cannot_log_in_on_the_platform_host(demo_tenants, tenant_cl
 
 def test_a_session_cookie_does_not_work_at_another_tenant(demo_tenants, tenant_client):
     gaz, mef = demo_tenants["gaz"], demo_tenants["mef"]
-    make_user(gaz, "ivan", "gaz-password")
+    make_user(gaz, "ivan", "gaz-password", email="ivan@example.com")
     at_gaz = tenant_client(gaz)
-    login(at_gaz, "ivan", "gaz-password")
+    login(at_gaz, "ivan@example.com", "gaz-password")
     assert at_gaz.get("/").context["user"].is_authenticated
     # The browser would not even send a host-only cookie to mef; a stolen one is useless there.
     at_mef = tenant_client(mef)

@@ -8,6 +8,7 @@ from django.forms import ModelChoiceField
 from django.urls import reverse
 
 from accounts.models import User
+from billing.models import Contract, Counterparty
 from portal.models import Supplier, Tenant, TenantDomain
 from portal.scoping import scopes_disabled, tenant_scope
 
@@ -32,6 +33,10 @@ def setup(demo_tenants, tenant_client):
     gaz, mef = demo_tenants["gaz"], demo_tenants["mef"]
     TenantDomain.objects.create(tenant=gaz, domain="lk.gaz.example")
     TenantDomain.objects.create(tenant=mef, domain="lk.mef.example")
+    for tenant in (gaz, mef):  # billing rows on both sides, so that every page has some
+        with tenant_scope(tenant):
+            counterparty = Counterparty.objects.create(tenant=tenant, inn="6229001125", name=f"Контрагент {tenant.slug}")
+            Contract.objects.create(tenant=tenant, supplier=Supplier.objects.first(), number="1", counterparty=counterparty)
     with tenant_scope(gaz):
         boss = User.objects.create_user(tenant=gaz, username="boss", password="boss-password", is_staff=True)
         boss.user_permissions.set(Permission.objects.all())  # every permission there is

@@ -19,3 +19,39 @@ document.querySelectorAll("input[data-password-toggle]").forEach(function (input
   });
   wrap.appendChild(button);
 });
+
+// «Отправить ещё раз?»: count the policy's cooldown down and enable the button at zero.
+document.querySelectorAll("form.resend[data-resend-in]").forEach(function (form) {
+  var left = parseInt(form.getAttribute("data-resend-in"), 10) || 0;
+  var button = form.querySelector(".resend__button");
+  var wait = form.querySelector(".resend__wait");
+  if (!left) return;
+  var timer = setInterval(function () {
+    left -= 1;
+    if (left <= 0) {
+      clearInterval(timer);
+      button.disabled = false;
+      wait.textContent = "";
+    } else {
+      wait.querySelector(".resend__seconds").textContent = left;
+    }
+  }, 1000);
+});
+
+// «Обновить картинку» for django-simple-captcha: fetch a new challenge in place.
+document.querySelectorAll("img.captcha").forEach(function (image) {
+  var button = document.createElement("button");
+  button.type = "button";
+  button.className = "link-button captcha-refresh";
+  button.textContent = "Обновить картинку";
+  button.addEventListener("click", function () {
+    fetch("/captcha/refresh/", { headers: { "X-Requested-With": "XMLHttpRequest" } })
+      .then(function (response) { return response.json(); })
+      .then(function (data) {
+        image.src = data.image_url;
+        var key = image.parentNode.querySelector("input[name$='_0']");
+        if (key) key.value = data.key;
+      });
+  });
+  image.insertAdjacentElement("afterend", button);
+});

@@ -1,0 +1,77 @@
+"""allauth, made tenant-aware: users are created in the request's tenant, found by phone
+within it, and mail goes out through the portal's delivery (Celery, tenant-tagged)."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from portal.services import message_send_email, message_send_sms
+
+from .models import User
+from .phones import normalize_phone
+
+
+class PhoneField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Телефон")
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return normalize_phone(value) if value else value
+
+
+class TenantAccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request):
+        return request.tenant is not None
+
+    def new_user(self, request):
+        return User(tenant=request.tenant)
+
+    def is_safe_url(self, url):
+        # allauth trusts ALLOWED_HOSTS, which is "*" here (the tenant middleware checks
+        # hosts); a redirect may only stay on the host the request came to.
+        request = self.request
+        return url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+
+    def send_mail(self, template_prefix, email, context):
+        message = self.render_mail(template_prefix, email, context)
+        message_send_email(tenant=self.request.tenant, to=email, subject=message.subject, body=message.body)
+
+    def phone_form_field(self, **kwargs):
+        return PhoneField(**kwargs)
+
+    # Phones live on our User; allauth asks the adapter for them.
+    def get_user_by_phone(self, phone):
+        try:
+            phone = normalize_phone(phone)
+        except ValidationError:
+            return None
+        return User.objects.filter(phone=phone).first()
+
+    def get_phone(self, user):
+        return (user.phone, user.phone_verified) if user.phone else None
+
+    def set_phone(self, user, phone, verified):
+        user.phone, user.phone_verified = phone, verified
+        user.save(update_fields=["phone", "phone_verified"])
+
+    def set_phone_verified(self, user, phone):
+        self.set_phone(user, phone, True)
+
+    def send_verification_code_sms(self, user, phone, code, **kwargs):
+        message_send_sms(tenant=user.tenant, to=phone, text=f"Код подтверждения: {code}")
+
+    def send_notification_mail(self, template_prefix, user, context=None, email=None):
+        # allauth mails security notices (password changed...) to the e-mail; a user who
+        # logs in by phone has none, so they get an SMS instead.
+        if email or user.email:
+            return super().send_notification_mail(template_prefix, user, context, email or user.email)
+        if user.phone:
+            message_send_sms(
+                tenant=user.tenant, to=user.phone,
+                text=f"{user.tenant.short_name}: в вашем личном кабинете изменены данные для входа. "
+                     "Если это были не вы, обратитесь в поддержку.",
+            )

@@ -1,0 +1,28 @@
+"""allauth's settings, answered per tenant (ALLAUTH_SETTING_GETTER).
+
+allauth reads every ACCOUNT_* value through this function on each access, so the active
+tenant's policy decides how its users log in. With no tenant active (system checks,
+migrations, commands, the platform host) the answers are the settings' own, which keep
+allauth's import-time URL choices and system checks consistent (docs/accounts.md).
+"""
+
+from django.conf import settings
+
+from portal.scoping import active_tenant_scope
+
+LOGIN_METHODS_BY_KIND = {
+    "email": {"email"},
+    "phone_or_email": {"email", "phone"},
+    "contract": {"username"},
+}
+
+
+def get_setting(name, default):
+    tenant = active_tenant_scope(default=None)
+    if tenant is not None:
+        if name == "ACCOUNT_LOGIN_METHODS":
+            return LOGIN_METHODS_BY_KIND[tenant.policy.login_kind]
+        if name == "ACCOUNT_UNIQUE_EMAIL":
+            # Unique within the tenant (every lookup is scoped); see accounts.User.
+            return True
+    return getattr(settings, name, default)

@@ -1,0 +1,205 @@
+"""Account forms. The signup form is built from the tenant's policy: its fields, password
+rule, captcha and consent checkboxes are data, not code per tenant."""
+
+from allauth.account.forms import LoginForm as AllauthLoginForm
+from captcha.fields import CaptchaField
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.ru import inn as inn_number
+
+from .models import User
+from .passwords import describe_password_rule
+from .phones import normalize_phone
+from .services import contact_of
+
+LOGIN_LABELS = {"email": "E-mail", "phone_or_email": "Телефон или e-mail", "contract": "Логин"}
+MAX_NAME = 150
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's login form with the tenant's wording."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kind = self.request.tenant.policy.login_kind if self.request and self.request.tenant else "contract"
+        self.fields["login"].label = LOGIN_LABELS[kind]
+        self.fields["login"].widget.attrs.pop("placeholder", None)
+        self.fields["password"].label = "Пароль"
+        self.fields["password"].help_text = ""
+        self.fields["password"].widget.attrs.update({"data-password-toggle": ""})
+
+
+def password_fields(form, policy, *, first="password1", second="password2", first_label="Пароль"):
+    rule = describe_password_rule(policy)
+    form.fields[first] = forms.CharField(
+        label=first_label, help_text=rule, max_length=128, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "data-password-toggle": ""}),
+    )
+    form.fields[second] = forms.CharField(
+        label="Повторите пароль", max_length=128, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "data-password-toggle": ""}),
+    )
+
+
+def clean_new_password(form, tenant, *, first="password1", second="password2", user=None):
+    password, repeat = form.cleaned_data.get(first), form.cleaned_data.get(second)
+    if password and repeat and password != repeat:
+        form.add_error(second, "Пароли не совпадают.")
+        return None
+    if password:
+        try:
+            validate_password(password, user=user or User(tenant=tenant))
+        except ValidationError as error:
+            form.add_error(first, error)
+            return None
+    return password
+
+
+class SignupForm(forms.Form):
+    def __init__(self, *args, tenant, consents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant, self.policy = tenant, tenant.policy
+        policy = self.policy
+        if policy.login_kind == "contract":
+            self.fields["inn"] = forms.CharField(label="ИНН", max_length=12, widget=forms.TextInput(attrs={"inputmode": "numeric"}))
+            self.fields["contract_number"] = forms.CharField(label="№ договора", max_length=50)
+        if policy.full_name_field != "off":
+            required = policy.full_name_field == "required"
+            self.fields["last_name"] = forms.CharField(label="Фамилия", max_length=MAX_NAME, required=required)
+            self.fields["first_name"] = forms.CharField(label="Имя", max_length=MAX_NAME, required=required)
+            self.fields["middle_name"] = forms.CharField(label="Отчество", max_length=MAX_NAME, required=False)
+        if policy.login_kind == "phone_or_email":
+            self.fields["login"] = forms.CharField(
+                label="Логин (телефон или e-mail)", max_length=254,
+                widget=forms.TextInput(attrs={"autocomplete": "username"}),
+            )
+        if policy.asks_email:
+            self.fields["email"] = forms.EmailField(
+                label="E-mail" + (" (логин)" if policy.login_kind == "email" else ""), max_length=254,
+                required=policy.login_kind == "email" or policy.email_field == "required",
+                widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+            )
+        if policy.asks_phone:
+            self.fields["phone"] = forms.CharField(
+                label="Телефон", max_length=32, required=policy.phone_field == "required",
+                widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+                help_text="Например, +7 900 123-45-67",
+            )
+        if policy.password_at_signup:
+            password_fields(self, policy)
+        if policy.login_kind == "contract":
+            self.fields["contact"] = forms.CharField(
+                label="E-mail или телефон, указанные в договоре", max_length=254,
+                help_text="На него придёт код подтверждения.",
+            )
+        if policy.signup_captcha:
+            self.fields["captcha"] = CaptchaField(label="Введите текст с картинки")
+        self.consents = consents
+        for document in consents:
+            self.fields[f"consent_{document.pk}"] = forms.BooleanField(
+                label=document.checkbox_label, required=document.required,
+                error_messages={"required": "Без этого согласия регистрация невозможна."},
+            )
+
+    def consent_fields(self):
+        return [(self[f"consent_{document.pk}"], document) for document in self.consents]
+
+    def regular_fields(self):
+        return [field for field in self if not field.name.startswith("consent_")]
+
+    def clean_inn(self):
+        value = self.cleaned_data["inn"].strip()
+        try:
+            return inn_number.validate(value)
+        except StdnumError:
+            raise ValidationError("ИНН указан неверно: проверьте цифры.") from None
+
+    def clean_phone(self):
+        value = self.cleaned_data.get("phone", "").strip()
+        return normalize_phone(value) if value else ""
+
+    def clean_email(self):
+        return self.cleaned_data.get("email", "").strip().lower()
+
+    def clean_login(self):
+        kind, value = contact_of(self.cleaned_data["login"])
+        if kind == "email":
+            forms.EmailField().clean(value)
+        self.login_contact = (kind, value)
+        return value
+
+    def clean_contact(self):
+        value = self.cleaned_data["contact"]
+        kind, normalized = contact_of(value)
+        if kind == "email":
+            try:
+                forms.EmailField().clean(normalized)
+            except ValidationError:
+                raise ValidationError("Укажите e-mail или номер телефона из договора.") from None
+        self.contact = (kind, normalized)
+        return normalized
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.policy.password_at_signup:
+            cleaned["password"] = clean_new_password(self, self.tenant)
+        return cleaned
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Код подтверждения", max_length=8, min_length=4,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*"}),
+    )
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip()
+        if not code.isdigit():
+            raise ValidationError("Код состоит только из цифр.")
+        return code
+
+
+class NewPasswordForm(forms.Form):
+    def __init__(self, *args, tenant, user=None, with_code=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant, self.user = tenant, user
+        if with_code:
+            self.fields["code"] = CodeForm.base_fields["code"]
+        password_fields(self, tenant.policy, first_label="Новый пароль")
+
+    def clean_code(self):
+        return CodeForm.clean_code(self)
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["password"] = clean_new_password(self, self.tenant, user=self.user)
+        return cleaned
+
+
+class RecoveryForm(forms.Form):
+    login = forms.CharField(label="Логин", max_length=254)
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = LOGIN_LABELS[tenant.policy.login_kind]
+
+
+class ContractRecoveryForm(SignupForm):
+    """Guide 000: recovery asks what registration asked, with the new password."""
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, tenant=tenant, consents=[], **kwargs)
+        self.fields.pop("captcha", None)
+        self.fields["password1"].label = "Новый пароль"
+
+
+class StaffContinueForm(CodeForm):
+    """A customer registered by staff: the phone and the one-time password from the SMS."""
+
+    phone = forms.CharField(label="Телефон", max_length=32, widget=forms.TextInput(attrs={"autocomplete": "tel"}))
+    field_order = ["phone", "code"]
+
+    def clean_phone(self):
+        return normalize_phone(self.cleaned_data["phone"])
