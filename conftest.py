@@ -14,6 +14,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit counters live in the cache; each test starts with none.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _outbox_in_tmp(settings, tmp_path):
     # Tests read codes and links from the outbox, as a person trying the demo would.
     settings.EMAIL_BACKEND = "portal.messaging.OutboxEmailBackend"
@@ -33,10 +43,45 @@ def host_of(tenant):
 
 
 @pytest.fixture
-def tenant_client():
-    """A test client bound to a tenant's host: tenant_client(tenant)."""
+def tenant_client(django_capture_on_commit_callbacks):
+    """A test client bound to a tenant's host: tenant_client(tenant).
+
+    Each request's on-commit callbacks run (codes are sent after commit; the test
+    transaction never commits), so the outbox fills as it would in production.
+    """
 
     def make(tenant):
-        return Client(HTTP_HOST=host_of(tenant) if tenant else "localhost")
+        client = Client(HTTP_HOST=host_of(tenant) if tenant else "localhost")
+        send = client.request
+
+        def request(**kwargs):
+            with django_capture_on_commit_callbacks(execute=True):
+                return send(**kwargs)
+
+        client.request = request
+        return client
 
     return make
+
+
+@pytest.fixture
+def outbox():
+    """What the portal sent, newest first, with helpers to pick codes and links."""
+    import re
+
+    from portal.messaging import read_outbox
+
+    class Outbox:
+        @staticmethod
+        def messages(to=None):
+            return [entry for entry in read_outbox() if to is None or entry.to == to]
+
+        def last_code(self, to):
+            match = re.search(r"\b(\d{4,8})\b", self.messages(to)[0].text)
+            return match.group(1)
+
+        def last_link(self, to, path="/accounts/activate/"):
+            match = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"[^\s]+)", self.messages(to)[0].text)
+            return match.group(1)
+
+    return Outbox()

@@ -13,10 +13,6 @@ from portal.scoping import active_tenant_scope
 
 PLATFORM_MIN_LENGTH = 12
 PLATFORM_MAX_LENGTH = 128
-# What a superuser is warned about in the admin (OWASP ASVS): not a hard floor, since the
-# demo tenants keep their guides' rules.
-RECOMMENDED_MIN_LENGTH = 12
-RECOMMENDED_MAX_LENGTH_AT_LEAST = 64
 
 
 def password_rule(policy):

@@ -139,15 +139,18 @@ def registration_send(*, user, enforce_cooldown=True):
                            body="\n\n".join(lines))
 
 
-@transaction.atomic
 def registration_confirm_code(*, user, code):
-    """Check the code of the current step; mark the contact verified and move on."""
+    """Check the code of the current step; mark the contact verified and move on.
+
+    Not one transaction: a wrong code must stay counted when ConfirmationError is raised.
+    """
     step = registration_next_step(user)
     if step not in (PHONE_CODE, EMAIL_CODE, EMAIL_LINK):
         raise confirmations.ConfirmationError("Код не требуется.")
     confirmations.check_code(user=user, purpose=_purpose(step), code=code)
-    _mark_verified(user, step)
-    return registration_advance(user=user)
+    with transaction.atomic():
+        _mark_verified(user, step)
+        return registration_advance(user=user)
 
 
 @transaction.atomic
@@ -298,8 +301,8 @@ def user_by_login(*, tenant, login):
     return User.objects.filter(email__iexact=login).first()
 
 
-@transaction.atomic
 def recovery_by_code(*, user, code, password):
+    # check_code commits its own count of wrong tries; see registration_confirm_code.
     confirmations.check_code(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, code=code)
     password_reset_complete(user=user, password=password)
 

@@ -6,12 +6,12 @@
   fixed and platform-wide tables out of reach.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from .services import tenant_ensure_policy
+from .services import policy_warnings, tenant_ensure_policy
 from .models import ConsentDocument, Supplier, Tenant, TenantDomain, TenantPolicy
 
 
@@ -116,7 +116,9 @@ class TenantAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # An untouched policy inline is not saved by Django; every tenant needs one.
-        tenant_ensure_policy(tenant=form.instance)
+        policy = tenant_ensure_policy(tenant=form.instance)
+        for warning in policy_warnings(policy):
+            messages.warning(request, warning)
 
     def has_add_permission(self, request):
         return on_platform_host(request) and super().has_add_permission(request)

@@ -39,3 +39,25 @@ def tenant_create(*, slug, name, short_name, kind, domains=(), **branding):
         tenant_domain.save()
     tenant_ensure_policy(tenant=tenant)
     return tenant
+
+
+# OWASP ASVS: at least 12 characters, and no cap below 64. Below this a superuser is
+# warned, not stopped: the demo tenants keep the rules their guides publish.
+RECOMMENDED_MIN_PASSWORD_LENGTH = 12
+RECOMMENDED_MAX_PASSWORD_LENGTH_AT_LEAST = 64
+
+
+def policy_warnings(policy):
+    """Russian warnings about a policy that is allowed but weaker than recommended."""
+    warnings = []
+    if policy.password_min_length < RECOMMENDED_MIN_PASSWORD_LENGTH:
+        warnings.append(
+            f"Минимальная длина пароля {policy.password_min_length} — меньше рекомендуемых "
+            f"{RECOMMENDED_MIN_PASSWORD_LENGTH} символов."
+        )
+    if policy.password_max_length < RECOMMENDED_MAX_PASSWORD_LENGTH_AT_LEAST:
+        warnings.append(
+            f"Максимальная длина пароля {policy.password_max_length} — длинные пароли и фразы не поместятся; "
+            f"рекомендуется разрешать не меньше {RECOMMENDED_MAX_PASSWORD_LENGTH_AT_LEAST} символов."
+        )
+    return warnings
