@@ -2,6 +2,8 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
 
+from billing.selectors import contracts_for_user
+
 from .hosts import tenant_base_url
 from .messaging import read_outbox
 from .selectors import tenant_directory
@@ -15,7 +17,8 @@ def home(request):
             for tenant in tenant_directory()
         ]
         return render(request, "portal/directory.html", {"tenants": tenants})
-    return render(request, "portal/home.html")
+    contracts = contracts_for_user(request.user) if request.user.is_authenticated else []
+    return render(request, "portal/home.html", {"contracts": contracts})
 
 
 def support(request):

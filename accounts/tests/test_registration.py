@@ -166,7 +166,10 @@ def test_rgmek_code_then_generated_login_and_all_contracts(demo_tenants, tenant_
     done = client.get("/accounts/signup/done/").content.decode()
     assert "6229001125-1002" in done and "не подлежит изменению" in done
     assert "6229001125-1002" not in client.get("/accounts/signup/done/").content.decode()  # shown once
-    assert logs_in(tenant_client(rgmek), "6229001125-1002", "secret-a1")
+    signed_in = tenant_client(rgmek)
+    assert logs_in(signed_in, "6229001125-1002", "secret-a1")
+    home = signed_in.get("/").content.decode()
+    assert "Договор № 1001" in home and "Договор № 1002" in home
     with tenant_scope(rgmek):
         counterparty = Counterparty.objects.get(inn="6229001125")
         assert counterparty.account.username == "6229001125-1002"

@@ -1,0 +1,40 @@
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from billing.models import Contract, Counterparty
+from portal.models import Supplier
+from portal.scoping import tenant_scope
+
+
+def home_queries(client):
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/").status_code == 200
+    return len(captured)
+
+
+def test_home_lists_contracts_in_constant_queries(demo_tenants, tenant_client):
+    rgmek = demo_tenants["rgmek"]
+    with tenant_scope(rgmek):
+        user = User.objects.create_user(tenant=rgmek, username="6234005679-2001", password="secret-a1")
+        counterparty = Counterparty.objects.get(inn="6234005679")
+        counterparty.account = user
+        counterparty.save()
+        client = tenant_client(rgmek)
+        client.force_login(user)
+        few = home_queries(client)
+        supplier = Supplier.objects.get(code="rgmek")
+        for number in range(10):
+            Contract.objects.create(tenant=rgmek, supplier=supplier, number=f"9{number}", counterparty=counterparty)
+        many = home_queries(client)
+    assert few == many
+    assert "Договор № 95" in client.get("/").content.decode()
+
+
+def test_other_tenants_contracts_never_show(demo_tenants, tenant_client):
+    gaz = demo_tenants["gaz"]
+    with tenant_scope(gaz):
+        user = User.objects.create_user(tenant=gaz, username="u", email="u@example.com", password="abc12")
+    client = tenant_client(gaz)
+    client.force_login(user)
+    assert "Договор №" not in client.get("/").content.decode()
