@@ -20,6 +20,7 @@ class ConsentGateMiddleware:
             tenant is not None
             and tenant.policy.consent_after_first_login
             and user.is_authenticated
+            and not user.is_staff
             and not request.path.startswith(ALLOWED_PREFIXES)
             and consents_pending(user=user)
         ):
