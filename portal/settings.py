@@ -169,9 +169,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 MEDIA_URL = "media/"
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -183,7 +183,7 @@ STORAGES = {
 
 # Outgoing messages. Without EMAIL_URL, e-mail is written to OUTBOX_DIR, one .eml a message;
 # SMS go to the backend named by SMS_BACKEND ("file" writes to OUTBOX_DIR too).
-OUTBOX_DIR = env.path("OUTBOX_DIR", default=VAR_DIR / "outbox")
+OUTBOX_DIR = Path(env.str("OUTBOX_DIR", default=str(VAR_DIR / "outbox")))
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
     vars().update(environ.Env.email_url_config(EMAIL_URL))

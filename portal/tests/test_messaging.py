@@ -81,3 +81,15 @@ def test_http_sms_backend_raises_when_the_gateway_refuses(sms_gateway):
     sms_gateway.status = 503
     with pytest.raises(SmsError):
         HttpSmsBackend().send(tenant_slug="mygaz", to="+79001234567", text="Код: 1")
+
+
+def test_the_configured_outbox_is_a_real_path(monkeypatch, tmp_path):
+    # Tests point OUTBOX_DIR elsewhere; the settings module's own value must work too.
+    import importlib
+
+    import portal.settings
+
+    monkeypatch.setenv("OUTBOX_DIR", str(tmp_path / "box"))
+    module = importlib.reload(portal.settings)
+    assert module.OUTBOX_DIR.joinpath("x").parent.name == "box"
+    assert hasattr(module.OUTBOX_DIR, "mkdir") and hasattr(module.STATIC_ROOT, "is_dir")
