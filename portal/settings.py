@@ -156,7 +156,7 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 CAPTCHA_FONT_SIZE = 32
 CAPTCHA_LETTER_ROTATION = (-25, 25)
 CAPTCHA_TIMEOUT = 10  # minutes
-CAPTCHA_TEST_MODE = env.bool("CAPTCHA_TEST_MODE", default=False)
+
 
 # UI strings are written in Russian in the code (they are the msgids); an English
 # translation can be added under locale/en/ without touching templates.
