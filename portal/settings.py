@@ -117,6 +117,14 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:home"
 
+# Argon2id at OWASP's minimum (accounts/hashers.py); docs/performance.md has the figures.
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     # Length and characters come from the tenant's policy (12 to 128 on the platform).
     {"NAME": "accounts.passwords.TenantPolicyPasswordValidator"},
