@@ -85,3 +85,19 @@ def outbox():
             return match.group(1)
 
     return Outbox()
+
+
+@pytest.fixture
+def admin_login():
+    """admin_login(client, user): logged in to the admin as if the TOTP code was typed."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def login(client, user):
+        device, _created = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    return login

@@ -15,6 +15,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
+from portal.ratelimits import per_tenant_field
+
 from . import services
 from .confirmations import ConfirmationError, ResendTooSoon, check_code, find_by_key, seconds_until_resend
 from .forms import CodeForm, ContractRecoveryForm, NewPasswordForm, RecoveryForm, SignupForm, StaffContinueForm
@@ -253,7 +255,7 @@ def password_reset(request):
     form_class = ContractRecoveryForm if by_contract else RecoveryForm
     form = form_class(request.POST or None, tenant=tenant)
     if request.method == "POST":
-        per_login = "post:inn" if by_contract else "post:login"
+        per_login = per_tenant_field("inn" if by_contract else "login")
         if limited(request, "reset", rate="5/m") or limited(request, "reset-login", rate="5/h", key=per_login):
             form.add_error(None, TOO_MANY)
         elif form.is_valid() and by_contract and form.cleaned_data.get("password"):

@@ -9,6 +9,8 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.utils.translation import gettext_lazy as _
 
 from .services import policy_warnings, tenant_ensure_policy
@@ -149,4 +151,14 @@ admin.site.unregister(Group)
 
 @admin.register(Group)
 class PlatformGroupAdmin(PlatformOnlyAdmin, GroupAdmin):
+    pass
+
+
+# Second-factor devices are provisioned by platform superusers (the change page shows the
+# QR code to scan); tenant staff never see devices, their own included.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class PlatformTOTPDeviceAdmin(PlatformOnlyAdmin, TOTPDeviceAdmin):
     pass

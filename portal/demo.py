@@ -9,6 +9,11 @@ STAFF_USERNAME = "staff"
 STAFF_PASSWORD = "demo-staff-2026"
 SUPERUSER_USERNAME = "admin"
 SUPERUSER_PASSWORD = "demo-admin-2026"
+# The admin asks staff for a TOTP code. Every demo staff user and the superuser share this
+# demo key (RFC 4226's test key): add OTP_DEMO_SECRET to an authenticator app, or print the
+# current code with the command in README.
+OTP_DEMO_KEY = "3132333435363738393031323334353637383930"
+OTP_DEMO_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 STAFF_GROUP = _noop("Сотрудники организации")
 # What tenant staff may do in the admin; the tenant scope limits it to their own rows.
 STAFF_PERMISSIONS = [
@@ -269,6 +274,12 @@ def _seed_registry(tenant):
             )
 
 
+def _ensure_demo_totp(user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.get_or_create(user=user, name="demo", defaults={"key": OTP_DEMO_KEY, "confirmed": True})
+
+
 def seed_demo():
     """Create or update the demo tenants, their staff and the platform superuser.
 
@@ -318,6 +329,7 @@ def seed_demo():
                     staff.set_password(STAFF_PASSWORD)
                     staff.save()
                     staff.groups.add(staff_group)
+                _ensure_demo_totp(staff)
             tenants.append(tenant)
         with tenant_scope(None):
             admin, created = User.objects.get_or_create(
@@ -327,4 +339,5 @@ def seed_demo():
             if created:
                 admin.set_password(SUPERUSER_PASSWORD)
                 admin.save()
+            _ensure_demo_totp(admin)
     return tenants

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "captcha",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.ConsentGateMiddleware",
     "portal.middleware.PlatformSuperuserMiddleware",
@@ -161,6 +164,8 @@ ACCOUNT_RATE_LIMITS = {
 # The client IP for rate limits and consent records: X-Forwarded-For is trusted only for
 # this many proxies in front of the portal (0: use the connection's address).
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Staff two-factor in the admin (django-otp TOTP): the issuer shown in authenticator apps.
+OTP_TOTP_ISSUER = "Portal"
 CAPTCHA_FONT_SIZE = 32
 CAPTCHA_LETTER_ROTATION = (-25, 25)
 CAPTCHA_TIMEOUT = 10  # minutes

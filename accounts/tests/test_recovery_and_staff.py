@@ -65,13 +65,12 @@ def test_a_reset_ends_every_session(demo_tenants, tenant_client, outbox):
     assert not logged_in.get("/").context["user"].is_authenticated
 
 
-def test_staff_register_a_customer_who_finishes_by_sms_password_and_link(demo_tenants, tenant_client, outbox):
+def test_staff_register_a_customer_who_finishes_by_sms_password_and_link(demo_tenants, tenant_client, outbox,
+                                                                          admin_login):
     rosseti = demo_tenants["rosseti"]
     staff = tenant_client(rosseti)
     with tenant_scope(rosseti):
-        staff.force_login(User.objects.get(username="staff"))
-    staff_session = staff.session
-    _verify_otp_if_required(staff_session, rosseti)
+        admin_login(staff, User.objects.get(username="staff"))
     page = staff.get(reverse("admin:accounts_user_changelist")).content.decode()
     assert "Зарегистрировать клиента" in page
     response = staff.post(reverse("admin:accounts_user_register_customer"), {
@@ -87,27 +86,10 @@ def test_staff_register_a_customer_who_finishes_by_sms_password_and_link(demo_te
     assert logs_in(tenant_client(rosseti), "sidor@example.com", "Very-long-passphrase-2")
 
 
-def test_staff_registration_is_not_offered_on_the_platform_host(demo_tenants, tenant_client):
+def test_staff_registration_is_not_offered_on_the_platform_host(demo_tenants, tenant_client, admin_login):
     client = tenant_client(None)
     with tenant_scope(None):
-        client.force_login(User.objects.get(username="admin"))
-    _verify_otp_if_required(client.session, None)
+        admin_login(client, User.objects.get(username="admin"))
     response = client.get(reverse("admin:accounts_user_register_customer"))
     assert response.status_code == 403
 
-
-def _verify_otp_if_required(session, tenant):
-    """Staff need a verified second factor in the admin once two-factor is on."""
-    from django.conf import settings
-
-    if "django_otp" not in settings.INSTALLED_APPS:
-        return
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    user_id = session["_auth_user_id"]
-    with tenant_scope(tenant):
-        user = User.objects.get(pk=user_id)
-    device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()

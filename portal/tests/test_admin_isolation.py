@@ -7,7 +7,10 @@ from django.contrib.auth.models import Permission
 from django.forms import ModelChoiceField
 from django.urls import reverse
 
+from django_otp.oath import totp
+
 from accounts.models import User
+from portal import demo
 from billing.models import Contract, Counterparty
 from portal.models import Supplier, Tenant, TenantDomain
 from portal.scoping import scopes_disabled, tenant_scope
@@ -29,7 +32,7 @@ def is_tenant_owned(model):
 
 
 @pytest.fixture
-def setup(demo_tenants, tenant_client):
+def setup(demo_tenants, tenant_client, admin_login):
     gaz, mef = demo_tenants["gaz"], demo_tenants["mef"]
     TenantDomain.objects.create(tenant=gaz, domain="lk.gaz.example")
     TenantDomain.objects.create(tenant=mef, domain="lk.mef.example")
@@ -41,7 +44,7 @@ def setup(demo_tenants, tenant_client):
         boss = User.objects.create_user(tenant=gaz, username="boss", password="boss-password", is_staff=True)
         boss.user_permissions.set(Permission.objects.all())  # every permission there is
     client = tenant_client(gaz)
-    client.force_login(boss)
+    admin_login(client, boss)
     return gaz, mef, client
 
 
@@ -119,7 +122,10 @@ def test_staff_of_one_tenant_cannot_use_another_tenants_admin(setup, tenant_clie
 
 def test_platform_superuser_sees_every_tenant(demo_tenants, tenant_client):
     client = tenant_client(None)
-    assert client.post("/admin/login/", {"username": "admin", "password": "demo-admin-2026"}).status_code == 302
+    code = f"{totp(bytes.fromhex(demo.OTP_DEMO_KEY)):06d}"
+    assert client.post("/admin/login/", {"username": "admin", "password": "demo-admin-2026"}).status_code == 200
+    assert client.post("/admin/login/", {"username": "admin", "password": "demo-admin-2026",
+                                         "otp_token": code}).status_code == 302
     changelist = client.get(admin_url(Supplier, "changelist"))
     assert {s.tenant.slug for s in changelist.context["cl"].queryset} == set(demo_tenants)
     assert client.get(admin_url(User, "changelist")).context["cl"].result_count == 6

@@ -24,6 +24,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo data is ready: {len(tenants)} tenants."))
         self.stdout.write(f"\nTenant directory: {platform}/")
         self.stdout.write(f"Platform admin:   {platform}/admin/  login {demo.SUPERUSER_USERNAME} / {demo.SUPERUSER_PASSWORD}")
+        self.stdout.write(f"Admin second factor: TOTP secret {demo.OTP_DEMO_SECRET} in an authenticator app, or")
+        self.stdout.write("  .venv/bin/python manage.py demo_otp_code")
         self.stdout.write("Outgoing e-mail and SMS (DEBUG): <tenant URL>/dev/outbox/\n")
         for tenant in tenants:
             url = tenant_base_url(tenant, port=port)
