@@ -151,7 +151,7 @@ admin.site.unregister(Group)
 
 @admin.register(Group)
 class PlatformGroupAdmin(PlatformOnlyAdmin, GroupAdmin):
-    pass
+    """Groups (sets of permissions) are shared by all tenants."""
 
 
 # Second-factor devices are provisioned by platform superusers (the change page shows the
@@ -161,4 +161,4 @@ admin.site.unregister(TOTPDevice)
 
 @admin.register(TOTPDevice)
 class PlatformTOTPDeviceAdmin(PlatformOnlyAdmin, TOTPDeviceAdmin):
-    pass
+    """django-otp's device admin, on the platform host only."""

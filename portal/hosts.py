@@ -14,7 +14,7 @@ from .models import Tenant
 
 
 class UnknownHost(Exception):
-    pass
+    """No tenant and not the platform: the middleware answers 404."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from celery import Celery
 from celery.contrib.testing.worker import start_worker
 
 from portal import demo
+from portal.celery import app as portal_app
 from portal.messaging import read_outbox
 from portal.models import Tenant
 
@@ -24,6 +25,10 @@ def redis_celery_app():
         connection.default_channel.queue_purge("portal-test")  # nothing left from an earlier run
     yield app
     app.close()
+    # start_worker makes its app the current and default one; give that back, or every
+    # later .delay() would be sent to this test's Redis queue, where nobody listens.
+    portal_app.set_current()
+    portal_app.set_default()
 
 
 @pytest.mark.django_db(transaction=True)
