@@ -28,18 +28,17 @@ class LoginForm(AllauthLoginForm):
         self.fields["login"].widget.attrs.pop("placeholder", None)
         self.fields["password"].label = "Пароль"
         self.fields["password"].help_text = ""
-        self.fields["password"].widget.attrs.update({"data-password-toggle": ""})
 
 
 def password_fields(form, policy, *, first="password1", second="password2", first_label="Пароль"):
     rule = describe_password_rule(policy)
     form.fields[first] = forms.CharField(
         label=first_label, help_text=rule, max_length=128, strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "data-password-toggle": ""}),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     form.fields[second] = forms.CharField(
         label="Повторите пароль", max_length=128, strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "data-password-toggle": ""}),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
 

@@ -202,8 +202,11 @@ def activate(request, key):
             return render(request, "accounts/activate.html", {"error": error.message}, status=400)
         if request.session.get(SIGNUP_SESSION_KEY) == confirmation.user_id:
             request.session.pop(SIGNUP_SESSION_KEY, None)
+        if request.user.is_authenticated:
+            messages.success(request, "Личный кабинет активирован.")
+            return redirect("portal:home")
         messages.success(request, "Личный кабинет активирован. Войдите с вашим логином и паролем.")
-        return redirect("portal:home" if request.user.is_authenticated else "account_login")
+        return redirect("account_login")
     return render(request, "accounts/activate.html", {"email": confirmation.user.email})
 
 

@@ -1,6 +1,6 @@
 // Progressive enhancement only: every page works without this script.
-// A "show password" toggle next to each password field that asks for one.
-document.querySelectorAll("input[data-password-toggle]").forEach(function (input) {
+// A "show password" toggle next to every password field of the portal's pages.
+document.querySelectorAll("main input[type=password]").forEach(function (input) {
   var wrap = document.createElement("span");
   wrap.className = "password-wrap";
   input.parentNode.insertBefore(wrap, input);
