@@ -12,6 +12,7 @@ from allauth.account import admin as allauth_admin
 from portal.admin import TenantOwnedAdmin, on_platform_host
 
 from . import services
+from .confirmations import ResendTooSoon
 from .models import ConsentAcceptance, User
 from .phones import normalize_phone
 
@@ -105,11 +106,18 @@ class UserAdmin(TenantOwnedAdmin, DjangoUserAdmin):
             raise PermissionDenied
         form = CustomerRegistrationForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            user = services.registration_by_staff(tenant=request.tenant, **form.cleaned_data)
+            try:
+                user = services.registration_by_staff(tenant=request.tenant, **form.cleaned_data)
+            except ResendTooSoon:
+                form.add_error("phone", _("На этот телефон уже отправлено много кодов. Попробуйте через час."))
+                return self._register_customer_page(request, form)
             messages.success(request, _("Личный кабинет зарегистрирован. Клиенту отправлен пароль по SMS на %(phone)s; "
                                         "активировать кабинет нужно в течение %(hours)s ч.")
                              % {"phone": user.phone, "hours": request.tenant.policy.activation_window_hours})
             return redirect("admin:accounts_user_change", user.pk)
+        return self._register_customer_page(request, form)
+
+    def _register_customer_page(self, request, form):
         context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
                    "title": _("Регистрация клиента")}
         return TemplateResponse(request, "admin/accounts/user/register_customer.html", context)

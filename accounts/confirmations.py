@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,6 +34,27 @@ class ResendTooSoon(Exception):
     def __init__(self, seconds_left):
         super().__init__(f"resend allowed in {seconds_left} s")
         self.seconds_left = seconds_left
+
+
+class TooManyMessages(ResendTooSoon):
+    """The hourly cap for one phone or e-mail is spent (whoever asked, from wherever)."""
+
+    def __init__(self):
+        super().__init__(DESTINATION_WINDOW_SECONDS)
+
+
+# However many accounts or IPs ask, one phone or address gets at most this many codes and
+# links an hour: the cooldown is per user, and a new registration would start a new one.
+MAX_PER_DESTINATION = 10
+DESTINATION_WINDOW_SECONDS = 3600
+
+
+def _spend_destination_budget(tenant_id, destination):
+    key = f"confirmations:sent:{tenant_id}:{hashlib.sha256(destination.lower().encode()).hexdigest()}"
+    sent = cache.get_or_set(key, 0, timeout=DESTINATION_WINDOW_SECONDS)
+    if sent >= MAX_PER_DESTINATION:
+        raise TooManyMessages()
+    cache.incr(key)
 
 
 @dataclass(frozen=True)
@@ -69,12 +91,14 @@ def seconds_until_resend(*, user, purpose):
 @transaction.atomic
 def issue(*, user, purpose, channel, destination, with_code=True, with_key=False, enforce_cooldown=True):
     """Create a confirmation (superseding earlier ones of the same purpose) and return the
-    plain code/key once. Raises ResendTooSoon inside the policy's cooldown."""
+    plain code/key once. Raises ResendTooSoon inside the policy's cooldown, TooManyMessages
+    past the destination's hourly cap."""
     policy = user.tenant.policy
     if enforce_cooldown:
         wait = seconds_until_resend(user=user, purpose=purpose)
         if wait:
             raise ResendTooSoon(wait)
+    _spend_destination_budget(user.tenant_id, destination)
     Confirmation.objects.filter(user=user, purpose=purpose, used_at__isnull=True, superseded=False).update(superseded=True)
     code = "".join(secrets.choice("0123456789") for _ in range(policy.code_length)) if with_code else None
     key = secrets.token_urlsafe(32) if with_key else None

@@ -18,7 +18,14 @@ from django_ratelimit.core import is_ratelimited
 from portal.ratelimits import per_tenant_field
 
 from . import services
-from .confirmations import ConfirmationError, ResendTooSoon, check_code, find_by_key, seconds_until_resend
+from .confirmations import (
+    ConfirmationError,
+    ResendTooSoon,
+    TooManyMessages,
+    check_code,
+    find_by_key,
+    seconds_until_resend,
+)
 from .forms import CodeForm, ContractRecoveryForm, NewPasswordForm, RecoveryForm, SignupForm, StaffContinueForm
 from .models import Confirmation, ConsentAcceptance, User
 from .phones import mask_phone
@@ -28,6 +35,7 @@ SHOW_LOGIN_SESSION_KEY = "signup_show_login"
 RESET_SESSION_KEY = "password_reset_user_id"
 RESET_PASSWORD_SESSION_KEY = "password_reset_new_hash"
 TOO_MANY = "Слишком много попыток. Подождите минуту и попробуйте снова."
+TOO_MANY_CODES = "На этот телефон или e-mail уже отправлено много кодов. Попробуйте через час."
 
 
 def tenant_required(view):
@@ -71,6 +79,8 @@ def signup(request):
                 user = _start_registration(request, form, consents)
             except services.RegistrationError as error:
                 form.add_error(error.field, error.message)
+            except ResendTooSoon:
+                form.add_error(None, TOO_MANY_CODES)
             else:
                 request.session.cycle_key()
                 request.session[SIGNUP_SESSION_KEY] = user.pk
@@ -170,6 +180,8 @@ def signup_resend(request):
         return redirect("accounts:signup")
     try:
         services.registration_send(user=user)
+    except TooManyMessages:
+        messages.error(request, TOO_MANY_CODES)
     except ResendTooSoon as wait:
         messages.error(request, f"Отправить код ещё раз можно через {wait.seconds_left} с.")
     else:

@@ -368,3 +368,11 @@ def test_common_passwords_are_refused_by_every_policy(demo_tenants):
     for tenant in demo_tenants.values():
         with tenant_scope(tenant), pytest.raises(ValidationError):
             validate_password("password1", user=User(tenant=tenant))
+
+
+def test_one_phone_gets_at_most_ten_codes_an_hour_whoever_asks(mygaz, tenant_client, outbox):
+    data = {"login": "+79007776655", "password1": "gas123", "password2": "gas123"}
+    for attempt in range(11):  # re-registering deletes the pending user: a new one each time
+        page = tenant_client(mygaz).post("/accounts/signup/", data, REMOTE_ADDR=f"10.3.0.{attempt}").content.decode()
+    assert "уже отправлено много кодов" in page
+    assert len(outbox.messages("+79007776655")) == 10
