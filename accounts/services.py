@@ -61,8 +61,12 @@ def contact_of(value):
 @transaction.atomic
 def registration_start(*, tenant, client, password, consents, email="", phone="", username="",
                        last_name="", first_name="", middle_name="", login_is_generated=False):
-    """Create the not-yet-activated user, record consents and send the first confirmation."""
+    """Create the not-yet-activated user, record consents and send the first confirmation.
+
+    Raises RegistrationError when the e-mail or phone belongs to an account already.
+    """
     policy = tenant.policy
+    _claim_contacts(email=email, phone=phone)
     user = User(
         tenant=tenant, username=username or email or phone, email=email, phone=phone,
         last_name=last_name, first_name=first_name, middle_name=middle_name,
@@ -78,6 +82,20 @@ def registration_start(*, tenant, client, password, consents, email="", phone=""
     consents_record(user=user, documents=consents, client=client)
     registration_advance(user=user)
     return user
+
+
+def _claim_contacts(*, email, phone):
+    """Refuse contacts of existing accounts; an abandoned, never activated registration
+    with them is removed so that the person can start again."""
+    for field, value, message in (
+        ("email", email, "Этот e-mail уже зарегистрирован. Войдите или восстановите пароль."),
+        ("phone", phone, "Этот телефон уже зарегистрирован. Войдите или восстановите пароль."),
+    ):
+        taken = User.objects.filter(**{f"{field}__iexact": value}).first() if value else None
+        if taken and taken.activation_deadline is not None and not taken.is_active:
+            taken.delete()
+        elif taken:
+            raise RegistrationError(message, field=field)
 
 
 def registration_next_step(user):
@@ -203,12 +221,21 @@ def contract_for_registration(*, inn, contract_number, contact):
     if contract is None:
         raise RegistrationError(CONTRACT_NOT_FOUND)
     kind, value = contact
-    known = contract.phone_list if kind == "phone" else contract.email_list
-    if kind == "phone":
-        known = [normalize_phone(phone) for phone in known]
+    known = _registry_phones(contract) if kind == "phone" else contract.email_list
     if value not in known:
         raise RegistrationError(CONTACT_NOT_FOUND)
     return contract
+
+
+def _registry_phones(contract):
+    """The contract's phones in our form; a malformed one in the billing data is skipped."""
+    phones = []
+    for phone in contract.phone_list:
+        try:
+            phones.append(normalize_phone(phone))
+        except ValidationError:
+            continue
+    return phones
 
 
 def generated_login(*, inn, contract_number):

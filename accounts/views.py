@@ -78,7 +78,7 @@ def signup(request):
             try:
                 user = _start_registration(request, form, consents)
             except services.RegistrationError as error:
-                form.add_error(error.field, error.message)
+                form.add_error(error.field if error.field in form.fields else None, error.message)
             except ResendTooSoon:
                 form.add_error(None, TOO_MANY_CODES)
             else:
@@ -102,26 +102,11 @@ def _start_registration(request, form, consents):
     if tenant.policy.login_kind == "phone_or_email":
         kind, value = form.login_contact
         email, phone = (value, "") if kind == "email" else ("", value)
-    _refuse_taken_contacts(email=email, phone=phone)
     return services.registration_start(
         email=email, phone=phone, password=data.get("password") or "",
         last_name=data.get("last_name", ""), first_name=data.get("first_name", ""),
         middle_name=data.get("middle_name", ""), **common,
     )
-
-
-def _refuse_taken_contacts(*, email, phone):
-    for field, value, message in (
-        ("email", email, "Этот e-mail уже зарегистрирован. Войдите или восстановите пароль."),
-        ("phone", phone, "Этот телефон уже зарегистрирован. Войдите или восстановите пароль."),
-    ):
-        if not value:
-            continue
-        taken = User.objects.filter(**{f"{field}__iexact": value}).first()
-        if taken and taken.activation_deadline is not None and not taken.is_active:
-            taken.delete()  # an abandoned registration: start again
-        elif taken:
-            raise services.RegistrationError(message, field=field)
 
 
 @tenant_required
