@@ -407,8 +407,10 @@ def consents_pending(*, user):
 
 def consent_withdraw(*, user, acceptance_id):
     """Withdraw an optional consent (required ones are withdrawn by closing the account)."""
+    if not str(acceptance_id).isdigit():
+        return False
     acceptance = ConsentAcceptance.objects.select_related("document").filter(
-        user=user, pk=acceptance_id, withdrawn_at__isnull=True
+        user=user, pk=int(acceptance_id), withdrawn_at__isnull=True
     ).first()
     if acceptance is None or acceptance.document.required:
         return False

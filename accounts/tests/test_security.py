@@ -376,3 +376,22 @@ def test_one_phone_gets_at_most_ten_codes_an_hour_whoever_asks(mygaz, tenant_cli
         page = tenant_client(mygaz).post("/accounts/signup/", data, REMOTE_ADDR=f"10.3.0.{attempt}").content.decode()
     assert "уже отправлено много кодов" in page
     assert len(outbox.messages("+79007776655")) == 10
+
+
+def test_a_junk_withdrawal_id_changes_nothing(demo_tenants, tenant_client):
+    rosseti = demo_tenants["rosseti"]
+    user = make_user(rosseti, email="p@example.com", password="Very-long-passphrase-1")
+    client = tenant_client(rosseti)
+    client.force_login(user)
+    for junk in ("abc", "1 OR 1=1", "-1", ""):
+        assert client.post("/accounts/consents/", {"withdraw": junk}).status_code == 302
+
+
+def test_login_never_redirects_to_another_host(demo_tenants, tenant_client):
+    gaz = demo_tenants["gaz"]
+    make_user(gaz, email="ivan@example.com", password="abc12")
+    client = tenant_client(gaz)
+    for target in ("http://evil.example/", "//evil.example/", "http://mef.localhost/"):
+        response = client.post("/accounts/login/", {"login": "ivan@example.com", "password": "abc12", "next": target})
+        assert response.status_code == 302 and response.url == "/", target
+        client.post("/accounts/logout/")
