@@ -41,7 +41,7 @@ def test_unknown_tenant_gets_a_clear_page(portal, page):
 def test_phone_width_has_no_horizontal_scroll(portal, page):
     page.set_viewport_size({"width": 360, "height": 740})
     for slug, _short_name, _name in TENANTS:
-        for path in ("/", "/support/", "/accounts/login/"):
+        for path in ("/", "/support/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"):
             page.goto(portal.url(slug, path))
             assert page.evaluate("document.documentElement.scrollWidth") <= 360, f"{slug}{path}"
     page.goto(portal.url())
