@@ -1,6 +1,9 @@
+import math
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 from django_otp.forms import OTPAuthenticationFormMixin
@@ -21,14 +24,33 @@ class StaffLoginForm(AdminAuthenticationForm, OTPAuthenticationFormMixin):
         **OTPAuthenticationFormMixin.otp_error_messages,
         "token_required": _("Введите код из приложения-аутентификатора."),
         "invalid_token": _("Неверный или устаревший код. Введите текущий код из приложения."),
-        "n_failed_attempts": _("Слишком много неверных кодов. Подождите %(time)s с и попробуйте снова."),
+        # django-otp formats this one with {reason, failure_count, locked_until}; the wait in
+        # seconds is said by _refuse_while_throttled, this is only the fallback.
+        "n_failed_attempts": _("Слишком много неверных кодов. Подождите немного и попробуйте снова."),
         "verification_not_allowed": _("Код сейчас проверить нельзя. Попробуйте позже."),
     }
 
     def clean(self):
         cleaned = super().clean()
-        self.clean_otp(self.get_user())
+        user = self.get_user()
+        if cleaned.get("otp_token"):
+            self._refuse_while_throttled(user)
+        self.clean_otp(user)
         return cleaned
+
+    def _refuse_while_throttled(self, user):
+        """After a wrong code django-otp refuses the next ones for 1, 2, 4... seconds
+        (OTP_TOTP_THROTTLE_FACTOR); say how long is left."""
+        device = self._chosen_device(user)
+        if device is None:
+            return
+        allowed, extra = device.verify_is_allowed()
+        if not allowed and extra and extra.get("locked_until"):
+            seconds = max(1, math.ceil((extra["locked_until"] - timezone.now()).total_seconds()))
+            raise forms.ValidationError(
+                _("Слишком много неверных кодов. Подождите %(seconds)s с и попробуйте снова.") % {"seconds": seconds},
+                code="n_failed_attempts",
+            )
 
     def _chosen_device(self, user):
         # Staff have one authenticator app (a TOTP device); no device picker on the form.
