@@ -9,6 +9,7 @@
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.http.request import split_domain_port
 
 from .models import Tenant
 
@@ -23,15 +24,18 @@ class HostMatch:
 
 
 def strip_port(host):
-    host = host.strip().lower().rstrip(".")
-    if host.startswith("["):  # IPv6 literal
-        return host.split("]")[0] + "]"
-    return host.rsplit(":", 1)[0] if ":" in host else host
+    """The host name of a Host header: lower case, without the port and the trailing dot of
+    a fully qualified name ("RGMEK.localhost.:8000" -> "rgmek.localhost"); "" when it is not
+    a valid host. Django's own parser, the one request.get_host() validates with."""
+    domain, _port = split_domain_port(host.strip())
+    return domain
 
 
 def resolve_host(host):
     """HostMatch for ``host`` (a Host header, port allowed), or raise UnknownHost."""
     name = strip_port(host)
+    if not name:
+        raise UnknownHost(host)
     platform_domain = settings.PORTAL_DOMAIN
     tenants = Tenant.objects.select_related("policy").filter(is_active=True)
     if name == platform_domain:

@@ -7,7 +7,12 @@ from portal.models import TenantDomain
 @pytest.mark.parametrize(
     ("host", "expected"),
     [("rgmek.localhost:8000", "rgmek.localhost"), ("LK.Example.RU", "lk.example.ru"),
-     ("localhost", "localhost"), ("[::1]:8000", "[::1]"), ("gaz.localhost.", "gaz.localhost")],
+     ("localhost", "localhost"), ("[::1]:8000", "[::1]"), ("gaz.localhost.", "gaz.localhost"),
+     # A fully qualified name with a port: the dot before the port goes too.
+     ("rgmek.localhost.:18802", "rgmek.localhost"), ("RGMEK.localhost:1", "rgmek.localhost"),
+     ("[::1]", "[::1]"), ("[2001:DB8::1]:8000", "[2001:db8::1]"),
+     # Not a host at all: nothing to resolve.
+     ("a:b:c", ""), ("", "")],
 )
 def test_strip_port(host, expected):
     assert strip_port(host) == expected
@@ -18,9 +23,33 @@ def test_subdomain_resolves_to_its_tenant(demo_tenants):
         assert resolve_host(f"{slug}.localhost:8000").tenant == tenant
 
 
+@pytest.mark.parametrize("host", ["rgmek.localhost.:18802", "RGMEK.localhost:1", "rgmek.localhost.", "Rgmek.LocalHost"])
+def test_spellings_of_a_tenants_host_resolve_to_it(demo_tenants, host):
+    assert resolve_host(host).tenant == demo_tenants["rgmek"]
+
+
+@pytest.mark.parametrize("host", ["rgmek.localhost.:18802", "RGMEK.localhost:1"])
+def test_spellings_of_a_tenants_host_serve_its_pages(demo_tenants, client, host):
+    response = client.get("/", HTTP_HOST=host)
+    assert response.status_code == 200
+    assert response.context["tenant"] == demo_tenants["rgmek"]
+
+
+def test_the_platform_with_a_trailing_dot_and_a_port(demo_tenants):
+    assert resolve_host("localhost.:8000").tenant is None
+
+
+@pytest.mark.parametrize("host", ["[::1]:8000", "[::1]", "127.0.0.1:8000"])
+def test_ip_literals_are_no_tenant(demo_tenants, client, host):
+    with pytest.raises(UnknownHost):
+        resolve_host(host)
+    assert client.get("/", HTTP_HOST=host).status_code == 404
+
+
 def test_own_domain_resolves_to_its_tenant(demo_tenants):
     TenantDomain.objects.create(tenant=demo_tenants["rgmek"], domain="lk.rgmek.example")
     assert resolve_host("LK.rgmek.example:443").tenant == demo_tenants["rgmek"]
+    assert resolve_host("lk.rgmek.example.:443").tenant == demo_tenants["rgmek"]
 
 
 def test_bare_domain_is_the_platform(demo_tenants):
