@@ -48,6 +48,12 @@ class TenantOwnedAdmin(admin.ModelAdmin):
 class PlatformOnlyAdmin(admin.ModelAdmin):
     """Tables shared by all tenants (or that define them): platform superusers only."""
 
+    def get_queryset(self, request):
+        # No rows at all off the platform host, so that no view (history checks existence
+        # before permission) can tell an existing row from a missing one.
+        queryset = super().get_queryset(request)
+        return queryset if on_platform_host(request) else queryset.none()
+
     def has_module_permission(self, request):
         return on_platform_host(request) and super().has_module_permission(request)
 

@@ -2,7 +2,12 @@ import math
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes import views as contenttype_views
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404
 from django.shortcuts import render
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
@@ -73,6 +78,34 @@ class PortalAdminSite(OTPAdminSite):
         # The scope already hides users of other tenants; this states the rule outright.
         tenant_id = request.tenant.pk if request.tenant else None
         return super().has_permission(request) and request.user.tenant_id == tenant_id
+
+    def get_urls(self):
+        # Django's "view on site" (the contenttypes shortcut) loads the object through the
+        # model's _base_manager, past the tenant scope and the ModelAdmin's queryset, so it
+        # would tell another tenant's row from a missing one. Ours looks first.
+        urls = [url for url in super().get_urls() if getattr(url, "name", None) != "view_on_site"]
+        return [
+            path("r/<path:content_type_id>/<path:object_id>/", self.admin_view(self.view_on_site),
+                 name="view_on_site"),
+            *urls,
+        ]
+
+    def view_on_site(self, request, content_type_id, object_id):
+        """Redirect to an object's page, for an object this admin shows the user: found
+        through its ModelAdmin's queryset (the request's tenant scope) with view permission.
+        Anything else, another tenant's row included, is the same 404 as a missing one."""
+        try:
+            model = ContentType.objects.get_for_id(int(content_type_id)).model_class()
+        except (ContentType.DoesNotExist, ValueError):
+            model = None
+        model_admin = self._registry.get(model)
+        if (
+            model_admin is None
+            or not model_admin.has_view_or_change_permission(request)
+            or model_admin.get_object(request, unquote(object_id)) is None
+        ):
+            raise Http404(_("Такого объекта нет."))
+        return contenttype_views.shortcut(request, content_type_id, object_id)
 
     def each_context(self, request):
         context = super().each_context(request)

@@ -1,9 +1,14 @@
 """Admin isolation: a tenant's staff, even with every permission, see and change only their
 tenant's rows, on every registered admin page. Platform superusers see every tenant."""
 
+import re
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.messages import get_messages
+from django.db.models import Max
 from django.forms import ModelChoiceField
 from django.urls import reverse
 
@@ -84,6 +89,77 @@ def test_staff_see_only_their_tenant_on_every_admin_page(setup, model):
         for name, field in add.context["adminform"].form.fields.items():
             if isinstance(field, ModelChoiceField) and is_tenant_owned(field.queryset.model):
                 assert {owner_of(choice) for choice in field.queryset} <= {gaz.pk}, name
+
+
+def ask(client, url):
+    client.cookies.pop("messages", None)  # only this answer's messages, not earlier ones
+    return client.get(url)
+
+
+def answer(response, pk):
+    """What a response tells about the object ``pk``: status, where it leads, the messages
+    queued and the 404's reason (pk written as <pk>), and the page with per-request tokens
+    (CSRF, CSP nonce) blanked."""
+
+    def neutral(text):
+        return re.sub(rf"(?<![0-9]){re.escape(str(pk))}(?![0-9])", "<pk>", str(text))
+
+    page = re.sub(r'(value|nonce)="[^"]*"', r'\1=""', response.content.decode())
+    context = response.context or {}
+    return {
+        "status": response.status_code,
+        "location": response.get("Location"),
+        "messages": [neutral(message) for message in get_messages(response.wsgi_request)],
+        "reason": neutral(context.get("exception", "")),
+        "page": neutral(page),
+    }
+
+
+def hidden_rows(model, tenant):
+    """The rows a tenant's staff must not learn about: other tenants' rows, and every row of
+    a platform-wide table (groups, second-factor devices)."""
+    if is_tenant_owned(model):
+        return other_tenants_rows(model, tenant)
+    with scopes_disabled():
+        return list(model._default_manager.all())
+
+
+def missing_pk(model):
+    with scopes_disabled():
+        return (model._default_manager.aggregate(top=Max("pk"))["top"] or 0) + 1000
+
+
+@pytest.mark.parametrize("model", list(admin.site._registry), ids=lambda m: m._meta.label)
+def test_another_tenants_row_is_answered_exactly_like_a_missing_one(setup, model):
+    """No admin path reads across tenants: change, delete, history and "view on site" (Django's
+    contenttypes shortcut, which looks objects up past the scope) say the same for another
+    tenant's row as for a row that does not exist."""
+    gaz, mef, client = setup
+    content_type = ContentType.objects.get_for_model(model)
+    rows = hidden_rows(model, gaz)
+    if is_tenant_owned(model):
+        assert rows, "the walk needs rows of another tenant"
+    absent = missing_pk(model)
+
+    def urls(pk):
+        yield "view_on_site", reverse("admin:view_on_site", args=[content_type.pk, pk])
+        for view in ("change", "delete", "history"):
+            yield view, admin_url(model, view, pk)
+
+    expected = {view: answer(ask(client, url), absent) for view, url in urls(absent)}
+    for obj in rows:
+        for view, url in urls(obj.pk):
+            assert answer(ask(client, url), obj.pk) == expected[view], f"{view} of {obj!r}"
+
+
+def test_view_on_site_of_the_staffs_own_row_still_works(setup):
+    gaz, mef, client = setup
+    with tenant_scope(gaz):
+        supplier = Supplier.objects.first()
+    response = client.get(reverse("admin:view_on_site", args=[ContentType.objects.get_for_model(Supplier).pk,
+                                                              supplier.pk]))
+    assert response.status_code == 404
+    assert "get_absolute_url" in response.context["exception"]  # found; it just has no page
 
 
 def test_staff_cannot_create_rows_for_another_tenant(setup):
