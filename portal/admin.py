@@ -9,6 +9,8 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.utils.translation import gettext_lazy as _
@@ -168,3 +170,19 @@ admin.site.unregister(TOTPDevice)
 @admin.register(TOTPDevice)
 class PlatformTOTPDeviceAdmin(PlatformOnlyAdmin, TOTPDeviceAdmin):
     """django-otp's device admin, on the platform host only."""
+
+    # django-otp's own views (the device's otpauth URL and its QR code) load the device with
+    # objects.get() before checking permission: a missing id was a 500, an existing one 403.
+    def config_view(self, request, pk):
+        self._check_device(request, pk)
+        return super().config_view(request, pk)
+
+    def qrcode_view(self, request, pk):
+        self._check_device(request, pk)
+        return super().qrcode_view(request, pk)
+
+    def _check_device(self, request, pk):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        if self.get_object(request, str(pk)) is None:
+            raise Http404

@@ -108,7 +108,7 @@ def answer(response, pk):
     context = response.context or {}
     return {
         "status": response.status_code,
-        "location": response.get("Location"),
+        "location": neutral(response.get("Location")),
         "messages": [neutral(message) for message in get_messages(response.wsgi_request)],
         "reason": neutral(context.get("exception", "")),
         "page": neutral(page),
@@ -124,6 +124,16 @@ def hidden_rows(model, tenant):
         return list(model._default_manager.all())
 
 
+def object_urls(model, pk):
+    """Every URL of the model's ModelAdmin that names one object (change, delete, history,
+    the bare id, and any view of its own: a user's password, a device's QR code...)."""
+    changelist = admin_url(model, "changelist")
+    for pattern in admin.site._registry[model].get_urls():
+        route = str(pattern.pattern)
+        if len(pattern.pattern.converters) == 1:
+            yield route, changelist + re.sub(r"<[^>]+>", str(pk), route)
+
+
 def missing_pk(model):
     with scopes_disabled():
         return (model._default_manager.aggregate(top=Max("pk"))["top"] or 0) + 1000
@@ -131,9 +141,9 @@ def missing_pk(model):
 
 @pytest.mark.parametrize("model", list(admin.site._registry), ids=lambda m: m._meta.label)
 def test_another_tenants_row_is_answered_exactly_like_a_missing_one(setup, model):
-    """No admin path reads across tenants: change, delete, history and "view on site" (Django's
-    contenttypes shortcut, which looks objects up past the scope) say the same for another
-    tenant's row as for a row that does not exist."""
+    """No admin path reads across tenants: every URL of a ModelAdmin that names an object and
+    "view on site" (Django's contenttypes shortcut, which looks objects up past the scope) say
+    the same for another tenant's row as for a row that does not exist."""
     gaz, mef, client = setup
     content_type = ContentType.objects.get_for_model(model)
     rows = hidden_rows(model, gaz)
@@ -143,8 +153,7 @@ def test_another_tenants_row_is_answered_exactly_like_a_missing_one(setup, model
 
     def urls(pk):
         yield "view_on_site", reverse("admin:view_on_site", args=[content_type.pk, pk])
-        for view in ("change", "delete", "history"):
-            yield view, admin_url(model, view, pk)
+        yield from object_urls(model, pk)
 
     expected = {view: answer(ask(client, url), absent) for view, url in urls(absent)}
     for obj in rows:
@@ -205,3 +214,16 @@ def test_platform_superuser_sees_every_tenant(demo_tenants, tenant_client):
     changelist = client.get(admin_url(Supplier, "changelist"))
     assert {s.tenant.slug for s in changelist.context["cl"].queryset} == set(demo_tenants)
     assert client.get(admin_url(User, "changelist")).context["cl"].result_count == 6
+
+
+def test_platform_superuser_gets_a_404_for_a_missing_devices_qr_code(demo_tenants, tenant_client, admin_login):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = tenant_client(None)
+    with scopes_disabled():
+        superuser = User.objects.get(username=demo.SUPERUSER_USERNAME, tenant=None)
+        device = TOTPDevice.objects.filter(user=superuser).first()
+    admin_login(client, superuser)
+    for view in ("config", "qrcode"):
+        assert client.get(admin_url(TOTPDevice, view, device.pk)).status_code == 200
+        assert client.get(admin_url(TOTPDevice, view, missing_pk(TOTPDevice))).status_code == 404
