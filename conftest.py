@@ -44,14 +44,14 @@ def host_of(tenant):
 
 @pytest.fixture
 def tenant_client(django_capture_on_commit_callbacks):
-    """A test client bound to a tenant's host: tenant_client(tenant).
+    """A test client bound to a tenant's host: tenant_client(tenant, REMOTE_ADDR=...).
 
     Each request's on-commit callbacks run (codes are sent after commit; the test
     transaction never commits), so the outbox fills as it would in production.
     """
 
-    def make(tenant):
-        client = Client(HTTP_HOST=host_of(tenant) if tenant else "localhost")
+    def make(tenant, **client_options):
+        client = Client(HTTP_HOST=host_of(tenant) if tenant else "localhost", **client_options)
         send = client.request
 
         def request(**kwargs):

@@ -10,6 +10,7 @@ from portal.services import message_send_email, message_send_sms
 
 from .models import User
 from .phones import normalize_phone
+from .services import normalized_login
 
 
 class PhoneField(forms.CharField):
@@ -35,6 +36,14 @@ class TenantAccountAdapter(DefaultAccountAdapter):
         # hosts); a redirect may only stay on the host the request came to.
         request = self.request
         return url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        # allauth keys failed logins on the raw Host header, so another port, the host in
+        # capitals or a tenant's own domain started a fresh count, and every phone login
+        # shared one key. The tenant and the login in one spelling are the identity.
+        login = credentials.get("phone") or credentials.get("email") or credentials.get("username") or ""
+        tenant = getattr(request, "tenant", None)
+        return f"{tenant.pk if tenant else '-'}:{normalized_login(login)}"
 
     def send_mail(self, template_prefix, email, context):
         message = self.render_mail(template_prefix, email, context)

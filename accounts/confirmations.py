@@ -1,24 +1,38 @@
 """Issuing and checking one-time codes and links (accounts.models.Confirmation).
 
 The rules, all from the tenant's policy: a code has ``code_length`` digits and lives
-``code_ttl_seconds``; a new one may be sent only after ``resend_cooldown_seconds``; after
-``code_max_attempts`` wrong tries the code is dead and a new one is needed. Link keys live
-the policy's activation window. Every check runs under select_for_update, so a code or
-link is consumed once even when two requests race.
+``code_ttl_seconds``; a link lives the activation window (a code and a link in one message
+each keep their own lifetime); a new one may be sent only after ``resend_cooldown_seconds``;
+after ``code_max_attempts`` wrong tries the code is dead and a new one is needed. Issuing
+locks the user's row, so concurrent resends send one message and leave one live code; every
+check runs under select_for_update, so a code or link is consumed once even when two
+requests race.
+
+Where a page must not reveal whether an account exists (recovery, signup with a taken
+contact), a ``Decoy`` stands in for the code nobody was sent: it answers every try with the
+very words a real code would.
 """
 
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Confirmation
+from .models import Confirmation, User
+
+CODE_INVALID = "Код недействителен. Запросите новый код."
+CODE_EXPIRED = "Срок действия кода истёк. Запросите новый код."
+CODE_EXHAUSTED = "Код введён неверно слишком много раз. Запросите новый код."
+
+
+def wrong_code_message(attempts_left):
+    return f"Неверный код. Осталось попыток: {attempts_left}."
 
 
 class ConfirmationError(Exception):
@@ -43,18 +57,27 @@ class TooManyMessages(ResendTooSoon):
         super().__init__(DESTINATION_WINDOW_SECONDS)
 
 
-# However many accounts or IPs ask, one phone or address gets at most this many codes and
-# links an hour: the cooldown is per user, and a new registration would start a new one.
+# However many accounts or IPs ask, one phone or address gets at most this many codes,
+# links and notices an hour: the cooldown is per user, and a new registration would start a
+# new one.
 MAX_PER_DESTINATION = 10
 DESTINATION_WINDOW_SECONDS = 3600
 
 
-def _spend_destination_budget(tenant_id, destination):
+def spend_destination_budget(tenant_id, destination):
+    """Count one message to ``destination``; raise TooManyMessages past the hourly cap.
+
+    add + incr are atomic in the cache (Redis), so concurrent requests cannot both take the
+    last message of the budget."""
     key = f"confirmations:sent:{tenant_id}:{hashlib.sha256(destination.lower().encode()).hexdigest()}"
-    sent = cache.get_or_set(key, 0, timeout=DESTINATION_WINDOW_SECONDS)
-    if sent >= MAX_PER_DESTINATION:
+    cache.add(key, 0, timeout=DESTINATION_WINDOW_SECONDS)
+    try:
+        sent = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=DESTINATION_WINDOW_SECONDS)
+        sent = 1
+    if sent > MAX_PER_DESTINATION:
         raise TooManyMessages()
-    cache.incr(key)
 
 
 @dataclass(frozen=True)
@@ -74,56 +97,71 @@ def _hash_key(key):
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def new_code(policy):
+    return "".join(secrets.choice("0123456789") for _ in range(policy.code_length))
+
+
 def latest(*, user, purpose):
     return Confirmation.objects.filter(user=user, purpose=purpose).order_by("-created_at").first()
+
+
+def _seconds_left(sent_at, cooldown_seconds):
+    remaining = (sent_at + timedelta(seconds=cooldown_seconds) - timezone.now()).total_seconds()
+    return max(0, int(remaining + 0.999))
 
 
 def seconds_until_resend(*, user, purpose):
     """0 when a new code may be sent now."""
     last = latest(user=user, purpose=purpose)
-    if last is None:
-        return 0
-    cooldown = user.tenant.policy.resend_cooldown_seconds
-    remaining = (last.created_at + timedelta(seconds=cooldown) - timezone.now()).total_seconds()
-    return max(0, int(remaining + 0.999))
+    return _seconds_left(last.created_at, user.tenant.policy.resend_cooldown_seconds) if last else 0
 
 
 @transaction.atomic
-def issue(*, user, purpose, channel, destination, with_code=True, with_key=False, enforce_cooldown=True):
+def issue(*, user, purpose, channel, destination, with_code=True, with_key=False, enforce_cooldown=True,
+          payload=None):
     """Create a confirmation (superseding earlier ones of the same purpose) and return the
     plain code/key once. Raises ResendTooSoon inside the policy's cooldown, TooManyMessages
     past the destination's hourly cap."""
     policy = user.tenant.policy
+    # One issuer at a time per user: a concurrent resend waits here, then sees this one's
+    # confirmation and is refused by the cooldown.
+    User.objects.select_for_update().filter(pk=user.pk).first()
     if enforce_cooldown:
         wait = seconds_until_resend(user=user, purpose=purpose)
         if wait:
             raise ResendTooSoon(wait)
-    _spend_destination_budget(user.tenant_id, destination)
+    spend_destination_budget(user.tenant_id, destination)
     Confirmation.objects.filter(user=user, purpose=purpose, used_at__isnull=True, superseded=False).update(superseded=True)
-    code = "".join(secrets.choice("0123456789") for _ in range(policy.code_length)) if with_code else None
+    code = new_code(policy) if with_code else None
     key = secrets.token_urlsafe(32) if with_key else None
-    lifetime = timedelta(hours=policy.activation_window_hours) if with_key else timedelta(seconds=policy.code_ttl_seconds)
+    now = timezone.now()
     confirmation = Confirmation.objects.create(
         tenant=user.tenant, user=user, purpose=purpose, channel=channel, destination=destination,
         code_hash=_hash_code(code, purpose, user.pk) if code else "",
         key_hash=_hash_key(key) if key else "",
-        expires_at=timezone.now() + lifetime,
+        code_expires_at=now + timedelta(seconds=policy.code_ttl_seconds) if code else None,
+        key_expires_at=now + timedelta(hours=policy.activation_window_hours) if key else None,
+        payload=payload or {},
     )
     return Issued(confirmation=confirmation, code=code, key=key)
 
 
-def _usable(confirmation):
-    if confirmation is None or confirmation.superseded or confirmation.used_at:
-        raise ConfirmationError("Код недействителен. Запросите новый код.", needs_new_code=True)
-    if confirmation.expires_at <= timezone.now():
-        raise ConfirmationError("Срок действия кода истёк. Запросите новый код.", needs_new_code=True)
+def _judge_wrong_code(failed_attempts, max_attempts):
+    """The answer to a wrong code after ``failed_attempts`` (this one counted)."""
+    left = max_attempts - failed_attempts
+    if left <= 0:
+        raise ConfirmationError(CODE_EXHAUSTED, needs_new_code=True)
+    raise ConfirmationError(wrong_code_message(left))
 
 
-def check_code(*, user, purpose, code):
+def check_code(*, user, purpose, code, count_failures=True, before_use=None):
     """Consume the user's current code for ``purpose`` if ``code`` matches it.
 
-    A wrong code counts; at the policy's limit the code is dead. Raises ConfirmationError,
-    which views catch and show: the request's transaction commits, and the count with it.
+    A wrong code counts (unless ``count_failures`` is off: a page limited otherwise, where a
+    stranger must not be able to kill the owner's code); at the policy's limit the code is
+    dead. ``before_use`` runs once the code is proven and before it is consumed: if it
+    raises, the code stays live. Raises ConfirmationError, which views catch and show: the
+    request's transaction commits, and the count with it.
     """
     max_attempts = user.tenant.policy.code_max_attempts
     with transaction.atomic():
@@ -133,30 +171,71 @@ def check_code(*, user, purpose, code):
             .order_by("-created_at")
             .first()
         )
-        _usable(confirmation)
-        if not confirmation.code_hash or confirmation.failed_attempts >= max_attempts:
-            raise ConfirmationError("Код недействителен. Запросите новый код.", needs_new_code=True)
-        expected = confirmation.code_hash
-        given = _hash_code(code.strip(), purpose, user.pk)
-        if hmac.compare_digest(expected, given):
+        if confirmation is None or not confirmation.code_hash:
+            raise ConfirmationError(CODE_INVALID, needs_new_code=True)
+        if confirmation.code_expires_at <= timezone.now():
+            raise ConfirmationError(CODE_EXPIRED, needs_new_code=True)
+        if confirmation.failed_attempts >= max_attempts:
+            raise ConfirmationError(CODE_INVALID, needs_new_code=True)
+        if hmac.compare_digest(confirmation.code_hash, _hash_code(code.strip(), purpose, user.pk)):
+            if before_use:
+                before_use()
             confirmation.used_at = timezone.now()
             confirmation.save(update_fields=["used_at"])
             return confirmation
-        confirmation.failed_attempts += 1
-        confirmation.save(update_fields=["failed_attempts"])
-        left = max_attempts - confirmation.failed_attempts
-    if left <= 0:
-        raise ConfirmationError("Код введён неверно слишком много раз. Запросите новый код.", needs_new_code=True)
-    raise ConfirmationError(f"Неверный код. Осталось попыток: {left}.")
+        if count_failures:
+            confirmation.failed_attempts += 1
+            confirmation.save(update_fields=["failed_attempts"])
+        failed = confirmation.failed_attempts if count_failures else 0
+    _judge_wrong_code(failed, max_attempts)
 
 
-def find_by_key(*, key, purpose):
+class Decoy:
+    """The code that was "sent" where nothing was: its state lives in the session (a dict),
+    and it answers tries, expiry and resends exactly as ``issue``/``check_code`` would for a
+    real code of the same policy. It never matches."""
+
+    def __init__(self, state):
+        self.state = state
+
+    @classmethod
+    def start(cls, policy, **extra):
+        decoy = cls({**extra})
+        decoy.resend(policy)
+        return decoy
+
+    def resend(self, policy):
+        now = timezone.now()
+        self.state.update(sent_at=now.isoformat(), failed=0,
+                          expires_at=(now + timedelta(seconds=policy.code_ttl_seconds)).isoformat())
+
+    @property
+    def sent_at(self):
+        return datetime.fromisoformat(self.state["sent_at"])
+
+    def seconds_until_resend(self, policy):
+        return _seconds_left(self.sent_at, policy.resend_cooldown_seconds)
+
+    def check(self, policy, *, count_failures=True):
+        """Always raises ConfirmationError; counts the try like a real code would."""
+        if "expires_at" not in self.state:  # what stood for a claim that is gone
+            raise ConfirmationError(CODE_INVALID, needs_new_code=True)
+        if datetime.fromisoformat(self.state["expires_at"]) <= timezone.now():
+            raise ConfirmationError(CODE_EXPIRED, needs_new_code=True)
+        if self.state["failed"] >= policy.code_max_attempts:
+            raise ConfirmationError(CODE_INVALID, needs_new_code=True)
+        if count_failures:
+            self.state["failed"] += 1
+        _judge_wrong_code(self.state["failed"] if count_failures else 0, policy.code_max_attempts)
+
+
+def find_by_key(*, key, purposes):
     """The live confirmation a link key belongs to (in the active tenant scope), or raise."""
     if not key or len(key) > 100:
         raise ConfirmationError("Ссылка недействительна.")
     confirmation = (
         Confirmation.objects.select_related("user")
-        .filter(key_hash=_hash_key(key), purpose=purpose)
+        .filter(key_hash=_hash_key(key), purpose__in=purposes)
         .first()
     )
     if confirmation is None:
@@ -165,15 +244,15 @@ def find_by_key(*, key, purpose):
         raise ConfirmationError("Ссылка уже использована.")
     if confirmation.superseded:
         raise ConfirmationError("Эта ссылка заменена более новой — откройте последнее письмо.")
-    if confirmation.expires_at <= timezone.now():
+    if confirmation.key_expires_at <= timezone.now():
         raise ConfirmationError("Срок действия ссылки истёк.")
     return confirmation
 
 
-def consume_key(*, key, purpose):
+def consume_key(*, key, purposes):
     """Use a link key once; returns its confirmation. Raises ConfirmationError."""
     with transaction.atomic():
-        confirmation = find_by_key(key=key, purpose=purpose)
+        confirmation = find_by_key(key=key, purposes=purposes)
         confirmation = Confirmation.objects.select_for_update().get(pk=confirmation.pk)
         if confirmation.used_at:
             raise ConfirmationError("Ссылка уже использована.")

@@ -56,7 +56,37 @@ def clean_new_password(form, tenant, *, first="password1", second="password2", u
     return password
 
 
-class SignupForm(forms.Form):
+def add_consent_fields(form, documents):
+    """A checkbox per consent document (required ones must be ticked), and the helpers the
+    templates use to show them apart from the other fields."""
+    form.consents = documents
+    for document in documents:
+        form.fields[f"consent_{document.pk}"] = forms.BooleanField(
+            label=document.checkbox_label, required=document.required,
+            error_messages={"required": "Без этого согласия регистрация невозможна."},
+        )
+
+
+class ConsentFieldsMixin:
+    def consent_fields(self):
+        return [(self[f"consent_{document.pk}"], document) for document in self.consents]
+
+    def regular_fields(self):
+        return [field for field in self if not field.name.startswith("consent_")]
+
+    def accepted_consents(self):
+        return [document for document in self.consents if self.cleaned_data.get(f"consent_{document.pk}")]
+
+
+class ConsentsForm(ConsentFieldsMixin, forms.Form):
+    """The signup consents, asked of a customer whom staff registered (guide 001)."""
+
+    def __init__(self, *args, consents, **kwargs):
+        super().__init__(*args, **kwargs)
+        add_consent_fields(self, consents)
+
+
+class SignupForm(ConsentFieldsMixin, forms.Form):
     def __init__(self, *args, tenant, consents, **kwargs):
         super().__init__(*args, **kwargs)
         self.tenant, self.policy = tenant, tenant.policy
@@ -95,18 +125,7 @@ class SignupForm(forms.Form):
             )
         if policy.signup_captcha:
             self.fields["captcha"] = CaptchaField(label="Введите текст с картинки")
-        self.consents = consents
-        for document in consents:
-            self.fields[f"consent_{document.pk}"] = forms.BooleanField(
-                label=document.checkbox_label, required=document.required,
-                error_messages={"required": "Без этого согласия регистрация невозможна."},
-            )
-
-    def consent_fields(self):
-        return [(self[f"consent_{document.pk}"], document) for document in self.consents]
-
-    def regular_fields(self):
-        return [field for field in self if not field.name.startswith("consent_")]
+        add_consent_fields(self, consents)
 
     def clean_inn(self):
         value = self.cleaned_data["inn"].strip()

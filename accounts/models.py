@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from portal.models import ConsentDocument, Tenant
 from portal.scoping import tenant_scoped_manager
 
+from .phones import normalize_phone
+
 
 class User(AbstractUser):
     tenant = models.ForeignKey(
@@ -36,6 +38,10 @@ class User(AbstractUser):
     )
     login_is_generated = models.BooleanField(
         _("логин сгенерирован"), default=False, help_text=_("Логин из ИНН и номера договора; пользователь его не меняет."),
+    )
+    registered_by_staff = models.BooleanField(
+        _("зарегистрирован сотрудником"), default=False,
+        help_text=_("Незавершённую регистрацию сотрудника не заменит самостоятельная регистрация с теми же контактами."),
     )
 
     objects = tenant_scoped_manager(base=UserManager)()
@@ -64,6 +70,12 @@ class User(AbstractUser):
         super().clean()
         if self.is_superuser and self.tenant_id:
             raise ValidationError({"is_superuser": _("Суперпользователь принадлежит платформе, а не организации.")})
+        if self.phone:
+            # The admin's phone is the same input as everywhere else: one form, ASCII digits.
+            try:
+                self.phone = normalize_phone(self.phone)
+            except ValidationError as error:
+                raise ValidationError({"phone": error.messages}) from None
 
     def get_full_name(self):
         return " ".join(part for part in (self.last_name, self.first_name, self.middle_name) if part)
@@ -82,6 +94,7 @@ class Confirmation(models.Model):
         SIGNUP_PHONE = "signup_phone", _("подтверждение телефона при регистрации")
         SIGNUP_EMAIL = "signup_email", _("подтверждение e-mail при регистрации")
         PASSWORD_RESET = "password_reset", _("восстановление пароля")
+        SIGNUP_CLAIM = "signup_claim", _("регистрация с контактом незавершённой регистрации")
 
     class Channel(models.TextChoices):
         SMS = "sms", _("SMS")
@@ -95,7 +108,14 @@ class Confirmation(models.Model):
     code_hash = models.CharField(max_length=64, blank=True)
     key_hash = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
+    # A code and a link sent in one message each keep their own lifetime (the policy's code
+    # lifetime and its activation window).
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    key_expires_at = models.DateTimeField(null=True, blank=True)
+    # What proving this confirmation carries out (a new registration that takes over an
+    # abandoned one, accounts.services.registration_claim): stored server-side, not in a
+    # session, because a link may be opened in another browser.
+    payload = models.JSONField(default=dict, blank=True)
     failed_attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
     superseded = models.BooleanField(default=False)

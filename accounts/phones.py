@@ -1,31 +1,51 @@
-"""Russian phone numbers, as users type them, to one form: +7XXXXXXXXXX."""
+"""Russian mobile numbers, as users type them, to one form: +7XXXXXXXXXX in ASCII digits.
 
-import re
+Every phone input (signup, login, recovery, staff registration, the admin, billing's contract
+contacts) goes through ``normalize_phone``. libphonenumber's rules (the ``phonenumbers``
+package) parse the number: they know Russian prefixes and fold full-width or Arabic-Indic
+digits to ASCII, so «+7９００…» and «+79…» are one number, not two.
+"""
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 INVALID_PHONE = _("Укажите номер мобильного телефона, например +7 900 123-45-67.")
+MAX_TYPED_LENGTH = 32
+_MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
 def normalize_phone(raw):
-    """'+7 (900) 123-45-67', '8 900 1234567', '9001234567' → '+79001234567'."""
-    if len(raw) > 32:
+    """'+7 (900) 123-45-67', '8 900 1234567', '9001234567' → '+79001234567'.
+
+    Raises ValidationError for anything that is not one Russian mobile number (a landline
+    cannot receive codes; another country's number is not served here).
+    """
+    raw = (raw or "").strip()
+    if not raw or len(raw) > MAX_TYPED_LENGTH:
         raise ValidationError(INVALID_PHONE, code="invalid_phone")
-    digits = re.sub(r"[\s()\-.]", "", raw.strip())
-    if digits.startswith("+"):
-        digits = digits[1:]
-    elif digits.startswith("8") and len(digits) == 11:
-        digits = "7" + digits[1:]
-    elif len(digits) == 10:
-        digits = "7" + digits
-    if not re.fullmatch(r"7\d{10}", digits):
+    try:
+        number = phonenumbers.parse(raw, "RU")
+    except phonenumbers.NumberParseException:
+        raise ValidationError(INVALID_PHONE, code="invalid_phone") from None
+    if (
+        number.extension
+        or phonenumbers.region_code_for_number(number) != "RU"
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number) not in _MOBILE
+    ):
         raise ValidationError(INVALID_PHONE, code="invalid_phone")
-    return "+" + digits
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def looks_like_phone(value):
-    return bool(value) and "@" not in value and bool(re.fullmatch(r"[\d\s()+\-.]{10,32}", value.strip()))
+    """Whether a typed login is meant as a phone (then ``normalize_phone`` decides if it is one):
+    no '@', and digits (of any script) make up most of it."""
+    value = (value or "").strip()
+    if not value or "@" in value or len(value) > MAX_TYPED_LENGTH:
+        return False
+    digits = sum(char.isdigit() for char in value)
+    return digits >= 10 and all(char.isdigit() or char in " ()+-." for char in value)
 
 
 def mask_phone(phone):

@@ -1,22 +1,29 @@
 """Account rules: registration and its steps, activation, recovery, consents, expiry.
 
 Registration is a short sequence of steps that the tenant's policy decides and the user's
-state reveals (``registration_next_step``): confirm the phone by SMS code, set a password,
-confirm the e-mail by code or link. When no step is left the account is activated.
+state reveals (``registration_next_step``): confirm the phone by SMS code, give the required
+consents (if staff registered the customer), set a password, confirm the e-mail by code or
+link. When no step is left the account is activated.
+
+Nothing a stranger can type tells whether an account exists: a signup with someone's
+contact leads to the same next page (the owner is told by that contact instead), and an
+abandoned registration is replaced only by whoever proves its contact (a "claim").
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.models import Contract
+from billing.models import Contract, Counterparty
 from portal.hosts import tenant_base_url
 from portal.models import ConsentDocument
+from portal.ratelimits import normalized_login as folded_login
 from portal.scoping import active_tenant_scope
 from portal.services import message_send_email, message_send_sms
 
@@ -25,12 +32,18 @@ from .models import Confirmation, ConsentAcceptance, User
 from .phones import looks_like_phone, normalize_phone
 
 PHONE_CODE = "phone_code"
+CONSENTS = "consents"
 EMAIL_CODE = "email_code"
 EMAIL_LINK = "email_link"
 PASSWORD = "password"
+CONFIRMATION_STEPS = (PHONE_CODE, EMAIL_CODE, EMAIL_LINK)
 
 CONTRACT_NOT_FOUND = "Ошибка регистрации! Контрагент не найден!"
 CONTACT_NOT_FOUND = "Ошибка регистрации! Телефон (email) не найден!"
+CONTACT_TAKEN = {
+    "email": "Этот e-mail уже зарегистрирован. Войдите или восстановите пароль.",
+    "phone": "Этот телефон уже зарегистрирован. Войдите или восстановите пароль.",
+}
 
 
 class RegistrationError(Exception):
@@ -55,53 +68,177 @@ def contact_of(value):
     return "email", value.strip().lower()
 
 
+def normalized_login(value):
+    """A typed login in one spelling, for rate-limit keys: a phone as +7…, the rest folded."""
+    if looks_like_phone(value):
+        try:
+            return normalize_phone(value)
+        except ValidationError:
+            pass
+    return folded_login(value)
+
+
 # Registration
 
 
-@transaction.atomic
-def registration_start(*, tenant, client, password, consents, email="", phone="", username="",
-                       last_name="", first_name="", middle_name="", login_is_generated=False):
-    """Create the not-yet-activated user, record consents and send the first confirmation.
+@dataclass(frozen=True)
+class Signup:
+    """What a signup form gave, as plain data: it becomes a user at once, or waits in a
+    claim's payload until the person proves the contact (``registration_claim``)."""
 
-    Raises RegistrationError when the e-mail or phone belongs to an account already.
+    email: str = ""
+    phone: str = ""
+    username: str = ""
+    login_is_generated: bool = False
+    last_name: str = ""
+    first_name: str = ""
+    middle_name: str = ""
+    password_hash: str = ""  # empty: the password is set at a later step
+    consent_ids: list = field(default_factory=list)
+    ip_address: str | None = None
+    user_agent: str = ""
+    counterparty_id: int | None = None  # guide 000: the counterparty the account registers
+    by_staff: bool = False
+
+    @property
+    def contacts(self):
+        return {kind: value for kind, value in (("email", self.email), ("phone", self.phone)) if value}
+
+
+def signup_of(*, client, password, consents, **fields):
+    """A Signup from a form's values (the password hashed at once, never kept plain)."""
+    return Signup(password_hash=make_password(password) if password else "",
+                  consent_ids=[document.pk for document in consents],
+                  ip_address=client.ip_address, user_agent=client.user_agent[:500], **fields)
+
+
+@dataclass(frozen=True)
+class SignupStarted:
+    """What the browser that signed up continues with: the new ``user``; or a ``claim`` (a
+    code or link went to a contact of an abandoned registration, which proving it replaces);
+    or neither (the contact is someone's: its owner was told, and the page looks the same).
+    ``step`` and ``destination`` are what the next page says was sent, and where."""
+
+    step: str
+    destination: str
+    user: User | None = None
+    claim: Confirmation | None = None
+
+
+@transaction.atomic
+def registration_start(*, tenant, signup, replaces=None):
+    """Start a registration, answering alike whether its contacts are free.
+
+    ``replaces``: a pending registration this one may take over once its own contact is
+    proven (guide 000: the counterparty's, proven by any contact of the contract).
+    Raises RegistrationError only where no page could look alike (a policy that confirms
+    nothing), TooManyMessages past the destination's hourly cap.
     """
-    policy = tenant.policy
-    _claim_contacts(email=email, phone=phone)
-    user = User(
-        tenant=tenant, username=username or email or phone, email=email, phone=phone,
-        last_name=last_name, first_name=first_name, middle_name=middle_name,
-        login_is_generated=login_is_generated,
-        is_active=policy.login_before_activation,
-        activation_deadline=timezone.now() + timedelta(hours=policy.activation_window_hours),
-    )
-    if password:
-        user.set_password(password)
-    else:
+    holders = _contact_holders(signup)
+    if replaces is not None:
+        holders.add(replaces)
+    if not holders:
+        user = _create_registration(tenant=tenant, signup=signup)
+        step = registration_advance(user=user)
+        return SignupStarted(step=step, destination=registration_destination(user, step), user=user)
+    draft = _draft_user(tenant, signup)
+    step = registration_next_step(draft)
+    if step not in CONFIRMATION_STEPS:
+        taken = next(kind for kind, value in signup.contacts.items() if any(_holds(h, kind, value) for h in holders))
+        raise RegistrationError(CONTACT_TAKEN[taken], field=taken)
+    destination = registration_destination(draft, step)
+    holder = next(iter(holders)) if len(holders) == 1 else None
+    if holder is not None and _claimable(holder, destination, proven_by_any_contact=holder == replaces):
+        issued = _send_confirmation(user=holder, step=step, purpose=Confirmation.Purpose.SIGNUP_CLAIM,
+                                    destination=destination, payload=asdict(signup), enforce_cooldown=False)
+        return SignupStarted(step=step, destination=destination, claim=issued.confirmation)
+    for owner in holders:
+        _tell_owner(owner=owner, signup=signup, by_any_contact=owner == replaces)
+    return SignupStarted(step=step, destination=destination)
+
+
+def _contact_holders(signup):
+    holders = set()
+    if signup.email:
+        holders.update(User.objects.filter(email__iexact=signup.email))
+    if signup.phone:
+        holders.update(User.objects.filter(phone=signup.phone))
+    return holders
+
+
+def _holds(user, kind, value):
+    return (user.email or "").lower() == value.lower() if kind == "email" else user.phone == value
+
+
+def _claimable(holder, destination, *, proven_by_any_contact):
+    """An abandoned self-registration may be taken over by whoever proves its contact."""
+    pending = holder.activation_deadline is not None and not holder.registered_by_staff
+    owns_contact = proven_by_any_contact or destination.lower() in {holder.email.lower(), holder.phone}
+    return pending and not holder.is_staff and owns_contact
+
+
+def _tell_owner(*, owner, signup, by_any_contact=False):
+    """Someone typed this person's contact at signup: tell them by that contact, within its
+    hourly budget (a stranger must not use the portal to flood a phone). ``by_any_contact``:
+    guide 000, where any contact of the contract speaks for the registered counterparty."""
+    tenant = owner.tenant
+    url = tenant_base_url(tenant) + reverse("accounts:password_reset")
+    text = (f"Кто-то начал регистрацию в личном кабинете {tenant.short_name}, указав ваши данные. "
+            f"Личный кабинет с ними уже есть. Если это были вы, войдите или восстановите пароль: {url}")
+    for kind, value in signup.contacts.items():
+        if not (by_any_contact or _holds(owner, kind, value)):
+            continue
+        confirmations.spend_destination_budget(tenant.pk, value)
+        if kind == "phone":
+            message_send_sms(tenant=tenant, to=value, text=text)
+        else:
+            message_send_email(tenant=tenant, to=value, subject=f"{tenant.short_name}: попытка регистрации",
+                               body=text + "\n\nЕсли это были не вы, просто удалите это письмо.")
+
+
+def _draft_user(tenant, signup):
+    """The unsaved user a registration would create, to tell its first step."""
+    user = User(tenant=tenant, email=signup.email, phone=signup.phone, password=signup.password_hash)
+    if not signup.password_hash:
         user.set_unusable_password()
-    user.save()
-    consents_record(user=user, documents=consents, client=client)
-    registration_advance(user=user)
     return user
 
 
-def _claim_contacts(*, email, phone):
-    """Refuse contacts of existing accounts; an abandoned, never activated registration
-    with them is removed so that the person can start again."""
-    for field, value, message in (
-        ("email", email, "Этот e-mail уже зарегистрирован. Войдите или восстановите пароль."),
-        ("phone", phone, "Этот телефон уже зарегистрирован. Войдите или восстановите пароль."),
-    ):
-        taken = User.objects.filter(**{f"{field}__iexact": value}).first() if value else None
-        if taken and taken.activation_deadline is not None and not taken.is_active:
-            taken.delete()
-        elif taken:
-            raise RegistrationError(message, field=field)
+def registration_destination(user, step):
+    """Where the code or link of ``step`` goes."""
+    return user.phone if step == PHONE_CODE else user.email
+
+
+def _create_registration(*, tenant, signup, verified_contact=""):
+    """The not-yet-activated user, with its consents; ``verified_contact`` is already proven."""
+    policy = tenant.policy
+    user = User(
+        tenant=tenant, username=signup.username or signup.email or signup.phone, email=signup.email,
+        phone=signup.phone, last_name=signup.last_name, first_name=signup.first_name,
+        middle_name=signup.middle_name, login_is_generated=signup.login_is_generated,
+        registered_by_staff=signup.by_staff, is_active=policy.login_before_activation,
+        activation_deadline=timezone.now() + timedelta(hours=policy.activation_window_hours),
+        phone_verified=bool(signup.phone) and verified_contact == signup.phone,
+        email_verified=bool(signup.email) and verified_contact == signup.email,
+    )
+    if signup.password_hash:
+        user.password = signup.password_hash
+    else:
+        user.set_unusable_password()
+    user.save()
+    documents = ConsentDocument.objects.filter(pk__in=signup.consent_ids, is_active=True)
+    consents_record(user=user, documents=documents, client=ClientInfo(signup.ip_address, signup.user_agent))
+    if signup.counterparty_id:
+        Counterparty.objects.filter(pk=signup.counterparty_id).update(account=user)
+    return user
 
 
 def registration_next_step(user):
     policy = user.tenant.policy
     if policy.phone_confirmation == "code" and user.phone and not user.phone_verified:
         return PHONE_CODE
+    if user.pk and user.activation_deadline is not None and signup_consents_missing(user=user):
+        return CONSENTS
     if not user.has_usable_password():
         return PASSWORD
     if policy.email_confirmation != "none" and user.email and not user.email_verified:
@@ -114,7 +251,7 @@ def registration_advance(*, user):
     step = registration_next_step(user)
     if step is None:
         account_activate(user=user)
-    elif step != PASSWORD and not confirmations.latest(user=user, purpose=_purpose(step)):
+    elif step in CONFIRMATION_STEPS and not confirmations.latest(user=user, purpose=_purpose(step)):
         registration_send(user=user, enforce_cooldown=False)
     return step
 
@@ -126,46 +263,52 @@ def _purpose(step):
 def registration_send(*, user, enforce_cooldown=True):
     """(Re)send the code or link of the user's current step. Raises ResendTooSoon."""
     step = registration_next_step(user)
+    if step in CONFIRMATION_STEPS:
+        _send_confirmation(user=user, step=step, purpose=_purpose(step), destination=registration_destination(user, step),
+                           enforce_cooldown=enforce_cooldown)
+
+
+def _send_confirmation(*, user, step, purpose, destination, payload=None, enforce_cooldown=True):
+    """Issue the confirmation of ``step`` and send it to ``destination``; one wording for a
+    registration's own step and for a claim, so the two cannot be told apart."""
     tenant, policy = user.tenant, user.tenant.policy
+    minutes = max(1, policy.code_ttl_seconds // 60)
     if step == PHONE_CODE:
-        issued = confirmations.issue(
-            user=user, purpose=Confirmation.Purpose.SIGNUP_PHONE, channel="sms", destination=user.phone,
-            enforce_cooldown=enforce_cooldown,
-        )
-        minutes = max(1, policy.code_ttl_seconds // 60)
-        message_send_sms(tenant=tenant, to=user.phone,
+        issued = confirmations.issue(user=user, purpose=purpose, channel="sms", destination=destination,
+                                     enforce_cooldown=enforce_cooldown, payload=payload)
+        message_send_sms(tenant=tenant, to=destination,
                          text=f"{tenant.short_name}: код подтверждения {issued.code}. Действует {minutes} мин.")
-    elif step in (EMAIL_CODE, EMAIL_LINK):
-        with_key = step == EMAIL_LINK
-        with_code = step == EMAIL_CODE or policy.email_confirmation == "link_and_code"
-        issued = confirmations.issue(
-            user=user, purpose=Confirmation.Purpose.SIGNUP_EMAIL, channel="email", destination=user.email,
-            with_code=with_code, with_key=with_key, enforce_cooldown=enforce_cooldown,
-        )
-        lines = [f"Здравствуйте! Вы регистрируетесь в личном кабинете {tenant.short_name}."]
-        if issued.code:
-            lines.append(f"Код подтверждения: {issued.code}")
-        if issued.key:
-            url = tenant_base_url(tenant) + reverse("accounts:activate", args=[issued.key])
-            deadline = timezone.localtime(issued.confirmation.expires_at).strftime("%d.%m.%Y %H:%M")
-            lines.append(f"Чтобы активировать личный кабинет, перейдите по ссылке:\n{url}")
-            lines.append(f"Ссылка действительна до {deadline}.")
-            if policy.delete_unactivated:
-                lines.append("Если не активировать личный кабинет до этого срока, он будет удалён.")
-        lines.append("Если вы не регистрировались, просто удалите это письмо.")
-        message_send_email(tenant=tenant, to=user.email, subject=f"{tenant.short_name}: подтверждение регистрации",
-                           body="\n\n".join(lines))
+        return issued
+    with_key = step == EMAIL_LINK
+    with_code = step == EMAIL_CODE or policy.email_confirmation == "link_and_code"
+    issued = confirmations.issue(user=user, purpose=purpose, channel="email", destination=destination,
+                                 with_code=with_code, with_key=with_key, enforce_cooldown=enforce_cooldown,
+                                 payload=payload)
+    lines = [f"Здравствуйте! Вы регистрируетесь в личном кабинете {tenant.short_name}."]
+    if issued.code:
+        lines.append(f"Код подтверждения: {issued.code}\nКод действует {minutes} мин.")
+    if issued.key:
+        url = tenant_base_url(tenant) + reverse("accounts:activate", args=[issued.key])
+        deadline = timezone.localtime(issued.confirmation.key_expires_at).strftime("%d.%m.%Y %H:%M")
+        lines.append(f"Чтобы активировать личный кабинет, перейдите по ссылке:\n{url}")
+        lines.append(f"Ссылка действительна до {deadline}.")
+        if policy.delete_unactivated:
+            lines.append("Если не активировать личный кабинет до этого срока, он будет удалён.")
+    lines.append("Если вы не регистрировались, просто удалите это письмо.")
+    message_send_email(tenant=tenant, to=destination, subject=f"{tenant.short_name}: подтверждение регистрации",
+                       body="\n\n".join(lines))
+    return issued
 
 
-def registration_confirm_code(*, user, code):
+def registration_confirm_code(*, user, code, count_failures=True):
     """Check the code of the current step; mark the contact verified and move on.
 
     Not one transaction: a wrong code must stay counted when ConfirmationError is raised.
     """
     step = registration_next_step(user)
-    if step not in (PHONE_CODE, EMAIL_CODE, EMAIL_LINK):
+    if step not in CONFIRMATION_STEPS:
         raise confirmations.ConfirmationError("Код не требуется.")
-    confirmations.check_code(user=user, purpose=_purpose(step), code=code)
+    confirmations.check_code(user=user, purpose=_purpose(step), code=code, count_failures=count_failures)
     with transaction.atomic():
         _mark_verified(user, step)
         return registration_advance(user=user)
@@ -179,15 +322,63 @@ def registration_set_password(*, user, password):
 
 
 @transaction.atomic
+def registration_give_consents(*, user, documents, client):
+    consents_record(user=user, documents=documents, client=client)
+    return registration_advance(user=user)
+
+
+@transaction.atomic
 def registration_confirm_link(*, key):
-    """The activation link: verify the e-mail and finish. Returns the user."""
-    confirmation = confirmations.consume_key(key=key, purpose=Confirmation.Purpose.SIGNUP_EMAIL)
+    """The activation link, of a registration or of a claim. Returns the user."""
+    confirmation = confirmations.consume_key(
+        key=key, purposes=[Confirmation.Purpose.SIGNUP_EMAIL, Confirmation.Purpose.SIGNUP_CLAIM]
+    )
+    if confirmation.purpose == Confirmation.Purpose.SIGNUP_CLAIM:
+        return registration_claim(confirmation=confirmation)
     user = confirmation.user
     if registration_next_step(user) != EMAIL_LINK:
         raise confirmations.ConfirmationError("Ссылка недействительна.")
     _mark_verified(user, EMAIL_LINK)
     registration_advance(user=user)
     return user
+
+
+def registration_claim_by_code(*, claim, code):
+    """The code of a claim: proven, the new registration replaces the abandoned one."""
+    confirmations.check_code(user=claim.user, purpose=Confirmation.Purpose.SIGNUP_CLAIM, code=code)
+    with transaction.atomic():
+        return registration_claim(confirmation=claim)
+
+
+def registration_claim(*, confirmation):
+    """Replace the abandoned registration with the one in the claim's payload, whose contact
+    (``destination``) is now proven. Returns the new user."""
+    signup = Signup(**confirmation.payload)
+    abandoned = User.objects.select_for_update().filter(pk=confirmation.user_id).first()
+    others = _contact_holders(signup) - {abandoned}
+    if abandoned is None or not _claimable(abandoned, confirmation.destination, proven_by_any_contact=True) or others:
+        raise confirmations.ConfirmationError(confirmations.CODE_INVALID, needs_new_code=True)
+    tenant = abandoned.tenant
+    abandoned.delete()
+    user = _create_registration(tenant=tenant, signup=signup, verified_contact=confirmation.destination)
+    registration_advance(user=user)
+    return user
+
+
+def registration_claim_resend(*, claim):
+    """«Отправить ещё раз» on a claim's page: a new code or link with the same payload."""
+    step = PHONE_CODE if claim.channel == "sms" else registration_next_step(_draft_user(claim.tenant, Signup(**claim.payload)))
+    return _send_confirmation(user=claim.user, step=step, purpose=Confirmation.Purpose.SIGNUP_CLAIM,
+                              destination=claim.destination, payload=claim.payload).confirmation
+
+
+def registration_decoy_resend(*, tenant, decoy, destination):
+    """«Отправить ещё раз» where nothing was sent: the same cooldown and hourly cap."""
+    wait = decoy.seconds_until_resend(tenant.policy)
+    if wait:
+        raise confirmations.ResendTooSoon(wait)
+    confirmations.spend_destination_budget(tenant.pk, destination)
+    decoy.resend(tenant.policy)
 
 
 def _mark_verified(user, step):
@@ -244,24 +435,19 @@ def generated_login(*, inn, contract_number):
 
 @transaction.atomic
 def registration_start_by_contract(*, tenant, client, inn, contract_number, contact, password, consents):
+    """Guide 000. A counterparty registered already gets the same next page as a new one
+    (its contact is told); an abandoned registration of it is replaced once the contact
+    typed now is proven."""
     contract = contract_for_registration(inn=inn, contract_number=contract_number, contact=contact)
     counterparty = contract.counterparty
-    if counterparty.account_id:
-        existing = counterparty.account
-        if existing.activation_deadline is None:
-            raise RegistrationError(
-                "Этот контрагент уже зарегистрирован. Если вы забыли пароль, воспользуйтесь восстановлением пароля."
-            )
-        existing.delete()  # an abandoned registration; start again
     kind, value = contact
-    user = registration_start(
-        tenant=tenant, client=client, password=password, consents=consents,
+    signup = signup_of(
+        client=client, password=password, consents=consents,
         username=generated_login(inn=inn, contract_number=contract.number), login_is_generated=True,
         email=value if kind == "email" else "", phone=value if kind == "phone" else "",
+        counterparty_id=counterparty.pk,
     )
-    counterparty.account = user
-    counterparty.save(update_fields=["account"])
-    return user
+    return registration_start(tenant=tenant, signup=signup, replaces=counterparty.account)
 
 
 # Staff register a customer (guide 001)
@@ -269,29 +455,35 @@ def registration_start_by_contract(*, tenant, client, inn, contract_number, cont
 
 @transaction.atomic
 def registration_by_staff(*, tenant, email, phone, last_name, first_name, middle_name=""):
-    """The customer gets an SMS one-time password, enters it, sets a password, activates by
-    the e-mailed link within the policy's window."""
-    return registration_start(
-        tenant=tenant, client=ClientInfo(ip_address=None, user_agent="admin"), password="", consents=[],
-        email=email, phone=phone, last_name=last_name, first_name=first_name, middle_name=middle_name,
-    )
+    """The customer gets an SMS one-time password, enters it, gives the tenant's consents,
+    sets a password and activates by the e-mailed link within the policy's window.
+
+    The form has checked the contacts are free; a self-signup never replaces this one."""
+    signup = Signup(email=email, phone=phone, last_name=last_name, first_name=first_name, middle_name=middle_name,
+                    user_agent="admin", by_staff=True)
+    user = _create_registration(tenant=tenant, signup=signup)
+    registration_advance(user=user)
+    return user
 
 
 # Recovery
 
 
 def recovery_request(*, tenant, login):
-    """Send a reset code (and, to an e-mail, a link) to the account with this login, if any.
+    """Send a reset code (and, to an e-mail, a link) to the active account with this login.
 
-    Returns nothing either way: the page says the same whether the account exists.
+    Returns that account, or None when there is none (unknown, or not yet activated and
+    unable to log in); the page that follows answers alike either way (a Decoy code).
+    A resend inside the cooldown or past the hourly cap sends nothing: the last code holds.
     """
     user = user_by_login(tenant=tenant, login=login)
     if user is None or not user.is_active:
-        return
+        return None
     try:
         _send_reset(user)
     except confirmations.ResendTooSoon:
-        return
+        pass
+    return user
 
 
 def _send_reset(user, *, enforce_cooldown=True):
@@ -305,9 +497,11 @@ def _send_reset(user, *, enforce_cooldown=True):
     issued = confirmations.issue(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, channel="email",
                                  destination=user.email, with_key=True, enforce_cooldown=enforce_cooldown)
     url = tenant_base_url(tenant) + reverse("accounts:password_reset_key", args=[issued.key])
+    minutes = max(1, tenant.policy.code_ttl_seconds // 60)
     message_send_email(
         tenant=tenant, to=user.email, subject=f"{tenant.short_name}: восстановление пароля",
-        body=(f"Код для смены пароля: {issued.code}\n\nИли перейдите по ссылке, чтобы задать новый пароль:\n{url}\n\n"
+        body=(f"Код для смены пароля: {issued.code}\nКод действует {minutes} мин.\n\n"
+              f"Или перейдите по ссылке, чтобы задать новый пароль:\n{url}\n\n"
               "Если вы не запрашивали смену пароля, просто удалите это письмо — пароль останется прежним."),
     )
 
@@ -329,25 +523,40 @@ def user_by_login(*, tenant, login):
 
 
 def recovery_by_code(*, user, code, password):
+    """Set the new password if the code is right. The password's likeness to the user's own
+    data is checked only once the code is proven (before, it would tell that the account
+    exists); if it fails, the code stays live. Raises ConfirmationError, ValidationError."""
     # check_code commits its own count of wrong tries; see registration_confirm_code.
-    confirmations.check_code(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, code=code)
+    confirmations.check_code(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, code=code,
+                             before_use=lambda: validate_password(password, user=user))
     password_reset_complete(user=user, password=password)
+
+
+def recovery_by_code_with_hash(*, user, code, password_hash):
+    """Guide 000: the new password came (and was checked) with the contract form."""
+    confirmations.check_code(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, code=code)
+    password_reset_complete(user=user, password_hash=password_hash)
 
 
 @transaction.atomic
 def recovery_by_key(*, key, password):
-    confirmation = confirmations.consume_key(key=key, purpose=Confirmation.Purpose.PASSWORD_RESET)
+    confirmation = confirmations.consume_key(key=key, purposes=[Confirmation.Purpose.PASSWORD_RESET])
     password_reset_complete(user=confirmation.user, password=password)
     return confirmation.user
 
 
 @transaction.atomic
 def recovery_start_by_contract(*, tenant, inn, contract_number, contact, password):
-    """Guide 000: recovery repeats the registration form; the code goes to the contact."""
+    """Guide 000: recovery repeats the registration form; the code goes to the contact.
+
+    The guide's own messages already say whether the contract and contact are known, so
+    the new password is checked against the account here. Raises RegistrationError,
+    ValidationError (the password), ResendTooSoon."""
     contract = contract_for_registration(inn=inn, contract_number=contract_number, contact=contact)
     user = contract.counterparty.account
     if user is None or user.activation_deadline is not None:
         raise RegistrationError(CONTRACT_NOT_FOUND)
+    validate_password(password, user=user)
     kind, value = contact
     issued = confirmations.issue(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET,
                                  channel="sms" if kind == "phone" else "email", destination=value)
@@ -392,6 +601,16 @@ def consents_record(*, user, documents, client):
             tenant=user.tenant, user=user, document=document, withdrawn_at=None,
             defaults={"ip_address": client.ip_address, "user_agent": client.user_agent[:500]},
         )
+
+
+def signup_consents_missing(*, user):
+    """Required signup documents a pending registration has not accepted (a customer whom
+    staff registered gives them while finishing the registration)."""
+    accepted = ConsentAcceptance.objects.filter(user=user, withdrawn_at__isnull=True).values("document_id")
+    return list(
+        ConsentDocument.objects.filter(is_active=True, required=True, moment=ConsentDocument.Moment.SIGNUP)
+        .exclude(pk__in=accepted)
+    )
 
 
 def consents_pending(*, user):

@@ -1,6 +1,12 @@
-"""Our account pages, at allauth's usual paths where allauth has one (signup, password reset);
-allauth.urls, included after these in portal/urls.py, serves login, logout and password change."""
+"""The account pages the portal serves, and nothing else.
 
+Ours (namespace ``accounts``) are registration, activation, recovery and consents. Of
+allauth's pages only login, logout, password change and the "account inactive" notice are
+routed, under the names allauth reverses; its e-mail management, password "set",
+reauthentication and login-by-code pages are not served (docs/accounts.md, "Routes").
+"""
+
+from allauth.account import views as allauth_views
 from django.urls import path
 
 from . import views
@@ -19,4 +25,12 @@ urlpatterns = [
     path("password/reset/code/", views.password_reset_code, name="password_reset_code"),
     path("password/reset/key/<str:key>/", views.password_reset_key, name="password_reset_key"),
     path("consents/", views.consents, name="consents"),
+]
+
+# allauth's views, without a namespace: allauth reverses these names itself.
+allauth_urlpatterns = [
+    path("login/", allauth_views.login, name="account_login"),
+    path("logout/", allauth_views.logout, name="account_logout"),
+    path("password/change/", views.password_change, name="account_change_password"),
+    path("inactive/", allauth_views.account_inactive, name="account_inactive"),
 ]

@@ -7,35 +7,44 @@ never in a URL, so a step page only ever serves the browser that started it.
 
 from functools import wraps
 
-from allauth.core.internal.httpkit import get_client_ip
+from allauth.account.views import PasswordChangeView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from django_ratelimit.core import is_ratelimited
 
-from portal.ratelimits import per_tenant_field
+from portal.ratelimits import by_field, client_ip, limited
 
 from . import services
-from .confirmations import (
-    ConfirmationError,
-    ResendTooSoon,
-    TooManyMessages,
-    check_code,
-    find_by_key,
-    seconds_until_resend,
+from .confirmations import ConfirmationError, Decoy, ResendTooSoon, TooManyMessages, find_by_key, seconds_until_resend
+from .forms import (
+    CodeForm,
+    ConsentsForm,
+    ContractRecoveryForm,
+    NewPasswordForm,
+    RecoveryForm,
+    SignupForm,
+    StaffContinueForm,
 )
-from .forms import CodeForm, ContractRecoveryForm, NewPasswordForm, RecoveryForm, SignupForm, StaffContinueForm
 from .models import Confirmation, ConsentAcceptance, User
 from .phones import mask_phone
 
 SIGNUP_SESSION_KEY = "signup_user_id"
+# A signup whose contact was taken: {"step", "destination", "claim_id"} and, without a
+# claim, a Decoy's state. The page it gets is the page a new registration gets.
+SIGNUP_STAND_IN_KEY = "signup_stand_in"
 SHOW_LOGIN_SESSION_KEY = "signup_show_login"
 RESET_SESSION_KEY = "password_reset_user_id"
+RESET_DECOY_SESSION_KEY = "password_reset_decoy"
 RESET_PASSWORD_SESSION_KEY = "password_reset_new_hash"
 TOO_MANY = "Слишком много попыток. Подождите минуту и попробуйте снова."
 TOO_MANY_CODES = "На этот телефон или e-mail уже отправлено много кодов. Попробуйте через час."
+WRONG_PHONE_OR_CODE = "Неверный телефон или код. Если код не подходит, попросите сотрудника отправить новый."
+
+# One login typed many ways is one key (portal.ratelimits): a phone in +7 form, spaces dropped.
+per_login = {field: by_field(field, normalize=services.normalized_login) for field in ("login", "inn", "phone")}
 
 
 def tenant_required(view):
@@ -48,20 +57,19 @@ def tenant_required(view):
     return wrapped
 
 
-def limited(request, group, *, rate, key="ip"):
-    """django-ratelimit for our own POSTs: True when this request is over the limit."""
-    if request.method != "POST":
-        return False
-    return is_ratelimited(request, group=f"accounts.{group}", key=key, rate=rate, method="POST", increment=True)
-
-
 def client_info(request):
-    return services.ClientInfo(ip_address=get_client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
+    return services.ClientInfo(ip_address=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
 
 
 def pending_user(request):
     user_id = request.session.get(SIGNUP_SESSION_KEY)
     return User.objects.filter(pk=user_id).first() if user_id else None
+
+
+def _continue_as(request, user):
+    """From now on this browser's registration is ``user``'s."""
+    request.session.pop(SIGNUP_STAND_IN_KEY, None)
+    request.session[SIGNUP_SESSION_KEY] = user.pk
 
 
 @tenant_required
@@ -72,45 +80,60 @@ def signup(request):
     consents = services.consent_documents(moment="signup")
     form = SignupForm(request.POST or None, tenant=tenant, consents=consents)
     if request.method == "POST":
-        if limited(request, "signup", rate="10/m"):
+        if limited(request, "accounts.signup", rate="10/m"):
             form.add_error(None, TOO_MANY)
         elif form.is_valid():
             try:
-                user = _start_registration(request, form, consents)
+                started = _start_registration(request, form)
             except services.RegistrationError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             except ResendTooSoon:
                 form.add_error(None, TOO_MANY_CODES)
             else:
-                request.session.cycle_key()
-                request.session[SIGNUP_SESSION_KEY] = user.pk
-                request.session[SHOW_LOGIN_SESSION_KEY] = user.login_is_generated
+                _remember_signup(request, started)
                 return redirect("accounts:signup_step")
     return render(request, "accounts/signup.html", {"form": form})
 
 
-def _start_registration(request, form, consents):
+def _remember_signup(request, started):
+    """What this browser continues with: the new registration, or a stand-in for it."""
+    session = request.session
+    session.cycle_key()
+    session.pop(SIGNUP_SESSION_KEY, None)
+    session.pop(SIGNUP_STAND_IN_KEY, None)
+    session[SHOW_LOGIN_SESSION_KEY] = request.tenant.policy.login_kind == "contract"
+    if started.user:
+        _continue_as(request, started.user)
+        return
+    stand_in = {"step": started.step, "destination": started.destination,
+                "claim_id": started.claim.pk if started.claim else None}
+    if started.claim is None:
+        stand_in = Decoy.start(request.tenant.policy, **stand_in).state
+    session[SIGNUP_STAND_IN_KEY] = stand_in
+
+
+def _start_registration(request, form):
     data, tenant = form.cleaned_data, request.tenant
-    accepted = [document for document in consents if data.get(f"consent_{document.pk}")]
-    common = {"tenant": tenant, "client": client_info(request), "consents": accepted}
+    common = {"client": client_info(request), "consents": form.accepted_consents(), "password": data.get("password")}
     if tenant.policy.login_kind == "contract":
         return services.registration_start_by_contract(
-            inn=data["inn"], contract_number=data["contract_number"], contact=form.contact,
-            password=data["password"], **common,
+            tenant=tenant, inn=data["inn"], contract_number=data["contract_number"], contact=form.contact, **common,
         )
     email, phone = data.get("email", ""), data.get("phone", "")
     if tenant.policy.login_kind == "phone_or_email":
         kind, value = form.login_contact
         email, phone = (value, "") if kind == "email" else ("", value)
-    return services.registration_start(
-        email=email, phone=phone, password=data.get("password") or "",
-        last_name=data.get("last_name", ""), first_name=data.get("first_name", ""),
+    signup = services.signup_of(
+        email=email, phone=phone, last_name=data.get("last_name", ""), first_name=data.get("first_name", ""),
         middle_name=data.get("middle_name", ""), **common,
     )
+    return services.registration_start(tenant=tenant, signup=signup)
 
 
 @tenant_required
 def signup_step(request):
+    if SIGNUP_STAND_IN_KEY in request.session:
+        return _stand_in_step(request, request.session[SIGNUP_STAND_IN_KEY])
     user = pending_user(request)
     if user is None:
         messages.error(request, "Сеанс регистрации истёк или не начат. Зарегистрируйтесь заново.")
@@ -120,9 +143,11 @@ def signup_step(request):
         return redirect("accounts:signup_done")
     if step == services.PASSWORD:
         return _signup_password(request, user)
+    if step == services.CONSENTS:
+        return _signup_consents(request, user)
     form = CodeForm(request.POST or None)
     if request.method == "POST":
-        if limited(request, "confirm", rate="10/m"):
+        if limited(request, "accounts.confirm", rate="10/m"):
             form.add_error(None, TOO_MANY)
         elif form.is_valid():
             try:
@@ -131,18 +156,55 @@ def signup_step(request):
                 form.add_error("code", error.message)
             else:
                 return redirect("accounts:signup_step")
-    return render(request, "accounts/signup_step.html", _step_context(user, step, form))
-
-
-def _step_context(user, step, form):
     purpose = Confirmation.Purpose.SIGNUP_PHONE if step == services.PHONE_CODE else Confirmation.Purpose.SIGNUP_EMAIL
-    policy = user.tenant.policy
+    resend_in = seconds_until_resend(user=user, purpose=purpose)
+    return render(request, "accounts/signup_step.html",
+                  _step_context(request.tenant, step, services.registration_destination(user, step), form, resend_in))
+
+
+def _stand_in_step(request, stand_in):
+    """The code page of a signup whose contact was taken: a claim's real code, or a Decoy."""
+    policy = request.tenant.policy
+    claim = _claim_of(stand_in)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST":
+        if limited(request, "accounts.confirm", rate="10/m"):
+            form.add_error(None, TOO_MANY)
+        elif form.is_valid():
+            try:
+                if claim is None:
+                    Decoy(stand_in).check(policy)
+                user = services.registration_claim_by_code(claim=claim, code=form.cleaned_data["code"])
+            except ConfirmationError as error:
+                request.session.modified = True  # the decoy counted the try
+                form.add_error("code", error.message)
+            else:
+                _continue_as(request, user)
+                return redirect("accounts:signup_step")
+    if claim is not None:
+        resend_in = seconds_until_resend(user=claim.user, purpose=Confirmation.Purpose.SIGNUP_CLAIM)
+    else:
+        resend_in = Decoy(stand_in).seconds_until_resend(policy)
+    return render(request, "accounts/signup_step.html",
+                  _step_context(request.tenant, stand_in["step"], stand_in["destination"], form, resend_in))
+
+
+def _claim_of(stand_in):
+    if not stand_in.get("claim_id"):
+        return None
+    return Confirmation.objects.select_related("user").filter(
+        pk=stand_in["claim_id"], purpose=Confirmation.Purpose.SIGNUP_CLAIM
+    ).first()
+
+
+def _step_context(tenant, step, destination, form, resend_in):
+    policy = tenant.policy
     return {
         "step": step,
         "form": form,
-        "destination": mask_phone(user.phone) if step == services.PHONE_CODE else user.email,
+        "destination": mask_phone(destination) if step == services.PHONE_CODE else destination,
         "shows_code": step != services.EMAIL_LINK or policy.email_confirmation == "link_and_code",
-        "resend_in": seconds_until_resend(user=user, purpose=purpose),
+        "resend_in": resend_in,
         "code_minutes": max(1, policy.code_ttl_seconds // 60),
         "window_hours": policy.activation_window_hours,
         "deletes": policy.delete_unactivated,
@@ -157,14 +219,34 @@ def _signup_password(request, user):
     return render(request, "accounts/signup_password.html", {"form": form})
 
 
+def _signup_consents(request, user):
+    data = request.POST if request.method == "POST" else None  # nothing ticked is still an answer
+    form = ConsentsForm(data, consents=services.consent_documents(moment="signup"))
+    if request.method == "POST" and form.is_valid():
+        services.registration_give_consents(user=user, documents=form.accepted_consents(), client=client_info(request))
+        return redirect("accounts:signup_step")
+    return render(request, "accounts/signup_consents.html", {"form": form})
+
+
 @tenant_required
 @require_POST
 def signup_resend(request):
+    if limited(request, "accounts.resend", rate="10/m"):
+        messages.error(request, TOO_MANY)
+        return redirect("accounts:signup_step")
+    stand_in = request.session.get(SIGNUP_STAND_IN_KEY)
     user = pending_user(request)
-    if user is None:
+    if stand_in is None and user is None:
         return redirect("accounts:signup")
     try:
-        services.registration_send(user=user)
+        if stand_in is None:
+            services.registration_send(user=user)
+        elif (claim := _claim_of(stand_in)) is not None:
+            stand_in["claim_id"] = services.registration_claim_resend(claim=claim).pk
+        else:
+            services.registration_decoy_resend(tenant=request.tenant, decoy=Decoy(stand_in),
+                                               destination=stand_in["destination"])
+        request.session.modified = True
     except TooManyMessages:
         messages.error(request, TOO_MANY_CODES)
     except ResendTooSoon as wait:
@@ -185,18 +267,24 @@ def signup_done(request):
                                                           "signed_in": False})
 
 
+ACTIVATION_PURPOSES = [Confirmation.Purpose.SIGNUP_EMAIL, Confirmation.Purpose.SIGNUP_CLAIM]
+
+
 @tenant_required
 def activate(request, key):
     """The e-mailed link. GET only shows a button (mail scanners follow links); POST uses it."""
     try:
-        confirmation = find_by_key(key=key, purpose=Confirmation.Purpose.SIGNUP_EMAIL)
+        confirmation = find_by_key(key=key, purposes=ACTIVATION_PURPOSES)
     except ConfirmationError as error:
         return render(request, "accounts/activate.html", {"error": error.message}, status=400)
     if request.method == "POST":
         try:
-            services.registration_confirm_link(key=key)
+            user = services.registration_confirm_link(key=key)
         except ConfirmationError as error:
             return render(request, "accounts/activate.html", {"error": error.message}, status=400)
+        if services.registration_next_step(user) is not None:
+            _continue_as(request, user)  # a claim whose registration has steps left
+            return redirect("accounts:signup_step")
         if request.session.get(SIGNUP_SESSION_KEY) == confirmation.user_id:
             request.session.pop(SIGNUP_SESSION_KEY, None)
         if request.user.is_authenticated:
@@ -204,7 +292,7 @@ def activate(request, key):
             return redirect("portal:home")
         messages.success(request, "Личный кабинет активирован. Войдите с вашим логином и паролем.")
         return redirect("account_login")
-    return render(request, "accounts/activate.html", {"email": confirmation.user.email})
+    return render(request, "accounts/activate.html", {"email": confirmation.destination})
 
 
 @login_required
@@ -225,22 +313,29 @@ def activation_resend(request):
 
 @tenant_required
 def signup_continue(request):
-    """A customer registered by staff enters the one-time password from the SMS."""
+    """A customer registered by staff enters the one-time password from the SMS.
+
+    Every refusal reads the same, and wrong tries do not kill the customer's code: they are
+    limited per client and per phone instead, so a stranger can neither tell a pending phone
+    from an unknown one nor lock the customer out from one address."""
     form = StaffContinueForm(request.POST or None)
     if request.method == "POST":
-        if limited(request, "continue", rate="10/m"):
+        if limited(request, "accounts.continue", rate="10/h") or limited(
+            request, "accounts.continue-phone", rate="30/d", key=per_login["phone"]
+        ):
             form.add_error(None, TOO_MANY)
         elif form.is_valid():
-            user = User.objects.filter(phone=form.cleaned_data["phone"], activation_deadline__isnull=False).first()
+            user = User.objects.filter(phone=form.cleaned_data["phone"], activation_deadline__isnull=False,
+                                       registered_by_staff=True).first()
             try:
                 if user is None or services.registration_next_step(user) != services.PHONE_CODE:
-                    raise ConfirmationError("Неверный телефон или код.")
-                services.registration_confirm_code(user=user, code=form.cleaned_data["code"])
-            except ConfirmationError as error:
-                form.add_error("code", error.message)
+                    raise ConfirmationError(WRONG_PHONE_OR_CODE)
+                services.registration_confirm_code(user=user, code=form.cleaned_data["code"], count_failures=False)
+            except ConfirmationError:
+                form.add_error("code", WRONG_PHONE_OR_CODE)
             else:
                 request.session.cycle_key()
-                request.session[SIGNUP_SESSION_KEY] = user.pk
+                _continue_as(request, user)
                 return redirect("accounts:signup_step")
     return render(request, "accounts/signup_continue.html", {"form": form})
 
@@ -255,8 +350,9 @@ def password_reset(request):
     form_class = ContractRecoveryForm if by_contract else RecoveryForm
     form = form_class(request.POST or None, tenant=tenant)
     if request.method == "POST":
-        per_login = per_tenant_field("inn" if by_contract else "login")
-        if limited(request, "reset", rate="5/m") or limited(request, "reset-login", rate="5/h", key=per_login):
+        if limited(request, "accounts.reset", rate="5/m") or limited(
+            request, "accounts.reset-login", rate="5/h", key=per_login["inn" if by_contract else "login"]
+        ):
             form.add_error(None, TOO_MANY)
         elif form.is_valid() and by_contract and form.cleaned_data.get("password"):
             data = form.cleaned_data
@@ -265,53 +361,67 @@ def password_reset(request):
                     tenant=tenant, inn=data["inn"], contract_number=data["contract_number"],
                     contact=form.contact, password=data["password"],
                 )
+            except ValidationError as error:
+                form.add_error("password1", error)
             except (services.RegistrationError, ResendTooSoon) as error:
                 form.add_error(None, getattr(error, "message", "Код уже отправлен. Подождите минуту."))
             else:
-                request.session[RESET_SESSION_KEY] = user.pk
-                request.session[RESET_PASSWORD_SESSION_KEY] = password_hash
+                _start_reset(request, user, password_hash=password_hash)
                 return redirect("accounts:password_reset_code")
         elif form.is_valid() and not by_contract:
-            login = form.cleaned_data["login"]
-            services.recovery_request(tenant=tenant, login=login)
-            user = services.user_by_login(tenant=tenant, login=login)
-            request.session[RESET_SESSION_KEY] = user.pk if user else None
-            request.session.pop(RESET_PASSWORD_SESSION_KEY, None)
+            user = services.recovery_request(tenant=tenant, login=form.cleaned_data["login"])
+            _start_reset(request, user)
             return redirect("accounts:password_reset_code")
     return render(request, "accounts/password_reset.html", {"form": form, "by_contract": by_contract})
+
+
+def _start_reset(request, user, *, password_hash=None):
+    """Remember whose code this browser enters; for nobody, a Decoy answers the tries."""
+    session = request.session
+    session[RESET_SESSION_KEY] = user.pk if user else None
+    session[RESET_DECOY_SESSION_KEY] = None if user else Decoy.start(request.tenant.policy).state
+    if password_hash:
+        session[RESET_PASSWORD_SESSION_KEY] = password_hash
+    else:
+        session.pop(RESET_PASSWORD_SESSION_KEY, None)
 
 
 @tenant_required
 def password_reset_code(request):
     """Enter the code (and, unless given with the contract form, the new password).
 
-    The page is the same whether the login exists: an unknown one just never matches."""
-    if RESET_SESSION_KEY not in request.session:
+    The page answers alike whether the login exists: for an unknown one a Decoy counts the
+    tries and words its refusals as a real code would; the new password is compared with
+    the account's own data only once the code is proven."""
+    session = request.session
+    if RESET_SESSION_KEY not in session:
         return redirect("accounts:password_reset")
-    user = User.objects.filter(pk=request.session[RESET_SESSION_KEY]).first() if request.session[RESET_SESSION_KEY] else None
-    password_hash = request.session.get(RESET_PASSWORD_SESSION_KEY)
+    user = User.objects.filter(pk=session[RESET_SESSION_KEY]).first() if session[RESET_SESSION_KEY] else None
+    password_hash = session.get(RESET_PASSWORD_SESSION_KEY)
     form = CodeForm(request.POST or None) if password_hash else NewPasswordForm(
-        request.POST or None, tenant=request.tenant, user=user, with_code=True
+        request.POST or None, tenant=request.tenant, with_code=True
     )
     if request.method == "POST":
-        if limited(request, "reset-code", rate="10/m"):
+        if limited(request, "accounts.reset-code", rate="10/m"):
             form.add_error(None, TOO_MANY)
         elif form.is_valid():
+            code = form.cleaned_data["code"]
             try:
                 if user is None:
-                    raise ConfirmationError("Неверный код.")
-                if password_hash:
-                    check_code(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, code=form.cleaned_data["code"])
-                    services.password_reset_complete(user=user, password_hash=password_hash)
-                elif form.cleaned_data.get("password"):
-                    services.recovery_by_code(user=user, code=form.cleaned_data["code"], password=form.cleaned_data["password"])
+                    Decoy(session.get(RESET_DECOY_SESSION_KEY) or Decoy.start(request.tenant.policy).state).check(
+                        request.tenant.policy)
+                elif password_hash:
+                    services.recovery_by_code_with_hash(user=user, code=code, password_hash=password_hash)
                 else:
-                    raise ConfirmationError("Задайте новый пароль.")
+                    services.recovery_by_code(user=user, code=code, password=form.cleaned_data["password"])
             except ConfirmationError as error:
+                session.modified = True  # the decoy counted the try
                 form.add_error("code", error.message)
+            except ValidationError as error:
+                form.add_error("password1", error)
             else:
-                request.session.pop(RESET_SESSION_KEY, None)
-                request.session.pop(RESET_PASSWORD_SESSION_KEY, None)
+                for key in (RESET_SESSION_KEY, RESET_DECOY_SESSION_KEY, RESET_PASSWORD_SESSION_KEY):
+                    session.pop(key, None)
                 messages.success(request, "Пароль изменён. Войдите с новым паролем.")
                 return redirect("account_login")
     return render(request, "accounts/password_reset_code.html", {"form": form})
@@ -320,7 +430,7 @@ def password_reset_code(request):
 @tenant_required
 def password_reset_key(request, key):
     try:
-        confirmation = find_by_key(key=key, purpose=Confirmation.Purpose.PASSWORD_RESET)
+        confirmation = find_by_key(key=key, purposes=[Confirmation.Purpose.PASSWORD_RESET])
     except ConfirmationError as error:
         return render(request, "accounts/password_reset_key.html", {"error": error.message}, status=400)
     form = NewPasswordForm(request.POST or None, tenant=request.tenant, user=confirmation.user)
@@ -332,6 +442,19 @@ def password_reset_key(request, key):
         messages.success(request, "Пароль изменён. Войдите с новым паролем.")
         return redirect("account_login")
     return render(request, "accounts/password_reset_key.html", {"form": form})
+
+
+class PortalPasswordChangeView(PasswordChangeView):
+    """allauth's password change. allauth sends a user without a usable password to its
+    "set password" page, which the portal does not serve: ours go to recovery instead."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.has_usable_password():
+            return redirect("accounts:password_reset")
+        return super().dispatch(request, *args, **kwargs)
+
+
+password_change = login_required(PortalPasswordChangeView.as_view())
 
 
 # Consents

@@ -13,9 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from django_ratelimit.core import is_ratelimited
 
-from .ratelimits import per_tenant_field
+from .ratelimits import by_field, limited
 
 
 class StaffLoginForm(AdminAuthenticationForm, OTPAuthenticationFormMixin):
@@ -113,10 +112,8 @@ class PortalAdminSite(OTPAdminSite):
         return context
 
     def login(self, request, extra_context=None):
-        if request.method == "POST" and (
-            is_ratelimited(request, group="admin-login-ip", key="ip", rate="10/m", method="POST", increment=True)
-            or is_ratelimited(request, group="admin-login-user", key=per_tenant_field("username"), rate="10/m",
-                              method="POST", increment=True)
+        if limited(request, "admin-login-ip", rate="10/m") or limited(
+            request, "admin-login-user", rate="10/m", key=by_field("username")
         ):
             return render(request, "admin/portal_login_limited.html", status=429)
         return super().login(request, extra_context)

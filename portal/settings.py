@@ -164,6 +164,8 @@ ACCOUNT_RATE_LIMITS = {
 # The client IP for rate limits and consent records: X-Forwarded-For is trusted only for
 # this many proxies in front of the portal (0: use the connection's address).
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# django-ratelimit's key="ip" reads the same trusted client address (portal/ratelimits.py).
+RATELIMIT_IP_META_KEY = "portal.ratelimits.client_ip"
 # Staff two-factor in the admin (django-otp TOTP): the issuer shown in authenticator apps.
 OTP_TOTP_ISSUER = "Portal"
 CAPTCHA_FONT_SIZE = 32

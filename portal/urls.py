@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.urls import allauth_urlpatterns
+
 from . import views
 
 portal_patterns = [
@@ -12,7 +14,7 @@ portal_patterns = [
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("accounts/", include("accounts.urls")),
-    path("accounts/", include("allauth.urls")),
+    path("accounts/", include(allauth_urlpatterns)),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]

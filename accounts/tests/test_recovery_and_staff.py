@@ -2,7 +2,8 @@
 
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import ConsentAcceptance, User
+from portal.models import ConsentDocument
 from portal.scoping import tenant_scope
 
 
@@ -79,11 +80,22 @@ def test_staff_register_a_customer_who_finishes_by_sms_password_and_link(demo_te
     assert response.status_code == 302
     customer = tenant_client(rosseti)
     customer.post("/accounts/signup/continue/", {"phone": "8 900 333 22 11", "code": outbox.last_code("+79003332211")})
+    # Staff cannot give the 152-FZ consents for the customer: the customer gives them now.
+    page = customer.get("/accounts/signup/confirm/").content.decode()
+    assert "Чтобы продолжить регистрацию, ознакомьтесь" in page
+    with tenant_scope(rosseti):
+        documents = list(ConsentDocument.objects.filter(moment="signup", is_active=True))
+    required = {f"consent_{d.pk}": "on" for d in documents if d.required}
+    assert "Без этого согласия" in customer.post("/accounts/signup/confirm/", {}).content.decode()
+    customer.post("/accounts/signup/confirm/", required)
     assert "Придумайте пароль" in customer.get("/accounts/signup/confirm/").content.decode()
     customer.post("/accounts/signup/confirm/", {"password1": "Very-long-passphrase-2", "password2": "Very-long-passphrase-2"})
     assert not logs_in(tenant_client(rosseti), "sidor@example.com", "Very-long-passphrase-2")
     customer.post(outbox.last_link("sidor@example.com"))
     assert logs_in(tenant_client(rosseti), "sidor@example.com", "Very-long-passphrase-2")
+    with tenant_scope(rosseti):
+        given = set(ConsentAcceptance.objects.filter(user__email="sidor@example.com").values_list("document", flat=True))
+    assert given == {d.pk for d in documents if d.required}
 
 
 def test_staff_registration_is_not_offered_on_the_platform_host(demo_tenants, tenant_client, admin_login):

@@ -174,14 +174,3 @@ def test_rgmek_code_then_generated_login_and_all_contracts(demo_tenants, tenant_
         counterparty = Counterparty.objects.get(inn="6229001125")
         assert counterparty.account.username == "6229001125-1002"
         assert set(counterparty.contracts.values_list("number", flat=True)) == {"1001", "1002"}
-
-
-def test_a_taken_phone_is_refused_with_a_message_and_an_abandoned_one_is_freed(demo_tenants, tenant_client):
-    mygaz = demo_tenants["mygaz"]
-    data = {"login": "+79007776655", "password1": "gas123", "password2": "gas123"}
-    assert tenant_client(mygaz).post("/accounts/signup/", data).status_code == 302  # pending
-    assert tenant_client(mygaz).post("/accounts/signup/", data).status_code == 302  # abandoned: starts again
-    with tenant_scope(mygaz):
-        User.objects.filter(phone="+79007776655").update(is_active=True, activation_deadline=None)
-    page = tenant_client(mygaz).post("/accounts/signup/", data).content.decode()
-    assert "Этот телефон уже зарегистрирован" in page

@@ -1,0 +1,50 @@
+"""Every URL the project serves is one we meant to serve.
+
+Including a library's whole URL module once made allauth's e-mail management reachable: a
+user could add an address, make it primary and so change the login and recovery channel.
+A route appears here only after someone decided the portal serves it.
+"""
+
+from django.urls import URLResolver, get_resolver
+
+EXPECTED_ROUTES = {
+    "": "home",
+    "support/": "support",
+    "dev/outbox/": "dev_outbox",
+    "accounts/signup/": "signup",
+    "accounts/signup/confirm/": "signup_step",
+    "accounts/signup/resend/": "signup_resend",
+    "accounts/signup/done/": "signup_done",
+    "accounts/signup/continue/": "signup_continue",
+    "accounts/activate/resend/": "activation_resend",
+    "accounts/activate/<str:key>/": "activate",
+    "accounts/password/reset/": "password_reset",
+    "accounts/password/reset/code/": "password_reset_code",
+    "accounts/password/reset/key/<str:key>/": "password_reset_key",
+    "accounts/consents/": "consents",
+    # allauth's, under the names allauth reverses
+    "accounts/login/": "account_login",
+    "accounts/logout/": "account_logout",
+    "accounts/password/change/": "account_change_password",
+    "accounts/inactive/": "account_inactive",
+    # django-simple-captcha
+    r"captcha/image/(?P<key>\w+)/$": "captcha-image",
+    r"captcha/image/(?P<key>\w+)@2/$": "captcha-image-2x",
+    r"captcha/audio/(?P<key>\w+).wav$": "captcha-audio",
+    r"captcha/refresh/$": "captcha-refresh",
+}
+
+
+def served_routes(patterns=None, prefix=""):
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            yield from served_routes(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            yield prefix + str(pattern.pattern), pattern
+
+
+def test_the_project_serves_only_the_routes_it_means_to():
+    # admin/ is the admin site's own (a change list and forms per registered model, each
+    # checked by portal/tests/test_admin_isolation.py).
+    served = {route: pattern.name for route, pattern in served_routes() if not route.startswith("admin/")}
+    assert served == EXPECTED_ROUTES
