@@ -436,12 +436,52 @@ def test_logout_by_the_button_in_the_menu(portal, page):
 # Staff (kept from the earlier version of this file): the admin asks for a TOTP code.
 
 
-def test_staff_log_in_to_the_admin_with_a_totp_code(portal, page):
-    page.goto(portal.url("rosseti", "/admin/"))
+def staff_log_in(page, portal, slug):
+    page.goto(portal.url(slug, "/admin/"))
     page.get_by_label("Логин:").fill(demo.STAFF_USERNAME)
     page.get_by_label("Пароль:").fill(demo.STAFF_PASSWORD)
     page.get_by_label("Код из приложения:").fill(f"{totp(bytes.fromhex(demo.OTP_DEMO_KEY)):06d}")
     page.get_by_role("button", name="Войти").click()
+
+
+def test_a_customer_registered_by_staff_gives_the_consents_and_finishes(portal, browser, page):
+    staff_log_in(page, portal, "rosseti")
+    page.goto(portal.url("rosseti", "/admin/accounts/user/"))
+    page.get_by_role("link", name="Зарегистрировать клиента").click()
+    page.get_by_label("Фамилия").fill("Сидоров")
+    page.get_by_label("Имя").fill("Сидор")
+    page.get_by_label("E-mail (логин)").fill("sidor@example.com")
+    page.get_by_label("Мобильный телефон").fill("+7 900 333-22-11")
+    page.get_by_role("button", name="Зарегистрировать").click()
+    expect(page.locator(".messagelist")).to_contain_text("Клиенту отправлен пароль по SMS")
+
+    customer = browser.new_context(locale="ru-RU", viewport={"width": 360, "height": 780}).new_page()
+    customer.goto(portal.url("rosseti", "/accounts/signup/"))
+    customer.get_by_role("link", name="Вас зарегистрировал сотрудник?").click()
+    customer.get_by_label("Телефон").fill("8 900 333 22 11")
+    customer.get_by_label("Код подтверждения").fill(code_in(newest_message(customer, portal, "rosseti", "+79003332211")))
+    customer.get_by_role("button", name="Войти").click()
+
+    # Staff cannot consent for the customer (152-FZ): the customer ticks the boxes now.
+    expect(customer.get_by_role("heading", level=1)).to_have_text("Согласия")
+    customer.get_by_role("button", name="Продолжить регистрацию").click()
+    expect(customer.get_by_role("alert").first).to_contain_text("Без этого согласия регистрация невозможна.")
+    tick_consents(customer, "rosseti", kinds={"personal_data_law", "personal_data"})
+    customer.get_by_role("button", name="Продолжить регистрацию").click()
+
+    expect(customer.get_by_role("heading", level=1)).to_have_text("Придумайте пароль")
+    fill_passwords(customer, "Very-long-passphrase-3", first="Новый пароль")
+    customer.get_by_role("button", name="Сохранить пароль").click()
+    link = link_in(newest_message(customer, portal, "rosseti", "sidor@example.com"), "rosseti", "/accounts/activate/")
+    activate_by_link(customer, link, "sidor@example.com")
+    log_in(customer, portal, "rosseti", "sidor@example.com", "Very-long-passphrase-3")
+    expect_signed_in_as(customer, "sidor@example.com")
+    customer.goto(portal.url("rosseti", "/accounts/consents/"))
+    expect(customer.get_by_role("main")).to_contain_text("Согласие на обработку персональных данных")
+
+
+def test_staff_log_in_to_the_admin_with_a_totp_code(portal, page):
+    staff_log_in(page, portal, "rosseti")
     expect(page.locator("#site-name")).to_contain_text("Россети Московский регион")
     page.goto(portal.url("rosseti", "/admin/accounts/user/"))
     expect(page.get_by_role("link", name="Зарегистрировать клиента")).to_be_visible()
