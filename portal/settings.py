@@ -23,7 +23,11 @@ if not SECRET_KEY:
 
 # Tenants are resolved from the Host header by portal.middleware.TenantMiddleware, which
 # answers 404 for every host that is not a tenant's, so Django's own host check would only
-# duplicate it (and would need every tenant domain in settings).
+# duplicate it and would need a redeploy for every tenant domain added in the admin. This
+# is also the production answer: nothing that identifies a client or a login reads the raw
+# host (rate-limit and lock-out keys carry the tenant's id; links are built from
+# PORTAL_DOMAIN/PORTAL_PORT, redirects stay on the request's own host), so another port,
+# capitals or a trailing dot reach the same tenant and the same counters.
 ALLOWED_HOSTS = ["*"]
 
 # Tenants live at <slug>.<PORTAL_DOMAIN>; the bare PORTAL_DOMAIN shows the tenant directory.
