@@ -94,7 +94,10 @@ def admin_login():
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     def login(client, user):
-        device, _created = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+        from portal.scoping import tenant_scope
+
+        with tenant_scope(user.tenant):
+            device, _created = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
         client.force_login(user)
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id

@@ -7,24 +7,21 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Пользователи")
 
     def ready(self):
-        scope_allauth_email_addresses()
+        scope_library_models()
 
 
-def scope_allauth_email_addresses():
-    """allauth looks users up by e-mail through EmailAddress.objects, across all users
-    (shared/notes/allauth-tenancy.md, 4). Give it a tenant-scoped default manager: a second
-    manager named ``objects`` would be silently ignored, so the old one is dropped from
-    _meta and the cached manager map expired."""
-    from allauth.account.managers import EmailAddressManager
-    from allauth.account.models import EmailAddress
+def scope_library_models():
+    """Libraries' models that reach a tenant through the user get tenant-scoped default
+    managers like ours: allauth looks users up by e-mail through EmailAddress.objects,
+    across all users (shared/notes/allauth-tenancy.md, 4); django-otp's devices and the
+    admin's log belong to a tenant's staff."""
+    from allauth.account.models import EmailAddress, EmailConfirmation
+    from django.contrib.admin.models import LogEntry
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from portal.scoping import tenant_scoped_manager
+    from portal.scoping import scope_default_manager
 
-    if getattr(EmailAddress.objects, "is_tenant_scoped", False):
-        return
-    meta = EmailAddress._meta
-    meta.local_managers = [m for m in meta.local_managers if m.name != "objects"]
-    manager = tenant_scoped_manager("user__tenant", base=EmailAddressManager)()
-    manager.is_tenant_scoped = True
-    EmailAddress.add_to_class("objects", manager)
-    meta._expire_cache()
+    scope_default_manager(EmailAddress, "user__tenant")
+    scope_default_manager(EmailConfirmation, "email_address__user__tenant")
+    scope_default_manager(TOTPDevice, "user__tenant")
+    scope_default_manager(LogEntry, "user__tenant")

@@ -16,7 +16,10 @@ from django.db import models
 from django_scopes import ScopeError, get_scope, scope, scopes_disabled
 from django_scopes.manager import DisabledQuerySet
 
-__all__ = ["ScopeError", "scopes_disabled", "tenant_scope", "tenant_scoped_manager", "active_tenant_scope"]
+__all__ = [
+    "ScopeError", "scopes_disabled", "tenant_scope", "tenant_scoped_manager", "active_tenant_scope",
+    "scope_default_manager",
+]
 
 _UNSET = object()
 
@@ -67,4 +70,21 @@ def tenant_scoped_manager(tenant_path="tenant", base=models.Manager):
             return queryset.all() if isinstance(queryset, DisabledQuerySet) else queryset
 
     TenantScopedManager.__name__ = f"TenantScoped{base.__name__}"
+    TenantScopedManager.is_tenant_scoped = True
     return TenantScopedManager
+
+
+def scope_default_manager(model, tenant_path):
+    """Give a library's model (allauth's e-mail addresses, django-otp's devices, the admin's
+    log) a tenant-scoped default manager, keeping its manager's methods. Called from an
+    AppConfig.ready(). A second manager named ``objects`` would be silently ignored, so the
+    old one is dropped from _meta and the cached manager map expired."""
+    if getattr(model._default_manager, "is_tenant_scoped", False):
+        return
+    base = type(model._default_manager)
+    meta = model._meta
+    meta.local_managers = [manager for manager in meta.local_managers if manager.name != "objects"]
+    manager = tenant_scoped_manager(tenant_path, base=base)()
+    manager.is_tenant_scoped = True
+    model.add_to_class("objects", manager)
+    meta._expire_cache()

@@ -1,0 +1,57 @@
+"""Guards over the whole project: what a new app or model could silently get wrong."""
+
+import configparser
+from pathlib import Path
+
+from django.apps import apps
+
+ROOT = Path(__file__).resolve().parents[1]
+NOT_OURS = {"var", "node_modules", "__pycache__"}
+
+
+def configured_testpaths():
+    config = configparser.ConfigParser()
+    config.read(ROOT / "pytest.ini")
+    return config["pytest"]["testpaths"].split()
+
+
+def test_every_folder_of_tests_is_collected():
+    testpaths = configured_testpaths()
+    test_files = [
+        path.relative_to(ROOT) for path in ROOT.rglob("test_*.py")
+        if not any(part.startswith(".") or part in NOT_OURS for part in path.relative_to(ROOT).parts)
+    ]
+    assert test_files
+    uncollected = [str(path) for path in test_files if path.parts[0] not in testpaths]
+    assert not uncollected, f"add their folders to testpaths in pytest.ini: {uncollected}"
+
+
+# The tenant's own configuration, read with the tenant before any scope exists (the host's
+# domains) or through it (tenant.policy); only platform superusers edit them.
+PART_OF_THE_TENANT = {"portal.TenantDomain", "portal.TenantPolicy"}
+
+
+def tenant_path(model, seen=()):
+    """The lookup from ``model`` to its tenant ("tenant", "user__tenant"), or None."""
+    from portal.models import Tenant
+
+    if model is Tenant or model in seen:
+        return None
+    parents = [field for field in model._meta.get_fields()
+               if field.concrete and (field.many_to_one or field.one_to_one) and field.related_model is not None]
+    for field in parents:
+        if field.related_model is Tenant:
+            return field.name
+    for field in parents:
+        if parent := tenant_path(field.related_model, (*seen, model)):
+            return f"{field.name}__{parent}"
+    return None
+
+
+def test_every_model_with_a_tenant_has_a_scoped_default_manager():
+    unscoped = {
+        model._meta.label: path for model in apps.get_models()
+        if (path := tenant_path(model)) and model._meta.label not in PART_OF_THE_TENANT
+        and not getattr(model._default_manager, "is_tenant_scoped", False)
+    }
+    assert unscoped == {}, "give these a tenant_scoped_manager (or portal.scoping.scope_default_manager)"
