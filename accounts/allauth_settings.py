@@ -10,18 +10,19 @@ from django.conf import settings
 
 from portal.scoping import active_tenant_scope
 
-LOGIN_METHODS_BY_KIND = {
-    "email": {"email"},
-    "phone_or_email": {"email", "phone"},
-    "contract": {"username"},
-}
+def login_methods(policy):
+    # portal.models cannot be imported here: settings load this module before the apps.
+    kind = policy.LoginKind
+    return {kind.EMAIL: {"email"}, kind.PHONE_OR_EMAIL: {"email", "phone"}, kind.CONTRACT: {"username"}}[
+        policy.login_kind
+    ]
 
 
 def get_setting(name, default):
     tenant = active_tenant_scope(default=None)
     if tenant is not None:
         if name == "ACCOUNT_LOGIN_METHODS":
-            return LOGIN_METHODS_BY_KIND[tenant.policy.login_kind]
+            return login_methods(tenant.policy)
         if name == "ACCOUNT_UNIQUE_EMAIL":
             # Unique within the tenant (every lookup is scoped); see accounts.User.
             return True

@@ -9,12 +9,15 @@ from django.core.exceptions import ValidationError
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.ru import inn as inn_number
 
+from portal.models import TenantPolicy
+
+from .contacts import Contact
 from .models import User
 from .passwords import describe_password_rule
 from .phones import normalize_phone
-from .services import contact_of
 
-LOGIN_LABELS = {"email": "E-mail", "phone_or_email": "Телефон или e-mail", "contract": "Логин"}
+LoginKind = TenantPolicy.LoginKind
+LOGIN_LABELS = {LoginKind.EMAIL: "E-mail", LoginKind.PHONE_OR_EMAIL: "Телефон или e-mail", LoginKind.CONTRACT: "Логин"}
 MAX_NAME = 150
 
 
@@ -23,7 +26,7 @@ class LoginForm(AllauthLoginForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        kind = self.request.tenant.policy.login_kind if self.request and self.request.tenant else "contract"
+        kind = self.request.tenant.policy.login_kind if self.request and self.request.tenant else LoginKind.CONTRACT
         self.fields["login"].label = LOGIN_LABELS[kind]
         self.fields["login"].widget.attrs.pop("placeholder", None)
         self.fields["password"].label = "Пароль"
@@ -91,34 +94,34 @@ class SignupForm(ConsentFieldsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.tenant, self.policy = tenant, tenant.policy
         policy = self.policy
-        if policy.login_kind == "contract":
+        if policy.registers_by_contract:
             self.fields["inn"] = forms.CharField(label="ИНН", max_length=12, widget=forms.TextInput(attrs={"inputmode": "numeric"}))
             self.fields["contract_number"] = forms.CharField(label="№ договора", max_length=50)
-        if policy.full_name_field != "off":
-            required = policy.full_name_field == "required"
+        if policy.asks_full_name:
+            required = policy.requires_full_name
             self.fields["last_name"] = forms.CharField(label="Фамилия", max_length=MAX_NAME, required=required)
             self.fields["first_name"] = forms.CharField(label="Имя", max_length=MAX_NAME, required=required)
             self.fields["middle_name"] = forms.CharField(label="Отчество", max_length=MAX_NAME, required=False)
-        if policy.login_kind == "phone_or_email":
+        if policy.login_is_phone_or_email:
             self.fields["login"] = forms.CharField(
                 label="Логин (телефон или e-mail)", max_length=254,
                 widget=forms.TextInput(attrs={"autocomplete": "username"}),
             )
         if policy.asks_email:
             self.fields["email"] = forms.EmailField(
-                label="E-mail" + (" (логин)" if policy.login_kind == "email" else ""), max_length=254,
-                required=policy.login_kind == "email" or policy.email_field == "required",
+                label="E-mail" + (" (логин)" if policy.login_is_email else ""), max_length=254,
+                required=policy.requires_email,
                 widget=forms.EmailInput(attrs={"autocomplete": "email"}),
             )
         if policy.asks_phone:
             self.fields["phone"] = forms.CharField(
-                label="Телефон", max_length=32, required=policy.phone_field == "required",
+                label="Телефон", max_length=32, required=policy.requires_phone,
                 widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
                 help_text="Например, +7 900 123-45-67",
             )
         if policy.password_at_signup:
             password_fields(self, policy)
-        if policy.login_kind == "contract":
+        if policy.registers_by_contract:
             self.fields["contact"] = forms.CharField(
                 label="E-mail или телефон, указанные в договоре", max_length=254,
                 help_text="На него придёт код подтверждения.",
@@ -142,22 +145,15 @@ class SignupForm(ConsentFieldsMixin, forms.Form):
         return self.cleaned_data.get("email", "").strip().lower()
 
     def clean_login(self):
-        kind, value = contact_of(self.cleaned_data["login"])
-        if kind == "email":
-            forms.EmailField().clean(value)
-        self.login_contact = (kind, value)
-        return value
+        self.login_contact = Contact.parse(self.cleaned_data["login"])
+        return self.login_contact.value
 
     def clean_contact(self):
-        value = self.cleaned_data["contact"]
-        kind, normalized = contact_of(value)
-        if kind == "email":
-            try:
-                forms.EmailField().clean(normalized)
-            except ValidationError:
-                raise ValidationError("Укажите e-mail или номер телефона из договора.") from None
-        self.contact = (kind, normalized)
-        return normalized
+        try:
+            self.contact = Contact.parse(self.cleaned_data["contact"])
+        except ValidationError:
+            raise ValidationError("Укажите e-mail или номер телефона из договора.") from None
+        return self.contact.value
 
     def clean(self):
         cleaned = super().clean()

@@ -40,12 +40,12 @@ def normalize_phone(raw):
 
 def looks_like_phone(value):
     """Whether a typed login is meant as a phone (then ``normalize_phone`` decides if it is one):
-    no '@', and digits (of any script) make up most of it."""
+    digits of any script with a phone's punctuation only. «+7 900 12» is an incomplete phone,
+    not a bad e-mail."""
     value = (value or "").strip()
-    if not value or "@" in value or len(value) > MAX_TYPED_LENGTH:
+    if not value or len(value) > MAX_TYPED_LENGTH:
         return False
-    digits = sum(char.isdigit() for char in value)
-    return digits >= 10 and all(char.isdigit() or char in " ()+-." for char in value)
+    return any(char.isdigit() for char in value) and all(char.isdigit() or char in " ()+-." for char in value)
 
 
 def mask_phone(phone):

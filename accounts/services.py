@@ -28,6 +28,7 @@ from portal.scoping import active_tenant_scope
 from portal.services import message_send_email, message_send_sms
 
 from . import confirmations
+from .contacts import Contact
 from .models import Confirmation, ConsentAcceptance, User
 from .phones import looks_like_phone, normalize_phone
 
@@ -40,7 +41,7 @@ CONFIRMATION_STEPS = (PHONE_CODE, EMAIL_CODE, EMAIL_LINK)
 
 CONTRACT_NOT_FOUND = "Ошибка регистрации! Контрагент не найден!"
 CONTACT_NOT_FOUND = "Ошибка регистрации! Телефон (email) не найден!"
-CONTACT_TAKEN = {
+CONTACT_TAKEN = {  # by ContactKind
     "email": "Этот e-mail уже зарегистрирован. Войдите или восстановите пароль.",
     "phone": "Этот телефон уже зарегистрирован. Войдите или восстановите пароль.",
 }
@@ -59,13 +60,6 @@ class ClientInfo:
 
     ip_address: str | None
     user_agent: str
-
-
-def contact_of(value):
-    """('phone', '+79...') or ('email', 'a@b.ru') for what a user typed as a login/contact."""
-    if looks_like_phone(value):
-        return "phone", normalize_phone(value)
-    return "email", value.strip().lower()
 
 
 def normalized_login(value):
@@ -102,7 +96,7 @@ class Signup:
 
     @property
     def contacts(self):
-        return {kind: value for kind, value in (("email", self.email), ("phone", self.phone)) if value}
+        return [contact for contact in (Contact.email(self.email), Contact.phone(self.phone)) if contact.value]
 
 
 def signup_of(*, client, password, consents, **fields):
@@ -144,8 +138,8 @@ def registration_start(*, tenant, signup, replaces=None):
     draft = _draft_user(tenant, signup)
     step = registration_next_step(draft)
     if step not in CONFIRMATION_STEPS:
-        taken = next(kind for kind, value in signup.contacts.items() if any(_holds(h, kind, value) for h in holders))
-        raise RegistrationError(CONTACT_TAKEN[taken], field=taken)
+        taken = next(contact for contact in signup.contacts if any(contact.is_held_by(h) for h in holders))
+        raise RegistrationError(CONTACT_TAKEN[taken.kind], field=str(taken.kind))
     destination = registration_destination(draft, step)
     holder = next(iter(holders)) if len(holders) == 1 else None
     if holder is not None and _claimable(holder, destination, proven_by_any_contact=holder == replaces):
@@ -166,10 +160,6 @@ def _contact_holders(signup):
     return holders
 
 
-def _holds(user, kind, value):
-    return (user.email or "").lower() == value.lower() if kind == "email" else user.phone == value
-
-
 def _claimable(holder, destination, *, proven_by_any_contact):
     """An abandoned self-registration may be taken over by whoever proves its contact."""
     pending = holder.activation_deadline is not None and not holder.registered_by_staff
@@ -185,14 +175,14 @@ def _tell_owner(*, owner, signup, by_any_contact=False):
     url = tenant_base_url(tenant) + reverse("accounts:password_reset")
     text = (f"Кто-то начал регистрацию в личном кабинете {tenant.short_name}, указав ваши данные. "
             f"Личный кабинет с ними уже есть. Если это были вы, войдите или восстановите пароль: {url}")
-    for kind, value in signup.contacts.items():
-        if not (by_any_contact or _holds(owner, kind, value)):
+    for contact in signup.contacts:
+        if not (by_any_contact or contact.is_held_by(owner)):
             continue
-        confirmations.spend_destination_budget(tenant.pk, value)
-        if kind == "phone":
-            message_send_sms(tenant=tenant, to=value, text=text)
+        confirmations.spend_destination_budget(tenant.pk, contact.value)
+        if contact.is_phone:
+            message_send_sms(tenant=tenant, to=contact.value, text=text)
         else:
-            message_send_email(tenant=tenant, to=value, subject=f"{tenant.short_name}: попытка регистрации",
+            message_send_email(tenant=tenant, to=contact.value, subject=f"{tenant.short_name}: попытка регистрации",
                                body=text + "\n\nЕсли это были не вы, просто удалите это письмо.")
 
 
@@ -235,14 +225,14 @@ def _create_registration(*, tenant, signup, verified_contact=""):
 
 def registration_next_step(user):
     policy = user.tenant.policy
-    if policy.phone_confirmation == "code" and user.phone and not user.phone_verified:
+    if policy.confirms_phone_by_code and user.phone and not user.phone_verified:
         return PHONE_CODE
     if user.pk and user.activation_deadline is not None and signup_consents_missing(user=user):
         return CONSENTS
     if not user.has_usable_password():
         return PASSWORD
-    if policy.email_confirmation != "none" and user.email and not user.email_verified:
-        return EMAIL_CODE if policy.email_confirmation == "code" else EMAIL_LINK
+    if policy.confirms_email and user.email and not user.email_verified:
+        return EMAIL_CODE if policy.confirms_email_by_code_only else EMAIL_LINK
     return None
 
 
@@ -280,7 +270,7 @@ def _send_confirmation(*, user, step, purpose, destination, payload=None, enforc
                          text=f"{tenant.short_name}: код подтверждения {issued.code}. Действует {minutes} мин.")
         return issued
     with_key = step == EMAIL_LINK
-    with_code = step == EMAIL_CODE or policy.email_confirmation == "link_and_code"
+    with_code = step == EMAIL_CODE or policy.mails_code_with_link
     issued = confirmations.issue(user=user, purpose=purpose, channel="email", destination=destination,
                                  with_code=with_code, with_key=with_key, enforce_cooldown=enforce_cooldown,
                                  payload=payload)
@@ -411,9 +401,8 @@ def contract_for_registration(*, inn, contract_number, contact):
     )
     if contract is None:
         raise RegistrationError(CONTRACT_NOT_FOUND)
-    kind, value = contact
-    known = _registry_phones(contract) if kind == "phone" else contract.email_list
-    if value not in known:
+    known = _registry_phones(contract) if contact.is_phone else contract.email_list
+    if contact.value not in known:
         raise RegistrationError(CONTACT_NOT_FOUND)
     return contract
 
@@ -440,12 +429,10 @@ def registration_start_by_contract(*, tenant, client, inn, contract_number, cont
     typed now is proven."""
     contract = contract_for_registration(inn=inn, contract_number=contract_number, contact=contact)
     counterparty = contract.counterparty
-    kind, value = contact
     signup = signup_of(
         client=client, password=password, consents=consents,
         username=generated_login(inn=inn, contract_number=contract.number), login_is_generated=True,
-        email=value if kind == "email" else "", phone=value if kind == "phone" else "",
-        counterparty_id=counterparty.pk,
+        counterparty_id=counterparty.pk, **contact.as_fields(),
     )
     return registration_start(tenant=tenant, signup=signup, replaces=counterparty.account)
 
@@ -557,14 +544,14 @@ def recovery_start_by_contract(*, tenant, inn, contract_number, contact, passwor
     if user is None or user.activation_deadline is not None:
         raise RegistrationError(CONTRACT_NOT_FOUND)
     validate_password(password, user=user)
-    kind, value = contact
     issued = confirmations.issue(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET,
-                                 channel="sms" if kind == "phone" else "email", destination=value)
+                                 channel=contact.channel, destination=contact.value)
     text = f"{tenant.short_name}: код для смены пароля {issued.code}. Никому его не сообщайте."
-    if kind == "phone":
-        message_send_sms(tenant=tenant, to=value, text=text)
+    if contact.is_phone:
+        message_send_sms(tenant=tenant, to=contact.value, text=text)
     else:
-        message_send_email(tenant=tenant, to=value, subject=f"{tenant.short_name}: восстановление пароля", body=text)
+        message_send_email(tenant=tenant, to=contact.value, subject=f"{tenant.short_name}: восстановление пароля",
+                           body=text)
     return user, make_password(password)
 
 

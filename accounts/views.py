@@ -101,7 +101,7 @@ def _remember_signup(request, started):
     session.cycle_key()
     session.pop(SIGNUP_SESSION_KEY, None)
     session.pop(SIGNUP_STAND_IN_KEY, None)
-    session[SHOW_LOGIN_SESSION_KEY] = request.tenant.policy.login_kind == "contract"
+    session[SHOW_LOGIN_SESSION_KEY] = request.tenant.policy.registers_by_contract
     if started.user:
         _continue_as(request, started.user)
         return
@@ -115,16 +115,15 @@ def _remember_signup(request, started):
 def _start_registration(request, form):
     data, tenant = form.cleaned_data, request.tenant
     common = {"client": client_info(request), "consents": form.accepted_consents(), "password": data.get("password")}
-    if tenant.policy.login_kind == "contract":
+    if tenant.policy.registers_by_contract:
         return services.registration_start_by_contract(
             tenant=tenant, inn=data["inn"], contract_number=data["contract_number"], contact=form.contact, **common,
         )
-    email, phone = data.get("email", ""), data.get("phone", "")
-    if tenant.policy.login_kind == "phone_or_email":
-        kind, value = form.login_contact
-        email, phone = (value, "") if kind == "email" else ("", value)
+    contacts = {"email": data.get("email", ""), "phone": data.get("phone", "")}
+    if tenant.policy.login_is_phone_or_email:
+        contacts = form.login_contact.as_fields()
     signup = services.signup_of(
-        email=email, phone=phone, last_name=data.get("last_name", ""), first_name=data.get("first_name", ""),
+        **contacts, last_name=data.get("last_name", ""), first_name=data.get("first_name", ""),
         middle_name=data.get("middle_name", ""), **common,
     )
     return services.registration_start(tenant=tenant, signup=signup)
@@ -203,7 +202,7 @@ def _step_context(tenant, step, destination, form, resend_in):
         "step": step,
         "form": form,
         "destination": mask_phone(destination) if step == services.PHONE_CODE else destination,
-        "shows_code": step != services.EMAIL_LINK or policy.email_confirmation == "link_and_code",
+        "shows_code": step != services.EMAIL_LINK or policy.mails_code_with_link,
         "resend_in": resend_in,
         "code_minutes": max(1, policy.code_ttl_seconds // 60),
         "window_hours": policy.activation_window_hours,
@@ -346,7 +345,7 @@ def signup_continue(request):
 @tenant_required
 def password_reset(request):
     tenant = request.tenant
-    by_contract = tenant.policy.login_kind == "contract"
+    by_contract = tenant.policy.registers_by_contract
     form_class = ContractRecoveryForm if by_contract else RecoveryForm
     form = form_class(request.POST or None, tenant=tenant)
     if request.method == "POST":

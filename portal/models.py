@@ -229,12 +229,58 @@ class TenantPolicy(models.Model):
 
     # Derived facts, so that callers never re-derive them from raw fields.
     @property
+    def registers_by_contract(self):
+        """Guide 000: INN + contract number; the login is generated from them."""
+        return self.login_kind == self.LoginKind.CONTRACT
+
+    @property
+    def login_is_phone_or_email(self):
+        """Guide 004: one login field that takes a phone or an e-mail."""
+        return self.login_kind == self.LoginKind.PHONE_OR_EMAIL
+
+    @property
+    def login_is_email(self):
+        return self.login_kind == self.LoginKind.EMAIL
+
+    @property
+    def asks_full_name(self):
+        return self.full_name_field != FieldUse.OFF
+
+    @property
+    def requires_full_name(self):
+        return self.full_name_field == FieldUse.REQUIRED
+
+    @property
     def asks_email(self):
-        return self.login_kind == self.LoginKind.EMAIL or self.email_field != FieldUse.OFF
+        return self.login_is_email or self.email_field != FieldUse.OFF
+
+    @property
+    def requires_email(self):
+        return self.login_is_email or self.email_field == FieldUse.REQUIRED
 
     @property
     def asks_phone(self):
         return self.phone_field != FieldUse.OFF
+
+    @property
+    def requires_phone(self):
+        return self.phone_field == FieldUse.REQUIRED
+
+    @property
+    def confirms_phone_by_code(self):
+        return self.phone_confirmation == self.PhoneConfirmation.CODE
+
+    @property
+    def confirms_email(self):
+        return self.email_confirmation != self.EmailConfirmation.NONE
+
+    @property
+    def confirms_email_by_code_only(self):
+        return self.email_confirmation == self.EmailConfirmation.CODE
+
+    @property
+    def mails_code_with_link(self):
+        return self.email_confirmation == self.EmailConfirmation.LINK_AND_CODE
 
     @property
     def subscriber_types(self):
@@ -281,8 +327,8 @@ class TenantPolicy(models.Model):
 
         phone_collected = self.asks_phone or self.login_kind in (Kind.PHONE_OR_EMAIL, Kind.CONTRACT)
         email_collected = self.asks_email or self.login_kind in (Kind.PHONE_OR_EMAIL, Kind.CONTRACT)
-        confirms_phone = self.phone_confirmation != self.PhoneConfirmation.NONE
-        confirms_email = self.email_confirmation != self.EmailConfirmation.NONE
+        confirms_phone = self.confirms_phone_by_code
+        confirms_email = self.confirms_email
         if confirms_phone and not phone_collected:
             add("phone_confirmation", _("Телефон не запрашивается при регистрации — подтверждать нечего."))
         if confirms_email and not email_collected:
