@@ -111,7 +111,8 @@ class OutboxEntry:
 
 
 def read_outbox(*, tenant_slug=None, limit=50):
-    """The latest messages in OUTBOX_DIR, newest first; only ``tenant_slug``'s if given."""
+    """The latest messages in OUTBOX_DIR, newest first; only ``tenant_slug``'s if given
+    (``""``: the platform's own, sent without a tenant)."""
     if not settings.OUTBOX_DIR.is_dir():
         return []
     entries = []
@@ -134,7 +135,7 @@ def _read_email(path):
     body = message.get_body(preferencelist=("plain", "html"))
     return OutboxEntry(
         channel="email",
-        tenant_slug=message.get(TENANT_HEADER, ""),
+        tenant_slug=message.get(TENANT_HEADER) or "",
         to=message.get("To", ""),
         subject=message.get("Subject", ""),
         text=body.get_content() if body else "",
@@ -146,7 +147,7 @@ def _read_sms(path):
     record = json.loads(path.read_text(encoding="utf-8"))
     return OutboxEntry(
         channel="sms",
-        tenant_slug=record.get("tenant", ""),
+        tenant_slug=record.get("tenant") or "",
         to=record.get("to", ""),
         subject="",
         text=record.get("text", ""),

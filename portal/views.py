@@ -29,8 +29,9 @@ def support(request):
 
 def dev_outbox(request):
     """DEBUG only: the latest e-mail and SMS written to the outbox, so a person trying the
-    demo can read a code. A tenant's host shows that tenant's messages only."""
+    demo can read a code. A tenant's host shows that tenant's messages only, the platform's
+    host only the platform's own (those sent without a tenant)."""
     if not settings.DEBUG:
         raise Http404
-    tenant_slug = request.tenant.slug if request.tenant else None
+    tenant_slug = request.tenant.slug if request.tenant else ""
     return render(request, "portal/dev_outbox.html", {"messages_sent": read_outbox(tenant_slug=tenant_slug)})
