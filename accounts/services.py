@@ -22,9 +22,9 @@ from django.utils import timezone
 
 from billing.models import Contract, Counterparty
 from portal.hosts import tenant_base_url
-from portal.models import ConsentDocument
+from portal.models import ConsentDocument, Tenant
 from portal.ratelimits import normalized_login as folded_login
-from portal.scoping import active_tenant_scope
+from portal.scoping import tenant_scope
 from portal.services import message_send_email, message_send_sms
 
 from . import confirmations
@@ -629,14 +629,20 @@ def consent_withdraw(*, user, acceptance_id):
 
 
 def expire_unactivated(*, now=None):
-    """Delete this tenant's accounts past their activation window (when its policy says so).
+    """Delete the accounts past their activation window, tenant by tenant, where the
+    tenant's policy says so. The one service behind `manage.py expire_unactivated` and the
+    hourly beat task. Returns {tenant slug: how many were deleted}."""
+    deleted = {}
+    for tenant in Tenant.objects.select_related("policy").order_by("slug"):
+        with tenant_scope(tenant):
+            deleted[tenant.slug] = _expire_unactivated_of(tenant, now=now or timezone.now())
+    return deleted
 
-    Runs in the active tenant scope; returns how many were deleted.
-    """
-    tenant = active_tenant_scope()
-    if tenant is None or not tenant.policy.delete_unactivated:
+
+def _expire_unactivated_of(tenant, *, now):
+    if not tenant.policy.delete_unactivated:
         return 0
-    expired = User.objects.filter(activation_deadline__lt=now or timezone.now(), is_staff=False, is_superuser=False)
+    expired = User.objects.filter(activation_deadline__lt=now, is_staff=False, is_superuser=False)
     count = expired.count()
     expired.delete()
     return count

@@ -1,8 +1,11 @@
 from celery import shared_task
-from django.core.management import call_command
+
+from . import services
 
 
 @shared_task
 def expire_unactivated():
-    """Hourly (CELERY_BEAT_SCHEDULE): the same work as `manage.py expire_unactivated`."""
-    call_command("expire_unactivated")
+    """Hourly (CELERY_BEAT_SCHEDULE): the service behind `manage.py expire_unactivated`.
+    It walks every tenant, entering each one's scope (portal.tasks.TenantTask is for tasks
+    about one tenant)."""
+    return services.expire_unactivated()

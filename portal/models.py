@@ -465,3 +465,42 @@ class ConsentDocument(models.Model):
         super().clean()
         if self.kind == self.Kind.MARKETING and self.required:
             raise ValidationError({"required": _("Согласие на рассылку не может быть обязательным.")})
+
+
+class OutgoingMessage(models.Model):
+    """One e-mail or SMS the portal sends. Its status makes delivery happen at most once,
+    however often the task runs (acks_late, retries, a message duplicated in the broker):
+    a task sends only after moving the row from «queued» to «sending» itself.
+
+    The text is not stored: it may carry a one-time code, which lives only as a hash.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+        SMS = "sms", _("SMS")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("в очереди")
+        SENDING = "sending", _("отправляется")
+        SENT = "sent", _("отправлено")
+        FAILED = "failed", _("не отправлено")
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+                               verbose_name=_("организация"))
+    channel = models.CharField(_("канал"), max_length=5, choices=Channel.choices)
+    to = models.CharField(_("получатель"), max_length=254)
+    status = models.CharField(_("состояние"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("попыток"), default=0)
+    error = models.CharField(_("последняя ошибка"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("создано"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("отправлено"), null=True, blank=True)
+
+    objects = tenant_scoped_manager()()
+
+    class Meta:
+        verbose_name = _("исходящее сообщение")
+        verbose_name_plural = _("исходящие сообщения")
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} → {self.to} ({self.get_status_display()})"

@@ -4,21 +4,73 @@ Callers say what to send to whom; delivery runs as a Celery task queued after th
 transaction commits (so a rolled-back registration never sends its code).
 """
 
-from django.db import transaction
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import models, transaction
+from django.utils import timezone
 
 from . import tasks
-from .models import Tenant, TenantDomain, TenantPolicy
+from .messaging import TENANT_HEADER, get_sms_backend
+from .models import OutgoingMessage, Tenant, TenantDomain, TenantPolicy
 
 
 def message_send_email(*, tenant, to, subject, body):
-    """Queue an e-mail from ``tenant`` to the address ``to``."""
-    tenant_id = tenant.pk if tenant else None
-    transaction.on_commit(lambda: tasks.deliver_email.delay(tenant_id=tenant_id, to=to, subject=subject, body=body))
+    """Queue an e-mail from ``tenant`` (None: the platform) to the address ``to``."""
+    _queue(tenant=tenant, channel=OutgoingMessage.Channel.EMAIL, to=to, subject=subject, body=body)
 
 
 def message_send_sms(*, tenant, to, text):
     """Queue an SMS from ``tenant`` to the phone number ``to`` (+7XXXXXXXXXX)."""
-    transaction.on_commit(lambda: tasks.deliver_sms.delay(tenant_id=tenant.pk, to=to, text=text))
+    _queue(tenant=tenant, channel=OutgoingMessage.Channel.SMS, to=to, subject="", body=text)
+
+
+def _queue(*, tenant, channel, to, subject, body):
+    # The row is written in the caller's transaction (a rolled-back registration leaves
+    # none); the text travels only in the task's arguments.
+    message = OutgoingMessage.objects.create(tenant=tenant, channel=channel, to=to)
+    tenant_id = tenant.pk if tenant else None
+    transaction.on_commit(lambda: tasks.deliver_message.delay(
+        tenant_id=tenant_id, message_id=message.pk, subject=subject, body=body))
+
+
+def message_deliver(*, tenant, message_id, subject, body):
+    """Send a queued message, once: only the task that moves it from «queued» to «sending»
+    sends it; a duplicate finds it taken and returns. A transport error (SmsError,
+    OSError) puts it back in the queue and is raised for the task to retry.
+
+    At most once, not at least once: a worker that dies while sending leaves the message
+    «sending», and it is not sent again (a person can ask for a new code; two SMS with two
+    different codes would be worse)."""
+    messages = OutgoingMessage.objects.filter(pk=message_id)
+    if not messages.filter(status=OutgoingMessage.Status.QUEUED).update(
+        status=OutgoingMessage.Status.SENDING, attempts=models.F("attempts") + 1
+    ):
+        return False
+    message = messages.get()
+    try:
+        if message.channel == OutgoingMessage.Channel.SMS:
+            get_sms_backend().send(tenant_slug=tenant.slug if tenant else "", to=message.to, text=body)
+        else:
+            _send_email(tenant=tenant, to=message.to, subject=subject, body=body)
+    except Exception as error:
+        messages.update(status=OutgoingMessage.Status.QUEUED, error=str(error)[:500])
+        raise
+    messages.update(status=OutgoingMessage.Status.SENT, sent_at=timezone.now(), error="")
+    return True
+
+
+def message_give_up(*, message_id, error):
+    OutgoingMessage.objects.filter(pk=message_id).update(status=OutgoingMessage.Status.FAILED, error=str(error)[:500])
+
+
+def _send_email(*, tenant, to, subject, body):
+    from_email = settings.DEFAULT_FROM_EMAIL
+    if tenant:
+        from_email = f"{tenant.short_name} <{settings.DEFAULT_FROM_EMAIL}>"
+    message = EmailMessage(subject=subject, body=body, from_email=from_email, to=[to])
+    if tenant:
+        message.extra_headers[TENANT_HEADER] = tenant.slug
+    message.send()
 
 
 def tenant_ensure_policy(*, tenant):

@@ -93,3 +93,38 @@ def test_the_configured_outbox_is_a_real_path(monkeypatch, tmp_path):
     module = importlib.reload(portal.settings)
     assert module.OUTBOX_DIR.joinpath("x").parent.name == "box"
     assert hasattr(module.OUTBOX_DIR, "mkdir") and hasattr(module.STATIC_ROOT, "is_dir")
+
+
+def test_a_transport_error_puts_the_message_back_in_the_queue(demo_tenants, monkeypatch):
+    from portal import services
+    from portal.models import OutgoingMessage
+    from portal.scoping import tenant_scope
+
+    class BrokenGateway:
+        def send(self, **kwargs):
+            raise SmsError("gateway down")
+
+    monkeypatch.setattr(services, "get_sms_backend", BrokenGateway)
+    mygaz = demo_tenants["mygaz"]
+    with tenant_scope(mygaz):
+        message = OutgoingMessage.objects.create(tenant=mygaz, channel="sms", to="+79001234567")
+        with pytest.raises(SmsError):
+            services.message_deliver(tenant=mygaz, message_id=message.pk, subject="", body="Код: 1")
+        message.refresh_from_db()
+        assert (message.status, message.attempts, message.error) == ("queued", 1, "gateway down")
+        services.message_give_up(message_id=message.pk, error="gateway down")
+        message.refresh_from_db()
+        assert message.status == "failed"
+        # A task that runs after giving up sends nothing.
+        monkeypatch.undo()
+        assert services.message_deliver(tenant=mygaz, message_id=message.pk, subject="", body="Код: 1") is False
+    assert read_outbox() == []
+
+
+def test_a_task_for_a_deleted_tenant_is_dropped(demo_tenants):
+    from portal.models import Tenant
+    from portal.tasks import deliver_message
+
+    missing = Tenant.objects.order_by("-pk").first().pk + 100
+    assert deliver_message.apply(kwargs={"tenant_id": missing, "message_id": 1, "subject": "", "body": "x"}).get() is None
+    assert read_outbox() == []
