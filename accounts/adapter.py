@@ -6,11 +6,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from portal.services import message_send_email, message_send_sms
+from portal.services import message_send_email
 
+from . import messages
 from .models import User
 from .phones import normalize_phone
-from .services import normalized_login
+from .services import normalized_login, notify_user
 
 
 class PhoneField(forms.CharField):
@@ -71,16 +72,12 @@ class TenantAccountAdapter(DefaultAccountAdapter):
         self.set_phone(user, phone, True)
 
     def send_verification_code_sms(self, user, phone, code, **kwargs):
-        message_send_sms(tenant=user.tenant, to=phone, text=f"Код подтверждения: {code}")
+        messages.send_sms(tenant=user.tenant, to=phone, template="signup_code", code=code,
+                          minutes=user.tenant.policy.code_ttl_minutes)
 
     def send_notification_mail(self, template_prefix, user, context=None, email=None):
-        # allauth mails security notices (password changed...) to the e-mail; a user who
-        # logs in by phone has none, so they get an SMS instead.
-        if email or user.email:
-            return super().send_notification_mail(template_prefix, user, context, email or user.email)
-        if user.phone:
-            message_send_sms(
-                tenant=user.tenant, to=user.phone,
-                text=f"{user.tenant.short_name}: в вашем личном кабинете изменены данные для входа. "
-                     "Если это были не вы, обратитесь в поддержку.",
-            )
+        # allauth's security notices (of its routed pages only "password changed" can fire)
+        # go out in the portal's words and by the user's channel: e-mail, or an SMS for a
+        # user who logs in by phone.
+        template = "password_changed" if template_prefix.endswith("password_changed") else "login_changed"
+        notify_user(user=user, template=template)

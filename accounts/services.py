@@ -25,9 +25,8 @@ from portal.hosts import tenant_base_url
 from portal.models import ConsentDocument, Tenant
 from portal.ratelimits import normalized_login as folded_login
 from portal.scoping import tenant_scope
-from portal.services import message_send_email, message_send_sms
 
-from . import confirmations
+from . import confirmations, messages
 from .contacts import Contact
 from .models import Confirmation, ConsentAcceptance, User
 from .phones import looks_like_phone, normalize_phone
@@ -173,17 +172,11 @@ def _tell_owner(*, owner, signup, by_any_contact=False):
     guide 000, where any contact of the contract speaks for the registered counterparty."""
     tenant = owner.tenant
     url = tenant_base_url(tenant) + reverse("accounts:password_reset")
-    text = (f"Кто-то начал регистрацию в личном кабинете {tenant.short_name}, указав ваши данные. "
-            f"Личный кабинет с ними уже есть. Если это были вы, войдите или восстановите пароль: {url}")
     for contact in signup.contacts:
         if not (by_any_contact or contact.is_held_by(owner)):
             continue
         confirmations.spend_destination_budget(tenant.pk, contact.value)
-        if contact.is_phone:
-            message_send_sms(tenant=tenant, to=contact.value, text=text)
-        else:
-            message_send_email(tenant=tenant, to=contact.value, subject=f"{tenant.short_name}: попытка регистрации",
-                               body=text + "\n\nЕсли это были не вы, просто удалите это письмо.")
+        messages.send(tenant=tenant, contact=contact, template="already_registered", url=url)
 
 
 def _draft_user(tenant, signup):
@@ -262,31 +255,23 @@ def _send_confirmation(*, user, step, purpose, destination, payload=None, enforc
     """Issue the confirmation of ``step`` and send it to ``destination``; one wording for a
     registration's own step and for a claim, so the two cannot be told apart."""
     tenant, policy = user.tenant, user.tenant.policy
-    minutes = max(1, policy.code_ttl_seconds // 60)
+    minutes = policy.code_ttl_minutes
     if step == PHONE_CODE:
         issued = confirmations.issue(user=user, purpose=purpose, channel="sms", destination=destination,
                                      enforce_cooldown=enforce_cooldown, payload=payload)
-        message_send_sms(tenant=tenant, to=destination,
-                         text=f"{tenant.short_name}: код подтверждения {issued.code}. Действует {minutes} мин.")
+        messages.send_sms(tenant=tenant, to=destination, template="signup_code", code=issued.code, minutes=minutes)
         return issued
     with_key = step == EMAIL_LINK
     with_code = step == EMAIL_CODE or policy.mails_code_with_link
     issued = confirmations.issue(user=user, purpose=purpose, channel="email", destination=destination,
                                  with_code=with_code, with_key=with_key, enforce_cooldown=enforce_cooldown,
                                  payload=payload)
-    lines = [f"Здравствуйте! Вы регистрируетесь в личном кабинете {tenant.short_name}."]
-    if issued.code:
-        lines.append(f"Код подтверждения: {issued.code}\nКод действует {minutes} мин.")
+    url = deadline = None
     if issued.key:
         url = tenant_base_url(tenant) + reverse("accounts:activate", args=[issued.key])
         deadline = timezone.localtime(issued.confirmation.key_expires_at).strftime("%d.%m.%Y %H:%M")
-        lines.append(f"Чтобы активировать личный кабинет, перейдите по ссылке:\n{url}")
-        lines.append(f"Ссылка действительна до {deadline}.")
-        if policy.delete_unactivated:
-            lines.append("Если не активировать личный кабинет до этого срока, он будет удалён.")
-    lines.append("Если вы не регистрировались, просто удалите это письмо.")
-    message_send_email(tenant=tenant, to=destination, subject=f"{tenant.short_name}: подтверждение регистрации",
-                       body="\n\n".join(lines))
+    messages.send_email(tenant=tenant, to=destination, template="signup", code=issued.code, minutes=minutes,
+                        url=url, deadline=deadline, deletes=policy.delete_unactivated)
     return issued
 
 
@@ -478,19 +463,13 @@ def _send_reset(user, *, enforce_cooldown=True):
     if user.phone and (not user.email or user.username == user.phone):
         issued = confirmations.issue(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, channel="sms",
                                      destination=user.phone, enforce_cooldown=enforce_cooldown)
-        message_send_sms(tenant=tenant, to=user.phone,
-                         text=f"{tenant.short_name}: код для смены пароля {issued.code}. Никому его не сообщайте.")
+        messages.send_sms(tenant=tenant, to=user.phone, template="reset_code", code=issued.code)
         return
     issued = confirmations.issue(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, channel="email",
                                  destination=user.email, with_key=True, enforce_cooldown=enforce_cooldown)
     url = tenant_base_url(tenant) + reverse("accounts:password_reset_key", args=[issued.key])
-    minutes = max(1, tenant.policy.code_ttl_seconds // 60)
-    message_send_email(
-        tenant=tenant, to=user.email, subject=f"{tenant.short_name}: восстановление пароля",
-        body=(f"Код для смены пароля: {issued.code}\nКод действует {minutes} мин.\n\n"
-              f"Или перейдите по ссылке, чтобы задать новый пароль:\n{url}\n\n"
-              "Если вы не запрашивали смену пароля, просто удалите это письмо — пароль останется прежним."),
-    )
+    messages.send_email(tenant=tenant, to=user.email, template="reset", code=issued.code, url=url,
+                        minutes=tenant.policy.code_ttl_minutes)
 
 
 def user_by_login(*, tenant, login):
@@ -546,12 +525,8 @@ def recovery_start_by_contract(*, tenant, inn, contract_number, contact, passwor
     validate_password(password, user=user)
     issued = confirmations.issue(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET,
                                  channel=contact.channel, destination=contact.value)
-    text = f"{tenant.short_name}: код для смены пароля {issued.code}. Никому его не сообщайте."
-    if contact.is_phone:
-        message_send_sms(tenant=tenant, to=contact.value, text=text)
-    else:
-        message_send_email(tenant=tenant, to=contact.value, subject=f"{tenant.short_name}: восстановление пароля",
-                           body=text)
+    messages.send(tenant=tenant, contact=contact, template="reset_code" if contact.is_phone else "reset",
+                  code=issued.code, minutes=tenant.policy.code_ttl_minutes)
     return user, make_password(password)
 
 
@@ -562,17 +537,15 @@ def password_reset_complete(*, user, password=None, password_hash=None):
     else:
         user.set_password(password)
     user.save(update_fields=["password"])
-    notify_user(user=user, subject="Пароль изменён",
-                text="Пароль от вашего личного кабинета изменён. Если это были не вы, срочно обратитесь в поддержку.")
+    notify_user(user=user, template="password_changed")
 
 
-def notify_user(*, user, subject, text):
+def notify_user(*, user, template, **context):
     """A security notice to the user's e-mail, or by SMS when there is no e-mail."""
-    tenant = user.tenant
     if user.email:
-        message_send_email(tenant=tenant, to=user.email, subject=f"{tenant.short_name}: {subject}", body=text)
+        messages.send_email(tenant=user.tenant, to=user.email, template=template, **context)
     elif user.phone:
-        message_send_sms(tenant=tenant, to=user.phone, text=f"{tenant.short_name}: {text}")
+        messages.send_sms(tenant=user.tenant, to=user.phone, template=template, **context)
 
 
 # Consents

@@ -204,7 +204,7 @@ def _step_context(tenant, step, destination, form, resend_in):
         "destination": mask_phone(destination) if step == services.PHONE_CODE else destination,
         "shows_code": step != services.EMAIL_LINK or policy.mails_code_with_link,
         "resend_in": resend_in,
-        "code_minutes": max(1, policy.code_ttl_seconds // 60),
+        "code_minutes": policy.code_ttl_minutes,
         "window_hours": policy.activation_window_hours,
         "deletes": policy.delete_unactivated,
     }

@@ -283,6 +283,11 @@ class TenantPolicy(models.Model):
         return self.email_confirmation == self.EmailConfirmation.LINK_AND_CODE
 
     @property
+    def code_ttl_minutes(self):
+        """The code's lifetime as people are told it."""
+        return max(1, self.code_ttl_seconds // 60)
+
+    @property
     def subscriber_types(self):
         return [t for t, on in (("individual", self.subscriber_individual), ("legal", self.subscriber_legal)) if on]
 

@@ -56,8 +56,9 @@ def signup_consents(tenant):
 
 
 def page_text(response):
-    """A page as a person reads it: without the per-request CSRF token."""
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+    """A page as a person reads it: without the per-request CSRF token and CSP nonce."""
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+    return re.sub(r'nonce="[^"]+"', "", page)
 
 
 def logs_in(client, login, password):

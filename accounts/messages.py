@@ -1,0 +1,27 @@
+"""What accounts says to people by SMS and e-mail. The words live in templates, one place to
+read and translate them: templates/accounts/messages/<name>.sms.txt for an SMS,
+<name>.subject.txt and <name>.email.txt for an e-mail; each gets the tenant and the
+values given here."""
+
+from django.template.loader import render_to_string
+
+from portal.services import message_send_email, message_send_sms
+
+
+def _render(name, tenant, context):
+    return render_to_string(f"accounts/messages/{name}", {"tenant": tenant, **context}).strip()
+
+
+def send_sms(*, tenant, to, template, **context):
+    message_send_sms(tenant=tenant, to=to, text=_render(f"{template}.sms.txt", tenant, context))
+
+
+def send_email(*, tenant, to, template, **context):
+    message_send_email(tenant=tenant, to=to, subject=_render(f"{template}.subject.txt", tenant, context),
+                       body=_render(f"{template}.email.txt", tenant, context))
+
+
+def send(*, tenant, contact, template, **context):
+    """By the contact's own channel: SMS to a phone, e-mail to an address."""
+    sender = send_sms if contact.is_phone else send_email
+    sender(tenant=tenant, to=contact.value, template=template, **context)
