@@ -5,6 +5,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 
 from portal.services import message_send_email
 
@@ -16,7 +17,7 @@ from .services import normalized_login, notify_user
 
 class PhoneField(forms.CharField):
     def __init__(self, **kwargs):
-        kwargs.setdefault("label", "Телефон")
+        kwargs.setdefault("label", _("Телефон"))
         kwargs.setdefault("max_length", 32)
         super().__init__(**kwargs)
 

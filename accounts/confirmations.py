@@ -23,16 +23,17 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import Confirmation, User
 
-CODE_INVALID = "Код недействителен. Запросите новый код."
-CODE_EXPIRED = "Срок действия кода истёк. Запросите новый код."
-CODE_EXHAUSTED = "Код введён неверно слишком много раз. Запросите новый код."
+CODE_INVALID = _("Код недействителен. Запросите новый код.")
+CODE_EXPIRED = _("Срок действия кода истёк. Запросите новый код.")
+CODE_EXHAUSTED = _("Код введён неверно слишком много раз. Запросите новый код.")
 
 
 def wrong_code_message(attempts_left):
-    return f"Неверный код. Осталось попыток: {attempts_left}."
+    return _("Неверный код. Осталось попыток: %(left)s.") % {"left": attempts_left}
 
 
 class ConfirmationError(Exception):
@@ -232,20 +233,20 @@ class Decoy:
 def find_by_key(*, key, purposes):
     """The live confirmation a link key belongs to (in the active tenant scope), or raise."""
     if not key or len(key) > 100:
-        raise ConfirmationError("Ссылка недействительна.")
+        raise ConfirmationError(_("Ссылка недействительна."))
     confirmation = (
         Confirmation.objects.select_related("user")
         .filter(key_hash=_hash_key(key), purpose__in=purposes)
         .first()
     )
     if confirmation is None:
-        raise ConfirmationError("Ссылка недействительна.")
+        raise ConfirmationError(_("Ссылка недействительна."))
     if confirmation.used_at:
-        raise ConfirmationError("Ссылка уже использована.")
+        raise ConfirmationError(_("Ссылка уже использована."))
     if confirmation.superseded:
-        raise ConfirmationError("Эта ссылка заменена более новой — откройте последнее письмо.")
+        raise ConfirmationError(_("Эта ссылка заменена более новой — откройте последнее письмо."))
     if confirmation.key_expires_at <= timezone.now():
-        raise ConfirmationError("Срок действия ссылки истёк.")
+        raise ConfirmationError(_("Срок действия ссылки истёк."))
     return confirmation
 
 
@@ -255,7 +256,7 @@ def consume_key(*, key, purposes):
         confirmation = find_by_key(key=key, purposes=purposes)
         confirmation = Confirmation.objects.select_for_update().get(pk=confirmation.pk)
         if confirmation.used_at:
-            raise ConfirmationError("Ссылка уже использована.")
+            raise ConfirmationError(_("Ссылка уже использована."))
         confirmation.used_at = timezone.now()
         confirmation.save(update_fields=["used_at"])
         return confirmation

@@ -6,6 +6,7 @@ from captcha.fields import CaptchaField
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.ru import inn as inn_number
 
@@ -17,7 +18,9 @@ from .passwords import describe_password_rule
 from .phones import normalize_phone
 
 LoginKind = TenantPolicy.LoginKind
-LOGIN_LABELS = {LoginKind.EMAIL: "E-mail", LoginKind.PHONE_OR_EMAIL: "Телефон или e-mail", LoginKind.CONTRACT: "Логин"}
+LOGIN_LABELS = {
+    LoginKind.EMAIL: _("E-mail"), LoginKind.PHONE_OR_EMAIL: _("Телефон или e-mail"), LoginKind.CONTRACT: _("Логин"),
+}
 MAX_NAME = 150
 
 
@@ -29,18 +32,18 @@ class LoginForm(AllauthLoginForm):
         kind = self.request.tenant.policy.login_kind if self.request and self.request.tenant else LoginKind.CONTRACT
         self.fields["login"].label = LOGIN_LABELS[kind]
         self.fields["login"].widget.attrs.pop("placeholder", None)
-        self.fields["password"].label = "Пароль"
+        self.fields["password"].label = _("Пароль")
         self.fields["password"].help_text = ""
 
 
-def password_fields(form, policy, *, first="password1", second="password2", first_label="Пароль"):
+def password_fields(form, policy, *, first="password1", second="password2", first_label=_("Пароль")):
     rule = describe_password_rule(policy)
     form.fields[first] = forms.CharField(
         label=first_label, help_text=rule, max_length=128, strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     form.fields[second] = forms.CharField(
-        label="Повторите пароль", max_length=128, strip=False,
+        label=_("Повторите пароль"), max_length=128, strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
@@ -48,7 +51,7 @@ def password_fields(form, policy, *, first="password1", second="password2", firs
 def clean_new_password(form, tenant, *, first="password1", second="password2", user=None):
     password, repeat = form.cleaned_data.get(first), form.cleaned_data.get(second)
     if password and repeat and password != repeat:
-        form.add_error(second, "Пароли не совпадают.")
+        form.add_error(second, _("Пароли не совпадают."))
         return None
     if password:
         try:
@@ -66,7 +69,7 @@ def add_consent_fields(form, documents):
     for document in documents:
         form.fields[f"consent_{document.pk}"] = forms.BooleanField(
             label=document.checkbox_label, required=document.required,
-            error_messages={"required": "Без этого согласия регистрация невозможна."},
+            error_messages={"required": _("Без этого согласия регистрация невозможна.")},
         )
 
 
@@ -95,39 +98,39 @@ class SignupForm(ConsentFieldsMixin, forms.Form):
         self.tenant, self.policy = tenant, tenant.policy
         policy = self.policy
         if policy.registers_by_contract:
-            self.fields["inn"] = forms.CharField(label="ИНН", max_length=12, widget=forms.TextInput(attrs={"inputmode": "numeric"}))
-            self.fields["contract_number"] = forms.CharField(label="№ договора", max_length=50)
+            self.fields["inn"] = forms.CharField(label=_("ИНН"), max_length=12, widget=forms.TextInput(attrs={"inputmode": "numeric"}))
+            self.fields["contract_number"] = forms.CharField(label=_("№ договора"), max_length=50)
         if policy.asks_full_name:
             required = policy.requires_full_name
-            self.fields["last_name"] = forms.CharField(label="Фамилия", max_length=MAX_NAME, required=required)
-            self.fields["first_name"] = forms.CharField(label="Имя", max_length=MAX_NAME, required=required)
-            self.fields["middle_name"] = forms.CharField(label="Отчество", max_length=MAX_NAME, required=False)
+            self.fields["last_name"] = forms.CharField(label=_("Фамилия"), max_length=MAX_NAME, required=required)
+            self.fields["first_name"] = forms.CharField(label=_("Имя"), max_length=MAX_NAME, required=required)
+            self.fields["middle_name"] = forms.CharField(label=_("Отчество"), max_length=MAX_NAME, required=False)
         if policy.login_is_phone_or_email:
             self.fields["login"] = forms.CharField(
-                label="Логин (телефон или e-mail)", max_length=254,
+                label=_("Логин (телефон или e-mail)"), max_length=254,
                 widget=forms.TextInput(attrs={"autocomplete": "username"}),
             )
         if policy.asks_email:
             self.fields["email"] = forms.EmailField(
-                label="E-mail" + (" (логин)" if policy.login_is_email else ""), max_length=254,
+                label=_("E-mail (логин)") if policy.login_is_email else _("E-mail"), max_length=254,
                 required=policy.requires_email,
                 widget=forms.EmailInput(attrs={"autocomplete": "email"}),
             )
         if policy.asks_phone:
             self.fields["phone"] = forms.CharField(
-                label="Телефон", max_length=32, required=policy.requires_phone,
+                label=_("Телефон"), max_length=32, required=policy.requires_phone,
                 widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-                help_text="Например, +7 900 123-45-67",
+                help_text=_("Например, +7 900 123-45-67"),
             )
         if policy.password_at_signup:
             password_fields(self, policy)
         if policy.registers_by_contract:
             self.fields["contact"] = forms.CharField(
-                label="E-mail или телефон, указанные в договоре", max_length=254,
-                help_text="На него придёт код подтверждения.",
+                label=_("E-mail или телефон, указанные в договоре"), max_length=254,
+                help_text=_("На него придёт код подтверждения."),
             )
         if policy.signup_captcha:
-            self.fields["captcha"] = CaptchaField(label="Введите текст с картинки")
+            self.fields["captcha"] = CaptchaField(label=_("Введите текст с картинки"))
         add_consent_fields(self, consents)
 
     def clean_inn(self):
@@ -135,7 +138,7 @@ class SignupForm(ConsentFieldsMixin, forms.Form):
         try:
             return inn_number.validate(value)
         except StdnumError:
-            raise ValidationError("ИНН указан неверно: проверьте цифры.") from None
+            raise ValidationError(_("ИНН указан неверно: проверьте цифры.")) from None
 
     def clean_phone(self):
         value = self.cleaned_data.get("phone", "").strip()
@@ -152,7 +155,7 @@ class SignupForm(ConsentFieldsMixin, forms.Form):
         try:
             self.contact = Contact.parse(self.cleaned_data["contact"])
         except ValidationError:
-            raise ValidationError("Укажите e-mail или номер телефона из договора.") from None
+            raise ValidationError(_("Укажите e-mail или номер телефона из договора.")) from None
         return self.contact.value
 
     def clean(self):
@@ -164,14 +167,14 @@ class SignupForm(ConsentFieldsMixin, forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Код подтверждения", max_length=8, min_length=4,
+        label=_("Код подтверждения"), max_length=8, min_length=4,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*"}),
     )
 
     def clean_code(self):
         code = self.cleaned_data["code"].strip()
         if not code.isdigit():
-            raise ValidationError("Код состоит только из цифр.")
+            raise ValidationError(_("Код состоит только из цифр."))
         return code
 
 
@@ -181,7 +184,7 @@ class NewPasswordForm(forms.Form):
         self.tenant, self.user = tenant, user
         if with_code:
             self.fields["code"] = CodeForm.base_fields["code"]
-        password_fields(self, tenant.policy, first_label="Новый пароль")
+        password_fields(self, tenant.policy, first_label=_("Новый пароль"))
 
     def clean_code(self):
         return CodeForm.clean_code(self)
@@ -193,7 +196,7 @@ class NewPasswordForm(forms.Form):
 
 
 class RecoveryForm(forms.Form):
-    login = forms.CharField(label="Логин", max_length=254)
+    login = forms.CharField(label=_("Логин"), max_length=254)
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
@@ -206,13 +209,13 @@ class ContractRecoveryForm(SignupForm):
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, tenant=tenant, consents=[], **kwargs)
         self.fields.pop("captcha", None)
-        self.fields["password1"].label = "Новый пароль"
+        self.fields["password1"].label = _("Новый пароль")
 
 
 class StaffContinueForm(CodeForm):
     """A customer registered by staff: the phone and the one-time password from the SMS."""
 
-    phone = forms.CharField(label="Телефон", max_length=32, widget=forms.TextInput(attrs={"autocomplete": "tel"}))
+    phone = forms.CharField(label=_("Телефон"), max_length=32, widget=forms.TextInput(attrs={"autocomplete": "tel"}))
     field_order = ["phone", "code"]
 
     def clean_phone(self):

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from billing.models import Contract, Counterparty
 from portal.hosts import tenant_base_url
@@ -38,11 +39,12 @@ EMAIL_LINK = "email_link"
 PASSWORD = "password"
 CONFIRMATION_STEPS = (PHONE_CODE, EMAIL_CODE, EMAIL_LINK)
 
-CONTRACT_NOT_FOUND = "Ошибка регистрации! Контрагент не найден!"
-CONTACT_NOT_FOUND = "Ошибка регистрации! Телефон (email) не найден!"
+CONTRACT_NOT_FOUND = _("Ошибка регистрации! Контрагент не найден!")
+CONTACT_NOT_FOUND = _("Ошибка регистрации! Телефон (email) не найден!")
+WRONG_PHONE_OR_CODE = _("Неверный телефон или код. Если код не подходит, попросите сотрудника отправить новый.")
 CONTACT_TAKEN = {  # by ContactKind
-    "email": "Этот e-mail уже зарегистрирован. Войдите или восстановите пароль.",
-    "phone": "Этот телефон уже зарегистрирован. Войдите или восстановите пароль.",
+    "email": _("Этот e-mail уже зарегистрирован. Войдите или восстановите пароль."),
+    "phone": _("Этот телефон уже зарегистрирован. Войдите или восстановите пароль."),
 }
 
 
@@ -153,7 +155,8 @@ def registration_start(*, tenant, signup, replaces=None):
 def _contact_holders(signup):
     holders = set()
     if signup.email:
-        holders.update(User.objects.filter(email__iexact=signup.email))
+        # E-mails are stored in lower case; the plain comparison is the one the index serves.
+        holders.update(User.objects.filter(email=signup.email.strip().lower()))
     if signup.phone:
         holders.update(User.objects.filter(phone=signup.phone))
     return holders
@@ -282,7 +285,7 @@ def registration_confirm_code(*, user, code, count_failures=True):
     """
     step = registration_next_step(user)
     if step not in CONFIRMATION_STEPS:
-        raise confirmations.ConfirmationError("Код не требуется.")
+        raise confirmations.ConfirmationError(_("Код не требуется."))
     confirmations.check_code(user=user, purpose=_purpose(step), code=code, count_failures=count_failures)
     with transaction.atomic():
         _mark_verified(user, step)
@@ -312,7 +315,7 @@ def registration_confirm_link(*, key):
         return registration_claim(confirmation=confirmation)
     user = confirmation.user
     if registration_next_step(user) != EMAIL_LINK:
-        raise confirmations.ConfirmationError("Ссылка недействительна.")
+        raise confirmations.ConfirmationError(_("Ссылка недействительна."))
     _mark_verified(user, EMAIL_LINK)
     registration_advance(user=user)
     return user
@@ -438,6 +441,20 @@ def registration_by_staff(*, tenant, email, phone, last_name, first_name, middle
     return user
 
 
+def registration_continue_by_staff_code(*, phone, code):
+    """A customer registered by staff proves the phone with the SMS code. Every refusal reads
+    the same, and wrong tries do not kill the customer's code (a stranger could lock the
+    customer out): the view limits them per client and per phone instead."""
+    user = User.objects.filter(phone=phone, activation_deadline__isnull=False, registered_by_staff=True).first()
+    try:
+        if user is None or registration_next_step(user) != PHONE_CODE:
+            raise confirmations.ConfirmationError(WRONG_PHONE_OR_CODE)
+        registration_confirm_code(user=user, code=code, count_failures=False)
+    except confirmations.ConfirmationError:
+        raise confirmations.ConfirmationError(WRONG_PHONE_OR_CODE) from None
+    return user
+
+
 # Recovery
 
 
@@ -485,23 +502,24 @@ def user_by_login(*, tenant, login):
             return User.objects.filter(phone=normalize_phone(login)).first()
         except ValidationError:
             return None
-    return User.objects.filter(email__iexact=login).first()
+    return User.objects.filter(email=login.lower()).first()  # stored in lower case, indexed
 
 
-def recovery_by_code(*, user, code, password):
-    """Set the new password if the code is right. The password's likeness to the user's own
-    data is checked only once the code is proven (before, it would tell that the account
-    exists); if it fails, the code stays live. Raises ConfirmationError, ValidationError."""
+def recovery_by_code(*, tenant, user, decoy, code, password=None):
+    """Set the new password if the code is right; for nobody (``user`` None) the ``decoy``
+    answers exactly as a real code would.
+
+    ``password`` is None at guide 000, where the new password came with the form and waits,
+    hashed, in the code's payload. Otherwise the password's likeness to the user's own data
+    is checked only once the code is proven (before, it would tell that the account exists);
+    if it fails, the code stays live. Raises ConfirmationError, ValidationError."""
+    if user is None:
+        decoy.check(tenant.policy)
+    before_use = (lambda: validate_password(password, user=user)) if password else None
     # check_code commits its own count of wrong tries; see registration_confirm_code.
-    confirmations.check_code(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, code=code,
-                             before_use=lambda: validate_password(password, user=user))
-    password_reset_complete(user=user, password=password)
-
-
-def recovery_by_code_with_hash(*, user, code, password_hash):
-    """Guide 000: the new password came (and was checked) with the contract form."""
-    confirmations.check_code(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, code=code)
-    password_reset_complete(user=user, password_hash=password_hash)
+    confirmation = confirmations.check_code(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, code=code,
+                                            before_use=before_use)
+    password_reset_complete(user=user, password=password, password_hash=confirmation.payload.get("password_hash"))
 
 
 @transaction.atomic
@@ -513,7 +531,8 @@ def recovery_by_key(*, key, password):
 
 @transaction.atomic
 def recovery_start_by_contract(*, tenant, inn, contract_number, contact, password):
-    """Guide 000: recovery repeats the registration form; the code goes to the contact.
+    """Guide 000: recovery repeats the registration form; the code goes to the contact, and
+    the new password waits, hashed, in the code's payload (never in a session).
 
     The guide's own messages already say whether the contract and contact are known, so
     the new password is checked against the account here. Raises RegistrationError,
@@ -523,11 +542,11 @@ def recovery_start_by_contract(*, tenant, inn, contract_number, contact, passwor
     if user is None or user.activation_deadline is not None:
         raise RegistrationError(CONTRACT_NOT_FOUND)
     validate_password(password, user=user)
-    issued = confirmations.issue(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET,
-                                 channel=contact.channel, destination=contact.value)
+    issued = confirmations.issue(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, channel=contact.channel,
+                                 destination=contact.value, payload={"password_hash": make_password(password)})
     messages.send(tenant=tenant, contact=contact, template="reset_code" if contact.is_phone else "reset",
                   code=issued.code, minutes=tenant.policy.code_ttl_minutes)
-    return user, make_password(password)
+    return user
 
 
 def password_reset_complete(*, user, password=None, password_hash=None):
@@ -582,6 +601,23 @@ def consents_pending(*, user):
         ConsentDocument.objects.filter(is_active=True, required=True, moment=ConsentDocument.Moment.FIRST_LOGIN)
         .exclude(pk__in=accepted)
     )
+
+
+def consents_offered(*, user):
+    """Optional documents the user has not accepted (or withdrew): they may give them now."""
+    accepted = ConsentAcceptance.objects.filter(user=user, withdrawn_at__isnull=True).values("document_id")
+    return list(ConsentDocument.objects.filter(is_active=True, required=False).exclude(pk__in=accepted))
+
+
+def consent_give(*, user, document_id, client):
+    """Accept one optional document offered on the consents page; False for anything else."""
+    if not str(document_id).isdigit():
+        return False
+    document = next((doc for doc in consents_offered(user=user) if doc.pk == int(document_id)), None)
+    if document is None:
+        return False
+    consents_record(user=user, documents=[document], client=client)
+    return True
 
 
 def consent_withdraw(*, user, acceptance_id):

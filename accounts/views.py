@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy as _
 
 from portal.ratelimits import by_field, client_ip, limited
 
@@ -38,10 +39,8 @@ SIGNUP_STAND_IN_KEY = "signup_stand_in"
 SHOW_LOGIN_SESSION_KEY = "signup_show_login"
 RESET_SESSION_KEY = "password_reset_user_id"
 RESET_DECOY_SESSION_KEY = "password_reset_decoy"
-RESET_PASSWORD_SESSION_KEY = "password_reset_new_hash"
-TOO_MANY = "Слишком много попыток. Подождите минуту и попробуйте снова."
-TOO_MANY_CODES = "На этот телефон или e-mail уже отправлено много кодов. Попробуйте через час."
-WRONG_PHONE_OR_CODE = "Неверный телефон или код. Если код не подходит, попросите сотрудника отправить новый."
+TOO_MANY = _("Слишком много попыток. Подождите минуту и попробуйте снова.")
+TOO_MANY_CODES = _("На этот телефон или e-mail уже отправлено много кодов. Попробуйте через час.")
 
 # One login typed many ways is one key (portal.ratelimits): a phone in +7 form, spaces dropped.
 per_login = {field: by_field(field, normalize=services.normalized_login) for field in ("login", "inn", "phone")}
@@ -135,7 +134,7 @@ def signup_step(request):
         return _stand_in_step(request, request.session[SIGNUP_STAND_IN_KEY])
     user = pending_user(request)
     if user is None:
-        messages.error(request, "Сеанс регистрации истёк или не начат. Зарегистрируйтесь заново.")
+        messages.error(request, _("Сеанс регистрации истёк или не начат. Зарегистрируйтесь заново."))
         return redirect("accounts:signup")
     step = services.registration_next_step(user)
     if step is None:
@@ -249,9 +248,9 @@ def signup_resend(request):
     except TooManyMessages:
         messages.error(request, TOO_MANY_CODES)
     except ResendTooSoon as wait:
-        messages.error(request, f"Отправить код ещё раз можно через {wait.seconds_left} с.")
+        messages.error(request, _("Отправить код ещё раз можно через %(seconds)s с.") % {"seconds": wait.seconds_left})
     else:
-        messages.success(request, "Мы отправили новый код.")
+        messages.success(request, _("Мы отправили новый код."))
     return redirect("accounts:signup_step")
 
 
@@ -273,25 +272,22 @@ ACTIVATION_PURPOSES = [Confirmation.Purpose.SIGNUP_EMAIL, Confirmation.Purpose.S
 def activate(request, key):
     """The e-mailed link. GET only shows a button (mail scanners follow links); POST uses it."""
     try:
-        confirmation = find_by_key(key=key, purposes=ACTIVATION_PURPOSES)
+        if request.method != "POST":
+            confirmation = find_by_key(key=key, purposes=ACTIVATION_PURPOSES)
+            return render(request, "accounts/activate.html", {"email": confirmation.destination})
+        user = services.registration_confirm_link(key=key)
     except ConfirmationError as error:
         return render(request, "accounts/activate.html", {"error": error.message}, status=400)
-    if request.method == "POST":
-        try:
-            user = services.registration_confirm_link(key=key)
-        except ConfirmationError as error:
-            return render(request, "accounts/activate.html", {"error": error.message}, status=400)
-        if services.registration_next_step(user) is not None:
-            _continue_as(request, user)  # a claim whose registration has steps left
-            return redirect("accounts:signup_step")
-        if request.session.get(SIGNUP_SESSION_KEY) == confirmation.user_id:
-            request.session.pop(SIGNUP_SESSION_KEY, None)
-        if request.user.is_authenticated:
-            messages.success(request, "Личный кабинет активирован.")
-            return redirect("portal:home")
-        messages.success(request, "Личный кабинет активирован. Войдите с вашим логином и паролем.")
-        return redirect("account_login")
-    return render(request, "accounts/activate.html", {"email": confirmation.destination})
+    if services.registration_next_step(user) is not None:
+        _continue_as(request, user)  # a claim whose registration has steps left
+        return redirect("accounts:signup_step")
+    if request.session.get(SIGNUP_SESSION_KEY) == user.pk:
+        request.session.pop(SIGNUP_SESSION_KEY, None)
+    if request.user.is_authenticated:
+        messages.success(request, _("Личный кабинет активирован."))
+        return redirect("portal:home")
+    messages.success(request, _("Личный кабинет активирован. Войдите с вашим логином и паролем."))
+    return redirect("account_login")
 
 
 @login_required
@@ -304,9 +300,10 @@ def activation_resend(request):
     try:
         services.registration_send(user=user)
     except ResendTooSoon as wait:
-        messages.error(request, f"Письмо уже отправлено. Повторить можно через {wait.seconds_left} с.")
+        messages.error(request, _("Письмо уже отправлено. Повторить можно через %(seconds)s с.") % {
+            "seconds": wait.seconds_left})
     else:
-        messages.success(request, f"Мы отправили ссылку для подтверждения на {user.email}.")
+        messages.success(request, _("Мы отправили ссылку для подтверждения на %(email)s.") % {"email": user.email})
     return redirect("portal:home")
 
 
@@ -324,14 +321,11 @@ def signup_continue(request):
         ):
             form.add_error(None, TOO_MANY)
         elif form.is_valid():
-            user = User.objects.filter(phone=form.cleaned_data["phone"], activation_deadline__isnull=False,
-                                       registered_by_staff=True).first()
             try:
-                if user is None or services.registration_next_step(user) != services.PHONE_CODE:
-                    raise ConfirmationError(WRONG_PHONE_OR_CODE)
-                services.registration_confirm_code(user=user, code=form.cleaned_data["code"], count_failures=False)
-            except ConfirmationError:
-                form.add_error("code", WRONG_PHONE_OR_CODE)
+                user = services.registration_continue_by_staff_code(phone=form.cleaned_data["phone"],
+                                                                    code=form.cleaned_data["code"])
+            except ConfirmationError as error:
+                form.add_error("code", error.message)
             else:
                 request.session.cycle_key()
                 _continue_as(request, user)
@@ -356,16 +350,16 @@ def password_reset(request):
         elif form.is_valid() and by_contract and form.cleaned_data.get("password"):
             data = form.cleaned_data
             try:
-                user, password_hash = services.recovery_start_by_contract(
+                user = services.recovery_start_by_contract(
                     tenant=tenant, inn=data["inn"], contract_number=data["contract_number"],
                     contact=form.contact, password=data["password"],
                 )
             except ValidationError as error:
                 form.add_error("password1", error)
             except (services.RegistrationError, ResendTooSoon) as error:
-                form.add_error(None, getattr(error, "message", "Код уже отправлен. Подождите минуту."))
+                form.add_error(None, getattr(error, "message", _("Код уже отправлен. Подождите минуту.")))
             else:
-                _start_reset(request, user, password_hash=password_hash)
+                _start_reset(request, user)
                 return redirect("accounts:password_reset_code")
         elif form.is_valid() and not by_contract:
             user = services.recovery_request(tenant=tenant, login=form.cleaned_data["login"])
@@ -374,54 +368,40 @@ def password_reset(request):
     return render(request, "accounts/password_reset.html", {"form": form, "by_contract": by_contract})
 
 
-def _start_reset(request, user, *, password_hash=None):
+def _start_reset(request, user):
     """Remember whose code this browser enters; for nobody, a Decoy answers the tries."""
-    session = request.session
-    session[RESET_SESSION_KEY] = user.pk if user else None
-    session[RESET_DECOY_SESSION_KEY] = None if user else Decoy.start(request.tenant.policy).state
-    if password_hash:
-        session[RESET_PASSWORD_SESSION_KEY] = password_hash
-    else:
-        session.pop(RESET_PASSWORD_SESSION_KEY, None)
+    request.session[RESET_SESSION_KEY] = user.pk if user else None
+    request.session[RESET_DECOY_SESSION_KEY] = None if user else Decoy.start(request.tenant.policy).state
 
 
 @tenant_required
 def password_reset_code(request):
-    """Enter the code (and, unless given with the contract form, the new password).
-
-    The page answers alike whether the login exists: for an unknown one a Decoy counts the
-    tries and words its refusals as a real code would; the new password is compared with
-    the account's own data only once the code is proven."""
-    session = request.session
+    """Enter the code (and, unless it came with the contract form, the new password). The
+    page answers alike whether the login exists (services.recovery_by_code)."""
+    session, tenant = request.session, request.tenant
     if RESET_SESSION_KEY not in session:
         return redirect("accounts:password_reset")
     user = User.objects.filter(pk=session[RESET_SESSION_KEY]).first() if session[RESET_SESSION_KEY] else None
-    password_hash = session.get(RESET_PASSWORD_SESSION_KEY)
-    form = CodeForm(request.POST or None) if password_hash else NewPasswordForm(
-        request.POST or None, tenant=request.tenant, with_code=True
-    )
+    with_password = not tenant.policy.registers_by_contract
+    form = NewPasswordForm(request.POST or None, tenant=tenant, with_code=True) if with_password else CodeForm(
+        request.POST or None)
     if request.method == "POST":
         if limited(request, "accounts.reset-code", rate="10/m"):
             form.add_error(None, TOO_MANY)
         elif form.is_valid():
-            code = form.cleaned_data["code"]
+            decoy = Decoy(session.get(RESET_DECOY_SESSION_KEY) or Decoy.start(tenant.policy).state)
             try:
-                if user is None:
-                    Decoy(session.get(RESET_DECOY_SESSION_KEY) or Decoy.start(request.tenant.policy).state).check(
-                        request.tenant.policy)
-                elif password_hash:
-                    services.recovery_by_code_with_hash(user=user, code=code, password_hash=password_hash)
-                else:
-                    services.recovery_by_code(user=user, code=code, password=form.cleaned_data["password"])
+                services.recovery_by_code(tenant=tenant, user=user, decoy=decoy, code=form.cleaned_data["code"],
+                                          password=form.cleaned_data.get("password"))
             except ConfirmationError as error:
-                session.modified = True  # the decoy counted the try
+                session[RESET_DECOY_SESSION_KEY] = None if user else decoy.state  # the try counted
                 form.add_error("code", error.message)
             except ValidationError as error:
                 form.add_error("password1", error)
             else:
-                for key in (RESET_SESSION_KEY, RESET_DECOY_SESSION_KEY, RESET_PASSWORD_SESSION_KEY):
-                    session.pop(key, None)
-                messages.success(request, "Пароль изменён. Войдите с новым паролем.")
+                session.pop(RESET_SESSION_KEY, None)
+                session.pop(RESET_DECOY_SESSION_KEY, None)
+                messages.success(request, _("Пароль изменён. Войдите с новым паролем."))
                 return redirect("account_login")
     return render(request, "accounts/password_reset_code.html", {"form": form})
 
@@ -438,7 +418,7 @@ def password_reset_key(request, key):
             services.recovery_by_key(key=key, password=form.cleaned_data["password"])
         except ConfirmationError as error:
             return render(request, "accounts/password_reset_key.html", {"error": error.message}, status=400)
-        messages.success(request, "Пароль изменён. Войдите с новым паролем.")
+        messages.success(request, _("Пароль изменён. Войдите с новым паролем."))
         return redirect("account_login")
     return render(request, "accounts/password_reset_key.html", {"form": form})
 
@@ -461,19 +441,25 @@ password_change = login_required(PortalPasswordChangeView.as_view())
 
 @login_required
 def consents(request):
+    """What the user has accepted; the required documents still to sign (guide 004: the gate
+    keeps the user here until they are); optional ones to give or withdraw."""
     user = request.user
     pending = services.consents_pending(user=user)
-    if request.method == "POST" and "sign" in request.POST:
-        signed = [doc for doc in pending if request.POST.get(f"consent_{doc.pk}")]
-        if len(signed) < len(pending):
-            messages.error(request, "Чтобы продолжить, подтвердите согласие.")
-        else:
-            services.consents_record(user=user, documents=signed, client=client_info(request))
-            messages.success(request, "Спасибо! Согласие подписано.")
-            return redirect("portal:home")
-    elif request.method == "POST" and "withdraw" in request.POST:
+    data = request.POST if request.method == "POST" and "sign" in request.POST else None
+    form = ConsentsForm(data, consents=pending)
+    if form.is_bound and form.is_valid():
+        services.consents_record(user=user, documents=form.accepted_consents(), client=client_info(request))
+        messages.success(request, _("Спасибо! Согласие подписано."))
+        return redirect("portal:home")
+    if request.method == "POST" and "give" in request.POST:
+        if services.consent_give(user=user, document_id=request.POST.get("give"), client=client_info(request)):
+            messages.success(request, _("Согласие дано."))
+        return redirect("accounts:consents")
+    if request.method == "POST" and "withdraw" in request.POST:
         if services.consent_withdraw(user=user, acceptance_id=request.POST.get("withdraw")):
-            messages.success(request, "Согласие отозвано.")
+            messages.success(request, _("Согласие отозвано."))
         return redirect("accounts:consents")
     accepted = ConsentAcceptance.objects.filter(user=user).select_related("document")
-    return render(request, "accounts/consents.html", {"pending": pending, "accepted": accepted})
+    return render(request, "accounts/consents.html", {
+        "form": form, "pending": pending, "accepted": accepted, "offered": services.consents_offered(user=user),
+    })
