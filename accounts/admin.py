@@ -44,7 +44,7 @@ class CustomerRegistrationForm(forms.Form):
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
+        if User.objects.filter(email=email).exists():  # stored in lower case, indexed
             raise forms.ValidationError(_("Пользователь с таким e-mail уже есть."))
         return email
 

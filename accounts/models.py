@@ -10,13 +10,19 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import ConsentDocument, Tenant
 from portal.scoping import tenant_scoped_manager
 
 from .phones import normalize_phone
+
+
+def normalize_email(email):
+    """The one form an e-mail is stored and looked up in: stripped, lower case (allauth
+    lowers the e-mails it looks up, too)."""
+    return (email or "").strip().lower()
 
 
 class User(AbstractUser):
@@ -54,20 +60,31 @@ class User(AbstractUser):
             models.UniqueConstraint(
                 fields=["username"], condition=Q(tenant__isnull=True), name="platform_username_unique"
             ),
-            models.UniqueConstraint(
-                "tenant", Lower("email"), condition=~Q(email=""), name="email_unique_per_tenant"
-            ),
+            # E-mails are stored in lower case (save() below), so the plain column is the
+            # index every lookup uses: ours, and allauth's filter(email=<lowered>).
+            models.UniqueConstraint(fields=["tenant", "email"], condition=~Q(email=""), name="email_unique_per_tenant"),
             models.UniqueConstraint(fields=["tenant", "phone"], condition=~Q(phone=""), name="phone_unique_per_tenant"),
             models.CheckConstraint(
                 condition=Q(is_superuser=False) | Q(tenant__isnull=True), name="superusers_belong_to_platform"
             ),
         ]
+        indexes = [
+            # allauth finds a login by username with username__iexact, which PostgreSQL runs
+            # as UPPER("username"::text) = UPPER(%s): this is that expression's index.
+            models.Index("tenant", Upper("username"), name="user_username_iexact"),
+        ]
 
     def __str__(self):
         return self.username
 
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
     def clean(self):
         super().clean()
+        # Before the constraints are validated, so that another case is a duplicate too.
+        self.email = normalize_email(self.email)
         if self.is_superuser and self.tenant_id:
             raise ValidationError({"is_superuser": _("Суперпользователь принадлежит платформе, а не организации.")})
         if self.phone:
