@@ -9,6 +9,13 @@ class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = _("Платформа")
 
+    def ready(self):
+        from .hosts import watch_tenant_changes
+
+        # Hosts resolve from a cache that a change of a tenant, its domains or its policy
+        # must invalidate (portal.hosts).
+        watch_tenant_changes()
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     """Django's admin with our site (portal.admin_site.PortalAdminSite): tenant-aware access."""

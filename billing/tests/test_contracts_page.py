@@ -8,6 +8,7 @@ from portal.scoping import tenant_scope
 
 
 def home_queries(client):
+    client.get("/")  # the first request of a host also loads its tenant into the cache
     with CaptureQueriesContext(connection) as captured:
         assert client.get("/").status_code == 200
     return len(captured)
