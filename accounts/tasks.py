@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import services
+from . import housekeeping, services
 
 
 @shared_task
@@ -9,3 +9,10 @@ def expire_unactivated():
     It walks every tenant, entering each one's scope (portal.tasks.TenantTask is for tasks
     about one tenant)."""
     return services.expire_unactivated()
+
+
+@shared_task
+def delete_stale_confirmations():
+    """Hourly (CELERY_BEAT_SCHEDULE): confirmations used, superseded or expired a day ago,
+    platform-wide (see the service)."""
+    return housekeeping.confirmations_delete_stale()

@@ -111,6 +111,13 @@ DATABASES = {
 if "DATABASE_URL" not in env:
     VAR_DIR.mkdir(exist_ok=True)  # the embedded default's SQLite file lives there
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Persistent connections: a new PostgreSQL connection per request cost more than most
+# pages do (docs/performance.md). Each gunicorn worker keeps one for this many seconds;
+# the health check replaces one the database closed meanwhile instead of failing a
+# request. Off in development (runserver's threads would each keep one); 0 closes after
+# every request, None keeps them for ever.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -235,8 +242,15 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="portal
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "expire-unactivated-accounts": {"task": "accounts.tasks.expire_unactivated", "schedule": 3600.0},
+    # Housekeeping: rows that only pile up (every view of a captcha page inserts one).
+    "delete-expired-captchas": {"task": "portal.tasks.delete_expired_captchas", "schedule": 3600.0},
+    "delete-expired-sessions": {"task": "portal.tasks.delete_expired_sessions", "schedule": 3600.0},
+    "delete-stale-confirmations": {"task": "accounts.tasks.delete_stale_confirmations", "schedule": 3600.0},
 }
 
+# Sessions are read from the cache (Redis in production) and written through to the
+# database, so a logged-in request costs no session query; beat deletes expired rows.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 # Cookies stay host-only (no SESSION_COOKIE_DOMAIN): a session never crosses tenants.
 SESSION_COOKIE_DOMAIN = None

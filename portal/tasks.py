@@ -9,7 +9,7 @@ import logging
 
 from celery import Task, shared_task
 
-from . import services
+from . import housekeeping, services
 from .messaging import SmsError
 from .models import Tenant
 from .scoping import tenant_scope
@@ -46,3 +46,16 @@ def deliver_message(self, *, tenant, message_id, subject, body):
             services.message_give_up(message_id=message_id, error=error)
             return
         raise self.retry(exc=error, countdown=min(600, 10 * 2**self.request.retries)) from error
+
+
+@shared_task
+def delete_expired_captchas():
+    """Hourly (CELERY_BEAT_SCHEDULE). Platform-wide: captchas belong to no tenant."""
+    return housekeeping.captchas_delete_expired()
+
+
+@shared_task
+def delete_expired_sessions():
+    """Hourly (CELERY_BEAT_SCHEDULE). Platform-wide: sessions belong to no tenant (a
+    session's cookie is host-only, its row has no tenant)."""
+    housekeeping.sessions_delete_expired()
