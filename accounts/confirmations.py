@@ -16,8 +16,9 @@ very words a real code would.
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -62,23 +63,28 @@ class TooManyMessages(ResendTooSoon):
 # links and notices an hour: the cooldown is per user, and a new registration would start a
 # new one.
 MAX_PER_DESTINATION = 10
+MAX_PER_DESTINATION_ALL_TENANTS = 20
 DESTINATION_WINDOW_SECONDS = 3600
 
 
 def spend_destination_budget(tenant_id, destination):
-    """Count one message to ``destination``; raise TooManyMessages past the hourly cap.
+    """Count one message to ``destination``; raise TooManyMessages past the hourly cap of
+    this tenant, or of all tenants together (a number must not get ten an hour from every
+    utility on the platform).
 
     add + incr are atomic in the cache (Redis), so concurrent requests cannot both take the
     last message of the budget."""
-    key = f"confirmations:sent:{tenant_id}:{hashlib.sha256(destination.lower().encode()).hexdigest()}"
-    cache.add(key, 0, timeout=DESTINATION_WINDOW_SECONDS)
-    try:
-        sent = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=DESTINATION_WINDOW_SECONDS)
-        sent = 1
-    if sent > MAX_PER_DESTINATION:
-        raise TooManyMessages()
+    digest = hashlib.sha256(destination.lower().encode()).hexdigest()
+    for key, cap in ((f"confirmations:sent:{tenant_id}:{digest}", MAX_PER_DESTINATION),
+                     (f"confirmations:sent:all:{digest}", MAX_PER_DESTINATION_ALL_TENANTS)):
+        cache.add(key, 0, timeout=DESTINATION_WINDOW_SECONDS)
+        try:
+            sent = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=DESTINATION_WINDOW_SECONDS)
+            sent = 1
+        if sent > cap:
+            raise TooManyMessages()
 
 
 @dataclass(frozen=True)
@@ -155,16 +161,15 @@ def _judge_wrong_code(failed_attempts, max_attempts):
     raise ConfirmationError(wrong_code_message(left))
 
 
-def check_code(*, user, purpose, code, count_failures=True, before_use=None):
+def check_code(*, user, purpose, code, before_use=None, max_attempts=None):
     """Consume the user's current code for ``purpose`` if ``code`` matches it.
 
-    A wrong code counts (unless ``count_failures`` is off: a page limited otherwise, where a
-    stranger must not be able to kill the owner's code); at the policy's limit the code is
-    dead. ``before_use`` runs once the code is proven and before it is consumed: if it
-    raises, the code stays live. Raises ConfirmationError, which views catch and show: the
-    request's transaction commits, and the count with it.
+    A wrong code counts; at the policy's limit (or ``max_attempts``, for a code that must
+    outlast strangers' tries) the code is dead. ``before_use`` runs once the code is proven
+    and before it is consumed: if it raises, the code stays live. Raises ConfirmationError,
+    which views catch and show: the request's transaction commits, and the count with it.
     """
-    max_attempts = user.tenant.policy.code_max_attempts
+    max_attempts = max_attempts or user.tenant.policy.code_max_attempts
     with transaction.atomic():
         confirmation = (
             Confirmation.objects.select_for_update()
@@ -184,50 +189,66 @@ def check_code(*, user, purpose, code, count_failures=True, before_use=None):
             confirmation.used_at = timezone.now()
             confirmation.save(update_fields=["used_at"])
             return confirmation
-        if count_failures:
-            confirmation.failed_attempts += 1
-            confirmation.save(update_fields=["failed_attempts"])
-        failed = confirmation.failed_attempts if count_failures else 0
-    _judge_wrong_code(failed, max_attempts)
+        confirmation.failed_attempts += 1
+        confirmation.save(update_fields=["failed_attempts"])
+    _judge_wrong_code(confirmation.failed_attempts, max_attempts)
 
 
 class Decoy:
-    """The code that was "sent" where nothing was: its state lives in the session (a dict),
-    and it answers tries, expiry and resends exactly as ``issue``/``check_code`` would for a
-    real code of the same policy. It never matches."""
+    """The code that was "sent" where nothing was. It stands for the code a real account
+    would have (named by the tenant and the login or contact typed) and lives in the
+    cache, so every browser and every parallel request sees one code, as they would see a
+    real one in the database. Sending, expiry, tries and resends answer exactly as
+    ``issue`` and ``check_code`` do for a real code of the same policy; it never matches.
+    Its counters are atomic (cache add and incr), as a real code's row lock is."""
 
-    def __init__(self, state):
-        self.state = state
+    DAY = 86400
 
-    @classmethod
-    def start(cls, policy, **extra):
-        decoy = cls({**extra})
-        decoy.resend(policy)
-        return decoy
+    def __init__(self, *, tenant, name):
+        self.tenant, self.policy = tenant, tenant.policy
+        self.name = name
+        digest = hashlib.sha256(f"{tenant.pk}:{name}".encode()).hexdigest()
+        self._sent, self._expires, self._failed = (f"decoy:{digest}:{part}" for part in ("sent", "expires", "failed"))
 
-    def resend(self, policy):
-        now = timezone.now()
-        self.state.update(sent_at=now.isoformat(), failed=0,
-                          expires_at=(now + timedelta(seconds=policy.code_ttl_seconds)).isoformat())
+    def send(self, *, destination=None, enforce_cooldown=True):
+        """A new decoy code, as ``issue`` makes a real one: refused inside the cooldown
+        (ResendTooSoon), and past the destination's hourly cap (TooManyMessages)."""
+        now = time.time()
+        cooldown = self.policy.resend_cooldown_seconds
+        if enforce_cooldown:
+            if not cache.add(self._sent, now, timeout=cooldown):
+                raise ResendTooSoon(self.seconds_until_resend())
+        else:
+            cache.set(self._sent, now, timeout=cooldown)
+        if destination:
+            try:
+                spend_destination_budget(self.tenant.pk, destination)
+            except TooManyMessages:
+                cache.delete(self._sent)  # nothing was issued, as with a real code
+                raise
+        lifetime = self.policy.code_ttl_seconds
+        cache.set_many({self._expires: now + lifetime, self._failed: 0}, timeout=lifetime + self.DAY)
 
-    @property
-    def sent_at(self):
-        return datetime.fromisoformat(self.state["sent_at"])
+    def seconds_until_resend(self):
+        sent = cache.get(self._sent)
+        if sent is None:
+            return 0
+        return max(0, int(sent + self.policy.resend_cooldown_seconds - time.time() + 0.999))
 
-    def seconds_until_resend(self, policy):
-        return _seconds_left(self.sent_at, policy.resend_cooldown_seconds)
-
-    def check(self, policy, *, count_failures=True):
+    def check(self):
         """Always raises ConfirmationError; counts the try like a real code would."""
-        if "expires_at" not in self.state:  # what stood for a claim that is gone
+        expires = cache.get(self._expires)
+        if expires is None:
             raise ConfirmationError(CODE_INVALID, needs_new_code=True)
-        if datetime.fromisoformat(self.state["expires_at"]) <= timezone.now():
+        if expires <= time.time():
             raise ConfirmationError(CODE_EXPIRED, needs_new_code=True)
-        if self.state["failed"] >= policy.code_max_attempts:
+        try:
+            failed = cache.incr(self._failed)
+        except ValueError:
+            raise ConfirmationError(CODE_INVALID, needs_new_code=True) from None
+        if failed > self.policy.code_max_attempts:
             raise ConfirmationError(CODE_INVALID, needs_new_code=True)
-        if count_failures:
-            self.state["failed"] += 1
-        _judge_wrong_code(self.state["failed"] if count_failures else 0, policy.code_max_attempts)
+        _judge_wrong_code(failed, self.policy.code_max_attempts)
 
 
 def find_by_key(*, key, purposes):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 INVALID_PHONE = _("Укажите номер мобильного телефона, например +7 900 123-45-67.")
 MAX_TYPED_LENGTH = 32
+PHONE_PUNCTUATION = " ()+-."
 _MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
@@ -22,7 +23,9 @@ def normalize_phone(raw):
     cannot receive codes; another country's number is not served here).
     """
     raw = (raw or "").strip()
-    if not raw or len(raw) > MAX_TYPED_LENGTH:
+    if not raw or len(raw) > MAX_TYPED_LENGTH or not looks_like_phone(raw):
+        # libphonenumber would also read "/", "[ ]", "tel:" or invisible characters; taking
+        # only what looks_like_phone takes keeps every check that keys on a phone agreeing.
         raise ValidationError(INVALID_PHONE, code="invalid_phone")
     try:
         number = phonenumbers.parse(raw, "RU")
@@ -40,12 +43,12 @@ def normalize_phone(raw):
 
 def looks_like_phone(value):
     """Whether a typed login is meant as a phone (then ``normalize_phone`` decides if it is one):
-    digits of any script with a phone's punctuation only. «+7 900 12» is an incomplete phone,
-    not a bad e-mail."""
+    digits of any script with a phone's punctuation only (PHONE_PUNCTUATION). «+7 900 12» is
+    an incomplete phone, not a bad e-mail."""
     value = (value or "").strip()
     if not value or len(value) > MAX_TYPED_LENGTH:
         return False
-    return any(char.isdigit() for char in value) and all(char.isdigit() or char in " ()+-." for char in value)
+    return any(char.isdigit() for char in value) and all(char.isdigit() or char in PHONE_PUNCTUATION for char in value)
 
 
 def mask_phone(phone):

@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +42,8 @@ CONFIRMATION_STEPS = (PHONE_CODE, EMAIL_CODE, EMAIL_LINK)
 CONTRACT_NOT_FOUND = _("Ошибка регистрации! Контрагент не найден!")
 CONTACT_NOT_FOUND = _("Ошибка регистрации! Телефон (email) не найден!")
 WRONG_PHONE_OR_CODE = _("Неверный телефон или код. Если код не подходит, попросите сотрудника отправить новый.")
+CLAIM_IN_ANOTHER_BROWSER = _("Эта ссылка работает только в том браузере, в котором начата регистрация. "
+                             "Откройте её там или зарегистрируйтесь заново.")
 CONTACT_TAKEN = {  # by ContactKind
     "email": _("Этот e-mail уже зарегистрирован. Войдите или восстановите пароль."),
     "phone": _("Этот телефон уже зарегистрирован. Войдите или восстановите пароль."),
@@ -64,13 +66,12 @@ class ClientInfo:
 
 
 def normalized_login(value):
-    """A typed login in one spelling, for rate-limit keys: a phone as +7…, the rest folded."""
-    if looks_like_phone(value):
-        try:
-            return normalize_phone(value)
-        except ValidationError:
-            pass
-    return folded_login(value)
+    """A typed login in one spelling, for rate-limit and lock-out keys: whatever reads as a
+    phone (normalize_phone, the one parser every phone lookup uses) as +7…, the rest folded."""
+    try:
+        return normalize_phone(value)
+    except ValidationError:
+        return folded_login(value)
 
 
 # Registration
@@ -118,6 +119,7 @@ class SignupStarted:
     destination: str
     user: User | None = None
     claim: Confirmation | None = None
+    decoy_name: str = ""
 
 
 @transaction.atomic
@@ -133,9 +135,16 @@ def registration_start(*, tenant, signup, replaces=None):
     if replaces is not None:
         holders.add(replaces)
     if not holders:
-        user = _create_registration(tenant=tenant, signup=signup)
-        step = registration_advance(user=user)
-        return SignupStarted(step=step, destination=registration_destination(user, step), user=user)
+        try:
+            with transaction.atomic():
+                user = _create_registration(tenant=tenant, signup=signup)
+        except IntegrityError:
+            holders = _contact_holders(signup)  # a signup in parallel took the contact first
+            if not holders:
+                raise
+        else:
+            step = registration_advance(user=user)
+            return SignupStarted(step=step, destination=registration_destination(user, step), user=user)
     draft = _draft_user(tenant, signup)
     step = registration_next_step(draft)
     if step not in CONFIRMATION_STEPS:
@@ -144,12 +153,18 @@ def registration_start(*, tenant, signup, replaces=None):
     destination = registration_destination(draft, step)
     holder = next(iter(holders)) if len(holders) == 1 else None
     if holder is not None and _claimable(holder, destination, proven_by_any_contact=holder == replaces):
-        issued = _send_confirmation(user=holder, step=step, purpose=Confirmation.Purpose.SIGNUP_CLAIM,
-                                    destination=destination, payload=asdict(signup), enforce_cooldown=False)
+        issued = _send_claim(holder=holder, step=step, destination=destination, payload=asdict(signup))
         return SignupStarted(step=step, destination=destination, claim=issued.confirmation)
     for owner in holders:
         _tell_owner(owner=owner, signup=signup, by_any_contact=owner == replaces)
-    return SignupStarted(step=step, destination=destination)
+    decoy = signup_decoy(tenant=tenant, destination=destination)
+    decoy.send(enforce_cooldown=False)  # the owner's notice spent the contact's budget
+    return SignupStarted(step=step, destination=destination, decoy_name=decoy.name)
+
+
+def signup_decoy(*, tenant, destination):
+    """What answers for the code of a signup whose contact is someone else's."""
+    return confirmations.Decoy(tenant=tenant, name=f"signup:{destination}")
 
 
 def _contact_holders(signup):
@@ -278,7 +293,7 @@ def _send_confirmation(*, user, step, purpose, destination, payload=None, enforc
     return issued
 
 
-def registration_confirm_code(*, user, code, count_failures=True):
+def registration_confirm_code(*, user, code, max_attempts=None):
     """Check the code of the current step; mark the contact verified and move on.
 
     Not one transaction: a wrong code must stay counted when ConfirmationError is raised.
@@ -286,7 +301,7 @@ def registration_confirm_code(*, user, code, count_failures=True):
     step = registration_next_step(user)
     if step not in CONFIRMATION_STEPS:
         raise confirmations.ConfirmationError(_("Код не требуется."))
-    confirmations.check_code(user=user, purpose=_purpose(step), code=code, count_failures=count_failures)
+    confirmations.check_code(user=user, purpose=_purpose(step), code=code, max_attempts=max_attempts)
     with transaction.atomic():
         _mark_verified(user, step)
         return registration_advance(user=user)
@@ -306,11 +321,18 @@ def registration_give_consents(*, user, documents, client):
 
 
 @transaction.atomic
-def registration_confirm_link(*, key):
-    """The activation link, of a registration or of a claim. Returns the user."""
-    confirmation = confirmations.consume_key(
+def registration_confirm_link(*, key, claim_id=None):
+    """The activation link, of a registration or of a claim. Returns the user.
+
+    A claim's link works only in the browser that made the claim (``claim_id``, from its
+    session): the payload is that browser's registration, and the owner of the address who
+    opens a link somebody else caused must not apply a stranger's password."""
+    confirmation = confirmations.find_by_key(
         key=key, purposes=[Confirmation.Purpose.SIGNUP_EMAIL, Confirmation.Purpose.SIGNUP_CLAIM]
     )
+    if confirmation.purpose == Confirmation.Purpose.SIGNUP_CLAIM and confirmation.pk != claim_id:
+        raise confirmations.ConfirmationError(CLAIM_IN_ANOTHER_BROWSER)
+    confirmation = confirmations.consume_key(key=key, purposes=[confirmation.purpose])
     if confirmation.purpose == Confirmation.Purpose.SIGNUP_CLAIM:
         return registration_claim(confirmation=confirmation)
     user = confirmation.user
@@ -321,11 +343,35 @@ def registration_confirm_link(*, key):
     return user
 
 
+def _send_claim(*, holder, step, destination, payload):
+    """A code (or link) to the contact of an abandoned registration, in words of its own: it
+    tells the owner that a new registration will replace the unfinished one. Claims spend
+    the contact's hourly budget; the cooldown is the abandoned registration's, not theirs."""
+    tenant = holder.tenant
+    by_sms = step == PHONE_CODE
+    issued = confirmations.issue(
+        user=holder, purpose=Confirmation.Purpose.SIGNUP_CLAIM, channel="sms" if by_sms else "email",
+        destination=destination, payload=payload, enforce_cooldown=False,
+        with_code=by_sms or step == EMAIL_CODE or tenant.policy.mails_code_with_link, with_key=step == EMAIL_LINK,
+    )
+    url = tenant_base_url(tenant) + reverse("accounts:activate", args=[issued.key]) if issued.key else None
+    contact = Contact.phone(destination) if by_sms else Contact.email(destination)
+    messages.send(tenant=tenant, contact=contact, template="signup_claim", code=issued.code, url=url,
+                  minutes=tenant.policy.code_ttl_minutes)
+    return issued
+
+
 def registration_claim_by_code(*, claim, code):
-    """The code of a claim: proven, the new registration replaces the abandoned one."""
-    confirmations.check_code(user=claim.user, purpose=Confirmation.Purpose.SIGNUP_CLAIM, code=code)
+    """The code of the claim this browser made: proven, its registration replaces the
+    abandoned one. Another browser's claim (a later one supersedes this) never applies."""
+    claim.refresh_from_db()
+    if claim.superseded or claim.used_at:
+        raise confirmations.ConfirmationError(confirmations.CODE_INVALID, needs_new_code=True)
+    confirmation = confirmations.check_code(user=claim.user, purpose=Confirmation.Purpose.SIGNUP_CLAIM, code=code)
+    if confirmation.pk != claim.pk:
+        raise confirmations.ConfirmationError(confirmations.CODE_INVALID, needs_new_code=True)
     with transaction.atomic():
-        return registration_claim(confirmation=claim)
+        return registration_claim(confirmation=confirmation)
 
 
 def registration_claim(*, confirmation):
@@ -343,20 +389,13 @@ def registration_claim(*, confirmation):
     return user
 
 
-def registration_claim_resend(*, claim):
-    """«Отправить ещё раз» on a claim's page: a new code or link with the same payload."""
-    step = PHONE_CODE if claim.channel == "sms" else registration_next_step(_draft_user(claim.tenant, Signup(**claim.payload)))
-    return _send_confirmation(user=claim.user, step=step, purpose=Confirmation.Purpose.SIGNUP_CLAIM,
-                              destination=claim.destination, payload=claim.payload).confirmation
-
-
-def registration_decoy_resend(*, tenant, decoy, destination):
-    """«Отправить ещё раз» where nothing was sent: the same cooldown and hourly cap."""
-    wait = decoy.seconds_until_resend(tenant.policy)
+def registration_claim_resend(*, claim, step):
+    """«Отправить ещё раз» on a claim's page: a new code or link with the same payload, after
+    the cooldown. Returns the new claim."""
+    wait = confirmations.seconds_until_resend(user=claim.user, purpose=Confirmation.Purpose.SIGNUP_CLAIM)
     if wait:
         raise confirmations.ResendTooSoon(wait)
-    confirmations.spend_destination_budget(tenant.pk, destination)
-    decoy.resend(tenant.policy)
+    return _send_claim(holder=claim.user, step=step, destination=claim.destination, payload=claim.payload).confirmation
 
 
 def _mark_verified(user, step):
@@ -441,15 +480,22 @@ def registration_by_staff(*, tenant, email, phone, last_name, first_name, middle
     return user
 
 
+# Wrong tries of a staff-made customer's code, from anyone, before it dies (staff send a new
+# one). Far above a person's typos, so that a stranger needs many addresses to kill it (the
+# view allows each client STAFF_CODE_FAILURES_PER_CLIENT an hour); far below what guessing
+# six digits needs.
+STAFF_CODE_MAX_ATTEMPTS = 100
+
+
 def registration_continue_by_staff_code(*, phone, code):
     """A customer registered by staff proves the phone with the SMS code. Every refusal reads
-    the same, and wrong tries do not kill the customer's code (a stranger could lock the
-    customer out): the view limits them per client and per phone instead."""
+    the same (an unknown phone, a wrong, expired or dead code), so a stranger cannot tell a
+    pending phone from an unknown one."""
     user = User.objects.filter(phone=phone, activation_deadline__isnull=False, registered_by_staff=True).first()
     try:
         if user is None or registration_next_step(user) != PHONE_CODE:
             raise confirmations.ConfirmationError(WRONG_PHONE_OR_CODE)
-        registration_confirm_code(user=user, code=code, count_failures=False)
+        registration_confirm_code(user=user, code=code, max_attempts=STAFF_CODE_MAX_ATTEMPTS)
     except confirmations.ConfirmationError:
         raise confirmations.ConfirmationError(WRONG_PHONE_OR_CODE) from None
     return user
@@ -458,21 +504,40 @@ def registration_continue_by_staff_code(*, phone, code):
 # Recovery
 
 
+@dataclass(frozen=True)
+class ResetStarted:
+    """Whose code the recovery page checks: the account's, or for nobody a Decoy's."""
+
+    user: User | None
+    decoy_name: str = ""
+
+
+def reset_decoy(*, tenant, name):
+    return confirmations.Decoy(tenant=tenant, name=f"reset:{name}")
+
+
 def recovery_request(*, tenant, login):
     """Send a reset code (and, to an e-mail, a link) to the active account with this login.
 
-    Returns that account, or None when there is none (unknown, or not yet activated and
-    unable to log in); the page that follows answers alike either way (a Decoy code).
-    A resend inside the cooldown or past the hourly cap sends nothing: the last code holds.
+    For nobody (unknown, or not yet activated and unable to log in) a Decoy, named by the
+    login, stands in with the same cooldown, tries and hourly cap, so the page that follows
+    answers alike. A request inside the cooldown or past the hourly cap sends nothing: the
+    last code holds, real or not. Returns ResetStarted.
     """
     user = user_by_login(tenant=tenant, login=login)
     if user is None or not user.is_active:
-        return None
+        key = normalized_login(login)
+        decoy = reset_decoy(tenant=tenant, name=key)
+        try:
+            decoy.send(destination=key)
+        except confirmations.ResendTooSoon:
+            pass
+        return ResetStarted(user=None, decoy_name=decoy.name)
     try:
         _send_reset(user)
     except confirmations.ResendTooSoon:
         pass
-    return user
+    return ResetStarted(user=user)
 
 
 def _send_reset(user, *, enforce_cooldown=True):
@@ -505,16 +570,17 @@ def user_by_login(*, tenant, login):
     return User.objects.filter(email=login.lower()).first()  # stored in lower case, indexed
 
 
-def recovery_by_code(*, tenant, user, decoy, code, password=None):
-    """Set the new password if the code is right; for nobody (``user`` None) the ``decoy``
-    answers exactly as a real code would.
+def recovery_by_code(*, tenant, started, code, password=None):
+    """Set the new password if the code is right; for nobody, ``started``'s Decoy answers
+    exactly as a real code would.
 
     ``password`` is None at guide 000, where the new password came with the form and waits,
     hashed, in the code's payload. Otherwise the password's likeness to the user's own data
     is checked only once the code is proven (before, it would tell that the account exists);
     if it fails, the code stays live. Raises ConfirmationError, ValidationError."""
+    user = started.user
     if user is None:
-        decoy.check(tenant.policy)
+        confirmations.Decoy(tenant=tenant, name=started.decoy_name).check()
     before_use = (lambda: validate_password(password, user=user)) if password else None
     # check_code commits its own count of wrong tries; see registration_confirm_code.
     confirmation = confirmations.check_code(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, code=code,
@@ -534,19 +600,27 @@ def recovery_start_by_contract(*, tenant, inn, contract_number, contact, passwor
     """Guide 000: recovery repeats the registration form; the code goes to the contact, and
     the new password waits, hashed, in the code's payload (never in a session).
 
-    The guide's own messages already say whether the contract and contact are known, so
-    the new password is checked against the account here. Raises RegistrationError,
-    ValidationError (the password), ResendTooSoon."""
+    The guide's two messages say whether the contract and the contact are in the registry;
+    whether the counterparty has an account is not told: without one (or with one never
+    activated) a Decoy answers and the contact is told by its channel. The new password is
+    compared with what the form itself names (the login it makes, the contact), which is
+    the same either way. Raises RegistrationError, ValidationError (the password),
+    ResendTooSoon. Returns ResetStarted."""
     contract = contract_for_registration(inn=inn, contract_number=contract_number, contact=contact)
+    login = generated_login(inn=inn, contract_number=contract.number)
+    validate_password(password, user=User(tenant=tenant, username=login, **contact.as_fields()))
     user = contract.counterparty.account
     if user is None or user.activation_deadline is not None:
-        raise RegistrationError(CONTRACT_NOT_FOUND)
-    validate_password(password, user=user)
+        decoy = reset_decoy(tenant=tenant, name=f"{login}:{contact.value}")
+        decoy.send(destination=contact.value)
+        messages.send(tenant=tenant, contact=contact, template="no_account",
+                      url=tenant_base_url(tenant) + reverse("accounts:signup"))
+        return ResetStarted(user=None, decoy_name=decoy.name)
     issued = confirmations.issue(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, channel=contact.channel,
                                  destination=contact.value, payload={"password_hash": make_password(password)})
     messages.send(tenant=tenant, contact=contact, template="reset_code" if contact.is_phone else "reset",
                   code=issued.code, minutes=tenant.policy.code_ttl_minutes)
-    return user
+    return ResetStarted(user=user)
 
 
 def password_reset_complete(*, user, password=None, password_hash=None):

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django.utils.translation import gettext_lazy as _
 
-from portal.ratelimits import by_field, client_ip, limited
+from portal.ratelimits import by_field, client_ip, count_failure, failures_spent, limited
 
 from . import services
 from .confirmations import ConfirmationError, Decoy, ResendTooSoon, TooManyMessages, find_by_key, seconds_until_resend
@@ -33,13 +33,15 @@ from .models import Confirmation, ConsentAcceptance, User
 from .phones import mask_phone
 
 SIGNUP_SESSION_KEY = "signup_user_id"
-# A signup whose contact was taken: {"step", "destination", "claim_id"} and, without a
-# claim, a Decoy's state. The page it gets is the page a new registration gets.
+# A signup whose contact was taken: {"step", "destination", and "claim_id" or "decoy_name"}.
+# The page it gets is the page a new registration gets.
 SIGNUP_STAND_IN_KEY = "signup_stand_in"
 SHOW_LOGIN_SESSION_KEY = "signup_show_login"
 RESET_SESSION_KEY = "password_reset_user_id"
 RESET_DECOY_SESSION_KEY = "password_reset_decoy"
 TOO_MANY = _("Слишком много попыток. Подождите минуту и попробуйте снова.")
+TOO_MANY_FOR_AN_HOUR = _("Слишком много неверных попыток. Попробуйте через час.")
+STAFF_CODE_FAILURES_PER_CLIENT = "10/h"
 TOO_MANY_CODES = _("На этот телефон или e-mail уже отправлено много кодов. Попробуйте через час.")
 
 # One login typed many ways is one key (portal.ratelimits): a phone in +7 form, spaces dropped.
@@ -104,11 +106,9 @@ def _remember_signup(request, started):
     if started.user:
         _continue_as(request, started.user)
         return
-    stand_in = {"step": started.step, "destination": started.destination,
-                "claim_id": started.claim.pk if started.claim else None}
-    if started.claim is None:
-        stand_in = Decoy.start(request.tenant.policy, **stand_in).state
-    session[SIGNUP_STAND_IN_KEY] = stand_in
+    session[SIGNUP_STAND_IN_KEY] = {"step": started.step, "destination": started.destination,
+                                    "claim_id": started.claim.pk if started.claim else None,
+                                    "decoy_name": started.decoy_name}
 
 
 def _start_registration(request, form):
@@ -162,8 +162,7 @@ def signup_step(request):
 
 def _stand_in_step(request, stand_in):
     """The code page of a signup whose contact was taken: a claim's real code, or a Decoy."""
-    policy = request.tenant.policy
-    claim = _claim_of(stand_in)
+    claim, decoy = _claim_of(stand_in), _decoy_of(request.tenant, stand_in)
     form = CodeForm(request.POST or None)
     if request.method == "POST":
         if limited(request, "accounts.confirm", rate="10/m"):
@@ -171,10 +170,9 @@ def _stand_in_step(request, stand_in):
         elif form.is_valid():
             try:
                 if claim is None:
-                    Decoy(stand_in).check(policy)
+                    decoy.check()
                 user = services.registration_claim_by_code(claim=claim, code=form.cleaned_data["code"])
             except ConfirmationError as error:
-                request.session.modified = True  # the decoy counted the try
                 form.add_error("code", error.message)
             else:
                 _continue_as(request, user)
@@ -182,9 +180,13 @@ def _stand_in_step(request, stand_in):
     if claim is not None:
         resend_in = seconds_until_resend(user=claim.user, purpose=Confirmation.Purpose.SIGNUP_CLAIM)
     else:
-        resend_in = Decoy(stand_in).seconds_until_resend(policy)
+        resend_in = decoy.seconds_until_resend()
     return render(request, "accounts/signup_step.html",
                   _step_context(request.tenant, stand_in["step"], stand_in["destination"], form, resend_in))
+
+
+def _decoy_of(tenant, stand_in):
+    return Decoy(tenant=tenant, name=stand_in.get("decoy_name") or f"signup:{stand_in['destination']}")
 
 
 def _claim_of(stand_in):
@@ -240,11 +242,10 @@ def signup_resend(request):
         if stand_in is None:
             services.registration_send(user=user)
         elif (claim := _claim_of(stand_in)) is not None:
-            stand_in["claim_id"] = services.registration_claim_resend(claim=claim).pk
+            stand_in["claim_id"] = services.registration_claim_resend(claim=claim, step=stand_in["step"]).pk
+            request.session.modified = True
         else:
-            services.registration_decoy_resend(tenant=request.tenant, decoy=Decoy(stand_in),
-                                               destination=stand_in["destination"])
-        request.session.modified = True
+            _decoy_of(request.tenant, stand_in).send(destination=stand_in["destination"])
     except TooManyMessages:
         messages.error(request, TOO_MANY_CODES)
     except ResendTooSoon as wait:
@@ -275,7 +276,8 @@ def activate(request, key):
         if request.method != "POST":
             confirmation = find_by_key(key=key, purposes=ACTIVATION_PURPOSES)
             return render(request, "accounts/activate.html", {"email": confirmation.destination})
-        user = services.registration_confirm_link(key=key)
+        stand_in = request.session.get(SIGNUP_STAND_IN_KEY) or {}
+        user = services.registration_confirm_link(key=key, claim_id=stand_in.get("claim_id"))
     except ConfirmationError as error:
         return render(request, "accounts/activate.html", {"error": error.message}, status=400)
     if services.registration_next_step(user) is not None:
@@ -311,20 +313,18 @@ def activation_resend(request):
 def signup_continue(request):
     """A customer registered by staff enters the one-time password from the SMS.
 
-    Every refusal reads the same, and wrong tries do not kill the customer's code: they are
-    limited per client and per phone instead, so a stranger can neither tell a pending phone
-    from an unknown one nor lock the customer out from one address."""
+    Only failed tries count against a client, so the customer who types the right code is
+    never refused for what a stranger tried before (services.STAFF_CODE_MAX_ATTEMPTS)."""
     form = StaffContinueForm(request.POST or None)
     if request.method == "POST":
-        if limited(request, "accounts.continue", rate="10/h") or limited(
-            request, "accounts.continue-phone", rate="30/d", key=per_login["phone"]
-        ):
-            form.add_error(None, TOO_MANY)
+        if failures_spent(request, "accounts.continue", rate=STAFF_CODE_FAILURES_PER_CLIENT):
+            form.add_error(None, TOO_MANY_FOR_AN_HOUR)
         elif form.is_valid():
             try:
                 user = services.registration_continue_by_staff_code(phone=form.cleaned_data["phone"],
                                                                     code=form.cleaned_data["code"])
             except ConfirmationError as error:
+                count_failure(request, "accounts.continue", rate=STAFF_CODE_FAILURES_PER_CLIENT)
                 form.add_error("code", error.message)
             else:
                 request.session.cycle_key()
@@ -350,7 +350,7 @@ def password_reset(request):
         elif form.is_valid() and by_contract and form.cleaned_data.get("password"):
             data = form.cleaned_data
             try:
-                user = services.recovery_start_by_contract(
+                started = services.recovery_start_by_contract(
                     tenant=tenant, inn=data["inn"], contract_number=data["contract_number"],
                     contact=form.contact, password=data["password"],
                 )
@@ -359,19 +359,18 @@ def password_reset(request):
             except (services.RegistrationError, ResendTooSoon) as error:
                 form.add_error(None, getattr(error, "message", _("Код уже отправлен. Подождите минуту.")))
             else:
-                _start_reset(request, user)
+                _start_reset(request, started)
                 return redirect("accounts:password_reset_code")
         elif form.is_valid() and not by_contract:
-            user = services.recovery_request(tenant=tenant, login=form.cleaned_data["login"])
-            _start_reset(request, user)
+            _start_reset(request, services.recovery_request(tenant=tenant, login=form.cleaned_data["login"]))
             return redirect("accounts:password_reset_code")
     return render(request, "accounts/password_reset.html", {"form": form, "by_contract": by_contract})
 
 
-def _start_reset(request, user):
-    """Remember whose code this browser enters; for nobody, a Decoy answers the tries."""
-    request.session[RESET_SESSION_KEY] = user.pk if user else None
-    request.session[RESET_DECOY_SESSION_KEY] = None if user else Decoy.start(request.tenant.policy).state
+def _start_reset(request, started):
+    """Remember whose code this browser enters; for nobody, which Decoy answers the tries."""
+    request.session[RESET_SESSION_KEY] = started.user.pk if started.user else None
+    request.session[RESET_DECOY_SESSION_KEY] = started.decoy_name
 
 
 @tenant_required
@@ -382,6 +381,7 @@ def password_reset_code(request):
     if RESET_SESSION_KEY not in session:
         return redirect("accounts:password_reset")
     user = User.objects.filter(pk=session[RESET_SESSION_KEY]).first() if session[RESET_SESSION_KEY] else None
+    started = services.ResetStarted(user=user, decoy_name=session.get(RESET_DECOY_SESSION_KEY) or "")
     with_password = not tenant.policy.registers_by_contract
     form = NewPasswordForm(request.POST or None, tenant=tenant, with_code=True) if with_password else CodeForm(
         request.POST or None)
@@ -389,12 +389,10 @@ def password_reset_code(request):
         if limited(request, "accounts.reset-code", rate="10/m"):
             form.add_error(None, TOO_MANY)
         elif form.is_valid():
-            decoy = Decoy(session.get(RESET_DECOY_SESSION_KEY) or Decoy.start(tenant.policy).state)
             try:
-                services.recovery_by_code(tenant=tenant, user=user, decoy=decoy, code=form.cleaned_data["code"],
+                services.recovery_by_code(tenant=tenant, started=started, code=form.cleaned_data["code"],
                                           password=form.cleaned_data.get("password"))
             except ConfirmationError as error:
-                session[RESET_DECOY_SESSION_KEY] = None if user else decoy.state  # the try counted
                 form.add_error("code", error.message)
             except ValidationError as error:
                 form.add_error("password1", error)

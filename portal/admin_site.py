@@ -14,7 +14,9 @@ from django_otp.admin import OTPAdminSite
 from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .ratelimits import by_field, limited
+from .ratelimits import by_field, count_failure, failures_spent, limited
+
+ADMIN_LOGIN_FAILURES_PER_LOGIN = "50/h"
 
 
 class StaffLoginForm(AdminAuthenticationForm, OTPAuthenticationFormMixin):
@@ -112,8 +114,15 @@ class PortalAdminSite(OTPAdminSite):
         return context
 
     def login(self, request, extra_context=None):
-        if limited(request, "admin-login-ip", rate="10/m") or limited(
-            request, "admin-login-user", rate="10/m", key=by_field("username")
+        # Per client every try counts; per login only failures, and many of them: a stranger
+        # must not lock a named staff member out (the TOTP code and django-otp's own
+        # throttle guard the account itself).
+        per_login = by_field("username")
+        if limited(request, "admin-login-ip", rate="10/m") or failures_spent(
+            request, "admin-login-user", rate=ADMIN_LOGIN_FAILURES_PER_LOGIN, key=per_login
         ):
             return render(request, "admin/portal_login_limited.html", status=429)
-        return super().login(request, extra_context)
+        response = super().login(request, extra_context)
+        if request.method == "POST" and response.status_code != 302:
+            count_failure(request, "admin-login-user", rate=ADMIN_LOGIN_FAILURES_PER_LOGIN, key=per_login)
+        return response

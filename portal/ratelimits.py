@@ -17,7 +17,7 @@ import unicodedata
 
 from allauth.core.internal.httpkit import get_client_ip
 from django.core.exceptions import ImproperlyConfigured
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage, is_ratelimited
 
 UNKNOWN_CLIENT = "0.0.0.0"  # noqa: S104 - a placeholder address, never bound
 
@@ -70,3 +70,15 @@ def limited(request, group, *, rate, key=by_client):
     if request.method != "POST":
         return False
     return is_ratelimited(request, group=group, key=key, rate=rate, method="POST", increment=True)
+
+
+def failures_spent(request, group, *, rate, key=by_client):
+    """True when this key has already had ``rate``'s number of failures: for limits that
+    count only failed tries (counted with ``count_failure``), so the person who gets it
+    right is never refused for what strangers tried before."""
+    usage = get_usage(request, group=group, key=key, rate=rate, increment=False)
+    return usage is not None and usage["count"] >= usage["limit"]
+
+
+def count_failure(request, group, *, rate, key=by_client):
+    get_usage(request, group=group, key=key, rate=rate, increment=True)
