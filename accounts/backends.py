@@ -1,6 +1,8 @@
 from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth.backends import ModelBackend
 
+from portal.scoping import active_tenant_scope
+
 
 class TenantModelBackend(ModelBackend):
     """Django's ModelBackend, which finds users through the tenant-scoped ``User.objects``.
@@ -15,10 +17,23 @@ class TenantModelBackend(ModelBackend):
             return None
         return user
 
+    def get_user(self, user_id):
+        return _with_scope_tenant(super().get_user(user_id))
+
 
 def _tenant_id(request):
     tenant = getattr(request, "tenant", None)
     return tenant.pk if tenant else None
+
+
+def _with_scope_tenant(user):
+    """The user of a session, given the active scope's tenant object (the request's, from
+    the host cache, its policy loaded) as its tenant: the same row, so that
+    ``user.tenant.policy`` costs no queries."""
+    tenant = active_tenant_scope(default=None)
+    if user is not None and tenant is not None and user.tenant_id == tenant.pk:
+        user.tenant = tenant
+    return user
 
 
 class TenantAllauthBackend(AuthenticationBackend):
@@ -30,3 +45,6 @@ class TenantAllauthBackend(AuthenticationBackend):
         if user is not None and request is not None and user.tenant_id != _tenant_id(request):
             return None
         return user
+
+    def get_user(self, user_id):
+        return _with_scope_tenant(super().get_user(user_id))
