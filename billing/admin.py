@@ -2,7 +2,14 @@ from django.contrib import admin
 
 from portal.admin import TenantOwnedAdmin
 
-from .models import Contract, Counterparty
+from .models import Contract, Counterparty, Supplier
+
+
+@admin.register(Supplier)
+class SupplierAdmin(TenantOwnedAdmin):
+    list_display = ["name", "code", "account_number_pattern", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code"]
 
 
 class ContractInline(admin.TabularInline):

@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.utils.translation import gettext_lazy as _
 
 from .services import policy_warnings, tenant_ensure_policy
-from .models import ConsentDocument, Supplier, Tenant, TenantDomain, TenantPolicy
+from .models import ConsentDocument, Tenant, TenantDomain, TenantPolicy
 
 
 def on_platform_host(request):
@@ -138,13 +138,6 @@ class TenantAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return on_platform_host(request) and super().has_delete_permission(request, obj)
-
-
-@admin.register(Supplier)
-class SupplierAdmin(TenantOwnedAdmin):
-    list_display = ["name", "code", "account_number_pattern", "is_active"]
-    list_filter = ["is_active"]
-    search_fields = ["name", "code"]
 
 
 @admin.register(ConsentDocument)

@@ -1,81 +1,7 @@
-"""The five demo tenants of PRODUCT.md, one per guide in shared/seeds/, as plain data.
-
-seed_demo writes them; later issues add their billing data next to these definitions.
+"""The five demo tenants of PRODUCT.md, one per guide in shared/seeds/, as plain data:
+branding, policy and consent documents. Each app keeps its own demo data in its own
+``demo`` module (accounts/demo.py, billing/demo.py); seed_demo runs them all.
 """
-
-from django.utils.translation import gettext_noop as _noop
-
-STAFF_USERNAME = "staff"
-STAFF_PASSWORD = "demo-staff-2026"
-SUPERUSER_USERNAME = "admin"
-SUPERUSER_PASSWORD = "demo-admin-2026"
-# The admin asks staff for a TOTP code. Every demo staff user and the superuser share this
-# demo key (RFC 4226's test key): add OTP_DEMO_SECRET to an authenticator app, or print the
-# current code with the command in README.
-OTP_DEMO_KEY = "3132333435363738393031323334353637383930"
-OTP_DEMO_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
-STAFF_GROUP = _noop("Сотрудники организации")
-# What tenant staff may do in the admin; the tenant scope limits it to their own rows.
-STAFF_PERMISSIONS = [
-    "portal.view_tenant",
-    "portal.view_tenantpolicy",
-    "portal.view_tenantdomain",
-    "portal.view_supplier",
-    "portal.add_supplier",
-    "portal.change_supplier",
-    "portal.view_consentdocument",
-    "portal.add_consentdocument",
-    "portal.change_consentdocument",
-    "accounts.view_user",
-    "accounts.add_user",
-    "accounts.change_user",
-]
-
-# Guide 002's regional suppliers (code, name); guide 004 (Мой ГАЗ) serves the same regions.
-GAS_REGIONS = [
-    ("pskov", "Межрегионгаз Псков"),
-    ("pyatigorsk-dagestan", "Межрегионгаз Пятигорск (Республика Дагестан)"),
-    ("pyatigorsk-ingushetia", "Межрегионгаз Пятигорск (Республика Ингушетия)"),
-    ("pyatigorsk-kbr", "Межрегионгаз Пятигорск (Кабардино-Балкарская Республика)"),
-    ("pyatigorsk-kchr", "Межрегионгаз Пятигорск (Карачаево-Черкесская Республика)"),
-    ("pyatigorsk-alania", "Межрегионгаз Пятигорск (Республика Северная Осетия — Алания)"),
-    ("rostov", "Межрегионгаз Ростов-на-Дону"),
-    ("ryazan", "Межрегионгаз Рязань"),
-    ("samara", "Межрегионгаз Самара"),
-]
-
-GAZ_ACCOUNT_FORMAT = {
-    "account_number_separators": " -,",
-    "account_number_strip_leading_zeros": False,
-    "account_number_pattern": r"\d{10}",
-    "account_number_hint": "Укажите двузначный код абонентского пункта/сектора и номер лицевого счёта, "
-    "указанные на квитанции, без пробелов и запятых. Пример: 5812345678, где 58 — код "
-    "абонентского пункта/сектора, 12345678 — номер лицевого счёта.",
-}
-MYGAZ_ACCOUNT_FORMAT = {
-    "account_number_separators": " -",
-    "account_number_strip_leading_zeros": True,
-    "account_number_pattern": r"[1-9]\d{7}",
-    "account_number_hint": "Номер лицевого счёта — 8 цифр. Пример: номер на квитанции 023-185952, "
-    "номер в личном кабинете 23185952.",
-}
-
-
-# Guide 000's registry: legal entities and their contracts, against which rgmek registers.
-# The first has two contracts: registering with either shows both after login.
-RGMEK_COUNTERPARTIES = [
-    {"inn": "6229001125", "kpp": "622901001", "name": "Общество с ограниченной ответственностью «Рязанский хлебозавод»",
-     "short_name": "ООО «Рязанский хлебозавод»",
-     "contracts": [{"number": "1001", "phones": "+79001110001", "emails": "buh@hleb.example"},
-                   {"number": "1002", "phones": "+79001110001", "emails": "energo@hleb.example"}]},
-    {"inn": "6234005679", "kpp": "623401001", "name": "Общество с ограниченной ответственностью «Окский склад»",
-     "short_name": "ООО «Окский склад»",
-     "contracts": [{"number": "2001", "phones": "+79001110002", "emails": "office@sklad.example"}]},
-    {"inn": "6227012347", "kpp": "622701001", "name": "Акционерное общество «Мещёра-Сервис»",
-     "short_name": "АО «Мещёра-Сервис»",
-     "contracts": [{"number": "3001", "phones": "+79001110003", "emails": "energy@meshera.example"}]},
-]
-
 
 def _consent(kind, title, checkbox_label, text, *, required=True, moment="signup"):
     return {
@@ -129,10 +55,6 @@ TENANTS = [
             "consent_after_first_login": False, "account_linking": "by_registration", "extended_access": False,
             "question_meter_serial": False, "question_last_charge": False, "question_pin": False,
         },
-        "suppliers": [
-            {"code": "rgmek", "name": "ООО «РГМЭК»", "account_number_separators": " -",
-             "account_number_pattern": r"\d{1,12}", "account_number_hint": "Номер договора энергоснабжения — цифры."},
-        ],
         "consents": [_user_agreement("ООО «РГМЭК»"), _personal_data("ООО «РГМЭК»")],
     },
     {
@@ -156,10 +78,6 @@ TENANTS = [
             "consent_after_first_login": False, "account_linking": "by_number", "extended_access": False,
             "question_meter_serial": False, "question_last_charge": False, "question_pin": False,
         },
-        "suppliers": [
-            {"code": "rossetimr", "name": "ПАО «Россети Московский регион»", "account_number_separators": " ",
-             "account_number_pattern": r"\d{6,12}", "account_number_hint": "Номер договора — от 6 до 12 цифр."},
-        ],
         "consents": [
             _consent(
                 "personal_data_law", "Ознакомление с Федеральным законом № 152-ФЗ",
@@ -199,7 +117,6 @@ TENANTS = [
             "consent_after_first_login": False, "account_linking": "by_number", "extended_access": False,
             "question_meter_serial": False, "question_last_charge": False, "question_pin": False,
         },
-        "suppliers": [{"code": code, "name": name, **GAZ_ACCOUNT_FORMAT} for code, name in GAS_REGIONS],
         "consents": [_user_agreement("ООО «Газпром межрегионгаз»"), _personal_data("ООО «Газпром межрегионгаз»")],
     },
     {
@@ -223,10 +140,6 @@ TENANTS = [
             "consent_after_first_login": False, "account_linking": "wizard", "extended_access": False,
             "question_meter_serial": False, "question_last_charge": False, "question_pin": False,
         },
-        "suppliers": [
-            {"code": "mef", "name": "ООО «Металлэнергофинанс»", "account_number_separators": " -",
-             "account_number_pattern": r"\d{8,12}", "account_number_hint": "Номер лицевого счёта — от 8 до 12 цифр."},
-        ],
         "consents": [_user_agreement("ООО «Металлэнергофинанс»"), _personal_data("ООО «Металлэнергофинанс»")],
     },
     {
@@ -250,94 +163,56 @@ TENANTS = [
             "consent_after_first_login": True, "account_linking": "by_number", "extended_access": True,
             "question_meter_serial": True, "question_last_charge": True, "question_pin": True,
         },
-        "suppliers": [{"code": code, "name": name, **MYGAZ_ACCOUNT_FORMAT} for code, name in GAS_REGIONS],
         "consents": [_personal_data("ООО «Газпром межрегионгаз»", moment="first_login")],
     },
 ]
 
 
-def _seed_registry(tenant):
-    from billing.models import Contract, Counterparty
-
-    from .models import Supplier
-
-    supplier, _created = Supplier.objects.update_or_create(
-        tenant=tenant, code="rgmek", defaults=next(d for d in TENANTS if d["slug"] == "rgmek")["suppliers"][0]
-    )
-    for definition in RGMEK_COUNTERPARTIES:
-        fields = {k: v for k, v in definition.items() if k not in ("inn", "contracts")}
-        counterparty, _created = Counterparty.objects.update_or_create(tenant=tenant, inn=definition["inn"], defaults=fields)
-        for contract in definition["contracts"]:
-            Contract.objects.update_or_create(
-                tenant=tenant, supplier=supplier, number=contract["number"],
-                defaults={"counterparty": counterparty, "phones": contract["phones"], "emails": contract["emails"]},
-            )
-
-
-def _ensure_demo_totp(user):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    TOTPDevice.objects.get_or_create(user=user, name="demo", defaults={"key": OTP_DEMO_KEY, "confirmed": True})
-
-
 def seed_demo():
-    """Create or update the demo tenants, their staff and the platform superuser.
+    """Create or update the demo: the kernel writes the tenants, their policies and consent
+    documents, then every installed app that has a ``demo`` module adds its part through
+    ``seed(tenants)``, in INSTALLED_APPS order (accounts: staff and the superuser; billing:
+    suppliers and the registry). The kernel names no app: Django's app registry finds them.
 
-    Idempotent: a second run finds every row as the first left it and changes nothing
-    (passwords are set only when a user is created).
+    Idempotent: a second run finds every row as the first left it and changes nothing.
+    Returns the tenants and the notes the apps want printed for the person running it.
     """
-    # Imported here: this module is also read as plain data (e.g. by tests) at import time.
-    from django.contrib.auth.models import Group, Permission
     from django.db import transaction
 
-    from accounts.models import User
+    with transaction.atomic():
+        tenants = _seed_tenants()
+        notes = []
+        for module in _app_demo_modules():
+            notes += module.seed(tenants) or []
+    return tenants, notes
 
-    from .models import ConsentDocument, Supplier, Tenant, TenantPolicy
+
+def _app_demo_modules():
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.utils.module_loading import module_has_submodule
+
+    for app_config in apps.get_app_configs():
+        if app_config.name != "portal" and module_has_submodule(app_config.module, "demo"):
+            yield import_module(f"{app_config.name}.demo")
+
+
+def _seed_tenants():
+    from .models import ConsentDocument, Tenant, TenantPolicy
     from .scoping import tenant_scope
 
-    with transaction.atomic():
-        staff_group, _created = Group.objects.get_or_create(name=STAFF_GROUP)
-        staff_group.permissions.set(
-            Permission.objects.get(content_type__app_label=app, codename=codename)
-            for app, codename in (name.split(".") for name in STAFF_PERMISSIONS)
-        )
-        tenants = []
-        for definition in TENANTS:
-            fields = {k: v for k, v in definition.items() if k not in ("slug", "policy", "suppliers", "consents")}
-            tenant, _created = Tenant.objects.update_or_create(slug=definition["slug"], defaults=fields)
-            tenant.full_clean()
-            policy, _created = TenantPolicy.objects.update_or_create(tenant=tenant, defaults=definition["policy"])
-            policy.full_clean()
-            with tenant_scope(tenant):
-                if definition["slug"] == "rgmek":
-                    _seed_registry(tenant)
-                for supplier_fields in definition["suppliers"]:
-                    supplier, _created = Supplier.objects.update_or_create(
-                        tenant=tenant, code=supplier_fields["code"], defaults=supplier_fields
-                    )
-                    supplier.full_clean()
-                for consent in definition["consents"]:
-                    ConsentDocument.objects.update_or_create(
-                        tenant=tenant, kind=consent["kind"], version=consent["version"], defaults=consent
-                    )
-                staff, created = User.objects.get_or_create(
-                    tenant=tenant, username=STAFF_USERNAME,
-                    defaults={"is_staff": True, "email": f"{STAFF_USERNAME}@{tenant.slug}.example",
-                              "first_name": "Сотрудник", "last_name": tenant.short_name[:150]},
+    tenants = []
+    for definition in TENANTS:
+        fields = {k: v for k, v in definition.items() if k not in ("slug", "policy", "consents")}
+        tenant, _created = Tenant.objects.update_or_create(slug=definition["slug"], defaults=fields)
+        tenant.full_clean()
+        policy, _created = TenantPolicy.objects.update_or_create(tenant=tenant, defaults=definition["policy"])
+        policy.full_clean()
+        with tenant_scope(tenant):
+            for consent in definition["consents"]:
+                ConsentDocument.objects.update_or_create(
+                    tenant=tenant, kind=consent["kind"], version=consent["version"], defaults=consent
                 )
-                if created:
-                    staff.set_password(STAFF_PASSWORD)
-                    staff.save()
-                    staff.groups.add(staff_group)
-                _ensure_demo_totp(staff)
-            tenants.append(tenant)
-        with tenant_scope(None):
-            admin, created = User.objects.get_or_create(
-                tenant=None, username=SUPERUSER_USERNAME,
-                defaults={"is_staff": True, "is_superuser": True, "email": "admin@localhost"},
-            )
-            if created:
-                admin.set_password(SUPERUSER_PASSWORD)
-                admin.save()
-            _ensure_demo_totp(admin)
+        tenants.append(tenant)
     return tenants

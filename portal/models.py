@@ -1,10 +1,8 @@
-"""Tenants (utilities), their account policy, suppliers and consent documents.
+"""Tenants (utilities), their account policy, consent documents and outgoing messages.
 
 Everything a tenant does differently is data here, read through ``tenant.policy``; code never
 branches on a tenant's slug.
 """
-
-import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -356,69 +354,6 @@ class TenantPolicy(models.Model):
             add("extended_access", _("Контрольные вопросы заданы, а расширенный доступ выключен."))
         if errors:
             raise ValidationError(errors)
-
-
-class Supplier(models.Model):
-    """A supplier whose personal accounts consumers link, with its account-number format.
-
-    Guide 002: one tenant, many regional suppliers. The format turns what is printed on a
-    receipt into the number billing knows («023-185952» → «23185952») and validates it.
-    """
-
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="suppliers", verbose_name=_("организация"))
-    code = models.SlugField(_("код"), max_length=50, help_text=_("Код поставщика в файлах обмена с биллингом."))
-    name = models.CharField(_("наименование"), max_length=255)
-    account_number_separators = models.CharField(
-        _("разделители, которые убираются"), max_length=20, blank=True, default=" -",
-        help_text=_("Символы, которые пользователь может ввести и которые удаляются, например пробел и дефис."),
-    )
-    account_number_strip_leading_zeros = models.BooleanField(_("убирать ведущие нули"), default=False)
-    account_number_pattern = models.CharField(
-        _("шаблон номера (регулярное выражение)"), max_length=200, default=r"\d+",
-        help_text=_("Проверяется после нормализации, целиком. Например \\d{10}."),
-    )
-    account_number_hint = models.CharField(
-        _("подсказка к номеру"), max_length=500, blank=True,
-        help_text=_("Показывается у поля ввода, например: «10 цифр: код участка и номер счёта»."),
-    )
-    is_active = models.BooleanField(_("доступен для подключения"), default=True)
-
-    objects = tenant_scoped_manager()()
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("поставщик")
-        verbose_name_plural = _("поставщики")
-        constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="supplier_code_unique_per_tenant")]
-
-    def __str__(self):
-        return self.name
-
-    def clean(self):
-        super().clean()
-        try:
-            re.compile(self.account_number_pattern)
-        except re.error as error:
-            raise ValidationError({"account_number_pattern": _("Ошибка в шаблоне: %(error)s") % {"error": error}})
-
-    def normalize_account_number(self, raw):
-        """The account number as billing knows it, from what the user typed."""
-        number = raw.strip()
-        for separator in self.account_number_separators:
-            number = number.replace(separator, "")
-        if self.account_number_strip_leading_zeros:
-            number = number.lstrip("0")
-        return number
-
-    def clean_account_number(self, raw):
-        """Normalise ``raw`` and validate it; ValidationError with a message for the user."""
-        number = self.normalize_account_number(raw)
-        if not number or not re.fullmatch(self.account_number_pattern, number):
-            message = _("Номер лицевого счёта указан неверно.")
-            if self.account_number_hint:
-                message = f"{message} {self.account_number_hint}"
-            raise ValidationError(message, code="invalid_account_number")
-        return number
 
 
 class ConsentDocument(models.Model):

@@ -135,7 +135,8 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.TenantModelBackend", "accounts.bac
 # tenant (a constraint on accounts.User), and every user lookup is scoped to the tenant.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "portal:home"
+# The signed-in customer's home: an app's page, which the kernel reaches by this URL name.
+LOGIN_REDIRECT_URL = "billing:overview"
 LOGOUT_REDIRECT_URL = "portal:home"
 
 # Argon2id at OWASP's minimum (accounts/hashers.py); docs/performance.md has the figures.

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include(allauth_urlpatterns)),
+    path("", include("billing.urls")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,8 +1,6 @@
 from django.conf import settings
 from django.http import Http404
-from django.shortcuts import render
-
-from billing.selectors import contracts_for_user
+from django.shortcuts import redirect, render
 
 from .hosts import tenant_base_url
 from .messaging import read_outbox
@@ -10,15 +8,18 @@ from .selectors import tenant_directory
 
 
 def home(request):
-    """The platform's host lists the tenants; a tenant's host shows its home page."""
+    """The platform's host lists the tenants; a tenant's host greets a visitor, and sends a
+    signed-in customer to their own home, which the app that shows their data serves
+    (settings.LOGIN_REDIRECT_URL: the kernel knows it by URL name only)."""
     if request.tenant is None:
         tenants = [
             (tenant, tenant_base_url(tenant, scheme=request.scheme, port=request.get_port()))
             for tenant in tenant_directory()
         ]
         return render(request, "portal/directory.html", {"tenants": tenants})
-    contracts = contracts_for_user(request.user) if request.user.is_authenticated else []
-    return render(request, "portal/home.html", {"contracts": contracts})
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(request, "portal/home.html")
 
 
 def support(request):

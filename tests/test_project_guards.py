@@ -55,3 +55,23 @@ def test_every_model_with_a_tenant_has_a_scoped_default_manager():
         and not getattr(model._default_manager, "is_tenant_scoped", False)
     }
     assert unscoped == {}, "give these a tenant_scoped_manager (or portal.scoping.scope_default_manager)"
+
+
+FEATURE_APPS = ("accounts", "billing", "meters", "appeals")
+# The kernel may name an app's URLs (wiring) and nothing else of it.
+KERNEL_WIRING = {"portal/urls.py"}
+
+
+def test_the_kernel_imports_no_feature_app():
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "portal").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if "/tests/" in relative or relative in KERNEL_WIRING:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            offenders += [f"{relative}: {name}" for name in names if name.split(".")[0] in FEATURE_APPS]
+    assert offenders == []

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Confirmation, User
 from accounts.phones import normalize_phone
-from portal import demo
+from accounts import demo as accounts_demo
 from portal.models import ConsentDocument, TenantDomain
 from portal.scoping import scopes_disabled, tenant_scope
 
@@ -102,7 +102,7 @@ def test_ten_wrong_admin_logins_behind_the_proxy_do_not_lock_out_the_real_staff(
         behind_proxy("rgmek", f"198.51.100.{attempt}").post("/admin/login/", {"username": f"guess{attempt}",
                                                                               "password": "x"})
     response = behind_proxy("rgmek", "203.0.113.5").post(
-        "/admin/login/", {"username": "staff", "password": demo.STAFF_PASSWORD, "otp_token": current_code()})
+        "/admin/login/", {"username": "staff", "password": accounts_demo.STAFF_PASSWORD, "otp_token": current_code()})
     assert response.status_code == 302
 
 

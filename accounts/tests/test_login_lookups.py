@@ -8,14 +8,12 @@ query, and which one (not the tenant's foreign-key index, which at 1,000,000 use
 tenant is no better than a scan).
 """
 
-import importlib
 import re
 from types import SimpleNamespace
 
 import pytest
 from allauth.account.adapter import get_adapter
 from allauth.account.internal.userkit import filter_users_by_email, get_user_by_username
-from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -148,13 +146,4 @@ def test_emails_are_stored_in_lower_case(tenants):
         user.email = "IVAN@example.com"
         user.full_clean(exclude=["password"])
         assert user.email == "ivan@example.com"
-
-
-def test_the_migration_lowers_stored_emails(tenants):
-    tenant = tenants[TenantPolicy.LoginKind.EMAIL]
-    with scopes_disabled():
-        User.objects.filter(username="login-3-email").update(email="User3@EMAIL.example")
-        importlib.import_module("accounts.migrations.0003_lowercase_emails").lowercase_emails(apps, None)
-        assert User.objects.get(tenant=tenant, username="login-3-email").email == "user3@email.example"
-        assert not User.objects.filter(email__regex="[A-Z]").exists()
 

@@ -63,7 +63,7 @@ def test_a_reset_ends_every_session(demo_tenants, tenant_client, outbox):
     client.post("/accounts/password/reset/", {"login": "ivan@example.com"})
     client.post("/accounts/password/reset/code/", {
         "code": outbox.last_code("ivan@example.com"), "password1": "NewSecret123", "password2": "NewSecret123"})
-    assert not logged_in.get("/").context["user"].is_authenticated
+    assert not logged_in.get("/support/").context["user"].is_authenticated
 
 
 def test_staff_register_a_customer_who_finishes_by_sms_password_and_link(demo_tenants, tenant_client, outbox,

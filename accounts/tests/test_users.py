@@ -78,11 +78,11 @@ def test_a_session_cookie_does_not_work_at_another_tenant(demo_tenants, tenant_c
     make_user(gaz, "ivan", "gaz-password", email="ivan@example.com")
     at_gaz = tenant_client(gaz)
     login(at_gaz, "ivan@example.com", "gaz-password")
-    assert at_gaz.get("/").context["user"].is_authenticated
+    assert at_gaz.get("/support/").context["user"].is_authenticated
     # The browser would not even send a host-only cookie to mef; a stolen one is useless there.
     at_mef = tenant_client(mef)
     at_mef.cookies = at_gaz.cookies
-    assert not at_mef.get("/").context["user"].is_authenticated
+    assert not at_mef.get("/support/").context["user"].is_authenticated
 
 
 def test_login_page_is_only_on_tenant_hosts(demo_tenants, tenant_client):

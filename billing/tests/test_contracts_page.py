@@ -2,15 +2,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from billing.models import Contract, Counterparty
-from portal.models import Supplier
+from billing.models import Contract, Counterparty, Supplier
 from portal.scoping import tenant_scope
 
 
 def home_queries(client):
-    client.get("/")  # the first request of a host also loads its tenant into the cache
+    client.get("/overview/")  # the first request of a host also loads its tenant into the cache
     with CaptureQueriesContext(connection) as captured:
-        assert client.get("/").status_code == 200
+        assert client.get("/overview/").status_code == 200
     return len(captured)
 
 
@@ -29,7 +28,7 @@ def test_home_lists_contracts_in_constant_queries(demo_tenants, tenant_client):
             Contract.objects.create(tenant=rgmek, supplier=supplier, number=f"9{number}", counterparty=counterparty)
         many = home_queries(client)
     assert few == many
-    assert "Договор № 95" in client.get("/").content.decode()
+    assert "Договор № 95" in client.get("/overview/").content.decode()
 
 
 def test_other_tenants_contracts_never_show(demo_tenants, tenant_client):
@@ -38,4 +37,15 @@ def test_other_tenants_contracts_never_show(demo_tenants, tenant_client):
         user = User.objects.create_user(tenant=gaz, username="u", email="u@example.com", password="abc12")
     client = tenant_client(gaz)
     client.force_login(user)
-    assert "Договор №" not in client.get("/").content.decode()
+    assert "Договор №" not in client.get("/overview/").content.decode()
+
+
+def test_the_tenants_home_sends_a_signed_in_customer_to_the_overview(demo_tenants, tenant_client):
+    gaz = demo_tenants["gaz"]
+    with tenant_scope(gaz):
+        user = User.objects.create_user(tenant=gaz, username="u", email="u@example.com", password="abc12")
+    client = tenant_client(gaz)
+    assert "Зарегистрироваться" in client.get("/").content.decode()
+    client.force_login(user)
+    assert client.get("/").url == "/overview/"
+    tenant_client(gaz).get("/overview/").url.startswith("/accounts/login/")

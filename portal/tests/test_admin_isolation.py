@@ -15,9 +15,9 @@ from django.urls import reverse
 from django_otp.oath import totp
 
 from accounts.models import User
-from portal import demo
-from billing.models import Contract, Counterparty
-from portal.models import Supplier, Tenant, TenantDomain
+from accounts import demo as accounts_demo
+from billing.models import Contract, Counterparty, Supplier
+from portal.models import Tenant, TenantDomain
 from portal.scoping import scopes_disabled, tenant_scope
 
 
@@ -207,7 +207,7 @@ def test_staff_of_one_tenant_cannot_use_another_tenants_admin(setup, tenant_clie
 
 def test_platform_superuser_sees_every_tenant(demo_tenants, tenant_client):
     client = tenant_client(None)
-    code = f"{totp(bytes.fromhex(demo.OTP_DEMO_KEY)):06d}"
+    code = f"{totp(bytes.fromhex(accounts_demo.OTP_DEMO_KEY)):06d}"
     assert client.post("/admin/login/", {"username": "admin", "password": "demo-admin-2026"}).status_code == 200
     assert client.post("/admin/login/", {"username": "admin", "password": "demo-admin-2026",
                                          "otp_token": code}).status_code == 302
@@ -221,7 +221,7 @@ def test_platform_superuser_gets_a_404_for_a_missing_devices_qr_code(demo_tenant
 
     client = tenant_client(None)
     with scopes_disabled():
-        superuser = User.objects.get(username=demo.SUPERUSER_USERNAME, tenant=None)
+        superuser = User.objects.get(username=accounts_demo.SUPERUSER_USERNAME, tenant=None)
         device = TOTPDevice.objects.filter(user=superuser).first()
     admin_login(client, superuser)
     for view in ("config", "qrcode"):

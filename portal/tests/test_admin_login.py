@@ -6,12 +6,12 @@ from datetime import timedelta
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal import demo
+from accounts import demo as accounts_demo
 from portal.scoping import scopes_disabled
 
 
 def current_code():
-    return f"{totp(bytes.fromhex(demo.OTP_DEMO_KEY)):06d}"
+    return f"{totp(bytes.fromhex(accounts_demo.OTP_DEMO_KEY)):06d}"
 
 
 def wrong_code():
@@ -20,7 +20,7 @@ def wrong_code():
 
 def admin_login(client, code):
     return client.post("/admin/login/", {
-        "username": demo.STAFF_USERNAME, "password": demo.STAFF_PASSWORD, "otp_token": code,
+        "username": accounts_demo.STAFF_USERNAME, "password": accounts_demo.STAFF_PASSWORD, "otp_token": code,
     })
 
 
@@ -45,7 +45,7 @@ def test_the_throttle_ends_and_the_right_code_opens_the_admin(demo_tenants, tena
     client = tenant_client(demo_tenants["gaz"])
     admin_login(client, wrong_code())
     with scopes_disabled():
-        device = TOTPDevice.objects.get(user__tenant=demo_tenants["gaz"], user__username=demo.STAFF_USERNAME)
+        device = TOTPDevice.objects.get(user__tenant=demo_tenants["gaz"], user__username=accounts_demo.STAFF_USERNAME)
     device.throttling_failure_timestamp -= timedelta(seconds=31)
     device.save()
     assert admin_login(client, current_code()).status_code == 302

@@ -1,8 +1,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from billing.models import Supplier
 from portal import demo
-from portal.models import ConsentDocument, Supplier, Tenant, TenantPolicy, contrast_with_white
+from portal.models import ConsentDocument, Tenant, TenantPolicy, contrast_with_white
 from portal.scoping import tenant_scope
 
 

@@ -27,6 +27,8 @@ EXPECTED_ROUTES = {
     "accounts/logout/": "account_logout",
     "accounts/password/change/": "account_change_password",
     "accounts/inactive/": "account_inactive",
+    # billing: the signed-in customer's pages
+    "overview/": "overview",
     # django-simple-captcha
     r"captcha/image/(?P<key>\w+)/$": "captcha-image",
     r"captcha/image/(?P<key>\w+)@2/$": "captcha-image-2x",

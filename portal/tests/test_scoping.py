@@ -6,7 +6,8 @@ from celery import shared_task
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
-from portal.models import ConsentDocument, Supplier
+from billing.models import Supplier
+from portal.models import ConsentDocument
 from portal.scoping import ScopeError, active_tenant_scope, scopes_disabled, tenant_scope
 
 
@@ -87,6 +88,9 @@ def test_a_request_runs_in_its_tenant_scope(demo_tenants, tenant_client):
 
 def test_tenant_command_runs_in_the_tenants_scope(demo_tenants, capsys):
     call_command("show_tenant", tenant="rgmek")
+    output = capsys.readouterr().out
+    assert "rgmek: Общество с ограниченной ответственностью «Рязанская" in output
+    call_command("show_suppliers", tenant="rgmek")
     output = capsys.readouterr().out
     assert "rgmek: ООО «РГМЭК»" in output
     assert "Межрегионгаз" not in output  # gaz's suppliers are not rgmek's

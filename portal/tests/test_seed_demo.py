@@ -4,7 +4,8 @@ from django.core.management import CommandError, call_command
 from django.forms.models import model_to_dict
 
 from accounts.models import User
-from portal.models import ConsentDocument, Supplier, Tenant, TenantDomain, TenantPolicy
+from billing.models import Supplier
+from portal.models import ConsentDocument, Tenant, TenantDomain, TenantPolicy
 from portal.scoping import scopes_disabled
 
 SEEDED_MODELS = [Tenant, TenantPolicy, TenantDomain, Supplier, ConsentDocument, User, Group]

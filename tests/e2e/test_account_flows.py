@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Confirmation, User
 from billing.models import Counterparty
+from accounts import demo as accounts_demo
 from portal import demo
 from portal.models import Tenant
 from portal.scoping import tenant_scope
@@ -438,9 +439,9 @@ def test_logout_by_the_button_in_the_menu(portal, page):
 
 def staff_log_in(page, portal, slug):
     page.goto(portal.url(slug, "/admin/"))
-    page.get_by_label("Логин:").fill(demo.STAFF_USERNAME)
-    page.get_by_label("Пароль:").fill(demo.STAFF_PASSWORD)
-    page.get_by_label("Код из приложения:").fill(f"{totp(bytes.fromhex(demo.OTP_DEMO_KEY)):06d}")
+    page.get_by_label("Логин:").fill(accounts_demo.STAFF_USERNAME)
+    page.get_by_label("Пароль:").fill(accounts_demo.STAFF_PASSWORD)
+    page.get_by_label("Код из приложения:").fill(f"{totp(bytes.fromhex(accounts_demo.OTP_DEMO_KEY)):06d}")
     page.get_by_role("button", name="Войти").click()
 
 

@@ -8,6 +8,7 @@ import pytest
 from django_otp.oath import totp
 from playwright.sync_api import expect
 
+from accounts import demo as accounts_demo
 from portal import demo
 
 REPORT_VIOLATIONS = """
@@ -94,11 +95,11 @@ def test_the_captcha_loads_and_refreshes_under_the_policy(portal, page, watched)
 
 def test_a_signed_in_customers_pages_raise_none(portal, page, watched):
     watched.visit(portal.url("mef", "/accounts/login/"))
-    page.get_by_label("E-mail").fill(f"{demo.STAFF_USERNAME}@mef.example")
-    page.get_by_label("Пароль").fill(demo.STAFF_PASSWORD)
+    page.get_by_label("E-mail").fill(f"{accounts_demo.STAFF_USERNAME}@mef.example")
+    page.get_by_label("Пароль").fill(accounts_demo.STAFF_PASSWORD)
     page.get_by_role("button", name="Показать").click()
     page.get_by_role("button", name="Войти").click()
-    expect(page.get_by_role("main")).to_contain_text(f"Вы вошли как {demo.STAFF_USERNAME}")
+    expect(page.get_by_role("main")).to_contain_text(f"Вы вошли как {accounts_demo.STAFF_USERNAME}")
     watched.check("after login")
     for path in ("/", "/accounts/password/change/", "/accounts/consents/"):
         watched.visit(portal.url("mef", path))
@@ -108,7 +109,7 @@ def admin_log_in(page, watched, url, username, password):
     watched.visit(url)
     page.get_by_label("Логин:").fill(username)
     page.get_by_label("Пароль:").fill(password)
-    page.get_by_label("Код из приложения:").fill(f"{totp(bytes.fromhex(demo.OTP_DEMO_KEY)):06d}")
+    page.get_by_label("Код из приложения:").fill(f"{totp(bytes.fromhex(accounts_demo.OTP_DEMO_KEY)):06d}")
     page.get_by_role("button", name="Войти").click()
     expect(page.locator("#site-name")).to_be_visible()
     watched.check("admin index")
@@ -134,7 +135,7 @@ def visit_every_admin_page(page, watched, base):
 
 def test_a_tenants_admin_raises_none(portal, page, watched):
     base = portal.url("rosseti").rstrip("/")
-    admin_log_in(page, watched, base + "/admin/", demo.STAFF_USERNAME, demo.STAFF_PASSWORD)
+    admin_log_in(page, watched, base + "/admin/", accounts_demo.STAFF_USERNAME, accounts_demo.STAFF_PASSWORD)
     changelists = visit_every_admin_page(page, watched, base)
     assert "/admin/accounts/user/" in changelists
     watched.visit(base + "/admin/accounts/user/register-customer/")
@@ -143,7 +144,7 @@ def test_a_tenants_admin_raises_none(portal, page, watched):
 
 def test_the_platform_admin_raises_none(portal, page, watched):
     base = portal.url().rstrip("/")
-    admin_log_in(page, watched, base + "/admin/", demo.SUPERUSER_USERNAME, demo.SUPERUSER_PASSWORD)
+    admin_log_in(page, watched, base + "/admin/", accounts_demo.SUPERUSER_USERNAME, accounts_demo.SUPERUSER_PASSWORD)
     visit_every_admin_page(page, watched, base)
     # The device's page shows the QR code to scan; the group form has the two-list picker.
     watched.visit(base + "/admin/otp_totp/totpdevice/")

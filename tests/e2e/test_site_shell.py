@@ -3,6 +3,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from accounts import demo as accounts_demo
 from portal import demo
 
 TENANTS = [(t["slug"], t["short_name"], t["name"]) for t in demo.TENANTS]
@@ -57,19 +58,19 @@ def test_skip_link_is_the_first_tab_stop(portal, page):
 def test_staff_log_in_and_out(portal, page):
     page.goto(portal.url("mef"))
     page.get_by_role("navigation").get_by_role("link", name="Вход").click()
-    page.get_by_label("E-mail").fill(f"{demo.STAFF_USERNAME}@mef.example")
-    page.get_by_label("Пароль").fill(demo.STAFF_PASSWORD)
+    page.get_by_label("E-mail").fill(f"{accounts_demo.STAFF_USERNAME}@mef.example")
+    page.get_by_label("Пароль").fill(accounts_demo.STAFF_PASSWORD)
     page.get_by_role("button", name="Показать").click()
     expect(page.get_by_label("Пароль")).to_have_attribute("type", "text")
     page.get_by_role("button", name="Войти").click()
-    expect(page.get_by_role("main")).to_contain_text(f"Вы вошли как {demo.STAFF_USERNAME}")
+    expect(page.get_by_role("main")).to_contain_text(f"Вы вошли как {accounts_demo.STAFF_USERNAME}")
     page.get_by_role("button", name="Выход").click()
     expect(page.get_by_role("navigation").get_by_role("link", name="Вход")).to_be_visible()
 
 
 def test_a_wrong_password_is_refused_in_russian(portal, page):
     page.goto(portal.url("rgmek", "/accounts/login/"))
-    page.get_by_label("Логин").fill(demo.STAFF_USERNAME)
+    page.get_by_label("Логин").fill(accounts_demo.STAFF_USERNAME)
     page.get_by_label("Пароль").fill("wrong-password")
     page.get_by_role("button", name="Войти").click()
     expect(page.get_by_role("alert")).to_contain_text("неверн")

@@ -1,11 +1,11 @@
 from django.forms.models import model_to_dict
 
 from portal.management.tenant_command import TenantCommand
-from portal.models import ConsentDocument, Supplier
+from portal.models import ConsentDocument
 
 
 class Command(TenantCommand):
-    help = "Print a tenant's settings: branding, policy, domains, suppliers and consent documents."
+    help = "Print a tenant's settings: branding, policy, domains and consent documents (suppliers: show_suppliers)."
 
     def handle_tenant(self, tenant, **options):
         write = self.stdout.write
@@ -15,9 +15,6 @@ class Command(TenantCommand):
         write("Policy:")
         for field, value in model_to_dict(tenant.policy, exclude=["tenant"]).items():
             write(f"  {field} = {value}")
-        write("Suppliers:")
-        for supplier in Supplier.objects.all():
-            write(f"  {supplier.code}: {supplier.name} [{supplier.account_number_pattern}]")
         write("Consent documents:")
         for document in ConsentDocument.objects.filter(is_active=True):
             required = "required" if document.required else "optional"

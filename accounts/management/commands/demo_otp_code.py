@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django_otp.oath import totp
 
-from portal import demo
+from accounts import demo
 
 
 class Command(BaseCommand):
