@@ -38,6 +38,15 @@ def demo_tenants(db):
     return {tenant.slug: tenant for tenant in Tenant.objects.all()}
 
 
+@pytest.fixture
+def tenants(db):
+    """Two plain tenants (the platform's default policy), for tests about tenants in general
+    rather than the demo: cheaper than the demo, and it stays so as apps add demo data."""
+    from portal.factories import TenantFactory
+
+    return TenantFactory(slug="alpha"), TenantFactory(slug="beta")
+
+
 def host_of(tenant):
     return f"{tenant.slug}.localhost"
 

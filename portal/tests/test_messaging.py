@@ -8,40 +8,40 @@ from portal.messaging import HttpSmsBackend, SmsError, read_outbox
 from portal.services import message_send_email, message_send_sms
 
 
-def test_email_goes_to_the_outbox_with_its_tenant(demo_tenants, django_capture_on_commit_callbacks):
+def test_email_goes_to_the_outbox_with_its_tenant(tenants, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        message_send_email(tenant=demo_tenants["gaz"], to="ivan@example.com", subject="Код", body="Ваш код: 123456")
+        message_send_email(tenant=tenants[0], to="ivan@example.com", subject="Код", body="Ваш код: 123456")
     [entry] = read_outbox()
-    assert (entry.channel, entry.tenant_slug, entry.to, entry.subject) == ("email", "gaz", "ivan@example.com", "Код")
+    assert (entry.channel, entry.tenant_slug, entry.to, entry.subject) == ("email", "alpha", "ivan@example.com", "Код")
     assert "123456" in entry.text
 
 
-def test_sms_goes_to_the_outbox(demo_tenants, django_capture_on_commit_callbacks):
+def test_sms_goes_to_the_outbox(tenants, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        message_send_sms(tenant=demo_tenants["mygaz"], to="+79001234567", text="Код: 654321")
+        message_send_sms(tenant=tenants[0], to="+79001234567", text="Код: 654321")
     [entry] = read_outbox()
-    assert (entry.channel, entry.tenant_slug, entry.to, entry.text) == ("sms", "mygaz", "+79001234567", "Код: 654321")
+    assert (entry.channel, entry.tenant_slug, entry.to, entry.text) == ("sms", "alpha", "+79001234567", "Код: 654321")
 
 
-def test_nothing_is_sent_when_the_transaction_rolls_back(demo_tenants, django_capture_on_commit_callbacks):
+def test_nothing_is_sent_when_the_transaction_rolls_back(tenants, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        message_send_sms(tenant=demo_tenants["mygaz"], to="+79001234567", text="Код: 654321")
+        message_send_sms(tenant=tenants[0], to="+79001234567", text="Код: 654321")
     assert len(callbacks) == 1  # queued for commit, not sent
     assert read_outbox() == []
 
 
-def test_outbox_page_shows_only_the_hosts_tenant(demo_tenants, tenant_client, settings, django_capture_on_commit_callbacks):
+def test_outbox_page_shows_only_the_hosts_tenant(tenants, tenant_client, settings, django_capture_on_commit_callbacks):
     settings.DEBUG = True
     with django_capture_on_commit_callbacks(execute=True):
-        message_send_sms(tenant=demo_tenants["gaz"], to="+79000000001", text="Код gaz: 111111")
-        message_send_sms(tenant=demo_tenants["mef"], to="+79000000002", text="Код mef: 222222")
-    page = tenant_client(demo_tenants["gaz"]).get("/dev/outbox/").content.decode()
+        message_send_sms(tenant=tenants[0], to="+79000000001", text="Код alpha: 111111")
+        message_send_sms(tenant=tenants[1], to="+79000000002", text="Код beta: 222222")
+    page = tenant_client(tenants[0]).get("/dev/outbox/").content.decode()
     assert "111111" in page and "222222" not in page
 
 
-def test_outbox_page_does_not_exist_in_production(demo_tenants, tenant_client, settings):
+def test_outbox_page_does_not_exist_in_production(tenants, tenant_client, settings):
     settings.DEBUG = False
-    assert tenant_client(demo_tenants["gaz"]).get("/dev/outbox/").status_code == 404
+    assert tenant_client(tenants[0]).get("/dev/outbox/").status_code == 404
 
 
 class _Gateway(BaseHTTPRequestHandler):
@@ -95,7 +95,7 @@ def test_the_configured_outbox_is_a_real_path(monkeypatch, tmp_path):
     assert hasattr(module.OUTBOX_DIR, "mkdir") and hasattr(module.STATIC_ROOT, "is_dir")
 
 
-def test_a_transport_error_puts_the_message_back_in_the_queue(demo_tenants, monkeypatch):
+def test_a_transport_error_puts_the_message_back_in_the_queue(tenants, monkeypatch):
     from portal import services
     from portal.models import OutgoingMessage
     from portal.scoping import tenant_scope
@@ -105,11 +105,11 @@ def test_a_transport_error_puts_the_message_back_in_the_queue(demo_tenants, monk
             raise SmsError("gateway down")
 
     monkeypatch.setattr(services, "get_sms_backend", BrokenGateway)
-    mygaz = demo_tenants["mygaz"]
-    with tenant_scope(mygaz):
-        message = OutgoingMessage.objects.create(tenant=mygaz, channel="sms", to="+79001234567")
+    tenant = tenants[0]
+    with tenant_scope(tenant):
+        message = OutgoingMessage.objects.create(tenant=tenant, channel="sms", to="+79001234567")
         with pytest.raises(SmsError):
-            services.message_deliver(tenant=mygaz, message_id=message.pk, subject="", body="Код: 1")
+            services.message_deliver(tenant=tenant, message_id=message.pk, subject="", body="Код: 1")
         message.refresh_from_db()
         assert (message.status, message.attempts, message.error) == ("queued", 1, "gateway down")
         services.message_give_up(message_id=message.pk, error="gateway down")
@@ -117,11 +117,11 @@ def test_a_transport_error_puts_the_message_back_in_the_queue(demo_tenants, monk
         assert message.status == "failed"
         # A task that runs after giving up sends nothing.
         monkeypatch.undo()
-        assert services.message_deliver(tenant=mygaz, message_id=message.pk, subject="", body="Код: 1") is False
+        assert services.message_deliver(tenant=tenant, message_id=message.pk, subject="", body="Код: 1") is False
     assert read_outbox() == []
 
 
-def test_a_task_for_a_deleted_tenant_is_dropped(demo_tenants):
+def test_a_task_for_a_deleted_tenant_is_dropped(tenants):
     from portal.models import Tenant
     from portal.tasks import deliver_message
 
