@@ -230,10 +230,14 @@ def test_rosseti_confirms_the_phone_then_sets_a_password_then_activates_by_link(
     expect_signed_in_as(page, email)
 
     page.get_by_role("navigation", name="Главное меню").get_by_role("link", name="Согласия").click()
-    accepted = page.get_by_role("main")
-    expect(accepted).to_contain_text("Согласие на обработку персональных данных")
-    expect(accepted).to_contain_text("Ознакомление с Федеральным законом № 152-ФЗ")
-    expect(accepted).not_to_contain_text("рекламно-информационную рассылку")
+    consents = page.get_by_role("main")
+    expect(consents).to_contain_text("Согласие на обработку персональных данных")
+    expect(consents).to_contain_text("Ознакомление с Федеральным законом № 152-ФЗ")
+    # The declined optional consent is offered, not accepted; it can be given now.
+    give = consents.get_by_role("button", name=CONSENT_LABELS["rosseti"]["marketing"])
+    give.click()
+    expect(page.get_by_role("status")).to_contain_text("Согласие дано.")
+    expect(page.get_by_role("button", name="Отозвать согласие")).to_be_visible()
 
 
 # 4. rgmek: INN + contract + a contact from the contract; the generated login is shown once.
