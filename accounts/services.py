@@ -559,10 +559,10 @@ def user_by_login(*, tenant, login):
     login = (login or "").strip()
     if not login or len(login) > 254:
         return None
-    kind = tenant.policy.login_kind
-    if kind == "contract":
+    policy = tenant.policy
+    if policy.registers_by_contract:
         return User.objects.filter(username=login).first()
-    if kind == "phone_or_email" and looks_like_phone(login):
+    if policy.login_is_phone_or_email and looks_like_phone(login):
         try:
             return User.objects.filter(phone=normalize_phone(login)).first()
         except ValidationError:
