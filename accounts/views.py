@@ -143,46 +143,52 @@ def signup_step(request):
         return _signup_password(request, user)
     if step == services.CONSENTS:
         return _signup_consents(request, user)
-    form = CodeForm(request.POST or None)
-    if request.method == "POST":
-        if limited(request, "accounts.confirm", rate="10/m"):
-            form.add_error(None, TOO_MANY)
-        elif form.is_valid():
-            try:
-                services.registration_confirm_code(user=user, code=form.cleaned_data["code"])
-            except ConfirmationError as error:
-                form.add_error("code", error.message)
-            else:
-                return redirect("accounts:signup_step")
     purpose = Confirmation.Purpose.SIGNUP_PHONE if step == services.PHONE_CODE else Confirmation.Purpose.SIGNUP_EMAIL
-    resend_in = seconds_until_resend(user=user, purpose=purpose)
-    return render(request, "accounts/signup_step.html",
-                  _step_context(request.tenant, step, services.registration_destination(user, step), form, resend_in))
+
+    def confirm(code):
+        services.registration_confirm_code(user=user, code=code)
+        return user
+
+    return _code_step(request, step=step, destination=services.registration_destination(user, step),
+                      confirm=confirm, resend_in=lambda: seconds_until_resend(user=user, purpose=purpose))
 
 
 def _stand_in_step(request, stand_in):
     """The code page of a signup whose contact was taken: a claim's real code, or a Decoy."""
     claim, decoy = _claim_of(stand_in), _decoy_of(request.tenant, stand_in)
+
+    def confirm(code):
+        if claim is None:
+            decoy.check()  # always refuses, as a wrong code would
+        return services.registration_claim_by_code(claim=claim, code=code)
+
+    def resend_in():
+        if claim is None:
+            return decoy.seconds_until_resend()
+        return seconds_until_resend(user=claim.user, purpose=Confirmation.Purpose.SIGNUP_CLAIM)
+
+    return _code_step(request, step=stand_in["step"], destination=stand_in["destination"], confirm=confirm,
+                      resend_in=resend_in)
+
+
+def _code_step(request, *, step, destination, confirm, resend_in):
+    """A registration's code page. ``confirm(code)`` returns the user whose registration this
+    browser continues with, or raises ConfirmationError; one page for every kind of code,
+    so a stand-in cannot be told from a new registration."""
     form = CodeForm(request.POST or None)
     if request.method == "POST":
         if limited(request, "accounts.confirm", rate="10/m"):
             form.add_error(None, TOO_MANY)
         elif form.is_valid():
             try:
-                if claim is None:
-                    decoy.check()
-                user = services.registration_claim_by_code(claim=claim, code=form.cleaned_data["code"])
+                user = confirm(form.cleaned_data["code"])
             except ConfirmationError as error:
                 form.add_error("code", error.message)
             else:
                 _continue_as(request, user)
                 return redirect("accounts:signup_step")
-    if claim is not None:
-        resend_in = seconds_until_resend(user=claim.user, purpose=Confirmation.Purpose.SIGNUP_CLAIM)
-    else:
-        resend_in = decoy.seconds_until_resend()
     return render(request, "accounts/signup_step.html",
-                  _step_context(request.tenant, stand_in["step"], stand_in["destination"], form, resend_in))
+                  _step_context(request.tenant, step, destination, form, resend_in()))
 
 
 def _decoy_of(tenant, stand_in):
