@@ -12,7 +12,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test install chromium
+.PHONY: run test install chromium flite axe
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(BIN)/.installed: requirements.txt
 
 install: $(BIN)/.installed
 
-run: install
+run: install flite
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --port $(PORT)
 	PORTAL_PORT=$(PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
@@ -30,6 +30,20 @@ run: install
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
-test: install chromium
+# The captcha's spoken alternative: django-simple-captcha reads the code aloud with flite.
+flite:
+	@command -v flite >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q flite; }
+
+# axe-core, which tests/e2e/test_accessibility.py injects into pages; from npm, pinned.
+AXE_CORE_VERSION := 4.14.1
+AXE_STAMP := node_modules/.axe-core-$(AXE_CORE_VERSION)
+$(AXE_STAMP):
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q npm; }
+	npm install --prefix $(CURDIR) --no-save --no-package-lock --no-audit --no-fund axe-core@$(AXE_CORE_VERSION)
+	touch $@
+
+axe: $(AXE_STAMP)
+
+test: install chromium flite axe
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) TEST_CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		$(BIN)/pytest $(PYTEST_ARGS)
