@@ -47,6 +47,14 @@ class TenantAccountAdapter(DefaultAccountAdapter):
         tenant = getattr(request, "tenant", None)
         return f"{tenant.pk if tenant else '-'}:{normalized_login(login)}"
 
+    def respond_user_inactive(self, request, user):
+        # allauth calls this only after the password matched: the "not activated" page may
+        # then offer to send this user's activation link again (accounts.views.account_inactive).
+        from .views import INACTIVE_USER_SESSION_KEY
+
+        request.session[INACTIVE_USER_SESSION_KEY] = user.pk
+        return super().respond_user_inactive(request, user)
+
     def send_mail(self, template_prefix, email, context):
         message = self.render_mail(template_prefix, email, context)
         message_send_email(tenant=self.request.tenant, to=email, subject=message.subject, body=message.body)

@@ -3,9 +3,12 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied
+from django.db.models import DateTimeField
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from allauth.account import admin as allauth_admin
@@ -88,6 +91,51 @@ class UserAdmin(TenantOwnedAdmin, DjangoUserAdmin):
     # Granting rights is for platform superusers: tenant staff cannot raise anyone's
     # (or their own) privileges, nor move a user to another tenant.
     privilege_fields = ["is_staff", "is_superuser", "groups", "user_permissions"]
+    actions = ["send_new_staff_code"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if not on_platform_host(request):
+            # The model's hint is about platform superusers, whom tenant staff never see.
+            kwargs["help_texts"] = {**kwargs.get("help_texts", {}), "tenant": ""}
+        return super().get_form(request, obj, **kwargs)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(formfield, "widget", None)
+        if isinstance(widget, forms.MultiWidget) and len(widget.widgets) == 2 and isinstance(db_field, DateTimeField):
+            # The admin's date and time inputs share one legend; each gets its own name.
+            date, time = widget.widgets
+            date.attrs["aria-label"] = _("%(field)s: дата") % {"field": capfirst(db_field.verbose_name)}
+            time.attrs["aria-label"] = _("%(field)s: время") % {"field": capfirst(db_field.verbose_name)}
+        return formfield
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if on_platform_host(request) or not request.tenant.policy.registers_customers_by_staff:
+            actions.pop("send_new_staff_code", None)
+        return actions
+
+    @admin.action(description=_("Отправить новый код из SMS клиентам, зарегистрированным сотрудником"),
+                  permissions=["change"])
+    def send_new_staff_code(self, request, queryset):
+        """The way forward for a customer whose SMS code expired (guide 001)."""
+        sent, waiting = [], []
+        for user in queryset.filter(registered_by_staff=True, activation_deadline__isnull=False):
+            if services.registration_next_step(user) != services.PHONE_CODE:
+                continue
+            try:
+                services.registration_send(user=user)
+            except ResendTooSoon:
+                waiting.append(user.phone)
+            else:
+                sent.append(user.phone)
+        if sent:
+            self.message_user(request, _("Новый код отправлен по SMS: %(phones)s.") % {"phones": ", ".join(sent)})
+        if waiting:
+            self.message_user(request, _("Код недавно отправлен, повторить пока нельзя: %(phones)s.")
+                              % {"phones": ", ".join(waiting)}, messages.WARNING)
+        if not sent and not waiting:
+            self.message_user(request, _("Среди выбранных нет клиентов, ожидающих код из SMS."), messages.WARNING)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = [*super().get_readonly_fields(request, obj), "last_login", "date_joined"]
@@ -104,6 +152,8 @@ class UserAdmin(TenantOwnedAdmin, DjangoUserAdmin):
     def register_customer_view(self, request):
         if on_platform_host(request) or not self.has_add_permission(request):
             raise PermissionDenied
+        if not request.tenant.policy.registers_customers_by_staff:
+            raise Http404
         form = CustomerRegistrationForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -111,7 +161,7 @@ class UserAdmin(TenantOwnedAdmin, DjangoUserAdmin):
             except ResendTooSoon:
                 form.add_error("phone", _("На этот телефон уже отправлено много кодов. Попробуйте через час."))
                 return self._register_customer_page(request, form)
-            messages.success(request, _("Личный кабинет зарегистрирован. Клиенту отправлен пароль по SMS на %(phone)s; "
+            messages.success(request, _("Личный кабинет зарегистрирован. Клиенту отправлен код по SMS на %(phone)s; "
                                         "активировать кабинет нужно в течение %(hours)s ч.")
                              % {"phone": user.phone, "hours": request.tenant.policy.activation_window_hours})
             return redirect("admin:accounts_user_change", user.pk)

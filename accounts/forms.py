@@ -1,6 +1,7 @@
 """Account forms. The signup form is built from the tenant's policy: its fields, password
 rule, captcha and consent checkboxes are data, not code per tenant."""
 
+from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from captcha.fields import CaptchaField
 from django import forms
@@ -22,6 +23,7 @@ LOGIN_LABELS = {
     LoginKind.EMAIL: _("E-mail"), LoginKind.PHONE_OR_EMAIL: _("Телефон или e-mail"), LoginKind.CONTRACT: _("Логин"),
 }
 MAX_NAME = 150
+REPEAT_PASSWORD = _("Повторите пароль")  # one label for the repeat, on every form
 
 
 class LoginForm(AllauthLoginForm):
@@ -31,9 +33,37 @@ class LoginForm(AllauthLoginForm):
         super().__init__(*args, **kwargs)
         kind = self.request.tenant.policy.login_kind if self.request and self.request.tenant else LoginKind.CONTRACT
         self.fields["login"].label = LOGIN_LABELS[kind]
-        self.fields["login"].widget.attrs.pop("placeholder", None)
+        if kind == LoginKind.CONTRACT:
+            self.fields["login"].help_text = _("Логин — ИНН и номер договора через дефис, например 6229001125-1001.")
         self.fields["password"].label = _("Пароль")
         self.fields["password"].help_text = ""
+        drop_placeholders(self)
+
+
+def drop_placeholders(form):
+    """allauth's placeholders repeat the labels, and at 360 px they were cut off."""
+    for field in form.fields.values():
+        field.widget.attrs.pop("placeholder", None)
+
+
+class ChangePasswordForm(AllauthChangePasswordForm):
+    """allauth's password change with the portal's words: the tenant's rule as the hint, one
+    label for the repeat, and a wrong current password called wrong."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        tenant = getattr(self.user, "tenant", None)
+        self.fields["oldpassword"].label = _("Текущий пароль")
+        self.fields["oldpassword"].help_text = ""
+        self.fields["password1"].label = _("Новый пароль")
+        self.fields["password1"].help_text = describe_password_rule(tenant.policy if tenant else None)
+        self.fields["password2"].label = REPEAT_PASSWORD
+        drop_placeholders(self)
+
+    def clean_oldpassword(self):
+        if not self.user.check_password(self.cleaned_data.get("oldpassword", "")):
+            raise ValidationError(_("Текущий пароль введён неверно."), code="wrong_current_password")
+        return self.cleaned_data["oldpassword"]
 
 
 def password_fields(form, policy, *, first="password1", second="password2", first_label=_("Пароль")):
@@ -43,7 +73,7 @@ def password_fields(form, policy, *, first="password1", second="password2", firs
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     form.fields[second] = forms.CharField(
-        label=_("Повторите пароль"), max_length=128, strip=False,
+        label=REPEAT_PASSWORD, max_length=128, strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
@@ -217,6 +247,10 @@ class StaffContinueForm(CodeForm):
 
     phone = forms.CharField(label=_("Телефон"), max_length=32, widget=forms.TextInput(attrs={"autocomplete": "tel"}))
     field_order = ["phone", "code"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = _("Код из SMS")
 
     def clean_phone(self):
         return normalize_phone(self.cleaned_data["phone"])

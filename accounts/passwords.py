@@ -6,6 +6,7 @@ so every policy also rejects common passwords.
 
 import re
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -37,24 +38,53 @@ def describe_password_rule(policy):
         parts.append(_("хотя бы одна латинская буква"))
     if digit:
         parts.append(_("хотя бы одна цифра"))
-    return _("Пароль: %(rule)s.") % {"rule": ", ".join(parts)}
+    return _("Пароль: %(rule)s. Не подойдут распространённые пароли (например, abc12345), "
+             "пароли только из цифр и пароли, близкие к вашим имени, логину или e-mail.") % {
+        "rule": ", ".join(parts)}
+
+
+def password_rule_errors(password, policy):
+    """What in ``password`` breaks the rule, each said once and plainly. The field's hint
+    already states the whole rule; the error names only what to change."""
+    minimum, maximum, charset, latin, upper_lower, digit = password_rule(policy)
+    errors = []
+    if len(password) < minimum:
+        errors.append(_("Пароль слишком короткий: нужно не меньше %(min)d символов.") % {"min": minimum})
+    elif len(password) > maximum:
+        errors.append(_("Пароль слишком длинный: можно не больше %(max)d символов.") % {"max": maximum})
+    if charset == "latin_alnum" and not re.fullmatch(r"[A-Za-z0-9]*", password):
+        errors.append(_("В пароле есть недопустимые символы: можно только латинские буквы и цифры."))
+    if upper_lower and not (re.search(r"[a-z]", password) and re.search(r"[A-Z]", password)):
+        errors.append(_("Добавьте в пароль заглавную и строчную латинские буквы."))
+    elif latin and not re.search(r"[A-Za-z]", password):
+        errors.append(_("Добавьте в пароль латинскую букву."))
+    if digit and not re.search(r"\d", password):
+        errors.append(_("Добавьте в пароль цифру."))
+    return errors
 
 
 class TenantPolicyPasswordValidator:
     def validate(self, password, user=None):
         tenant = getattr(user, "tenant", None) or active_tenant_scope(default=None)
         policy = tenant.policy if tenant else None
-        minimum, maximum, charset, latin, upper_lower, digit = password_rule(policy)
-        broken = (
-            not minimum <= len(password) <= maximum
-            or (charset == "latin_alnum" and not re.fullmatch(r"[A-Za-z0-9]+", password))
-            or (latin and not re.search(r"[A-Za-z]", password))
-            or (upper_lower and not (re.search(r"[a-z]", password) and re.search(r"[A-Z]", password)))
-            or (digit and not re.search(r"\d", password))
-        )
-        if broken:
-            raise ValidationError(describe_password_rule(policy), code="password_policy")
+        errors = password_rule_errors(password, policy)
+        if errors:
+            raise ValidationError([ValidationError(error, code="password_policy") for error in errors])
 
     def get_help_text(self):
         tenant = active_tenant_scope(default=None)
         return describe_password_rule(tenant.policy if tenant else None)
+
+
+class CommonPasswordValidator(password_validation.CommonPasswordValidator):
+    """Django's list of common passwords, refused in plain words. A password may meet the
+    tenant's rule and still be on it (abc12345, Passw0rd1): the hint says so beforehand."""
+
+    def validate(self, password, user=None):
+        try:
+            super().validate(password, user)
+        except ValidationError:
+            raise ValidationError(
+                _("Этот пароль слишком распространён: его легко подобрать. Придумайте другой."),
+                code="password_too_common",
+            ) from None

@@ -277,7 +277,13 @@ def _send_confirmation(*, user, step, purpose, destination, payload=None, enforc
     if step == PHONE_CODE:
         issued = confirmations.issue(user=user, purpose=purpose, channel="sms", destination=destination,
                                      enforce_cooldown=enforce_cooldown, payload=payload)
-        messages.send_sms(tenant=tenant, to=destination, template="signup_code", code=issued.code, minutes=minutes)
+        if user.registered_by_staff:
+            # The customer did not start this on the site: say where the code goes.
+            url = tenant_base_url(tenant) + reverse("accounts:signup_continue")
+            messages.send_sms(tenant=tenant, to=destination, template="signup_code_by_staff", code=issued.code,
+                              minutes=minutes, url=url)
+        else:
+            messages.send_sms(tenant=tenant, to=destination, template="signup_code", code=issued.code, minutes=minutes)
         return issued
     with_key = step == EMAIL_LINK
     with_code = step == EMAIL_CODE or policy.mails_code_with_link

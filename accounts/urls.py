@@ -32,5 +32,5 @@ allauth_urlpatterns = [
     path("login/", allauth_views.login, name="account_login"),
     path("logout/", allauth_views.logout, name="account_logout"),
     path("password/change/", views.password_change, name="account_change_password"),
-    path("inactive/", allauth_views.account_inactive, name="account_inactive"),
+    path("inactive/", views.account_inactive, name="account_inactive"),
 ]

@@ -298,21 +298,48 @@ def activate(request, key):
     return redirect("account_login")
 
 
-@login_required
+# Set by the adapter when a login with the right password meets an account that is not
+# activated yet (allauth's "account inactive" page), so that page can send the link again.
+INACTIVE_USER_SESSION_KEY = "inactive_user_id"
+
+
+@tenant_required
 @require_POST
 def activation_resend(request):
-    """«Выслать ссылку»: a logged-in, not yet confirmed user asks for the link again."""
-    user = request.user
-    if services.registration_next_step(user) not in (services.EMAIL_LINK, services.EMAIL_CODE):
-        return redirect("portal:home")
+    """«Выслать ссылку»: a not yet confirmed user asks for the link again, either logged in
+    (where the policy lets them in before activation) or from the "not activated" page after
+    a login with the right password."""
+    logged_in = request.user.is_authenticated
+    back = "portal:home" if logged_in else "account_inactive"
+    user = request.user if logged_in else inactive_user(request)
+    if user is None or services.registration_next_step(user) not in (services.EMAIL_LINK, services.EMAIL_CODE):
+        return redirect(back if logged_in else "account_login")
     try:
         services.registration_send(user=user)
+    except TooManyMessages:
+        messages.error(request, TOO_MANY_CODES)
     except ResendTooSoon as wait:
         messages.error(request, _("Письмо уже отправлено. Повторить можно через %(seconds)s с.") % {
             "seconds": wait.seconds_left})
     else:
         messages.success(request, _("Мы отправили ссылку для подтверждения на %(email)s.") % {"email": user.email})
-    return redirect("portal:home")
+    return redirect(back)
+
+
+def inactive_user(request):
+    user_id = request.session.get(INACTIVE_USER_SESSION_KEY)
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    return user if user is not None and not user.is_active else None
+
+
+@tenant_required
+def account_inactive(request):
+    """allauth's "account not activated" notice, with a way to get the link again."""
+    user = inactive_user(request)
+    step = services.registration_next_step(user) if user else None
+    return render(request, "account/account_inactive.html", {
+        "email": user.email if step in (services.EMAIL_LINK, services.EMAIL_CODE) else None,
+    })
 
 
 @tenant_required
@@ -321,6 +348,8 @@ def signup_continue(request):
 
     Only failed tries count against a client, so the customer who types the right code is
     never refused for what a stranger tried before (services.STAFF_CODE_MAX_ATTEMPTS)."""
+    if not request.tenant.policy.registers_customers_by_staff:
+        raise Http404
     form = StaffContinueForm(request.POST or None)
     if request.method == "POST":
         if failures_spent(request, "accounts.continue", rate=STAFF_CODE_FAILURES_PER_CLIENT):

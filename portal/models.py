@@ -281,6 +281,14 @@ class TenantPolicy(models.Model):
         return self.email_confirmation == self.EmailConfirmation.LINK_AND_CODE
 
     @property
+    def registers_customers_by_staff(self):
+        """Guide 001: staff register a customer in the admin, who finishes with the SMS code
+        at «Вас зарегистрировал сотрудник?». Derived, until the policy has its own switch,
+        from the shape that path has: a phone confirmed by SMS code, the e-mail login, and the
+        password set only after the code (as the customer's own registration does here)."""
+        return self.confirms_phone_by_code and self.login_is_email and self.asks_phone and not self.password_at_signup
+
+    @property
     def code_ttl_minutes(self):
         """The code's lifetime as people are told it."""
         return max(1, self.code_ttl_seconds // 60)

@@ -4,6 +4,7 @@ The defaults make a fresh clone work with nothing else running: SQLite, Celery e
 e-mail and SMS written to var/outbox/. Production sets DEBUG=false and the service URLs.
 """
 
+import shutil
 from pathlib import Path
 
 import environ
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "captcha",
+    "django.forms",  # its widget templates, for FORM_RENDERER below
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
@@ -68,7 +70,9 @@ MIDDLEWARE = [
     # Before everything that may touch tenant-owned rows (sessions load the user).
     "portal.middleware.TenantMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # No LocaleMiddleware: the language is not negotiated from Accept-Language while only the
+    # Russian UI exists (an English browser got allauth's and Django's English mixed into
+    # Russian pages, under <html lang="en">). Every request runs in LANGUAGE_CODE.
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -151,7 +155,8 @@ AUTH_PASSWORD_VALIDATORS = [
     # Length and characters come from the tenant's policy (12 to 128 on the platform).
     {"NAME": "accounts.passwords.TenantPolicyPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Django's list of 20,000 common passwords, refused in plain words (accounts/passwords.py).
+    {"NAME": "accounts.passwords.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
@@ -160,7 +165,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # unique e-mail). See docs/accounts.md for what allauth does here and what we do ourselves.
 ALLAUTH_SETTING_GETTER = "accounts.allauth_settings.get_setting"
 ACCOUNT_ADAPTER = "accounts.adapter.TenantAccountAdapter"
-ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm", "change_password": "accounts.forms.ChangePasswordForm"}
 # Must be False before the first migrate: allauth's migrations read it directly and would
 # make verified e-mails unique across all tenants. Per-tenant uniqueness: accounts.User.
 ACCOUNT_UNIQUE_EMAIL = False
@@ -187,6 +192,12 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "portal.ratelimits.client_ip"
 # Staff two-factor in the admin (django-otp TOTP): the issuer shown in authenticator apps.
 OTP_TOTP_ISSUER = "Portal"
+# Widgets render through the project's templates, so templates/captcha/widgets/captcha.html
+# gives the captcha a Russian alt text and its spoken alternative.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# The captcha read aloud (a WAV from flite, Debian's `flite`, which `make run`/`make test`
+# install); without flite the page offers no audio link.
+CAPTCHA_FLITE_PATH = env.str("CAPTCHA_FLITE_PATH", default=shutil.which("flite") or "") or None
 CAPTCHA_FONT_SIZE = 32
 CAPTCHA_LETTER_ROTATION = (-25, 25)
 CAPTCHA_TIMEOUT = 10  # minutes
@@ -194,8 +205,10 @@ CAPTCHA_TIMEOUT = 10  # minutes
 
 # UI strings are written in Russian in the code (they are the msgids); an English
 # translation can be added under locale/en/ without touching templates.
+# Until locale/en/ is complete every page is Russian, whatever the browser asks for; then add
+# ("en", "English") here and django.middleware.locale.LocaleMiddleware after the sessions'.
 LANGUAGE_CODE = "ru"
-LANGUAGES = [("ru", "Русский"), ("en", "English")]
+LANGUAGES = [("ru", "Русский")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
 USE_I18N = True

@@ -112,7 +112,8 @@ def test_rosseti_requires_both_mandatory_consents(demo_tenants, tenant_client):
     response = tenant_client(demo_tenants["rosseti"]).post("/accounts/signup/", {
         "last_name": "П", "first_name": "П", "email": "p@example.com", "phone": "+79005554433",
     })
-    assert response.content.decode().count("Без этого согласия регистрация невозможна.") == 2
+    # Each at its checkbox, and again in the error summary above the form.
+    assert response.content.decode().count("Без этого согласия регистрация невозможна.") == 4
 
 
 def test_mygaz_phone_login_then_consent_before_anything(demo_tenants, tenant_client, outbox):

@@ -49,9 +49,56 @@ document.querySelectorAll("img.captcha").forEach(function (image) {
       .then(function (response) { return response.json(); })
       .then(function (data) {
         image.src = data.image_url;
+        var audio = image.parentNode.querySelector("a.captcha-audio");
+        if (audio && data.audio_url) audio.href = data.audio_url;
         var key = image.parentNode.querySelector("input[name$='_0']");
         if (key) key.value = data.key;
       });
   });
   image.insertAdjacentElement("afterend", button);
+});
+
+// After a refused submit: the focus goes to the error summary, so that a screen reader reads
+// what went wrong and a keyboard user starts there; its links move the focus to the field.
+document.querySelectorAll("[data-error-summary]").forEach(function (summary, index) {
+  if (index === 0) summary.focus();
+  summary.querySelectorAll("a[href^='#']").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      var field = document.getElementById(link.getAttribute("href").slice(1));
+      if (!field) return;
+      event.preventDefault();
+      field.focus();
+    });
+  });
+});
+
+// «Скопировать»: a button beside text shown once and to be kept (the generated login).
+document.querySelectorAll("[data-copy]").forEach(function (source) {
+  var button = document.createElement("button");
+  button.type = "button";
+  button.className = "button button--secondary copy-button";
+  button.textContent = source.getAttribute("data-copy-label") || "Скопировать";
+  var said = document.createElement("span");
+  said.className = "copy-status";
+  said.setAttribute("aria-live", "polite");
+  function done(ok) {
+    said.textContent = ok ? "Скопировано" : "Не удалось скопировать: выделите и скопируйте вручную";
+  }
+  button.addEventListener("click", function () {
+    var text = source.textContent.trim();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(false); });
+      return;
+    }
+    var range = document.createRange();
+    range.selectNodeContents(source);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (error) { ok = false; }
+    done(ok);
+  });
+  source.insertAdjacentElement("afterend", said);
+  source.insertAdjacentElement("afterend", button);
 });

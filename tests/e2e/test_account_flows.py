@@ -170,7 +170,7 @@ def test_gaz_registers_logs_in_before_activation_and_activates_by_a_resent_link(
 def test_mef_registers_with_a_refreshed_captcha_and_logs_in_only_after_activation(portal, page):
     email = "ivan@example.com"
     page.goto(portal.url("mef", "/accounts/signup/"))
-    captcha = page.get_by_role("img", name="captcha")
+    captcha = page.get_by_role("img", name="Проверочный код: латинские буквы на картинке")
     first_src = captcha.get_attribute("src")
     page.get_by_role("button", name="Обновить картинку").click()
     expect(captcha).not_to_have_attribute("src", first_src)
@@ -412,7 +412,7 @@ def test_gaz_changes_the_password_from_the_menu(portal, page):
     expect(page.get_by_role("heading", level=1)).to_have_text("Смена пароля")
     page.get_by_label("Текущий пароль").fill("abc12")
     page.get_by_label("Новый пароль", exact=True).fill("xyz789")
-    page.get_by_label("Новый пароль (ещё раз)").fill("xyz789")
+    page.get_by_label("Повторите пароль", exact=True).fill("xyz789")
     page.get_by_role("button", name="Изменить пароль").click()
     expect(page.get_by_role("status")).to_contain_text("Пароль успешно изменён.")
     expect(page.get_by_role("button", name="Выход")).to_be_visible()  # this session stays
@@ -458,13 +458,13 @@ def test_a_customer_registered_by_staff_gives_the_consents_and_finishes(portal, 
     page.get_by_label("E-mail (логин)").fill("sidor@example.com")
     page.get_by_label("Мобильный телефон").fill("+7 900 333-22-11")
     page.get_by_role("button", name="Зарегистрировать").click()
-    expect(page.locator(".messagelist")).to_contain_text("Клиенту отправлен пароль по SMS")
+    expect(page.locator(".messagelist")).to_contain_text("Клиенту отправлен код по SMS")
 
     customer = browser.new_context(locale="ru-RU", viewport={"width": 360, "height": 780}).new_page()
     customer.goto(portal.url("rosseti", "/accounts/signup/"))
     customer.get_by_role("link", name="Вас зарегистрировал сотрудник?").click()
     customer.get_by_label("Телефон").fill("8 900 333 22 11")
-    customer.get_by_label("Код подтверждения").fill(code_in(newest_message(customer, portal, "rosseti", "+79003332211")))
+    customer.get_by_label("Код из SMS").fill(code_in(newest_message(customer, portal, "rosseti", "+79003332211")))
     customer.get_by_role("button", name="Войти").click()
 
     # Staff cannot consent for the customer (152-FZ): the customer ticks the boxes now.

@@ -83,7 +83,7 @@ def test_the_tenants_colours_apply_under_the_policy(portal, page, watched):
 
 def test_the_captcha_loads_and_refreshes_under_the_policy(portal, page, watched):
     watched.visit(portal.url("mef", "/accounts/signup/"))
-    captcha = page.get_by_role("img", name="captcha")
+    captcha = page.get_by_role("img", name="Проверочный код: латинские буквы на картинке")
     first_src = captcha.get_attribute("src")
     assert page.evaluate("document.querySelector('img.captcha').naturalWidth") > 0
     page.get_by_role("button", name="Обновить картинку").click()

@@ -1,0 +1,145 @@
+"""Item 12 of issue 7: a focus ring with 3:1 against the page whatever the tenant's accent,
+the captcha with a Russian alt and a spoken alternative, flash messages as a status region
+around a real list, and axe-core's serious and critical findings on the main pages."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from portal import demo
+from portal.context_processors import contrast
+
+from .test_account_flows import expect_signed_in_as, log_in, make_user
+
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+SLUGS = [t["slug"] for t in demo.TENANTS]
+
+
+@pytest.fixture(autouse=True)
+def _captcha_test_mode(monkeypatch):
+    monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
+
+
+def hex_of(css_colour):
+    red, green, blue = (int(part) for part in re.findall(r"\d+", css_colour)[:3])
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_the_focus_ring_stands_out_from_the_page(portal, page, slug):
+    page.goto(portal.url(slug, "/accounts/login/"))
+    field = page.get_by_role("main").locator("input:not([type=hidden])").first
+    field.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")  # by keyboard, so that :focus-visible applies
+    ring = field.evaluate("el => getComputedStyle(el).outlineColor")
+    background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    assert field.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
+    assert contrast(hex_of(ring), hex_of(background)) >= 3, (slug, ring, background)
+
+
+def test_the_captcha_has_a_russian_alt_and_can_be_heard(portal, page):
+    page.goto(portal.url("mef", "/accounts/signup/"))
+    captcha = page.get_by_role("img", name="Проверочный код: латинские буквы на картинке")
+    expect(captcha).to_be_visible()
+    audio = page.get_by_role("link", name=re.compile("^Прослушать код"))
+    if not settings.CAPTCHA_FLITE_PATH:
+        pytest.skip("flite is not installed (make test installs it)")
+    first = audio.get_attribute("href")
+    status, kind, size = page.evaluate("""href => fetch(href).then(r => r.arrayBuffer()
+        .then(body => [r.status, r.headers.get("content-type"), body.byteLength]))""", first)
+    assert (status, kind) == (200, "audio/wav") and size > 1000
+    page.get_by_role("button", name="Обновить картинку").click()
+    expect(audio).not_to_have_attribute("href", first)
+
+
+def test_flash_messages_are_a_status_region_around_a_list(portal, page):
+    email = "anna@example.com"
+    make_user("gaz", username=email, email=email, password="abc12")
+    log_in(page, portal, "gaz", email, "abc12")
+    expect_signed_in_as(page, email)
+    page.goto(portal.url("gaz", "/accounts/password/change/"))
+    page.get_by_label("Текущий пароль").fill("abc12")
+    page.get_by_label("Новый пароль", exact=True).fill("xyz789")
+    page.get_by_label("Повторите пароль", exact=True).fill("xyz789")
+    page.get_by_role("button", name="Изменить пароль").click()
+    status = page.get_by_role("status")
+    expect(status).to_contain_text("Пароль успешно изменён.")
+    expect(status.get_by_role("list")).to_have_count(1)
+    expect(status.get_by_role("listitem")).to_have_count(1)
+
+
+# axe-core, injected as a file from node_modules (`make test` installs it).
+
+AXE_PAGES = ["/", "/support/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
+
+
+def axe_violations(page):
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("""async () => {
+        const results = await axe.run(document, {resultTypes: ["violations"]});
+        return results.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+            .map(v => v.id + " (" + v.impact + "): " + v.nodes.map(n => n.target.join(" ")).join(", "));
+    }""")
+    return results
+
+
+@pytest.fixture
+def axe_page(browser):
+    """A page on which axe's script may be injected: the site's CSP allows no inline script."""
+    if not AXE.exists():
+        pytest.skip(f"{AXE} is missing: `make axe` (run by `make test`) installs it")
+    context = browser.new_context(locale="ru-RU", viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def axe(axe_page):
+    page = axe_page
+
+    def check(url):
+        page.goto(url)
+        return [f"{url}: {violation}" for violation in axe_violations(page)]
+
+    return check
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_axe_finds_nothing_serious_on_a_tenants_pages(portal, axe_page, axe, slug):
+    page = axe_page
+    found = []
+    for path in AXE_PAGES:
+        found += axe(portal.url(slug, path))
+    # A refused form: the error summary, the field errors.
+    page.goto(portal.url(slug, "/accounts/signup/"))
+    page.get_by_role("main").get_by_role("button").last.click()
+    expect(page.locator("#error-summary")).to_be_visible()
+    found += [f"{slug} refused signup: {v}" for v in axe_violations(page)]
+    assert not found, "\n".join(found)
+
+
+def test_axe_finds_nothing_serious_on_the_directory_and_signed_in_pages(portal, axe_page, axe):
+    page = axe_page
+    found = axe(portal.url())
+    email = "anna@example.com"
+    make_user("rosseti", username=email, email=email, password="long-enough-password")
+    log_in(page, portal, "rosseti", email, "long-enough-password")
+    expect_signed_in_as(page, email)
+    found += [f"after login: {v}" for v in axe_violations(page)]  # with a flash message or not
+    for path in ("/", "/accounts/consents/", "/accounts/password/change/"):
+        found += axe(portal.url("rosseti", path))
+    assert not found, "\n".join(found)
+
+
+def test_axe_would_catch_the_old_markup(axe_page, axe):
+    """The check itself works: the flash list and captcha image as they were fail it."""
+    axe_page.set_content('<!doctype html><html lang="ru"><head><title>x</title></head><body><main>'
+                         '<ul class="messages" role="status"><li>Готово</li></ul><img src="data:,"></main></body></html>')
+    found = " ".join(axe_violations(axe_page))
+    assert "listitem (serious)" in found and "image-alt (critical)" in found, found
