@@ -87,7 +87,7 @@ class TenantPolicyInline(admin.StackedInline):
         (_("Подтверждение"), {"fields": [
             "phone_confirmation", "email_confirmation", "code_length", "code_ttl_seconds",
             "resend_cooldown_seconds", "code_max_attempts", "activation_window_hours",
-            "login_before_activation", "delete_unactivated",
+            "login_before_activation", "delete_unactivated", "staff_register_customers",
         ]}),
         (_("Согласия"), {"fields": ["consent_after_first_login"]}),
         (_("Лицевые счета"), {"fields": [

@@ -75,6 +75,7 @@ TENANTS = [
             "phone_confirmation": "code", "email_confirmation": "link", "code_length": 6,
             "code_ttl_seconds": 300, "resend_cooldown_seconds": 60, "code_max_attempts": 5,
             "activation_window_hours": 24, "login_before_activation": False, "delete_unactivated": True,
+            "staff_register_customers": True,
             "consent_after_first_login": False, "account_linking": "by_number", "extended_access": False,
             "question_meter_serial": False, "question_last_charge": False, "question_pin": False,
         },

@@ -199,6 +199,11 @@ class TenantPolicy(models.Model):
         help_text=_("Пользователь может войти до подтверждения и запросить ссылку ещё раз («Выслать ссылку»)."),
     )
     delete_unactivated = models.BooleanField(_("удалять неактивированные по истечении срока"), default=False)
+    staff_register_customers = models.BooleanField(
+        _("сотрудники регистрируют клиентов"), default=False,
+        help_text=_("Сотрудник регистрирует клиента в админке; клиент вводит код из SMS на странице "
+                    "«Вас зарегистрировал сотрудник?», задаёт пароль и активирует кабинет по ссылке (руководство 001)."),
+    )
 
     # Consents.
     consent_after_first_login = models.BooleanField(
@@ -283,10 +288,8 @@ class TenantPolicy(models.Model):
     @property
     def registers_customers_by_staff(self):
         """Guide 001: staff register a customer in the admin, who finishes with the SMS code
-        at «Вас зарегистрировал сотрудник?». Derived, until the policy has its own switch,
-        from the shape that path has: a phone confirmed by SMS code, the e-mail login, and the
-        password set only after the code (as the customer's own registration does here)."""
-        return self.confirms_phone_by_code and self.login_is_email and self.asks_phone and not self.password_at_signup
+        at «Вас зарегистрировал сотрудник?»."""
+        return self.staff_register_customers
 
     @property
     def code_ttl_minutes(self):
@@ -353,6 +356,10 @@ class TenantPolicy(models.Model):
             add("resend_cooldown_seconds", _("Повторная отправка должна быть доступна раньше, чем истечёт код."))
         if self.code_ttl_seconds > self.activation_window_hours * 3600:
             add("code_ttl_seconds", _("Код не может жить дольше срока активации."))
+        if self.staff_register_customers and not (confirms_phone and confirms_email and self.login_is_email):
+            add("staff_register_customers", _("Клиент, которого зарегистрировал сотрудник, подтверждает телефон кодом "
+                                              "из SMS и e-mail (он же логин) по ссылке: включите оба подтверждения "
+                                              "и логин по e-mail."))
         if self.login_before_activation and not confirms_email:
             add("login_before_activation", _("Вход до активации предполагает повторную отправку ссылки на e-mail."))
 

@@ -93,7 +93,7 @@ def test_behind_the_proxy_one_client_is_limited_and_the_others_are_not(behind_pr
     if path == "/accounts/signup/continue/":  # served only where staff register customers
         first, other = "rosseti", "mef"
         policy = TenantPolicy.objects.get(tenant__slug="mef")
-        policy.phone_confirmation, policy.password_at_signup = "code", False
+        policy.phone_confirmation, policy.staff_register_customers = "code", True
         policy.save()
     attacker = behind_proxy(first, "198.51.100.1")
     for n in range(allowed):

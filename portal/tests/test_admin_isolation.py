@@ -102,7 +102,9 @@ def answer(response, pk):
     (CSRF, CSP nonce) blanked."""
 
     def neutral(text):
-        return re.sub(rf"(?<![0-9]){re.escape(str(pk))}(?![0-9])", "<pk>", str(text))
+        # The pk as the answer names it: in a path, a query or a quoted id, not any digit run
+        # (gaz's support phone «8 (800) 100-00-00» would match pk 8, 800 or 100).
+        return re.sub(rf"(?<=[/=“”«\"']){re.escape(str(pk))}(?=[/“”»\"'&]|$)", "<pk>", str(text))
 
     page = re.sub(r'(value|nonce)="[^"]*"', r'\1=""', response.content.decode())
     context = response.context or {}

@@ -124,3 +124,13 @@ def test_header_colour_must_keep_white_text_readable(demo_tenants):
         tenant.full_clean()
     assert "primary_colour" in caught.value.message_dict
     assert contrast_with_white("#000000") == pytest.approx(21)
+
+
+def test_staff_registration_needs_the_sms_code_and_the_mailed_link(demo_tenants):
+    from django.core.exceptions import ValidationError as Invalid
+
+    policy = demo_tenants["gaz"].policy
+    policy.staff_register_customers = True
+    with pytest.raises(Invalid) as refused:
+        policy.full_clean()
+    assert "staff_register_customers" in refused.value.message_dict
