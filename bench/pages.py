@@ -1,0 +1,419 @@
+"""Requests per second and latency of every portal page, beside a bare Django view.
+
+    .venv/bin/python bench/pages.py [--seconds 2] [--rounds 3] [--clients 20] [--output ...]
+
+Builds a throw-away PostgreSQL database (portal_bench on 127.0.0.1:5432), uses Redis
+database 12 as the cache (flushed), seeds the demo (`seed_demo`) and one customer per
+tenant. Then it starts two gunicorns with 2 sync workers each (this machine has 2 cores):
+the portal under production settings (DEBUG=false, PostgreSQL, Redis, WhiteNoise; no TLS
+redirect, since there is no proxy) and bench/hello.py, a bare Django view answering
+"hello". Each page is driven for --seconds by --clients concurrent clients over loopback
+HTTP (threads with http.client, spread over 2 client processes; a new connection per
+request, as gunicorn's sync workers close it anyway), with a run of the bare view before
+the first page and after every page, so each page is compared with the bare view measured
+right around it (the mean of the two). Pages: each tenant's home, login, signup and
+password reset pages anonymously, and the page a login leads to (LOGIN_REDIRECT_URL) as
+that tenant's customer (a session from the real login form). The walk is repeated
+--rounds times; per page the round with the median ratio is reported, so that a burst of
+other work on the machine spoils one round rather than the result.
+
+Results: requests/s, p50/p95/p99 latency, the ratio to the bare view and the database
+queries one request makes (the same page through Django's test client in this process) go
+to --output (JSON, default bench/results/pages.json), are printed, and replace the table
+between the `pages:begin` and `pages:end` markers of docs/performance.md unless --no-docs
+is given. `--profile "gaz login"` (repeatable) skips the load test and prints where one
+request to that page spends its time, in this process under cProfile.
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = ROOT / "bench" / "results" / "pages.json"
+DOCS = ROOT / "docs" / "performance.md"
+DATABASE = "portal_bench"
+DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
+REDIS_URL = "redis://127.0.0.1:6379/12"
+PASSWORD = "bench-customer-2026"
+CLIENT_PROCESSES = 2
+ENV = {
+    **os.environ,
+    "DEBUG": "false",
+    "SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
+    "DATABASE_URL": DATABASE_URL,
+    "REDIS_URL": REDIS_URL,
+    "SECURE_SSL_REDIRECT": "false",
+    "PORTAL_SCHEME": "http",
+    "CELERY_BROKER_URL": "",
+    "STATIC_ROOT": "/tmp/portal-bench-static",
+    "LOG_LEVEL": "WARNING",
+}
+ANONYMOUS_PATHS = {
+    "home": "/",
+    "login": "/accounts/login/",
+    "signup": "/accounts/signup/",
+    "password reset": "/accounts/password/reset/",
+}
+GOALS = {"anonymous_ratio": 0.30, "logged_in_ratio": 0.15, "p95_ms": 50}
+
+
+# --- the database and the customers -------------------------------------------------------
+
+def prepare_database():
+    """Fresh database and cache, the demo, and one logged-in-able customer per tenant:
+    {slug: login}."""
+    import psycopg
+
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+        connection.execute(f"CREATE DATABASE {DATABASE}")
+    os.environ.update(ENV)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+    from django.core.management import call_command
+
+    from accounts.models import ConsentAcceptance, User
+    from portal.models import ConsentDocument, Tenant
+    from portal.scoping import tenant_scope
+
+    cache.clear()
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # production settings need the manifest
+    with open(os.devnull, "w") as quiet:
+        call_command("seed_demo", allow_production=True, stdout=quiet)
+    logins = {}
+    for tenant in Tenant.objects.select_related("policy").filter(is_active=True).order_by("slug"):
+        with tenant_scope(tenant):
+            email = f"customer@{tenant.slug}.bench.example"
+            # Tenants whose login is generated from a contract log in by username.
+            by_username = tenant.policy.login_kind == "contract"
+            username = f"bench-{tenant.slug}" if by_username else email
+            user = User.objects.create_user(username=username, email=email, password=PASSWORD, tenant=tenant)
+            for document in ConsentDocument.objects.filter(is_active=True):
+                ConsentAcceptance.objects.create(tenant=tenant, user=user, document=document)
+            logins[tenant.slug] = username if by_username else email
+    return logins
+
+
+def count_queries(pages):
+    """Database queries of one request to each page (after a first, warming one)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for page in pages:
+        client = Client(HTTP_HOST=page["host"])
+        if page["cookie"]:
+            for pair in page["cookie"].split("; "):
+                name, value = pair.split("=", 1)
+                client.cookies[name] = value
+        client.get(page["path"])
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(page["path"])
+        assert response.status_code == 200, (page["name"], response.status_code)
+        counts[page["name"]] = len(queries)
+    connection.close()
+    return counts
+
+
+def profile(page, requests=300):
+    """Where one request to ``page`` spends its time: the page through Django's test client
+    in this process (no gunicorn, no HTTP), timed and then under cProfile."""
+    import cProfile
+    import pstats
+
+    from django.test import Client
+
+    client = Client(HTTP_HOST=page["host"])
+    if page["cookie"]:
+        for pair in page["cookie"].split("; "):
+            name, value = pair.split("=", 1)
+            client.cookies[name] = value
+    for _ in range(20):
+        client.get(page["path"])
+    began = time.perf_counter()
+    for _ in range(requests):
+        client.get(page["path"])
+    print(f"{page['name']}: {(time.perf_counter() - began) / requests * 1000:.2f} ms a request in process")
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [client.get(page["path"]) for _ in range(requests)])
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
+# --- servers ------------------------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(app, settings_module):
+    port = free_port()
+    env = {**ENV, "DJANGO_SETTINGS_MODULE": settings_module, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "--worker-class", "sync", "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server, port
+        except OSError:
+            time.sleep(0.2)
+    stop_server(server)
+    raise RuntimeError(f"gunicorn did not start: {app}")
+
+
+def stop_server(server):
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+
+
+# --- the client ---------------------------------------------------------------------------
+
+def fetch(port, host, path, cookie=None, *, method="GET", body=None, headers=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    all_headers = {"Host": host, **(headers or {})}
+    if cookie:
+        all_headers["Cookie"] = cookie
+    connection.request(method, path, body=body, headers=all_headers)
+    response = connection.getresponse()
+    content = response.read()
+    connection.close()
+    return response, content
+
+
+def log_in(port, host, login):
+    """The session cookie of a real login through allauth's form, and the page the login
+    leads to (the logged-in home, LOGIN_REDIRECT_URL)."""
+    response, page = fetch(port, host, "/accounts/login/")
+    page = page.decode()
+    csrf_cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie", "")).group(1)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    field = re.search(r'<input type="(?:text|email)" name="(\w+)"', page).group(1)
+    body = f"csrfmiddlewaretoken={token}&{field}={login}&password={PASSWORD}"
+    response, _content = fetch(port, host, "/accounts/login/", f"csrftoken={csrf_cookie}", method="POST", body=body,
+                               headers={"Content-Type": "application/x-www-form-urlencoded",
+                                        "Referer": f"http://{host}/accounts/login/"})
+    assert response.status == 302, (host, response.status)
+    home = response.getheader("Location")
+    cookies = dict(re.match(r"([^=]+)=([^;]*)", header).groups() for header in response.msg.get_all("Set-Cookie"))
+    cookie = f"sessionid={cookies['sessionid']}; csrftoken={cookies.get('csrftoken', csrf_cookie)}"
+    response, page = fetch(port, host, home, cookie)
+    assert response.status == 200 and "/accounts/logout/" in page.decode(), (host, home, response.status)
+    return cookie, home
+
+
+def _drive(port, host, path, cookie, threads, start_at, stop_at):
+    """One client process: ``threads`` clients requesting the page until ``stop_at``.
+    Returns the latencies (seconds), status counts and the time of the last answer."""
+    latencies, statuses, lock = [], Counter(), threading.Lock()
+    last = [start_at]
+    headers = {"Host": host}
+    if cookie:
+        headers["Cookie"] = cookie
+
+    def client():
+        mine, counts = [], Counter()
+        while time.time() < start_at:
+            time.sleep(0.001)
+        while time.time() < stop_at:
+            began = time.perf_counter()
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                connection.close()
+                counts[response.status] += 1
+            except OSError as error:
+                counts[type(error).__name__] += 1
+                continue
+            mine.append(time.perf_counter() - began)
+        with lock:
+            latencies.extend(mine)
+            statuses.update(counts)
+            last[0] = max(last[0], time.time())
+
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return latencies, statuses, last[0]
+
+
+def percentile(ordered, fraction):
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+def load(pool, port, host, path, cookie=None, *, seconds, clients):
+    start_at = time.time() + 0.2
+    stop_at = start_at + seconds
+    per_process = [clients // CLIENT_PROCESSES + (i < clients % CLIENT_PROCESSES) for i in range(CLIENT_PROCESSES)]
+    results = pool.starmap(_drive, [(port, host, path, cookie, n, start_at, stop_at) for n in per_process])
+    latencies = sorted(latency for result in results for latency in result[0])
+    statuses = sum((result[1] for result in results), Counter())
+    elapsed = max(result[2] for result in results) - start_at
+    ok = statuses.get(200, 0)
+    return {
+        "requests": len(latencies),
+        "errors": {str(status): count for status, count in statuses.items() if status != 200},
+        "rps": round(ok / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+    }
+
+
+# --- the report ---------------------------------------------------------------------------
+
+def markdown_table(result):
+    lines = [
+        "| page | requests/s | p50 ms | p95 ms | p99 ms | of bare view | queries |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for page in result["pages"]:
+        lines.append(f"| {page['name']} | {page['rps']:.0f} | {page['p50_ms']} | {page['p95_ms']} | "
+                     f"{page['p99_ms']} | {page['ratio'] * 100:.1f} % | {page['queries']} |")
+    hello = result["bare_view"]
+    lines.append(f"| bare Django view (median of {len(hello['runs'])} runs) | {hello['median_rps']:.0f} | "
+                 f"{hello['p50_ms']} | {hello['p95_ms']} | {hello['p99_ms']} | 100 % | 0 |")
+    return "\n".join(lines)
+
+
+def update_docs(result):
+    text = DOCS.read_text()
+    begin, end = "<!-- pages:begin -->", "<!-- pages:end -->"
+    if begin not in text or end not in text:
+        print(f"{DOCS.relative_to(ROOT)} has no {begin} ... {end} section; not updated")
+        return
+    head, rest = text.split(begin, 1)
+    _old, tail = rest.split(end, 1)
+    load = result["load_average"]
+    summary = (f"Measured {result['measured_at'][:10]} ({result['label']}): {result['clients']} clients, "
+               f"{result['seconds']} s per page, the median of {result['rounds']} rounds; load average "
+               f"{load['before']} before the run, {load['after']} after.")
+    summary += " Queries of one request count BEGIN and COMMIT (ATOMIC_REQUESTS)."
+    DOCS.write_text(f"{head}{begin}\n{summary}\n\n{markdown_table(result)}\n{end}{tail}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=2, help="per page and per run of the bare view")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--label", default="as committed", help="what this run measures, for the record")
+    parser.add_argument("--no-docs", action="store_true", help="do not update docs/performance.md")
+    parser.add_argument("--profile", metavar="PAGE", action="append",
+                        help='profile a page in process instead of the load test, e.g. --profile "gaz login"')
+    options = parser.parse_args()
+
+    load_before = os.getloadavg()
+    # The client processes are forked before Django is set up in this one.
+    pool = multiprocessing.get_context("fork").Pool(CLIENT_PROCESSES)
+    logins = prepare_database()
+    portal, portal_port = start_server("portal.wsgi:application", "portal.settings")
+    hello, hello_port = start_server("hello:application", "hello")
+    try:
+        pages = []
+        for slug, login in logins.items():
+            host = f"{slug}.localhost"
+            for name, path in ANONYMOUS_PATHS.items():
+                pages.append({"name": f"{slug} {name}", "tenant": slug, "host": host, "path": path,
+                              "logged_in": False, "cookie": None})
+            cookie, home = log_in(portal_port, host, login)
+            pages.append({"name": f"{slug} home, logged in", "tenant": slug, "host": host, "path": home,
+                          "logged_in": True, "cookie": cookie})
+        queries = count_queries(pages)
+        if options.profile:
+            for page in pages:
+                if page["name"] in options.profile:
+                    profile(page)
+            return
+        run = dict(seconds=options.seconds, clients=options.clients)
+        # Warm both servers' workers (imports, templates, connections) on every page.
+        load(pool, hello_port, "localhost", "/", seconds=1, clients=options.clients)
+        for page in pages:
+            load(pool, portal_port, page["host"], page["path"], page["cookie"], seconds=0.5, clients=options.clients)
+        # Rounds: the whole walk again, and per page the round with the median ratio is kept,
+        # so that a burst of other work on the machine spoils one round, not the result.
+        hello_runs = [load(pool, hello_port, "localhost", "/", **run)]
+        rounds = {page["name"]: [] for page in pages}
+        for number in range(1, options.rounds + 1):
+            print(f"round {number}: bare view {hello_runs[-1]['rps']:.0f} req/s")
+            for page in pages:
+                measured = load(pool, portal_port, page["host"], page["path"], page["cookie"], **run)
+                hello_runs.append(load(pool, hello_port, "localhost", "/", **run))
+                bare = (hello_runs[-2]["rps"] + hello_runs[-1]["rps"]) / 2
+                measured.update(ratio=round(measured["rps"] / bare, 4), bare_rps=round(bare, 1))
+                rounds[page["name"]].append(measured)
+                print(f"  {page['name']:<30} {measured['rps']:>6.0f} req/s  p95 {measured['p95_ms']:>6} ms"
+                      f"  {measured['ratio'] * 100:5.1f} % of bare"
+                      f"{'  errors ' + str(measured['errors']) if measured['errors'] else ''}")
+        for page in pages:
+            runs = sorted(rounds[page["name"]], key=lambda measured: measured["ratio"])
+            page.update(runs[(len(runs) - 1) // 2], queries=queries[page["name"]],
+                        ratios_of_rounds=[measured["ratio"] for measured in rounds[page["name"]]])
+            del page["cookie"]
+    finally:
+        stop_server(portal)
+        stop_server(hello)
+        pool.close()
+    median_run = sorted(hello_runs, key=lambda r: r["rps"])[len(hello_runs) // 2]
+    result = {
+        "what": "GET requests/s of each page, 20 concurrent clients, gunicorn 2 sync workers, production settings, "
+                "PostgreSQL and Redis on this machine; ratio to a bare Django view measured around each page",
+        "label": options.label,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "cpu_count": os.cpu_count(), "clients": options.clients, "seconds": options.seconds,
+        "rounds": options.rounds,
+        # Other work on the machine skews everything: the 1-minute load average around the run.
+        "load_average": {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)},
+        "goals": GOALS,
+        "bare_view": {"runs": [r["rps"] for r in hello_runs], "median_rps": median_run["rps"],
+                      "p50_ms": median_run["p50_ms"], "p95_ms": median_run["p95_ms"], "p99_ms": median_run["p99_ms"]},
+        "pages": pages,
+    }
+    anonymous = [p for p in pages if not p["logged_in"]]
+    logged_in = [p for p in pages if p["logged_in"]]
+    result["summary"] = {
+        "anonymous_min_ratio": min(p["ratio"] for p in anonymous),
+        "anonymous_median_ratio": statistics.median(p["ratio"] for p in anonymous),
+        "logged_in_min_ratio": min(p["ratio"] for p in logged_in),
+        "max_p95_ms": max(p["p95_ms"] for p in pages),
+    }
+    options.output.parent.mkdir(parents=True, exist_ok=True)
+    options.output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print()
+    print(markdown_table(result))
+    print(json.dumps(result["summary"]))
+    if not options.no_docs:
+        update_docs(result)
+
+
+if __name__ == "__main__":
+    main()
