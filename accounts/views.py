@@ -192,7 +192,9 @@ def _code_step(request, *, step, destination, confirm, resend_in):
 
 
 def _decoy_of(tenant, stand_in):
-    return Decoy(tenant=tenant, name=stand_in.get("decoy_name") or f"signup:{stand_in['destination']}")
+    if stand_in.get("decoy_name"):
+        return Decoy(tenant=tenant, name=stand_in["decoy_name"])
+    return services.signup_decoy(tenant=tenant, destination=stand_in["destination"])
 
 
 def _claim_of(stand_in):

@@ -10,6 +10,8 @@ tenants stay apart.
   and the same login at two tenants is two people.
 - A login in a key is normalised first (``normalized_login``), so spaces, case or full-width
   digits do not make a fresh bucket.
+- Where a limit on one login could let strangers lock its owner out, only failures count
+  (``failures_spent`` before, ``count_failure`` after a failed try).
 """
 
 import ipaddress
