@@ -63,28 +63,26 @@ class TooManyMessages(ResendTooSoon):
 # links and notices an hour: the cooldown is per user, and a new registration would start a
 # new one.
 MAX_PER_DESTINATION = 10
-MAX_PER_DESTINATION_ALL_TENANTS = 20
 DESTINATION_WINDOW_SECONDS = 3600
 
 
 def spend_destination_budget(tenant_id, destination):
-    """Count one message to ``destination``; raise TooManyMessages past the hourly cap of
-    this tenant, or of all tenants together (a number must not get ten an hour from every
-    utility on the platform).
+    """Count one message to ``destination``; raise TooManyMessages past the tenant's hourly
+    cap. The count is the tenant's own: what happens at one tenant never changes what
+    another answers (a cap shared by all tenants would let one tenant's visitors block,
+    and learn about, a number at another).
 
     add + incr are atomic in the cache (Redis), so concurrent requests cannot both take the
     last message of the budget."""
-    digest = hashlib.sha256(destination.lower().encode()).hexdigest()
-    for key, cap in ((f"confirmations:sent:{tenant_id}:{digest}", MAX_PER_DESTINATION),
-                     (f"confirmations:sent:all:{digest}", MAX_PER_DESTINATION_ALL_TENANTS)):
-        cache.add(key, 0, timeout=DESTINATION_WINDOW_SECONDS)
-        try:
-            sent = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=DESTINATION_WINDOW_SECONDS)
-            sent = 1
-        if sent > cap:
-            raise TooManyMessages()
+    key = f"confirmations:sent:{tenant_id}:{hashlib.sha256(destination.lower().encode()).hexdigest()}"
+    cache.add(key, 0, timeout=DESTINATION_WINDOW_SECONDS)
+    try:
+        sent = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=DESTINATION_WINDOW_SECONDS)
+        sent = 1
+    if sent > MAX_PER_DESTINATION:
+        raise TooManyMessages()
 
 
 @dataclass(frozen=True)
