@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import housekeeping, services
+from . import services
 
 
 @shared_task
@@ -15,4 +15,4 @@ def expire_unactivated():
 def delete_stale_confirmations():
     """Hourly (CELERY_BEAT_SCHEDULE): confirmations used, superseded or expired a day ago,
     platform-wide (see the service)."""
-    return housekeeping.confirmations_delete_stale()
+    return services.confirmations_delete_stale()

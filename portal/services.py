@@ -1,9 +1,12 @@
-"""Platform services: tenants and outgoing messages.
+"""Platform services: tenants, outgoing messages and the housekeeping of platform tables.
 
 Callers say what to send to whom; delivery runs as a Celery task queued after the current
 transaction commits (so a rolled-back registration never sends its code).
 """
 
+from importlib import import_module
+
+from captcha.models import CaptchaStore
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import models, transaction
@@ -113,3 +116,21 @@ def policy_warnings(policy):
             f"рекомендуется разрешать не меньше {RECOMMENDED_MAX_PASSWORD_LENGTH_AT_LEAST} символов."
         )
     return warnings
+
+
+# Housekeeping (Celery beat, hourly): rows that belong to no tenant and only pile up.
+
+
+def captchas_delete_expired(*, now=None):
+    """Delete captcha challenges past their lifetime (CAPTCHA_TIMEOUT): every view of a
+    page with a captcha stores one, answered or not. Returns how many were deleted.
+
+    CaptchaStore.remove_expired() does the same but tells nothing back."""
+    deleted, _by_model = CaptchaStore.objects.filter(expiration__lte=now or timezone.now()).delete()
+    return deleted
+
+
+def sessions_delete_expired():
+    """Delete expired sessions from the session store (what `manage.py clearsessions` does).
+    The cached_db store's cache entries expire by themselves."""
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()

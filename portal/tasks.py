@@ -9,7 +9,7 @@ import logging
 
 from celery import Task, shared_task
 
-from . import housekeeping, services
+from . import services
 from .messaging import SmsError
 from .models import Tenant
 from .scoping import tenant_scope
@@ -51,11 +51,11 @@ def deliver_message(self, *, tenant, message_id, subject, body):
 @shared_task
 def delete_expired_captchas():
     """Hourly (CELERY_BEAT_SCHEDULE). Platform-wide: captchas belong to no tenant."""
-    return housekeeping.captchas_delete_expired()
+    return services.captchas_delete_expired()
 
 
 @shared_task
 def delete_expired_sessions():
     """Hourly (CELERY_BEAT_SCHEDULE). Platform-wide: sessions belong to no tenant (a
     session's cookie is host-only, its row has no tenant)."""
-    housekeeping.sessions_delete_expired()
+    services.sessions_delete_expired()

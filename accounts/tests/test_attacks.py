@@ -12,9 +12,11 @@ from accounts import services
 from accounts.models import Confirmation, User
 from accounts.phones import normalize_phone
 from accounts import demo as accounts_demo
-from portal.models import ConsentDocument, TenantDomain, TenantPolicy
+from portal.models import TenantDomain, TenantPolicy
 from portal.scoping import scopes_disabled, tenant_scope
 
+from .test_security import consents_of as signup_consents
+from .test_security import make_user
 from .test_staff_two_factor import current_code
 
 PROXY = "10.0.0.1"  # the one trusted proxy in front of the portal
@@ -40,18 +42,6 @@ def behind_proxy(settings, client_at):
         return client_at(slug, PROXY, HTTP_X_FORWARDED_FOR=client_address)
 
     return make
-
-
-def make_user(tenant, *, email="", phone="", password="Pass12345x", **fields):
-    with tenant_scope(tenant):
-        return User.objects.create_user(
-            tenant=tenant, username=email or phone, email=email, phone=phone, password=password, **fields
-        )
-
-
-def signup_consents(tenant):
-    with tenant_scope(tenant):
-        return {f"consent_{d.pk}": "on" for d in ConsentDocument.objects.filter(moment="signup", is_active=True)}
 
 
 def page_text(response):
@@ -390,14 +380,19 @@ def test_every_spelling_of_a_login_shares_one_recovery_limit(demo_tenants, slug,
 # 11. The staff-registration continuation told a pending phone from an unknown one.
 
 
-def test_the_continuation_answers_alike_and_a_stranger_cannot_kill_the_customers_code(
-        demo_tenants, outbox, client_at, django_capture_on_commit_callbacks):
+@pytest.fixture
+def staff_made_code(demo_tenants, outbox, django_capture_on_commit_callbacks):
+    """A rosseti customer registered by staff: (the SMS code, a wrong one)."""
     rosseti = demo_tenants["rosseti"]
     with tenant_scope(rosseti), django_capture_on_commit_callbacks(execute=True):
         services.registration_by_staff(tenant=rosseti, email="sidor@example.com", phone="+79003332211",
                                        last_name="Сидоров", first_name="Сидор")
     code = outbox.last_code("+79003332211")
-    wrong = "000000" if code != "000000" else "111111"
+    return code, "000000" if code != "000000" else "111111"
+
+
+def test_the_continuation_answers_alike_and_a_stranger_cannot_kill_the_customers_code(client_at, staff_made_code):
+    code, wrong = staff_made_code
     stranger = client_at("rosseti", "10.6.0.1")
     pending = [page_text(stranger.post("/accounts/signup/continue/", {"phone": "+79003332211", "code": wrong}))
                for _ in range(6)]
@@ -415,14 +410,8 @@ def test_the_continuation_answers_alike_and_a_stranger_cannot_kill_the_customers
     assert response.status_code == 302
 
 
-def test_a_staff_made_code_outlasts_strangers_until_many_addresses_try(demo_tenants, outbox, client_at,
-                                                                      django_capture_on_commit_callbacks):
-    rosseti = demo_tenants["rosseti"]
-    with tenant_scope(rosseti), django_capture_on_commit_callbacks(execute=True):
-        services.registration_by_staff(tenant=rosseti, email="sidor@example.com", phone="+79003332211",
-                                       last_name="Сидоров", first_name="Сидор")
-    code = outbox.last_code("+79003332211")
-    wrong = "000000" if code != "000000" else "111111"
+def test_a_staff_made_code_outlasts_strangers_until_many_addresses_try(client_at, staff_made_code):
+    code, wrong = staff_made_code
     for attempt in range(services.STAFF_CODE_MAX_ATTEMPTS - 1):
         client_at("rosseti", f"10.7.{attempt // 10}.1").post("/accounts/signup/continue/",
                                                             {"phone": "+79003332211", "code": wrong})
