@@ -1,9 +1,11 @@
 # The portal's image: gunicorn serves the web process, the same image runs Celery.
 FROM python:3.11-slim-bookworm
 
-# WeasyPrint (PDF receipts) needs Pango; fonts with Cyrillic glyphs.
+# WeasyPrint (PDF receipts) needs Pango; fonts with Cyrillic glyphs; HarfBuzz-Subset, so that
+# fonts are subset fast and the same receipt gives the same bytes (billing/receipts.py).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 \
+       fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1

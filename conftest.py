@@ -39,6 +39,16 @@ def demo_tenants(db):
 
 
 @pytest.fixture
+def registry_unregistered(demo_tenants):
+    """The demo tenants with guide 000's first counterparty free to register again (the
+    demo's rgmek consumer, who holds it, removed)."""
+    from accounts.factories import free_the_registrys_first_counterparty
+
+    free_the_registrys_first_counterparty()
+    return demo_tenants
+
+
+@pytest.fixture
 def tenants(db):
     """Two plain tenants (the platform's default policy), for tests about tenants in general
     rather than the demo: cheaper than the demo, and it stays so as apps add demo data."""

@@ -11,7 +11,7 @@ from portal.services import message_send_email
 
 from . import messages
 from .models import User
-from .phones import normalize_phone
+from portal.phones import normalize_phone
 from .services import normalized_login, notify_user
 
 

@@ -17,7 +17,7 @@ from portal.admin import TenantOwnedAdmin, on_platform_host
 from . import services
 from .confirmations import ResendTooSoon
 from .models import ConsentAcceptance, User
-from .phones import normalize_phone
+from portal.phones import normalize_phone
 
 
 class UserCreationForm(AdminUserCreationForm):

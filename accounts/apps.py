@@ -8,6 +8,22 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         scope_library_models()
+        watch_consent_documents()
+
+
+def watch_consent_documents():
+    """A change of a tenant's consent documents makes the consent gate ask again."""
+    from django.db.models.signals import post_delete, post_save
+
+    from portal.models import ConsentDocument
+
+    from .services import consents_changed
+
+    def changed(sender, instance, **kwargs):
+        consents_changed(tenant_id=instance.tenant_id)
+
+    post_save.connect(changed, sender=ConsentDocument, weak=False, dispatch_uid="accounts.consents_changed:save")
+    post_delete.connect(changed, sender=ConsentDocument, weak=False, dispatch_uid="accounts.consents_changed:delete")
 
 
 def scope_library_models():

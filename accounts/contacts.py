@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from django import forms
 
-from .phones import looks_like_phone, normalize_phone
+from portal.phones import looks_like_phone, normalize_phone
 
 
 class ContactKind(StrEnum):

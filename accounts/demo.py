@@ -1,5 +1,6 @@
-"""The demo's people: each tenant's staff member and the platform superuser, with the
-shared demo second factor. seed_demo (portal/demo.py) calls ``seed``."""
+"""The demo's people: each tenant's staff member, its demo consumer and the platform
+superuser, with the shared demo second factor. seed_demo (portal/demo.py) calls ``seed``,
+after billing's (SEED_AFTER): the demo consumer links billing's demo accounts."""
 
 from django.utils.translation import gettext_noop as _noop
 
@@ -12,6 +13,20 @@ SUPERUSER_PASSWORD = "demo-admin-2026"
 # current code with the command in README.
 OTP_DEMO_KEY = "3132333435363738393031323334353637383930"
 OTP_DEMO_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+# Each tenant's demo consumer: activated, every active consent signed, two of the tenant's
+# demo accounts linked with full access (where the tenant has accounts). rgmek's login is the
+# one its registration generates for contract 1001 (INN-contract), and the counterparty is
+# registered to it, as a registration would leave it.
+CONSUMER_PASSWORD = "demo-consumer-2026"
+CONSUMER_RGMEK_CONTRACT = ("6229001125", "1001")
+CONSUMERS = {
+    "rgmek": {"email": "buh@hleb.example"},
+    "rosseti": {"last_name": "Орлов", "first_name": "Павел", "middle_name": "Игоревич", "phone": "+79007770102"},
+    "gaz": {"last_name": "Кузнецов", "first_name": "Андрей", "middle_name": "Викторович"},
+    "mef": {"last_name": "Соколова", "first_name": "Марина", "middle_name": "Сергеевна", "phone": "+79007770104"},
+    "mygaz": {"last_name": "Смирнова", "first_name": "Ольга", "middle_name": "Петровна"},
+}
+SEED_AFTER = ("billing",)
 STAFF_GROUP = _noop("Сотрудники организации")
 # What tenant staff may do in the admin; the tenant scope limits it to their own rows.
 STAFF_PERMISSIONS = [
@@ -21,6 +36,31 @@ STAFF_PERMISSIONS = [
     "billing.view_supplier",
     "billing.add_supplier",
     "billing.change_supplier",
+    # Billing's data: browse only (the admin refuses edits of what billing owns anyway).
+    "billing.view_account",
+    "billing.view_charge",
+    "billing.view_invoice",
+    "billing.view_billingpayment",
+    "meters.view_meter",
+    "meters.view_reading",
+    # A reading received by phone: «Внести показание» on a meter (meters.admin), never an
+    # edit of billing's readings (their admin refuses add, change and delete to everyone).
+    "meters.add_reading",
+    # When readings are taken in: the tenant's own windows per supplier and subscriber type.
+    "meters.view_readingwindow",
+    "meters.add_readingwindow",
+    "meters.change_readingwindow",
+    "billing.view_exportrun",
+    # Imports: staff upload billing's files and read each run's figures and rejected lines.
+    "billing.view_importrun",
+    "billing.add_importrun",
+    "billing.view_importfile",
+    # A consumer's link to an account is the portal's: its access level, or unlinking.
+    "billing.view_accountlink",
+    "billing.change_accountlink",
+    "billing.delete_accountlink",
+    "billing.view_pinrequest",
+    "billing.change_pinrequest",
     "portal.view_consentdocument",
     "portal.add_consentdocument",
     "portal.change_consentdocument",
@@ -60,6 +100,7 @@ def seed(tenants):
                 staff.save()
                 staff.groups.add(staff_group)
             ensure_demo_totp(staff)
+    consumers = [seed_consumer(tenant) for tenant in tenants if tenant.slug in CONSUMERS]
     with tenant_scope(None):
         admin, created = User.objects.get_or_create(
             tenant=None, username=SUPERUSER_USERNAME,
@@ -74,4 +115,54 @@ def seed(tenants):
         f"Each tenant's /admin/: staff login {STAFF_USERNAME} / {STAFF_PASSWORD}",
         f"Admin second factor: TOTP secret {OTP_DEMO_SECRET} in an authenticator app, or",
         "  .venv/bin/python manage.py demo_otp_code",
+        f"Each tenant's demo consumer (password {CONSUMER_PASSWORD}, accounts linked with full access):",
+        *(f"  {tenant.slug:<8} {user.username}  ({links} linked accounts)" for tenant, user, links in consumers),
     ]
+
+
+def consumer_login(tenant):
+    if tenant.slug == "rgmek":
+        from .services import generated_login
+
+        inn, contract = CONSUMER_RGMEK_CONTRACT
+        return generated_login(inn=inn, contract_number=contract)
+    return f"consumer@{tenant.slug}.example"
+
+
+def seed_consumer(tenant):
+    """The tenant's demo consumer as a finished registration leaves it; the password only
+    when created. Returns (tenant, user, number of linked accounts)."""
+    from billing.demo import consumer_accounts
+    from billing.models import AccountLink, Counterparty
+    from portal.models import ConsentDocument
+    from portal.scoping import tenant_scope
+
+    from .models import ConsentAcceptance, User
+
+    login = consumer_login(tenant)
+    fields = dict(CONSUMERS[tenant.slug])
+    generated = tenant.slug == "rgmek"
+    if not generated:
+        fields["email"] = login
+    with tenant_scope(tenant):
+        user, created = User.objects.get_or_create(
+            tenant=tenant, username=login,
+            defaults={**fields, "login_is_generated": generated, "is_active": True, "activation_deadline": None,
+                      "email_verified": bool(fields.get("email")), "phone_verified": bool(fields.get("phone"))},
+        )
+        if created:
+            user.set_password(CONSUMER_PASSWORD)
+            user.full_clean()
+            user.save()
+        if generated:
+            Counterparty.objects.filter(inn=CONSUMER_RGMEK_CONTRACT[0], account__isnull=True).update(account=user)
+        for document in ConsentDocument.objects.filter(is_active=True):
+            ConsentAcceptance.objects.get_or_create(
+                tenant=tenant, user=user, document=document, withdrawn_at=None,
+                defaults={"ip_address": "127.0.0.1", "user_agent": "seed_demo"},
+            )
+        accounts = consumer_accounts(tenant)
+        for account in accounts:
+            AccountLink.objects.update_or_create(
+                tenant=tenant, user=user, account=account, defaults={"access": AccountLink.Access.FULL})
+    return tenant, user, len(accounts)

@@ -16,7 +16,7 @@ from portal.models import TenantPolicy
 from .contacts import Contact
 from .models import User
 from .passwords import describe_password_rule
-from .phones import normalize_phone
+from portal.phones import normalize_phone
 
 LoginKind = TenantPolicy.LoginKind
 LOGIN_LABELS = {

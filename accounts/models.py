@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.models import ConsentDocument, Tenant
 from portal.scoping import tenant_scoped_manager
 
-from .phones import normalize_phone
+from portal.phones import normalize_phone
 
 
 def normalize_email(email):

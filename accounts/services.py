@@ -10,12 +10,14 @@ contact leads to the same next page (the owner is told by that contact instead),
 abandoned registration is replaced only by whoever proves its contact (a "claim").
 """
 
+import uuid
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -32,7 +34,7 @@ from portal.scoping import scopes_disabled, tenant_scope
 from . import confirmations, messages
 from .contacts import Contact
 from .models import Confirmation, ConsentAcceptance, User
-from .phones import looks_like_phone, normalize_phone
+from portal.phones import looks_like_phone, normalize_phone
 
 PHONE_CODE = "phone_code"
 CONSENTS = "consents"
@@ -679,6 +681,37 @@ def consents_pending(*, user):
         ConsentDocument.objects.filter(is_active=True, required=True, moment=ConsentDocument.Moment.FIRST_LOGIN)
         .exclude(pk__in=accepted)
     )
+
+
+# The consent gate asks the database once per session, not on every request: a session
+# whose user had nothing left to sign remembers the tenant's consent *version*, a token in
+# the cache that every save or delete of a consent document replaces (AccountsConfig.ready).
+# A new required document therefore reaches users already signed in at their next request.
+CONSENT_GATE_SESSION_KEY = "accounts:consents_signed"
+
+
+def _consents_version_key(tenant_id):
+    return f"accounts:consents:version:{tenant_id}"
+
+
+def consents_version(tenant_id):
+    return cache.get_or_set(_consents_version_key(tenant_id), uuid.uuid4().hex, timeout=None)
+
+
+def consents_changed(*, tenant_id):
+    """Every session asks the database again (connected to ConsentDocument's signals)."""
+    cache.set(_consents_version_key(tenant_id), uuid.uuid4().hex, timeout=None)
+
+
+def consent_gate_passes(*, user, session):
+    """False while the user has a required document to sign after logging in (guide 004)."""
+    version = consents_version(user.tenant_id)
+    if session.get(CONSENT_GATE_SESSION_KEY) == version:
+        return True
+    if consents_pending(user=user):
+        return False
+    session[CONSENT_GATE_SESSION_KEY] = version
+    return True
 
 
 def consents_offered(*, user):

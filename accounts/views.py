@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django.utils.translation import gettext_lazy as _
 
-from portal.ratelimits import by_field, client_ip, count_failure, failures_spent, limited
+from portal.ratelimits import by_field, client_ip, limited, reserve_failure
 
 from . import services
 from .confirmations import ConfirmationError, Decoy, ResendTooSoon, TooManyMessages, find_by_key, seconds_until_resend
@@ -30,7 +30,7 @@ from .forms import (
     StaffContinueForm,
 )
 from .models import Confirmation, ConsentAcceptance, User
-from .phones import mask_phone
+from portal.phones import mask_phone
 
 SIGNUP_SESSION_KEY = "signup_user_id"
 # A signup whose contact was taken: {"step", "destination", and "claim_id" or "decoy_name"}.
@@ -354,16 +354,20 @@ def signup_continue(request):
         raise Http404
     form = StaffContinueForm(request.POST or None)
     if request.method == "POST":
-        if failures_spent(request, "accounts.continue", rate=STAFF_CODE_FAILURES_PER_CLIENT):
+        # Counted before the try and forgiven when right: tries sent at once stop at the limit.
+        reservation = reserve_failure(request, "accounts.continue", rate=STAFF_CODE_FAILURES_PER_CLIENT)
+        if reservation.refused:
             form.add_error(None, TOO_MANY_FOR_AN_HOUR)
-        elif form.is_valid():
+        elif not form.is_valid():
+            reservation.forgive()  # an empty or malformed field tried no code
+        else:
             try:
                 user = services.registration_continue_by_staff_code(phone=form.cleaned_data["phone"],
                                                                     code=form.cleaned_data["code"])
             except ConfirmationError as error:
-                count_failure(request, "accounts.continue", rate=STAFF_CODE_FAILURES_PER_CLIENT)
                 form.add_error("code", error.message)
             else:
+                reservation.forgive()
                 request.session.cycle_key()
                 _continue_as(request, user)
                 return redirect("accounts:signup_step")

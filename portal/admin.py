@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .services import policy_warnings, tenant_ensure_policy
 from .models import ConsentDocument, Tenant, TenantDomain, TenantPolicy
+from .pagination import LargeTablePaginator
 
 
 def on_platform_host(request):
@@ -45,6 +46,29 @@ class TenantOwnedAdmin(admin.ModelAdmin):
     def get_list_filter(self, request):
         filters = super().get_list_filter(request)
         return (*filters, "tenant") if on_platform_host(request) else filters
+
+
+class LargeTableAdmin(admin.ModelAdmin):
+    """List pages of tables that grow to millions of rows per tenant (billing data).
+
+    No full count (``LargeTablePaginator``, no "N total", no facets, which count per
+    choice), related rows joined in the list's one query (the platform's tenant column
+    too), and sorting only by what an index orders (``sortable_by`` of each admin).
+    """
+
+    paginator = LargeTablePaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+    sortable_by = ()
+
+    def get_list_select_related(self, request):
+        related = self.list_select_related
+        if on_platform_host(request) and related is not False and any(
+            field.name == "tenant" for field in self.model._meta.fields
+        ):
+            return [*(related if isinstance(related, (list, tuple)) else ()), "tenant"]
+        return related
 
 
 class PlatformOnlyAdmin(admin.ModelAdmin):

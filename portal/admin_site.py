@@ -14,7 +14,7 @@ from django_otp.admin import OTPAdminSite
 from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .ratelimits import by_field, count_failure, failures_spent, limited
+from .ratelimits import by_field, limited, reserve_failure
 
 ADMIN_LOGIN_FAILURES_PER_LOGIN = "50/h"
 
@@ -117,12 +117,17 @@ class PortalAdminSite(OTPAdminSite):
         # Per client every try counts; per login only failures, and many of them: a stranger
         # must not lock a named staff member out (the TOTP code and django-otp's own
         # throttle guard the account itself).
-        per_login = by_field("username")
-        if limited(request, "admin-login-ip", rate="10/m") or failures_spent(
-            request, "admin-login-user", rate=ADMIN_LOGIN_FAILURES_PER_LOGIN, key=per_login
-        ):
+        # Per login a try is counted before it is made and forgiven when it succeeds, so
+        # tries sent at once cannot get past the limit (portal.ratelimits.reserve_failure).
+        if limited(request, "admin-login-ip", rate="10/m"):
             return render(request, "admin/portal_login_limited.html", status=429)
+        reservation = None
+        if request.method == "POST":
+            reservation = reserve_failure(request, "admin-login-user", rate=ADMIN_LOGIN_FAILURES_PER_LOGIN,
+                                          key=by_field("username"))
+            if reservation.refused:
+                return render(request, "admin/portal_login_limited.html", status=429)
         response = super().login(request, extra_context)
-        if request.method == "POST" and response.status_code != 302:
-            count_failure(request, "admin-login-user", rate=ADMIN_LOGIN_FAILURES_PER_LOGIN, key=per_login)
+        if reservation is not None and response.status_code == 302:
+            reservation.forgive()
         return response

@@ -172,8 +172,10 @@ TENANTS = [
 def seed_demo():
     """Create or update the demo: the kernel writes the tenants, their policies and consent
     documents, then every installed app that has a ``demo`` module adds its part through
-    ``seed(tenants)``, in INSTALLED_APPS order (accounts: staff and the superuser; billing:
-    suppliers and the registry). The kernel names no app: Django's app registry finds them.
+    ``seed(tenants)``, in INSTALLED_APPS order unless a module asks to come after others
+    (``SEED_AFTER``): billing's suppliers, registry and billing data, then accounts' staff,
+    superuser and demo consumers (who link billing's accounts). The kernel names no app:
+    Django's app registry finds them.
 
     Idempotent: a second run finds every row as the first left it and changes nothing.
     Returns the tenants and the notes the apps want printed for the person running it.
@@ -189,14 +191,40 @@ def seed_demo():
 
 
 def _app_demo_modules():
+    """Every app's ``demo`` module, in INSTALLED_APPS order, except that a module naming
+    apps in ``SEED_AFTER`` (e.g. accounts' demo consumer needs billing's accounts) comes
+    after them."""
     from importlib import import_module
 
     from django.apps import apps
+    from django.core.exceptions import ImproperlyConfigured
     from django.utils.module_loading import module_has_submodule
 
-    for app_config in apps.get_app_configs():
-        if app_config.name != "portal" and module_has_submodule(app_config.module, "demo"):
-            yield import_module(f"{app_config.name}.demo")
+    modules = {
+        app_config.name: import_module(f"{app_config.name}.demo")
+        for app_config in apps.get_app_configs()
+        if app_config.name != "portal" and module_has_submodule(app_config.module, "demo")
+    }
+    ordered, visiting = [], set()
+
+    def visit(name):
+        if name in ordered or name not in modules:
+            return
+        if name in visiting:
+            raise ImproperlyConfigured(f"demo modules wait for each other: {name}")
+        visiting.add(name)
+        for before in getattr(modules[name], "SEED_AFTER", ()):
+            visit(before)
+        ordered.append(name)
+
+    for name in modules:
+        visit(name)
+    return [modules[name] for name in ordered]
+
+
+def app_demo_hooks(name):
+    """The apps' demo functions called ``name`` (e.g. seed_accounts for ``seed_demo --accounts``)."""
+    return [getattr(module, name) for module in _app_demo_modules() if hasattr(module, name)]
 
 
 def _seed_tenants():

@@ -4,10 +4,13 @@ Everything a tenant does differently is data here, read through ``tenant.policy`
 branches on a tenant's slug.
 """
 
+import zoneinfo
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .scoping import tenant_scoped_manager
@@ -35,6 +38,13 @@ def contrast_with_white(colour):
     return 1.05 / (luminance + 0.05)
 
 
+def validate_time_zone(value):
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(_("Неизвестный часовой пояс «%(value)s».") % {"value": value}) from None
+
+
 class Tenant(models.Model):
     """A utility running its portal here. Not tenant-scoped: it *is* the scope."""
 
@@ -58,6 +68,12 @@ class Tenant(models.Model):
     primary_colour = models.CharField(_("основной цвет"), max_length=7, default="#0b5394", validators=[hex_colour])
     accent_colour = models.CharField(_("цвет акцента"), max_length=7, default="#e69138", validators=[hex_colour])
     logo = models.ImageField(_("логотип"), upload_to="tenant-logos/", blank=True)
+    # Deadlines (the reading window, due dates) are days in the tenant's own zone: Рязань
+    # and Самара differ by an hour.
+    time_zone = models.CharField(
+        _("часовой пояс"), max_length=64, default="Europe/Moscow", validators=[validate_time_zone],
+        help_text=_("Например Europe/Moscow или Europe/Samara."),
+    )
     is_active = models.BooleanField(_("работает"), default=True)
     created_at = models.DateTimeField(_("создан"), auto_now_add=True)
 
@@ -72,6 +88,14 @@ class Tenant(models.Model):
     @property
     def support_phone_list(self):
         return [line.strip() for line in self.support_phones.splitlines() if line.strip()]
+
+    @property
+    def zone(self):
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def today(self, now=None):
+        """Today's date where the tenant is."""
+        return timezone.localtime(now or timezone.now(), self.zone).date()
 
     def clean(self):
         super().clean()
@@ -222,6 +246,14 @@ class TenantPolicy(models.Model):
     question_meter_serial = models.BooleanField(_("вопрос: серийный номер прибора учёта"), default=False)
     question_last_charge = models.BooleanField(_("вопрос: сумма последнего начисления в копейках"), default=False)
     question_pin = models.BooleanField(_("вопрос: PIN-код с квитанции"), default=False)
+
+    # Meter readings.
+    reading_jump_factor = models.DecimalField(
+        _("подтверждать расход больше среднего в"), max_digits=4, decimal_places=1, default=3,
+        validators=[MinValueValidator(1)],
+        help_text=_("Во сколько раз расход может превысить средний за 3 последних периода без вопроса "
+                    "«Всё правильно?»."),
+    )
 
     class Meta:
         verbose_name = _("политика учётных записей")

@@ -10,16 +10,23 @@ tenants stay apart.
   and the same login at two tenants is two people.
 - A login in a key is normalised first (``normalized_login``), so spaces, case or full-width
   digits do not make a fresh bucket.
-- Where a limit on one login could let strangers lock its owner out, only failures count
-  (``failures_spent`` before, ``count_failure`` after a failed try).
+- Where a limit on one login could let strangers lock its owner out, only failures count:
+  a try is counted before it is made (``reserve_failure``), so that tries sent at once
+  cannot get past the limit, and forgiven when it turns out right
+  (``FailureReservation.forgive``).
 """
 
+import contextlib
+import hashlib
 import ipaddress
+import time
 import unicodedata
 
 from allauth.core.internal.httpkit import get_client_ip
+from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
-from django_ratelimit.core import get_usage, is_ratelimited
+from django_ratelimit.core import is_ratelimited
 
 UNKNOWN_CLIENT = "0.0.0.0"  # noqa: S104 - a placeholder address, never bound
 
@@ -74,13 +81,56 @@ def limited(request, group, *, rate, key=by_client):
     return is_ratelimited(request, group=group, key=key, rate=rate, method="POST", increment=True)
 
 
-def failures_spent(request, group, *, rate, key=by_client):
-    """True when this key has already had ``rate``'s number of failures: for limits that
-    count only failed tries (counted with ``count_failure``), so the person who gets it
-    right is never refused for what strangers tried before."""
-    usage = get_usage(request, group=group, key=key, rate=rate, increment=False)
-    return usage is not None and usage["count"] >= usage["limit"]
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def count_failure(request, group, *, rate, key=by_client):
-    get_usage(request, group=group, key=key, rate=rate, increment=True)
+class FailureReservation:
+    """A try counted as a failure before it was made (``reserve_failure``). ``refused``: the
+    key had spent its failures already; nothing is counted then. ``forgive()`` takes the
+    count back after a try that turned out right."""
+
+    def __init__(self, cache_keys, refused):
+        self._cache_keys = cache_keys
+        self.refused = refused
+
+    def forgive(self):
+        cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+        for cache_key in self._cache_keys:
+            with contextlib.suppress(ValueError):  # expired meanwhile: nothing to take back
+                cache.decr(cache_key)
+        self._cache_keys = []
+
+
+def reserve_failure(request, *groups, rate, key=by_client):
+    """Count this try as a failure of each of ``groups`` (``key`` may be one function or a
+    {group: function} dict) before it is made, unless one of them has ``rate``'s failures
+    already: then nothing is counted and the reservation is ``refused``.
+
+    Checking the count and counting a failure afterwards would leave a gap: tries sent at
+    once all pass the check before any of them is counted. Here the cache's atomic
+    ``incr`` counts first, so at most ``rate``'s number of tries
+    is ever made; a right answer ``forgive()``s its reservation, so that only failures
+    stay counted. A cache that does not answer refuses."""
+    limit, period = _rate(rate)
+    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    window = int(time.time()) // period
+    counted = []
+    for group in groups:
+        key_function = key[group] if isinstance(key, dict) else key
+        name = f"{group}\0{key_function(group, request)}\0{period}\0{window}"
+        cache_key = "rl:failures:" + hashlib.sha256(name.encode()).hexdigest()
+        try:
+            count = 1 if cache.add(cache_key, 1, period + 5) else cache.incr(cache_key)
+        except Exception:  # noqa: BLE001 - expired between add and incr, or the cache is down
+            count = None
+        if count is not None:
+            counted.append(cache_key)
+        if count is None or count > limit:
+            FailureReservation(counted, refused=True).forgive()
+            return FailureReservation([], refused=True)
+    return FailureReservation(counted, refused=False)
+
+
+def _rate(rate):
+    count, _slash, unit = rate.partition("/")
+    return int(count), _PERIODS[unit]

@@ -104,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.tenant",
+                "billing.context_processors.account_switch",
             ],
         },
     },
@@ -137,7 +138,10 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.TenantModelBackend", "accounts.backends.TenantAllauthBackend"]
 # auth.W004 says the login is not globally unique. That is the design: it is unique per
 # tenant (a constraint on accounts.User), and every user lookup is scoped to the tenant.
-SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+# models.W047: on the embedded SQLite a reading window's uniqueness per (tenant, supplier,
+# subscriber type), which needs NULLS NOT DISTINCT, is not enforced; PostgreSQL enforces it,
+# and services.reading_window takes the most specific row either way.
+SILENCED_SYSTEM_CHECKS = ["auth.W004", "models.W047"]
 LOGIN_URL = "account_login"
 # The signed-in customer's home: an app's page, which the kernel reaches by this URL name.
 LOGIN_REDIRECT_URL = "billing:overview"
@@ -219,8 +223,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# "private": files no URL serves (billing exchange files, later attachments); a view that
+# checks who asks streams them.
+PRIVATE_ROOT = Path(env.str("PRIVATE_ROOT", default=str(VAR_DIR / "private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(PRIVATE_ROOT)}},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -327,4 +335,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint logs every step of every PDF at INFO (and fontTools every subset table).
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }

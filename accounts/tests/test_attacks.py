@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import Confirmation, User
-from accounts.phones import normalize_phone
+from portal.phones import normalize_phone
 from accounts import demo as accounts_demo
 from portal.models import TenantDomain, TenantPolicy
 from portal.scoping import scopes_disabled, tenant_scope
@@ -324,7 +324,8 @@ def test_a_staff_made_registration_is_never_replaced_by_a_self_signup(demo_tenan
         assert not User.objects.filter(email="x@example.com").exists()
 
 
-def test_rgmek_answers_a_registered_counterparty_like_a_new_one_and_tells_its_contact(demo_tenants, outbox,
+def test_rgmek_answers_a_registered_counterparty_like_a_new_one_and_tells_its_contact(registry_unregistered,
+                                                                                     demo_tenants, outbox,
                                                                                      client_at):
     rgmek = demo_tenants["rgmek"]
     data = {"inn": "6229001125", "contract_number": "1001", "password1": "secret-a1", "password2": "secret-a1",

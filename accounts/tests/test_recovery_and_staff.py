@@ -18,7 +18,7 @@ def logs_in(client, login, password):
     return "_auth_user_id" in client.session
 
 
-def test_rgmek_recovery_repeats_the_registration_form(demo_tenants, tenant_client, outbox):
+def test_rgmek_recovery_repeats_the_registration_form(registry_unregistered, demo_tenants, tenant_client, outbox):
     rgmek = demo_tenants["rgmek"]
     user = make_user(rgmek, username="6229001125-1001", email="buh@hleb.example", password="old-pass1")
     with tenant_scope(rgmek):

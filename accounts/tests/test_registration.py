@@ -130,6 +130,22 @@ def test_mygaz_phone_login_then_consent_before_anything(demo_tenants, tenant_cli
     client.post("/accounts/consents/", {"sign": "1", f"consent_{document.pk}": "on"})
     assert client.get("/overview/").status_code == 200
 
+    # The gate remembers the answer in the session: it asks the database no more...
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/overview/")
+    assert not [q for q in queries if "consent" in q["sql"]]
+    # ...until the tenant's documents change: a new version stops the user at once.
+    with tenant_scope(mygaz):
+        document.is_active = False
+        document.save()
+        ConsentDocument.objects.create(
+            tenant=mygaz, kind=document.kind, version=document.version + 1, title=document.title,
+            text="Новая редакция", checkbox_label=document.checkbox_label, moment="first_login",
+        )
+    assert client.get("/overview/").url == "/accounts/consents/"
+
 
 def test_mygaz_email_login_by_link_or_code(demo_tenants, tenant_client, outbox):
     mygaz = demo_tenants["mygaz"]
@@ -153,7 +169,7 @@ def test_rgmek_registry_errors_are_the_guides_words(demo_tenants, tenant_client)
     assert "ИНН указан неверно" in bad_inn.content.decode()
 
 
-def test_rgmek_code_then_generated_login_and_all_contracts(demo_tenants, tenant_client, outbox):
+def test_rgmek_code_then_generated_login_and_all_contracts(registry_unregistered, demo_tenants, tenant_client, outbox):
     rgmek = demo_tenants["rgmek"]
     client = tenant_client(rgmek)
     response = client.post("/accounts/signup/", {

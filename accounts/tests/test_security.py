@@ -77,7 +77,7 @@ def test_a_code_expires_on_time(mygaz, tenant_client, outbox):
     assert "Срок действия кода истёк" in page
 
 
-def test_code_lifetime_follows_the_policy(demo_tenants, tenant_client):
+def test_code_lifetime_follows_the_policy(registry_unregistered, demo_tenants, tenant_client):
     client = tenant_client(demo_tenants["rgmek"])
     client.post("/accounts/signup/", {
         "inn": "6229001125", "contract_number": "1001", "password1": "secret-a1", "password2": "secret-a1",
@@ -231,10 +231,12 @@ def test_missing_csrf_token_is_refused(demo_tenants):
 
 @pytest.mark.parametrize("value", ["а" * 5000, "\u202eevil\u200b", "\x00null", "😀" * 60])
 def test_odd_input_gets_a_message_and_changes_nothing(mygaz, tenant_client, value):
+    with tenant_scope(mygaz):
+        before = set(User.objects.values_list("pk", flat=True))  # staff and the demo consumer
     response = tenant_client(mygaz).post("/accounts/signup/", {"login": value, "password1": value, "password2": value})
     assert response.status_code in (200, 400)
     with tenant_scope(mygaz):
-        assert not User.objects.filter(is_staff=False).exists()
+        assert set(User.objects.values_list("pk", flat=True)) == before
 
 
 def test_a_replayed_reset_link_is_refused(demo_tenants, tenant_client, outbox):
@@ -358,9 +360,13 @@ def test_beat_runs_expiry_hourly(settings):
 
 def test_weak_policies_are_warned_about_but_allowed(demo_tenants):
     gaz_policy = TenantPolicy.objects.get(tenant=demo_tenants["gaz"])
-    assert len(policy_warnings(gaz_policy)) == 2
+    warnings = policy_warnings(gaz_policy)
+    assert len(warnings) == 3  # short passwords, and (guide 002) full access right after linking
+    assert warnings[2].startswith("Полный доступ сразу после подключения лицевого счёта")
+    mygaz_policy = TenantPolicy.objects.get(tenant=demo_tenants["mygaz"])  # asks the control question
+    assert not any("Полный доступ" in warning for warning in policy_warnings(mygaz_policy))
     rosseti_policy = TenantPolicy.objects.get(tenant=demo_tenants["rosseti"])
-    assert policy_warnings(rosseti_policy) == []
+    assert [warning[:40] for warning in policy_warnings(rosseti_policy)] == [warnings[2][:40]]
 
 
 def test_common_passwords_are_refused_by_every_policy(demo_tenants):

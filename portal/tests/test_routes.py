@@ -29,6 +29,18 @@ EXPECTED_ROUTES = {
     "accounts/inactive/": "account_inactive",
     # billing: the signed-in customer's pages
     "overview/": "overview",
+    "personal/link/": "link",
+    "personal/select/": "select",
+    "personal/<str:account_id>/unlink/": "unlink",
+    "personal/<str:account_id>/extended/": "extended_access",
+    "personal/<str:account_id>/invoices/": "invoices",
+    "personal/<str:account_id>/history/": "history",
+    "invoices/<int:invoice_id>/receipt/": "invoice_receipt",
+    "invoices/<int:invoice_id>/receipt/wait/": "invoice_receipt_wait",
+    "invoices/<int:invoice_id>/receipt/status/": "invoice_receipt_status",
+    # meters: the signed-in customer's meter page
+    "personal/<str:account_id>/meters/<int:meter_id>/": "meter",
+    "personal/<str:account_id>/readings/": "readings",
     # django-simple-captcha
     r"captcha/image/(?P<key>\w+)/$": "captcha-image",
     r"captcha/image/(?P<key>\w+)@2/$": "captcha-image-2x",

@@ -3,12 +3,19 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.forms.models import model_to_dict
 
-from accounts.models import User
-from billing.models import Supplier
+from accounts.models import ConsentAcceptance, User
+from billing.models import (
+    Account, AccountLink, BillingPayment, Charge, Contract, Counterparty, ImportRun, Invoice, Supplier,
+)
+from meters.models import Meter, Reading, ReadingWindow
 from portal.models import ConsentDocument, Tenant, TenantDomain, TenantPolicy
 from portal.scoping import scopes_disabled
 
-SEEDED_MODELS = [Tenant, TenantPolicy, TenantDomain, Supplier, ConsentDocument, User, Group]
+SEEDED_MODELS = [
+    Tenant, TenantPolicy, TenantDomain, Supplier, ConsentDocument, User, Group, ConsentAcceptance,
+    Counterparty, Contract, Account, AccountLink, Meter, Reading, ReadingWindow, Charge, Invoice, BillingPayment,
+    ImportRun,
+]
 
 
 def snapshot():
@@ -31,6 +38,7 @@ def test_seed_demo_creates_the_five_tenants(db, debug, capsys):
     for slug in ("rgmek", "rosseti", "gaz", "mef", "mygaz"):
         assert f"http://{slug}.localhost:8123/" in output
     assert "staff / demo-staff-2026" in output and "admin / demo-admin-2026" in output
+    assert "demo-consumer-2026" in output and "6229001125-1001" in output and "consumer@gaz.example" in output
     with scopes_disabled():
         assert Supplier.objects.filter(tenant__slug="gaz").count() == 9
         assert User.objects.filter(is_staff=True, tenant__isnull=False).count() == 5
@@ -39,9 +47,23 @@ def test_seed_demo_creates_the_five_tenants(db, debug, capsys):
             assert tenant.consent_documents.filter(kind="personal_data", is_active=True).exists()
 
 
+def test_seed_demo_sets_the_guides_reading_windows(db, debug):
+    from meters.services import Window, reading_window
+    from portal.scoping import tenant_scope
+
+    call_command("seed_demo")
+    expected = {"gaz": Window(15, 25, False), "mygaz": Window(15, 25, True), "mef": Window(20, 25, False),
+                "rgmek": Window(1, 5, False)}
+    for slug, window in expected.items():
+        tenant = Tenant.objects.get(slug=slug)
+        with tenant_scope(tenant):
+            assert {reading_window(account) for account in Account.objects.all()} == {window}, slug
+
+
 def test_seed_demo_twice_changes_nothing(db, debug):
     call_command("seed_demo")
     first = snapshot()
+    assert all(first[model.__name__] for model in SEEDED_MODELS if model not in (TenantDomain, ImportRun))
     call_command("seed_demo")
     assert snapshot() == first
 

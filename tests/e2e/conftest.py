@@ -9,6 +9,7 @@ import os
 import pytest
 from playwright.sync_api import sync_playwright
 
+from accounts.factories import free_the_registrys_first_counterparty
 from portal import demo
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -61,6 +62,8 @@ def portal(live_server, transactional_db, settings):
     """The demo tenants behind the live server; portal.url(slug, path) builds a tenant URL."""
     settings.DEBUG = True  # the demo as `make run` serves it (outbox page included)
     demo.seed_demo()
+    # The flows here register guide 000's first counterparty from scratch.
+    free_the_registrys_first_counterparty()
     port = live_server.url.rsplit(":", 1)[1]
 
     class Portal:
