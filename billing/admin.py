@@ -1,8 +1,42 @@
-from django.contrib import admin
+"""Billing in the admin.
 
-from portal.admin import TenantOwnedAdmin
+Suppliers, counterparties and contracts are the tenant's to edit. What the billing system
+owns (accounts, charges, invoices, its payments; meters and readings in `meters.admin`)
+staff only browse: the next import would overwrite an edit anyway. The lists are built for
+a tenant with millions of rows (`portal.admin.LargeTableAdmin`): no full count, related rows
+joined, search by what an index finds (`search_accounts`).
 
-from .models import Contract, Counterparty, Supplier
+Staff upload exchange files on «Загрузить файлы из биллинга» (the import runs' list): the
+same import as the command, as a Celery task; each run is kept with its files, figures and
+rejected lines, which download through a view that checks the tenant (private storage, no
+URL serves those files).
+"""
+
+from pathlib import Path
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, Sum
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from meters.models import Meter, Reading
+from portal.admin import LargeTableAdmin, TenantOwnedAdmin, on_platform_host
+
+from . import services
+from .forms import MAX_UPLOAD_BYTES, ImportUploadForm
+from .models import (
+    Account, AccountLink, BillingPayment, Charge, Contract, Counterparty, ExportRun, ImportFile, ImportRun, Invoice,
+    PinRequest, Supplier,
+)
+
+# Account ids a search term names, at most this many (a search, not an export).
+SEARCH_ACCOUNTS_LIMIT = 1000
 
 
 @admin.register(Supplier)
@@ -10,6 +44,18 @@ class SupplierAdmin(TenantOwnedAdmin):
     list_display = ["name", "code", "account_number_pattern", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "code"]
+    fieldsets = [
+        (None, {"fields": ["tenant", "code", "name", "is_active"]}),
+        (_("Номер лицевого счёта"), {"fields": [
+            "account_number_separators", "account_number_strip_leading_zeros", "account_number_pattern",
+            "account_number_hint",
+        ]}),
+        (_("Реквизиты для квитанции и QR-кода"), {
+            "fields": ["payee_name", "inn", "kpp", "settlement_account", "bic", "correspondent_account", "bank_name"],
+            "description": _("Заполните все реквизиты или ни одного: без них квитанция не формируется. "
+                             "Расчётный счёт проверяется по контрольному ключу вместе с БИК."),
+        }),
+    ]
 
 
 class ContractInline(admin.TabularInline):
@@ -39,3 +85,370 @@ class ContractAdmin(TenantOwnedAdmin):
     list_display = ["number", "counterparty", "supplier", "status", "signed_on"]
     list_filter = ["status"]
     search_fields = ["number", "counterparty__inn", "counterparty__name"]
+
+
+# --- Searching billing data -----------------------------------------------------------------
+
+
+def account_numbers(term):
+    """What a typed account number may be in billing: as typed, and as each supplier's
+    format normalises it («023-185952» → «23185952»). Suppliers are few per tenant."""
+    numbers = {term}
+    formats = Supplier.objects.values_list("account_number_separators", "account_number_strip_leading_zeros")
+    for separators, strip_zeros in formats.distinct():
+        numbers.add(Supplier(account_number_separators=separators,
+                             account_number_strip_leading_zeros=strip_zeros).normalize_account_number(term))
+    numbers.discard("")
+    return sorted(numbers)
+
+
+def account_ids(term):
+    """Ids of the accounts whose number is ``term`` (one query on the (tenant, number) index)."""
+    return list(Account.objects.filter(number__in=account_numbers(term))
+                .values_list("pk", flat=True)[:SEARCH_ACCOUNTS_LIMIT])
+
+
+def search_accounts(queryset, term):
+    """Accounts by their whole number, or by the start of the holder's name or of the
+    address, case-insensitive. Each branch has its index on PostgreSQL (migration
+    billing 0003), so PostgreSQL ORs three index scans instead of reading the tenant's rows."""
+    return queryset.filter(
+        Q(number__in=account_numbers(term)) | Q(holder_name__istartswith=term) | Q(address__istartswith=term)
+    )
+
+
+class AccountSearchMixin:
+    """Search rows of accounts by the account's number: the ids first (one indexed query),
+    then the rows by their foreign key (an index too). A join with an OR across tables
+    would read every row of the tenant."""
+
+    account_path = "account"
+    search_fields = ["account__number"]  # shows the box; the search itself is below
+    search_help_text = _("Номер лицевого счёта целиком.")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(**{f"{self.account_path}__in": account_ids(term)}), False
+
+
+class BillingOwnedAdmin(LargeTableAdmin, TenantOwnedAdmin):
+    """Rows the billing system owns: browse only, for everyone (the platform's superusers
+    too); the import is the one way they change."""
+
+    actions = None
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def changelist_link(model, text, **filters):
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return format_html('<a href="{}?{}">{}</a>', url, urlencode(filters), text)
+
+
+# --- Billing data ----------------------------------------------------------------------------
+
+
+class MeterInline(admin.TabularInline):
+    model = Meter
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["serial", "service", "zones", "digits", "decimals", "installed_on", "verified_until", "archived_on"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AccountLinkInline(admin.TabularInline):
+    model = AccountLink
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["user", "access", "linked_at"]
+    readonly_fields = fields
+    verbose_name_plural = _("подключения в личных кабинетах")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(BillingOwnedAdmin):
+    list_display = ["number", "supplier", "subscriber_type", "holder_name", "address", "closed_on"]
+    list_filter = ["supplier", "subscriber_type"]
+    list_select_related = ["supplier"]
+    search_fields = ["number", "holder_name", "address"]  # the box; search_accounts searches
+    search_help_text = _("Номер лицевого счёта целиком, начало ФИО или наименования владельца, начало адреса.")
+    ordering = ["number"]
+    sortable_by = ["number"]
+    fieldsets = [
+        (None, {"fields": ["tenant", "supplier", "number", "subscriber_type", "closed_on"]}),
+        (_("Владелец"), {"fields": ["holder_name", "address", "contract_number", "phones", "emails", "has_pin"]}),
+        (_("Данные биллинга"), {"fields": ["related"]}),
+    ]
+    readonly_fields = ["has_pin", "related"]
+    inlines = [MeterInline, AccountLinkInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        return (search_accounts(queryset, term) if term else queryset), False
+
+    @admin.display(description=_("PIN-код квитанции"))
+    def has_pin(self, account):
+        return _("задан") if account.pin_hash else _("не задан")
+
+    @admin.display(description=_("Связанные данные"))
+    def related(self, account):
+        links = [
+            changelist_link(Charge, _("начисления"), account__id__exact=account.pk),
+            changelist_link(Invoice, _("счета"), account__id__exact=account.pk),
+            changelist_link(BillingPayment, _("платежи"), account__id__exact=account.pk),
+            changelist_link(Reading, _("показания"), meter__account__id__exact=account.pk),
+            changelist_link(AccountLink, _("подключения"), account__id__exact=account.pk),
+        ]
+        return format_html_join(" · ", "{}", ((link,) for link in links))
+
+
+@admin.register(Charge)
+class ChargeAdmin(AccountSearchMixin, BillingOwnedAdmin):
+    list_display = ["account_number", "period_display", "service", "opening_balance", "charged", "recalculated",
+                    "paid", "closing_balance", "due_on"]
+    list_filter = ["service"]
+    list_select_related = ["account"]
+    ordering = ["-pk"]
+
+    @admin.display(description=_("лицевой счёт"))
+    def account_number(self, row):
+        return row.account.number
+
+    @admin.display(description=_("период"))
+    def period_display(self, row):
+        return f"{row.period:%m.%Y}"
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(AccountSearchMixin, BillingOwnedAdmin):
+    list_display = ["account_number", "period_display", "number", "total", "due_on"]
+    list_select_related = ["account"]
+    ordering = ["-pk"]
+
+    account_number = ChargeAdmin.account_number
+    period_display = ChargeAdmin.period_display
+
+
+@admin.register(BillingPayment)
+class BillingPaymentAdmin(AccountSearchMixin, BillingOwnedAdmin):
+    list_display = ["account_number", "paid_at", "amount", "channel", "external_id"]
+    list_select_related = ["account"]
+    ordering = ["-pk"]
+
+    account_number = ChargeAdmin.account_number
+
+
+@admin.register(AccountLink)
+class AccountLinkAdmin(AccountSearchMixin, LargeTableAdmin, TenantOwnedAdmin):
+    """A consumer's link to an account is the portal's, not billing's: staff may change its
+    access or remove it (a consumer who lost access to the account), never create one."""
+
+    list_display = ["user", "account", "access", "linked_at"]
+    list_filter = ["access"]
+    list_select_related = ["user", "account__supplier"]
+    search_fields = ["account__number", "user__email"]
+    search_help_text = _("Номер лицевого счёта целиком или e-mail пользователя.")
+    ordering = ["-pk"]
+    fields = ["tenant", "user", "account", "access", "linked_at"]
+    readonly_fields = ["user", "account", "linked_at"]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(Q(account__in=account_ids(term)) | Q(user__email=term.lower())), False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(PinRequest)
+class PinRequestAdmin(AccountSearchMixin, LargeTableAdmin, TenantOwnedAdmin):
+    """Guide 004's «Подать запрос на получение PIN-кода»: staff send the PIN by post or hand
+    it over in the office, then mark the request handled."""
+
+    list_display = ["created_at", "account", "user", "handled_at"]
+    list_filter = [("handled_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user", "account__supplier"]
+    search_fields = ["account__number"]
+    search_help_text = _("Номер лицевого счёта целиком.")
+    ordering = ["-pk"]
+    fields = ["tenant", "account", "user", "created_at", "handled_at"]
+    readonly_fields = ["account", "user", "created_at"]
+    actions = ["mark_handled"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Отметить как обработанные"), permissions=["change"])
+    def mark_handled(self, request, queryset):
+        from django.utils import timezone
+
+        done = queryset.filter(handled_at__isnull=True).update(handled_at=timezone.now())
+        messages.success(request, _("Обработано запросов: %(count)d.") % {"count": done})
+
+
+@admin.register(ExportRun)
+class ExportRunAdmin(BillingOwnedAdmin):
+    list_display = ["created_at", "kind", "period", "file_name", "rows"]
+    list_filter = ["kind"]
+    ordering = ["-pk"]
+    sortable_by = ["created_at"]
+
+
+# --- Imports ---------------------------------------------------------------------------------
+
+
+class ImportFileInline(admin.TabularInline):
+    model = ImportFile
+    extra = 0
+    can_delete = False
+    fields = ["name", "kind", "read", "created", "updated", "unchanged", "rejected", "problem", "rejected_download"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("отклонённые строки"))
+    def rejected_download(self, file):
+        if not file.rejected_lines:
+            return "—"
+        url = reverse("admin:billing_importrun_rejected_lines", args=[file.pk])
+        return format_html('<a href="{}">{}</a>', url, _("скачать CSV"))
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(LargeTableAdmin, TenantOwnedAdmin):
+    """Import runs, from the command or from an upload here; read-only records."""
+
+    list_display = ["created_at", "who", "dry_run", "status", "written", "files_read", "files_created",
+                    "files_updated", "files_rejected"]
+    list_filter = ["status", "dry_run"]
+    list_select_related = ["started_by"]
+    ordering = ["-pk"]
+    sortable_by = ["created_at"]
+    fields = ["tenant", "created_at", "who", "dry_run", "status", "finished_at", "written", "error"]
+    readonly_fields = fields
+    inlines = [ImportFileInline]
+    change_list_template = "admin/billing/importrun/change_list.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            files_read_sum=Sum("files__read"), files_created_sum=Sum("files__created"),
+            files_updated_sum=Sum("files__updated"), files_rejected_sum=Sum("files__rejected"),
+        )
+
+    @admin.display(description=_("кто запустил"))
+    def who(self, run):
+        return run.started_by or _("команда оператора")
+
+    @admin.display(description=_("прочитано"))
+    def files_read(self, run):
+        return run.files_read_sum or 0
+
+    @admin.display(description=_("создано"))
+    def files_created(self, run):
+        return run.files_created_sum or 0
+
+    @admin.display(description=_("обновлено"))
+    def files_updated(self, run):
+        return run.files_updated_sum or 0
+
+    @admin.display(description=_("отклонено"))
+    def files_rejected(self, run):
+        return run.files_rejected_sum or 0
+
+    def has_add_permission(self, request):
+        # An import belongs to a tenant: uploads happen on the tenant's host.
+        return not on_platform_host(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path("upload/", self.admin_site.admin_view(self.upload_view), name="billing_importrun_upload"),
+            path("files/<int:file_id>/rejected.csv", self.admin_site.admin_view(self.rejected_lines_view),
+                 name="billing_importrun_rejected_lines"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return redirect("admin:billing_importrun_upload")
+
+    def upload_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_UPLOAD_BYTES + 1024 * 1024:
+                # Refused before the body is read (and written to temporary files).
+                form = ImportUploadForm()
+                form.cleaned_data = {}
+                form.add_error("files", _("Файлы вместе больше 200 МБ: разделите загрузку на несколько."))
+                return self._upload_page(request, form)
+            form = ImportUploadForm(request.POST, request.FILES)
+            if form.is_valid():
+                run = services.start_uploaded_import(
+                    request.tenant, user=request.user, uploads=form.cleaned_data["files"],
+                    dry_run=form.cleaned_data["dry_run"],
+                )
+                self.log_addition(request, run, [{"added": {}}])
+                messages.success(request, _("Файлы загружены, импорт поставлен в очередь. Итоги появятся на этой "
+                                            "странице, когда он закончится: обновите её."))
+                return redirect("admin:billing_importrun_change", run.pk)
+        else:
+            form = ImportUploadForm()
+        return self._upload_page(request, form)
+
+    def _upload_page(self, request, form):
+        context = {
+            **self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
+            "title": _("Загрузить файлы из биллинга"), "has_view_permission": self.has_view_permission(request),
+        }
+        return TemplateResponse(request, "admin/billing/importrun/upload.html", context)
+
+    def rejected_lines_view(self, request, file_id):
+        """The rejected lines of one file of a run this admin shows the user, as an
+        attachment; anything else (another tenant's file included) is the same 404."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        file = ImportFile.objects.filter(pk=file_id).exclude(rejected_lines="").first()  # the tenant's scope
+        if file is None or (not on_platform_host(request) and file.tenant_id != request.tenant.pk):
+            raise Http404
+        try:
+            stream = file.rejected_lines.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        filename = f"{Path(file.name).stem}-rejected.csv"
+        return FileResponse(stream, as_attachment=True, filename=filename, content_type="text/csv; charset=utf-8")

@@ -1,4 +1,19 @@
-from .models import Contract
+"""Reads the consumer's pages need, each a fixed number of queries however many periods,
+meters or accounts there are (tests assert the counts)."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import OuterRef, Subquery, Sum
+from django.utils import timezone
+
+from meters.selectors import meter_lines
+from portal.months import add_months
+
+from .models import Account, BillingPayment, Charge, Contract, Invoice
+
+INVOICES_FIRST_PAGE = 6
 
 
 def contracts_for_user(user):
@@ -6,3 +21,87 @@ def contracts_for_user(user):
     return list(
         Contract.objects.filter(counterparty__account=user).select_related("supplier").order_by("number")
     )
+
+
+@dataclass
+class AccountOverview:
+    account: Account
+    period: date | None = None
+    charges: list = field(default_factory=list)  # the last period's, one per service
+    to_pay: Decimal | None = None  # the last period's closing balance; negative: overpaid
+    due_on: date | None = None
+    invoice: Invoice | None = None
+    meters: list = field(default_factory=list)
+    last_payment: BillingPayment | None = None
+
+    @property
+    def overpaid(self):
+        return self.to_pay is not None and self.to_pay < 0
+
+
+def account_overview(account, *, today=None, full=True):
+    """What the overview shows of one account (4 queries; 3 with basic access: no payment)."""
+    today = today or timezone.localdate()
+    overview = AccountOverview(account=account)
+    # The last period's charges in one query: the period is a subquery.
+    last_period = Charge.objects.filter(account=account).order_by("-period").values("period")[:1]
+    overview.charges = list(Charge.objects.filter(account=account, period=Subquery(last_period)).order_by("service"))
+    if overview.charges:
+        overview.period = overview.charges[0].period
+        overview.to_pay = sum((charge.closing_balance for charge in overview.charges), Decimal(0))
+        due = [charge.due_on for charge in overview.charges if charge.due_on]
+        overview.due_on = max(due) if due else None
+    overview.meters = meter_lines(account, today=today)
+    if full:
+        overview.last_payment = BillingPayment.objects.filter(account=account).order_by("-paid_at").first()
+    return overview
+
+
+def accounts_summary(links):
+    """Each linked account's amount to pay (its last period's closing balance), one query."""
+    last_period = Charge.objects.filter(account_id=OuterRef("account_id")).order_by("-period").values("period")[:1]
+    rows = (
+        Charge.objects.filter(account_id__in=[link.account_id for link in links], period=Subquery(last_period))
+        .values("account_id").annotate(total=Sum("closing_balance"))
+    )
+    totals = {row["account_id"]: row["total"] for row in rows}
+    return [(link, totals.get(link.account_id)) for link in links]
+
+
+def invoices(account, *, all_periods=False):
+    queryset = Invoice.objects.filter(account=account).order_by("-period")
+    return list(queryset if all_periods else queryset[:INVOICES_FIRST_PAGE])
+
+
+@dataclass
+class History:
+    charges: list
+    payments: list
+    services: list
+    totals: dict
+
+
+def history(account, *, service=None, since=None, until=None):
+    """Charges by period and service and billing's payments, filtered; with totals (2 queries)."""
+    charges = Charge.objects.filter(account=account)
+    payments = BillingPayment.objects.filter(account=account)
+    if service:
+        charges = charges.filter(service=service)
+    if since:
+        charges = charges.filter(period__gte=since)
+        payments = payments.filter(paid_at__date__gte=since)
+    if until:
+        charges = charges.filter(period__lte=until)
+        payments = payments.filter(paid_at__date__lt=add_months(until, 1))
+    charges = list(charges.order_by("-period", "service"))
+    payments = list(payments.order_by("-paid_at"))
+    totals = {
+        "charged": sum((charge.charged for charge in charges), Decimal(0)),
+        "recalculated": sum((charge.recalculated for charge in charges), Decimal(0)),
+        "paid": sum((payment.amount for payment in payments), Decimal(0)),
+    }
+    services = sorted({charge.service for charge in charges})
+    return History(charges=charges, payments=payments, services=services, totals=totals)
+
+
+

@@ -1,15 +1,244 @@
-"""The signed-in customer's pages about their accounts. So far the overview: what they owe
-and for what comes with the consumer-accounts issue; today the contracts of guide 000."""
+"""The signed-in consumer's pages about their personal accounts. Every page that names an
+account reaches it through billing.access, so a foreign id is a 404 like a missing one."""
 
+import csv
+import re
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
-from django.shortcuts import render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from .selectors import contracts_for_user
+from meters.services import reading_window
+from portal.months import parse_month
+
+from . import selectors, services
+from .access import CURRENT_ACCOUNT_KEY, NeedsFullAccess, access_link, current_link, select_account
+from .context_processors import links_of_request
+from .forms import ControlQuestionForm, LinkAccountForm, WizardDetailsForm, WizardTypeForm
+from .models import Account, AccountLink, Service, Supplier
 
 
-@login_required
+def tenant_page(view):
+    """A signed-in consumer's page of a tenant (never the platform's host); a page that
+    needs full access sends a basic link to the control question."""
+
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if request.tenant is None:
+            raise Http404
+        try:
+            return view(request, *args, **kwargs)
+        except NeedsFullAccess as needs:
+            messages.info(request, _("Этот раздел доступен в расширенной версии личного кабинета."))
+            return redirect("billing:extended_access", account_id=needs.link.account_id)
+
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+@tenant_page
 def overview(request):
-    if request.tenant is None:
+    policy = request.tenant.policy
+    if policy.account_linking == policy.AccountLinking.BY_REGISTRATION:
+        services.sync_contract_links(user=request.user)
+    links = links_of_request(request)
+    link = current_link(request, links)
+    by_registration = policy.account_linking == policy.AccountLinking.BY_REGISTRATION
+    context = {
+        # Guide 000's contracts; other tenants' consumers have none to ask for.
+        "contracts": selectors.contracts_for_user(request.user) if by_registration else [],
+        "links": links,
+        "link": link,
+        "can_link": not by_registration,
+        # Where the last charge answers the control question, a basic link sees no amount: for
+        # someone who pays in full, the amount to pay is that charge.
+        "basic_shows_amounts": not policy.question_last_charge,
+    }
+    if link is not None:
+        full = link.access == AccountLink.Access.FULL
+        context["overview"] = selectors.account_overview(link.account, full=full, today=request.tenant.today())
+        context["full"] = full
+        context["amounts"] = full or context["basic_shows_amounts"]
+        if context["overview"].meters:
+            context["window"] = reading_window(link.account).on(request.tenant.today())
+        if len(links) > 1:
+            context["summary"] = selectors.accounts_summary(links)
+    return render(request, "billing/overview.html", context)
+
+
+@tenant_page
+@require_POST
+def select(request):
+    link = select_account(request, request.POST.get("account", ""))
+    return redirect(_same_page_for(request.POST.get("next", ""), link.account_id, request))
+
+
+def _same_page_for(target, account_id, request):
+    """Where the header's switch returns: the same page of the newly chosen account, the
+    overview from a page of one meter or account, the page itself elsewhere."""
+    overview = reverse("billing:overview")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        return overview
+    page = re.fullmatch(r"/personal/\d+/(invoices|history)/", target)
+    if page:
+        return reverse(f"billing:{page[1]}", kwargs={"account_id": account_id})
+    return overview if target.startswith("/personal/") else target
+
+
+@tenant_page
+def link_account(request):
+    policy = request.tenant.policy
+    if policy.account_linking == policy.AccountLinking.BY_REGISTRATION:
         raise Http404
-    return render(request, "billing/overview.html", {"contracts": contracts_for_user(request.user)})
+    suppliers = Supplier.objects.filter(is_active=True).order_by("name")
+    if policy.account_linking == policy.AccountLinking.WIZARD:
+        return _link_wizard(request, suppliers)
+    form = LinkAccountForm(request.POST or None, suppliers=suppliers)
+    if request.method == "POST" and form.is_valid():
+        try:
+            link = services.link_account(
+                request=request, user=request.user, supplier=form.cleaned_data["supplier"],
+                number=form.cleaned_data["number"],
+            )
+        except services.LinkRefused as refused:
+            form.add_error("number", refused.message)
+        else:
+            return _linked(request, link)
+    return render(request, "billing/link.html", {"form": form, "suppliers": suppliers})
+
+
+def _linked(request, link):
+    request.session[CURRENT_ACCOUNT_KEY] = link.account_id
+    messages.success(request, _("Лицевой счёт %(number)s подключён.") % {"number": link.account.number})
+    if link.access == AccountLink.Access.BASIC:
+        return redirect("billing:extended_access", account_id=link.account_id)
+    return redirect("billing:overview")
+
+
+WIZARD_KEY = "billing:link_wizard"
+
+
+def _link_wizard(request, suppliers):
+    """Guide 003: subscriber type → the fields that type requires → confirm → save. The
+    answers wait in the session between steps; the account is looked up again on saving."""
+    state = request.session.get(WIZARD_KEY) or {}
+    step = request.GET.get("step", "type")
+    if step == "details" and state.get("type"):
+        form = WizardDetailsForm(request.POST or None, suppliers=suppliers, subscriber_type=state["type"])
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                account = services.wizard_find_account(
+                    request=request, user=request.user, subscriber_type=state["type"], supplier=data["supplier"],
+                    number=data["number"], surname=data.get("surname", ""), inn=data.get("inn", ""),
+                )
+            except services.LinkRefused as refused:
+                form.add_error(None, refused.message)
+            else:
+                request.session[WIZARD_KEY] = {**state, "account": account.pk}
+                return redirect(f"{reverse('billing:link')}?step=confirm")
+        return render(request, "billing/link_wizard.html", {"form": form, "step": "details", "state": state})
+    if step == "confirm" and state.get("account"):
+        account = Account.objects.filter(pk=state["account"]).select_related("supplier").first()
+        if account is None:
+            raise Http404
+        if request.method == "POST":
+            del request.session[WIZARD_KEY]
+            try:
+                link = services.link_found_account(user=request.user, account=account)
+            except services.LinkRefused as refused:
+                messages.error(request, refused.message)
+                return redirect("billing:overview")
+            return _linked(request, link)
+        return render(request, "billing/link_wizard.html", {"step": "confirm", "account": account, "state": state})
+    form = WizardTypeForm(request.POST or None, initial={"subscriber_type": state.get("type", "individual")})
+    if request.method == "POST" and form.is_valid():
+        request.session[WIZARD_KEY] = {"type": form.cleaned_data["subscriber_type"]}
+        return redirect(f"{reverse('billing:link')}?step=details")
+    return render(request, "billing/link_wizard.html", {"form": form, "step": "type"})
+
+
+@tenant_page
+@require_POST
+def unlink_account(request, account_id):
+    link = access_link(request.user, account_id)
+    number = link.account.number
+    services.unlink_account(link=link)
+    messages.success(request, _("Лицевой счёт %(number)s отключён.") % {"number": number})
+    return redirect("billing:overview")
+
+
+@tenant_page
+def extended_access(request, account_id):
+    link = access_link(request.user, account_id)
+    if link.access == AccountLink.Access.FULL:
+        return redirect("billing:overview")
+    questions = services.control_questions(request.tenant.policy)
+    form = ControlQuestionForm(request.POST or None, questions=questions)
+    if request.method == "POST" and "request_pin" in request.POST:
+        services.request_pin(link=link)
+        messages.success(request, _("Запрос на получение PIN-кода отправлен. PIN-код придёт по почте или его "
+                                    "можно получить в офисе обслуживания."))
+        return redirect("billing:overview")
+    if request.method == "POST" and form.is_valid():
+        granted, message = services.answer_control_question(
+            request=request, link=link, question=form.cleaned_data["question"], answer=form.cleaned_data["answer"]
+        )
+        if granted:
+            messages.success(request, message)
+            return redirect("billing:overview")
+        form.add_error("answer", message)
+    return render(request, "billing/extended_access.html", {"form": form, "link": link})
+
+
+@tenant_page
+def invoices(request, account_id):
+    link = access_link(request.user, account_id, full=True)
+    all_periods = request.GET.get("all") == "1"
+    return render(request, "billing/invoices.html", {
+        "link": link, "invoices": selectors.invoices(link.account, all_periods=all_periods),
+        "all_periods": all_periods, "first_page": selectors.INVOICES_FIRST_PAGE,
+    })
+
+
+@tenant_page
+def history(request, account_id):
+    link = access_link(request.user, account_id, full=True)
+    service = request.GET.get("service") if request.GET.get("service") in Service.values else None
+    since, until = parse_month(request.GET.get("since")), parse_month(request.GET.get("until"))
+    found = selectors.history(link.account, service=service, since=since, until=until)
+    if request.GET.get("format") == "csv":
+        return _history_csv(link, found)
+    return render(request, "billing/history.html", {
+        "link": link, "history": found, "services": Service.choices, "service": service,
+        "since": request.GET.get("since", "") if since else "", "until": request.GET.get("until", "") if until else "",
+    })
+
+
+def _history_csv(link, found):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    # The number comes from billing's files: quotes or a line break would break the header.
+    number = re.sub(r"[^0-9A-Za-z_-]+", "-", link.account.number).strip("-") or str(link.account_id)
+    response["Content-Disposition"] = f'attachment; filename="history-{number}.csv"'
+    response.write("\ufeff")  # Excel reads UTF-8 with a BOM
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow([_("Период"), _("Услуга"), _("Долг на начало"), _("Объём"), _("Ед."), _("Тариф"),
+                     _("Начислено"), _("Перерасчёт"), _("Основание перерасчёта"), _("Оплачено"), _("К оплате")])
+    for charge in found.charges:
+        writer.writerow([
+            f"{charge.period:%Y-%m}", charge.get_service_display(), charge.opening_balance, charge.volume or "",
+            services.not_a_formula(charge.unit), charge.tariff or "", charge.charged, charge.recalculated,
+            services.not_a_formula(charge.recalculation_reason), charge.paid, charge.closing_balance,
+        ])
+    writer.writerow([])
+    writer.writerow([_("Дата платежа"), _("Сумма"), _("Способ")])
+    for payment in found.payments:
+        # Text from billing's files, opened in Excel: never a formula.
+        writer.writerow([f"{payment.paid_at:%Y-%m-%d %H:%M}", payment.amount, services.not_a_formula(payment.channel)])
+    return response

@@ -1,0 +1,17 @@
+from celery import shared_task
+
+from portal.tasks import TenantTask
+
+from . import receipts, services
+
+
+@shared_task(base=TenantTask, acks_late=True)
+def run_import(*, tenant, run_id):
+    services.run_uploaded_import(tenant, run_id)
+
+
+@shared_task(base=TenantTask, acks_late=True)
+def render_receipt(*, tenant, invoice_id):
+    """Render the PDF receipt of one invoice unless the stored one is current (idempotent:
+    a duplicate or redelivered task waits on the invoice's row lock, then renders nothing)."""
+    receipts.render_receipt(invoice_id)

@@ -1,0 +1,215 @@
+"""export_readings: nothing sent twice, nothing missed, atomic files, one tenant's rows."""
+
+import csv
+import threading
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from billing import exports
+from billing.factories import SupplierFactory
+from billing.models import Account, Payment
+from meters.models import Meter, Reading
+from portal.scoping import scopes_disabled, tenant_scope
+
+
+def make_meter(tenant, *, number="1000000001", decimals=3):
+    with scopes_disabled():
+        supplier = SupplierFactory(tenant=tenant, code="main")
+        account = Account.objects.create(tenant=tenant, supplier=supplier, number=number, subscriber_type="individual")
+        return Meter.objects.create(tenant=tenant, account=account, serial=f"S-{number}", service="gas", digits=5,
+                                    decimals=decimals)
+
+
+def submit(meter, value, *, taken_on=None):
+    with scopes_disabled():
+        return Reading.objects.create(
+            tenant_id=meter.tenant_id, meter=meter, value=Decimal(value), taken_on=taken_on or timezone.localdate(),
+            source="portal", submitted_at=timezone.now(), status="submitted",
+        )
+
+
+def rows_of(path):
+    with open(path, encoding="utf-8", newline="") as stream:
+        return list(csv.DictReader(stream, delimiter=";"))
+
+
+def reading_ids(path):
+    return sorted(int(row["reading_id"]) for row in rows_of(path))
+
+
+def export(tenant, out, **options):
+    with tenant_scope(tenant):
+        return exports.export_readings(tenant, out, **options)
+
+
+@pytest.mark.django_db
+def test_since_last_sends_each_reading_once_and_marks_it(tenants, tmp_path):
+    alpha, _beta = tenants
+    meter = make_meter(alpha)
+    first, second = submit(meter, "123.45"), submit(meter, "124.5")
+
+    result = export(alpha, tmp_path)
+    assert reading_ids(result.path) == [first.pk, second.pk]
+    row = rows_of(result.path)[0]
+    assert row == {
+        "supplier": "main", "account_number": "1000000001", "serial": "S-1000000001", "zone": "1",
+        "value": "123.450", "taken_on": first.taken_on.isoformat(), "source": "portal",
+        "submitted_at": row["submitted_at"], "reading_id": str(first.pk),
+    }
+    assert "+03:00" in row["submitted_at"] or "+" in row["submitted_at"]  # a time with its offset
+    with scopes_disabled():
+        assert set(Reading.objects.values_list("status", flat=True)) == {"exported"}
+
+    third = submit(meter, "125")
+    again = export(alpha, tmp_path, now=timezone.now() + timedelta(seconds=1))
+    assert reading_ids(again.path) == [third.pk]
+    nothing = export(alpha, tmp_path, now=timezone.now() + timedelta(seconds=2))
+    assert nothing.rows == 0 and reading_ids(nothing.path) == []
+
+
+@pytest.mark.django_db
+def test_period_reexport_marks_nothing(tenants, tmp_path):
+    alpha, _beta = tenants
+    meter = make_meter(alpha)
+    today = timezone.localdate()
+    month = today.replace(day=1)
+    this_month = submit(meter, "10", taken_on=month)
+    submit(meter, "5", taken_on=month - timedelta(days=1))  # the month before
+    export(alpha, tmp_path)  # exported once
+
+    check = export(alpha, tmp_path, period=month, now=timezone.now() + timedelta(seconds=1))
+    assert reading_ids(check.path) == [this_month.pk]
+    with scopes_disabled():
+        assert Reading.objects.filter(export=check.run).count() == 0
+    assert check.path.name.startswith(f"readings_export_{alpha.slug}_{month:%Y-%m}_")
+
+
+@pytest.mark.django_db
+def test_export_holds_only_its_tenants_readings(tenants, tmp_path):
+    alpha, beta = tenants
+    alpha_meter, beta_meter = make_meter(alpha), make_meter(beta)
+    mine = submit(alpha_meter, "1")
+    theirs = submit(beta_meter, "2")
+    result = export(alpha, tmp_path)
+    assert reading_ids(result.path) == [mine.pk]
+    with scopes_disabled():
+        assert Reading.objects.get(pk=theirs.pk).status == "submitted"
+
+
+@pytest.mark.django_db(transaction=True)  # a real rollback, as in production
+def test_a_failed_write_leaves_no_file_and_nothing_marked(tenants, tmp_path, monkeypatch):
+    alpha, _beta = tenants
+    submit(make_meter(alpha), "1")
+
+    def broken(reading):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(exports, "_reading_row", broken)
+    with pytest.raises(OSError):
+        export(alpha, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    with scopes_disabled():
+        assert Reading.objects.get().status == "submitted"
+        assert not exports.ExportRun.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reading_written_during_an_export_goes_into_the_next_one(tenants, tmp_path, monkeypatch):
+    """Two connections: the export is paused after marking, while another request submits
+    and commits a reading; that reading must be neither in this file nor lost."""
+    alpha, _beta = tenants
+    meter = make_meter(alpha)
+    before = submit(meter, "1")
+    marked, resume = threading.Event(), threading.Event()
+    real_write = exports._write_atomically
+
+    def paused_write(path, rows, columns):
+        marked.set()
+        assert resume.wait(10)
+        return real_write(path, rows, columns)
+
+    monkeypatch.setattr(exports, "_write_atomically", paused_write)
+    results = {}
+
+    def run_export():
+        try:
+            results["first"] = export(alpha, tmp_path)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run_export)
+    worker.start()
+    assert marked.wait(10)
+    during = submit(meter, "2")  # committed by this connection while the export's transaction is open
+    resume.set()
+    worker.join(10)
+
+    assert reading_ids(results["first"].path) == [before.pk]
+    monkeypatch.setattr(exports, "_write_atomically", real_write)
+    second = export(alpha, tmp_path, now=timezone.now() + timedelta(seconds=1))
+    assert reading_ids(second.path) == [during.pk]
+
+
+@pytest.mark.django_db
+def test_command(tenants, tmp_path, capsys):
+    alpha, _beta = tenants
+    submit(make_meter(alpha), "7")
+    call_command("export_readings", "--tenant", alpha.slug, "--out", str(tmp_path), "--since-last")
+    assert "1 readings written to" in capsys.readouterr().out
+    call_command("export_readings", "--tenant", alpha.slug, "--out", str(tmp_path / "check"), "--period",
+                 f"{date.today():%Y-%m}")
+    for period in ("2026-13", "0000-01", "9999-12", "26-01"):
+        with pytest.raises(Exception, match="YYYY-MM"):
+            call_command("export_readings", "--tenant", alpha.slug, "--out", str(tmp_path), "--period", period)
+
+
+def pay(account, amount, *, status="succeeded", when=None):
+    with scopes_disabled():
+        return Payment.objects.create(
+            tenant_id=account.tenant_id, account=account, amount=Decimal(amount), status=status,
+            provider="sandbox", provider_payment_id=f"sb-{amount}", invoice_number="INV-7",
+            succeeded_at=(when or timezone.now()) if status == "succeeded" else None,
+        )
+
+
+@pytest.mark.django_db
+def test_payments_since_last_sends_each_succeeded_payment_once(tenants, tmp_path):
+    alpha, beta = tenants
+    account = make_meter(alpha).account
+    first = pay(account, "1500.5")
+    pay(account, "10", status="pending")  # not paid: never exported
+    pay(make_meter(beta).account, "99")  # another tenant's
+
+    with tenant_scope(alpha):
+        result = exports.export_payments(alpha, tmp_path)
+    rows = rows_of(result.path)
+    assert [row["provider_payment_id"] for row in rows] == ["sb-1500.5"]
+    assert rows[0] | {"paid_at": ""} == {
+        "supplier": "main", "account_number": "1000000001", "paid_at": "", "amount": "1500.50",
+        "provider": "sandbox", "provider_payment_id": "sb-1500.5", "invoice_number": "INV-7",
+    }
+    assert result.path.name.startswith("payments_export_alpha_")
+    with scopes_disabled():
+        assert Payment.objects.get(pk=first.pk).export_id == result.run.pk
+
+    second = pay(account, "20")
+    with tenant_scope(alpha):
+        again = exports.export_payments(alpha, tmp_path, now=timezone.now() + timedelta(seconds=1))
+        check = exports.export_payments(alpha, tmp_path / "check", period=timezone.localdate().replace(day=1))
+    assert [row["provider_payment_id"] for row in rows_of(again.path)] == [second.provider_payment_id]
+    assert sorted(row["provider_payment_id"] for row in rows_of(check.path)) == ["sb-1500.5", "sb-20"]
+    with scopes_disabled():
+        assert not Payment.objects.filter(export=check.run).exists()
+
+
+@pytest.mark.django_db
+def test_export_payments_command(tenants, tmp_path, capsys):
+    alpha, _beta = tenants
+    pay(make_meter(alpha).account, "5")
+    call_command("export_payments", "--tenant", alpha.slug, "--out", str(tmp_path), "--since-last")
+    assert "1 payments written to" in capsys.readouterr().out
