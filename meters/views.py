@@ -1,0 +1,119 @@
+"""The signed-in consumer's meter pages: the submission of readings, and a meter's page with
+its consumption by month (a chart and a table per zone) and its readings. The account is reached only through billing.access, then
+the meter must be that account's: every other case is the same 404."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from billing.access import access_link
+from billing.views import tenant_page
+
+from . import charts, selectors, services
+from .models import Meter, Reading
+
+CHART_MONTHS = 24
+
+
+@tenant_page
+def meter(request, account_id, meter_id):
+    link = access_link(request.user, account_id, full=True)
+    meter = get_object_or_404(Meter, account_id=link.account_id, pk=meter_id)
+    today = request.tenant.today()
+    unit = selectors.unit_of(meter.service)
+    first, _last = selectors.window_of(meter, CHART_MONTHS, today)
+    zones = []
+    for series in selectors.monthly_consumption(meter, CHART_MONTHS, today=today):
+        title = _("Расход по месяцам: %(service)s, счётчик № %(serial)s") % {
+            "service": meter.get_service_display(), "serial": meter.serial}
+        if meter.zones > 1:
+            title += ", " + _("зона %(zone)s") % {"zone": series.zone}
+        svg = charts.consumption_svg(series.months, unit=unit, title=title)
+        zones.append({"series": series, "title": title, "svg": svg})
+    context = {
+        "link": link,
+        "account": link.account,
+        "meter": meter,
+        "unit": unit,
+        "places": f"{meter.decimals}g",  # floatformat: the meter's decimals, thousands grouped
+        "zones": zones,
+        "readings": selectors.reading_history(meter, since=selectors.add_months(first, -1)),
+        "since": selectors.add_months(first, -1),
+        "verification": selectors.verification_state(meter, today),
+    }
+    return render(request, "meters/meter.html", context)
+
+
+@tenant_page
+def readings(request, account_id):
+    """«Показания» → «Ввод показаний»: every meter in service of the current account, a field
+    per zone beside its last reading. Meters left empty are skipped; a meter with a question
+    («Всё правильно?») comes back with its values and a box to confirm."""
+    link = access_link(request.user, account_id, full=True)
+    account = link.account
+    today = request.tenant.today()
+    window_state = services.reading_window(account).on(today)
+    lines = selectors.meter_lines(account, today=today)
+    submissions, entered = {}, {}
+    if request.method == "POST":
+        for line in lines:
+            meter = line.meter
+            values = {zone: request.POST.get(f"m{meter.pk}z{zone}", "") for zone in range(1, meter.zones + 1)}
+            if not any(value.strip() for value in values.values()):
+                continue
+            confirmed = {kind for kind in ("lower", "jump") if request.POST.get(f"m{meter.pk}_{kind}")}
+            submissions[meter.pk] = services.submit_readings(
+                account=account, meter=meter, values=values, user=request.user, confirmed=confirmed,
+            )
+            entered[meter.pk] = values
+        saved = [submission for submission in submissions.values() if submission.saved]
+        if saved:
+            text = _("Показания переданы: %(count)d.") % {"count": len(saved)}
+            if any(submission.next_period for submission in saved):
+                text += " " + _("Они будут учтены в следующем расчётном периоде.")
+            messages.success(request, text)
+        if submissions and len(saved) == len(submissions):
+            return redirect("meters:readings", account_id=account.pk)
+        if not submissions:
+            messages.error(request, _("Введите показания хотя бы одного прибора."))
+        lines = selectors.meter_lines(account, today=today)  # what was saved shows as the last reading
+    rejected = rejected_since_last(lines, today=today)
+    rows = [
+        {"line": line, "submission": submissions.get(line.meter.pk), "rejected": rejected.get(line.meter.pk, []),
+         "entered": entered.get(line.meter.pk, {}) if not getattr(submissions.get(line.meter.pk), "saved", False)
+         else {},
+         "zones": range(1, line.meter.zones + 1)}
+        for line in lines
+    ]
+    return render(request, "meters/readings.html", {
+        "link": link, "account": account, "rows": rows, "window": window_state,
+    })
+
+
+# How far back a rejected submission is still news on the readings page.
+REJECTED_NEWS_DAYS = 92
+
+
+def rejected_since_last(lines, *, today):
+    """{meter id: [reading]}: per zone, a submission billing rejected that is no older than
+    the last reading shown beside the field (which skips rejected ones), so the consumer
+    learns why their reading is not the last one. One query, whatever the history."""
+    if not lines:
+        return {}
+    last = {(reading.meter_id, reading.zone): reading.taken_on for line in lines for reading in line.readings}
+    found = {}
+    for reading in (
+        Reading.objects.filter(meter__in=[line.meter for line in lines], status=Reading.Status.REJECTED,
+                               taken_on__gte=today - timedelta(days=REJECTED_NEWS_DAYS))
+        .order_by("meter_id", "zone", "-taken_on", "-pk")
+        .only("meter_id", "zone", "value", "taken_on", "source", "status", "status_reason", "submitted_at")
+    ):
+        key = reading.meter_id, reading.zone
+        if key not in found and (key not in last or reading.taken_on >= last[key]):
+            found[key] = reading
+    by_meter = {}
+    for (meter_id, _zone), reading in sorted(found.items()):
+        by_meter.setdefault(meter_id, []).append(reading)
+    return by_meter
