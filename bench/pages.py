@@ -1,19 +1,30 @@
 """Requests per second and latency of every portal page, beside a bare Django view.
 
     .venv/bin/python bench/pages.py [--seconds 2] [--rounds 3] [--clients 20] [--output ...]
+                                    [--accounts 100000] [--accounts-tenant gaz] [--reuse-database]
 
 Builds a throw-away PostgreSQL database (portal_bench on 127.0.0.1:5432), uses Redis
-database 12 as the cache (flushed), seeds the demo (`seed_demo`) and one customer per
-tenant. Then it starts two gunicorns with 2 sync workers each (this machine has 2 cores):
-the portal under production settings (DEBUG=false, PostgreSQL, Redis, WhiteNoise; no TLS
-redirect, since there is no proxy) and bench/hello.py, a bare Django view answering
+database 12 as the cache (flushed), seeds the demo (`seed_demo`), grows one tenant with
+--accounts generated personal accounts of 24 months each (`seed_demo --accounts N --tenant
+SLUG`, through the billing import; timed, and the time goes into the results), ANALYZEs
+the database (as autovacuum would after such a load; this machine runs without it), and
+adds one customer per tenant. --reuse-database keeps a portal_bench that an earlier run
+built with the same --accounts (for --profile; the seeding is not measured again: its
+figures come from the earlier results in --output). Then it starts two gunicorns with 2
+sync workers each (this machine has 2 cores): the portal under production settings
+(DEBUG=false, PostgreSQL, Redis, WhiteNoise; no TLS redirect, since there is no proxy) and bench/hello.py, a bare Django view answering
 "hello". Each page is driven for --seconds by --clients concurrent clients over loopback
 HTTP (threads with http.client, spread over 2 client processes; a new connection per
 request, as gunicorn's sync workers close it anyway), with a run of the bare view before
 the first page and after every page, so each page is compared with the bare view measured
 right around it (the mean of the two). Pages: each tenant's home, login, signup and
-password reset pages anonymously, and the page a login leads to (LOGIN_REDIRECT_URL) as
-that tenant's customer (a session from the real login form). The walk is repeated
+password reset pages anonymously; the page a login leads to (LOGIN_REDIRECT_URL) as
+that tenant's customer, who has no personal account (a session from the real login form);
+and, as the tenant's demo consumer (README: `consumer@<slug>.example`, rgmek's
+`6229001125-1001`, password `demo-consumer-2026`; logged in through the same form), the
+overview of the current account, and the invoices, history and meter pages of the
+consumer's first linked account and its first meter (ids queried in this process). rosseti's
+consumer has no personal account: only its overview is driven. The walk is repeated
 --rounds times; per page the round with the median ratio is reported, so that a burst of
 other work on the machine spoils one round rather than the result.
 
@@ -40,6 +51,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "pages.json"
@@ -48,6 +60,7 @@ DATABASE = "portal_bench"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 REDIS_URL = "redis://127.0.0.1:6379/12"
 PASSWORD = "bench-customer-2026"
+DEFAULT_ACCOUNTS = 100_000
 CLIENT_PROCESSES = 2
 ENV = {
     **os.environ,
@@ -72,14 +85,49 @@ GOALS = {"anonymous_ratio": 0.30, "logged_in_ratio": 0.15, "p95_ms": 50}
 
 # --- the database and the customers -------------------------------------------------------
 
-def prepare_database():
-    """Fresh database and cache, the demo, and one logged-in-able customer per tenant:
-    {slug: login}."""
+def _database_exists():
     import psycopg
 
     with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        connection.execute(f"CREATE DATABASE {DATABASE}")
+        return connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone() is not None
+
+
+def _generated_accounts(slug):
+    """How many accounts the tenant ``slug`` has (the demo's and the generated ones)."""
+    from billing.models import Account
+    from portal.models import Tenant
+    from portal.scoping import tenant_scope
+
+    tenant = Tenant.objects.filter(slug=slug).first()
+    if tenant is None:
+        return 0
+    with tenant_scope(tenant):
+        return Account.objects.count()
+
+
+def earlier_seeding(output, accounts, accounts_tenant):
+    """The seeding figures of the run that built the database being reused (from its
+    results, when they describe the same --accounts), or {}."""
+    try:
+        earlier = json.loads(output.read_text()).get("seeding") or {}
+    except (OSError, ValueError):
+        return {}
+    if earlier.get("accounts") != accounts or earlier.get("tenant") != accounts_tenant:
+        return {}
+    return {key: earlier[key] for key in ("demo_s", "accounts_s", "measured_at") if key in earlier}
+
+
+def prepare_database(accounts, accounts_tenant, reuse=False, output=DEFAULT_OUTPUT):
+    """Fresh database and cache, the demo, ``accounts`` generated accounts at the tenant
+    ``accounts_tenant``, and one logged-in-able customer per tenant. Returns ({slug: login},
+    the seeding's figures)."""
+    import psycopg
+
+    reuse = reuse and _database_exists()
+    if not reuse:
+        with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+            connection.execute(f"CREATE DATABASE {DATABASE}")
     os.environ.update(ENV)
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
     sys.path.insert(0, str(ROOT))
@@ -96,8 +144,36 @@ def prepare_database():
     cache.clear()
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)  # production settings need the manifest
-    with open(os.devnull, "w") as quiet:
-        call_command("seed_demo", allow_production=True, stdout=quiet)
+    seeding = {"tenant": accounts_tenant, "accounts": accounts, "reused_database": reuse}
+    if reuse:
+        print(f"reusing {DATABASE}: {_generated_accounts(accounts_tenant)} accounts at {accounts_tenant}")
+        seeding.update(earlier_seeding(output, accounts, accounts_tenant))
+    else:
+        seeding["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        with open(os.devnull, "w") as quiet:
+            began = time.perf_counter()
+            call_command("seed_demo", allow_production=True, stdout=quiet)
+            seeding["demo_s"] = round(time.perf_counter() - began, 1)
+            if accounts:
+                # What `seed_demo --accounts N --tenant SLUG` costs on top of the demo (it
+                # seeds the demo again, idempotently, then imports the generated accounts).
+                print(f"seed_demo --accounts {accounts} --tenant {accounts_tenant} ...", flush=True)
+                began = time.perf_counter()
+                call_command("seed_demo", allow_production=True, accounts=accounts, tenant=accounts_tenant,
+                             stdout=quiet)
+                seeding["accounts_s"] = round(time.perf_counter() - began, 1)
+                print(f"  {seeding['accounts_s']} s", flush=True)
+    # This machine's PostgreSQL runs without autovacuum, and nothing analyses the tables the
+    # import fills: without statistics the planner takes tenant_id = X for a rare value and
+    # ANDs the tenant's index (millions of entries) with the account's, 30 ms a query at
+    # 100,000 accounts. A production database's autovacuum analyses them soon after a load.
+    from django.db import connection
+
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    seeding["analyze_s"] = round(time.perf_counter() - began, 1)
+    seeding["tenant_accounts"] = _generated_accounts(accounts_tenant)
     logins = {}
     for tenant in Tenant.objects.select_related("policy").filter(is_active=True).order_by("slug"):
         with tenant_scope(tenant):
@@ -105,11 +181,38 @@ def prepare_database():
             # Tenants whose login is generated from a contract log in by username.
             by_username = tenant.policy.login_kind == "contract"
             username = f"bench-{tenant.slug}" if by_username else email
-            user = User.objects.create_user(username=username, email=email, password=PASSWORD, tenant=tenant)
-            for document in ConsentDocument.objects.filter(is_active=True):
-                ConsentAcceptance.objects.create(tenant=tenant, user=user, document=document)
+            if not User.objects.filter(username=username).exists():
+                user = User.objects.create_user(username=username, email=email, password=PASSWORD, tenant=tenant)
+                for document in ConsentDocument.objects.filter(is_active=True):
+                    ConsentAcceptance.objects.create(tenant=tenant, user=user, document=document)
             logins[tenant.slug] = username if by_username else email
-    return logins
+    return logins, seeding
+
+
+def consumer_pages(slug):
+    """The demo consumer of tenant ``slug``: (login, password, [(page name, path)]): the overview, and
+    the invoices, history and meter pages of the first linked account (the overview's order)
+    and its first meter in service (the overview's order)."""
+    from accounts.demo import CONSUMER_PASSWORD, consumer_login
+    from accounts.models import User
+    from billing.models import AccountLink
+    from meters.models import Meter
+    from portal.models import Tenant
+    from portal.scoping import tenant_scope
+
+    tenant = Tenant.objects.get(slug=slug)
+    login = consumer_login(tenant)
+    pages = [("overview", "/overview/")]
+    with tenant_scope(tenant):
+        user = User.objects.get(username=login)
+        link = AccountLink.objects.filter(user=user).order_by("linked_at", "pk").first()
+        if link is not None:
+            account = link.account_id
+            pages += [("invoices", f"/personal/{account}/invoices/"), ("history", f"/personal/{account}/history/")]
+            meter = Meter.objects.filter(account_id=account, archived_on__isnull=True).order_by("serial").first()
+            if meter is not None:
+                pages.append(("meter", f"/personal/{account}/meters/{meter.pk}/"))
+    return login, CONSUMER_PASSWORD, pages
 
 
 def count_queries(pages):
@@ -205,7 +308,7 @@ def fetch(port, host, path, cookie=None, *, method="GET", body=None, headers=Non
     return response, content
 
 
-def log_in(port, host, login):
+def log_in(port, host, login, password=PASSWORD):
     """The session cookie of a real login through allauth's form, and the page the login
     leads to (the logged-in home, LOGIN_REDIRECT_URL)."""
     response, page = fetch(port, host, "/accounts/login/")
@@ -213,7 +316,7 @@ def log_in(port, host, login):
     csrf_cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie", "")).group(1)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     field = re.search(r'<input type="(?:text|email)" name="(\w+)"', page).group(1)
-    body = f"csrfmiddlewaretoken={token}&{field}={login}&password={PASSWORD}"
+    body = urlencode({"csrfmiddlewaretoken": token, field: login, "password": password})
     response, _content = fetch(port, host, "/accounts/login/", f"csrftoken={csrf_cookie}", method="POST", body=body,
                                headers={"Content-Type": "application/x-www-form-urlencoded",
                                         "Referer": f"http://{host}/accounts/login/"})
@@ -316,6 +419,18 @@ def update_docs(result):
     summary = (f"Measured {result['measured_at'][:10]} ({result['label']}): {result['clients']} clients, "
                f"{result['seconds']} s per page, the median of {result['rounds']} rounds; load average "
                f"{load['before']} before the run, {load['after']} after.")
+    seeding = result.get("seeding") or {}
+    if seeding.get("accounts"):
+        summary += (f" Tenant {seeding['tenant']} holds {seeding['tenant_accounts']:,} personal accounts "
+                    f"(`seed_demo --accounts {seeding['accounts']} --tenant {seeding['tenant']}`, 24 months each")
+        if seeding.get("accounts_s") is None:
+            summary += "; database reused, seeding not timed)."
+        else:
+            summary += f": {seeding['accounts_s']:.0f} s"
+            summary += (f", measured {seeding['measured_at'][:16]} when the database was built)."
+                        if seeding.get("reused_database") else ").")
+    summary += (" \"home, logged in\" is a customer with no personal account; \"consumer …\" pages are the "
+                "demo consumer's (first linked account, first meter).")
     summary += " Queries of one request count BEGIN and COMMIT (ATOMIC_REQUESTS)."
     DOCS.write_text(f"{head}{begin}\n{summary}\n\n{markdown_table(result)}\n{end}{tail}")
 
@@ -328,6 +443,11 @@ def main():
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--label", default="as committed", help="what this run measures, for the record")
     parser.add_argument("--no-docs", action="store_true", help="do not update docs/performance.md")
+    parser.add_argument("--accounts", type=int, default=DEFAULT_ACCOUNTS,
+                        help="generated accounts (24 months each) added to --accounts-tenant; 0 for none")
+    parser.add_argument("--accounts-tenant", default="gaz")
+    parser.add_argument("--reuse-database", action="store_true",
+                        help=f"keep an existing {DATABASE} (built by an earlier run with the same --accounts)")
     parser.add_argument("--profile", metavar="PAGE", action="append",
                         help='profile a page in process instead of the load test, e.g. --profile "gaz login"')
     options = parser.parse_args()
@@ -335,7 +455,8 @@ def main():
     load_before = os.getloadavg()
     # The client processes are forked before Django is set up in this one.
     pool = multiprocessing.get_context("fork").Pool(CLIENT_PROCESSES)
-    logins = prepare_database()
+    logins, seeding = prepare_database(options.accounts, options.accounts_tenant, options.reuse_database,
+                                      options.output)
     portal, portal_port = start_server("portal.wsgi:application", "portal.settings")
     hello, hello_port = start_server("hello:application", "hello")
     try:
@@ -348,6 +469,11 @@ def main():
             cookie, home = log_in(portal_port, host, login)
             pages.append({"name": f"{slug} home, logged in", "tenant": slug, "host": host, "path": home,
                           "logged_in": True, "cookie": cookie})
+            consumer, password, consumer_paths = consumer_pages(slug)
+            cookie, _home = log_in(portal_port, host, consumer, password)
+            for name, path in consumer_paths:
+                pages.append({"name": f"{slug} consumer {name}", "tenant": slug, "host": host, "path": path,
+                              "logged_in": True, "consumer": True, "cookie": cookie})
         queries = count_queries(pages)
         if options.profile:
             for page in pages:
@@ -355,6 +481,7 @@ def main():
                     profile(page)
             return
         run = dict(seconds=options.seconds, clients=options.clients)
+        load_at_start, load_before = load_before, os.getloadavg()  # after the seeding
         # Warm both servers' workers (imports, templates, connections) on every page.
         load(pool, hello_port, "localhost", "/", seconds=1, clients=options.clients)
         for page in pages:
@@ -392,10 +519,12 @@ def main():
         "cpu_count": os.cpu_count(), "clients": options.clients, "seconds": options.seconds,
         "rounds": options.rounds,
         # Other work on the machine skews everything: the 1-minute load average around the run.
-        "load_average": {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)},
+        "load_average": {"at_start": round(load_at_start[0], 2), "before": round(load_before[0], 2),
+                         "after": round(os.getloadavg()[0], 2)},
         "goals": GOALS,
         "bare_view": {"runs": [r["rps"] for r in hello_runs], "median_rps": median_run["rps"],
                       "p50_ms": median_run["p50_ms"], "p95_ms": median_run["p95_ms"], "p99_ms": median_run["p99_ms"]},
+        "seeding": seeding,
         "pages": pages,
     }
     anonymous = [p for p in pages if not p["logged_in"]]
@@ -406,6 +535,15 @@ def main():
         "logged_in_min_ratio": min(p["ratio"] for p in logged_in),
         "max_p95_ms": max(p["p95_ms"] for p in pages),
     }
+    consumer = [p for p in pages if p.get("consumer")]
+    if consumer:
+        result["summary"].update(
+            consumer_min_ratio=min(p["ratio"] for p in consumer),
+            consumer_max_p95_ms=max(p["p95_ms"] for p in consumer),
+            consumer_pages_meeting_goals=sum(
+                p["ratio"] >= GOALS["logged_in_ratio"] and p["p95_ms"] < GOALS["p95_ms"] for p in consumer),
+            consumer_pages=len(consumer),
+        )
     options.output.parent.mkdir(parents=True, exist_ok=True)
     options.output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print()
