@@ -24,6 +24,14 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _rate_windows_stand_still(monkeypatch):
+    # A limit counts per clock window (a minute, an hour); a test that makes its tries across a
+    # window's end would find its count reset and fail by chance. Within a test no window ends.
+    monkeypatch.setattr("django_ratelimit.core._get_window", lambda value, period: 0)
+    monkeypatch.setattr("portal.ratelimits._window", lambda period: 0)
+
+
+@pytest.fixture(autouse=True)
 def _outbox_in_tmp(settings, tmp_path):
     # Tests read codes and links from the outbox, as a person trying the demo would.
     settings.EMAIL_BACKEND = "portal.messaging.OutboxEmailBackend"

@@ -113,7 +113,7 @@ def reserve_failure(request, *groups, rate, key=by_client):
     stay counted. A cache that does not answer refuses."""
     limit, period = _rate(rate)
     cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
-    window = int(time.time()) // period
+    window = _window(period)
     counted = []
     for group in groups:
         key_function = key[group] if isinstance(key, dict) else key
@@ -129,6 +129,11 @@ def reserve_failure(request, *groups, rate, key=by_client):
             FailureReservation(counted, refused=True).forgive()
             return FailureReservation([], refused=True)
     return FailureReservation(counted, refused=False)
+
+
+def _window(period):
+    """The number of the current ``period``-long window (tests hold it still)."""
+    return int(time.time()) // period
 
 
 def _rate(rate):
