@@ -9,7 +9,8 @@ crash before the rename leaves no file and nothing marked; a crash between the r
 the commit leaves a file whose rows go again next time (billing recognises them by
 reading_id or provider_payment_id), never rows marked but not sent.
 
-"A period" re-exports for checking and marks nothing.
+"A period" re-exports for checking and marks nothing. Payments define their ExportKind in
+payments/exports.py and run through the same ``run_export``.
 """
 
 import csv
@@ -24,12 +25,10 @@ from django.utils import timezone
 from meters.models import Reading
 from portal.months import add_months
 
-from .models import ExportRun, Payment
+from .models import ExportRun
 
 READINGS_COLUMNS = ["supplier", "account_number", "serial", "zone", "value", "taken_on", "source", "submitted_at",
                     "reading_id"]
-PAYMENTS_COLUMNS = ["supplier", "account_number", "paid_at", "amount", "provider", "provider_payment_id",
-                    "invoice_number"]
 
 
 @dataclass
@@ -82,7 +81,7 @@ class ExportKind:
     in_period: object  # (tenant, first, next_first) -> QuerySet for a re-export
 
 
-def _export(spec, tenant, out_dir, *, period, now):
+def run_export(spec, tenant, out_dir, *, period, now):
     now = now or timezone.now()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -131,40 +130,7 @@ READINGS = ExportKind(
 )
 
 
-def _payment_row(payment):
-    return [
-        payment.account.supplier.code, payment.account.number,
-        timezone.localtime(payment.succeeded_at).isoformat(timespec="seconds"), f"{payment.amount:.2f}",
-        payment.provider, payment.provider_payment_id, payment.invoice_number,
-    ]
-
-
-PAYMENTS = ExportKind(
-    kind=ExportRun.Kind.PAYMENTS,
-    columns=PAYMENTS_COLUMNS,
-    row=lambda payment: _payment_row(payment),
-    related=("account__supplier",),
-    unsent=lambda tenant: Payment.objects.filter(
-        tenant=tenant, status=Payment.Status.SUCCEEDED, export__isnull=True
-    ),
-    mark={},
-    in_period=lambda tenant, first, after: Payment.objects.filter(
-        tenant=tenant, status=Payment.Status.SUCCEEDED,
-        succeeded_at__date__gte=first, succeeded_at__date__lt=after,
-    ),
-)
-
-
 def export_readings(tenant, out_dir, *, period=None, now=None):
     """Export portal readings of ``tenant`` into ``out_dir``: those not yet exported (and mark
     them), or with ``period`` (a date, the first of a month) those taken in that month."""
-    return _export(READINGS, tenant, out_dir, period=period, now=now)
-
-
-def export_payments(tenant, out_dir, *, period=None, now=None):
-    """Export the portal's succeeded payments: those not yet exported (and mark them), or
-    with ``period`` those that succeeded in that month (in the portal's time zone)."""
-    return _export(PAYMENTS, tenant, out_dir, period=period, now=now)
-
-
-
+    return run_export(READINGS, tenant, out_dir, period=period, now=now)

@@ -477,60 +477,6 @@ class AccountLink(models.Model):
         return f"{self.user} → {self.account}"
 
 
-class Payment(models.Model):
-    """A payment made in the portal through a payment provider. Billing learns of it from
-    export_payments; once billing has it, it comes back as a BillingPayment.
-
-    The state machine, the providers and the flows come with the payments work; what the
-    export needs is here: who paid what for which account, through whom, and when it
-    succeeded."""
-
-    class Status(models.TextChoices):
-        CREATED = "created", _("создан")
-        PENDING = "pending", _("ожидает оплаты")
-        SUCCEEDED = "succeeded", _("оплачен")
-        CANCELED = "canceled", _("отменён")
-        FAILED = "failed", _("ошибка")
-
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", verbose_name=_("организация"))
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="payments", verbose_name=_("лицевой счёт"))
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name=_("плательщик"),
-    )
-    amount = models.DecimalField(_("сумма"), **MONEY)
-    invoice_number = models.CharField(_("номер счёта"), max_length=50, blank=True)
-    status = models.CharField(_("статус"), max_length=10, choices=Status.choices, default=Status.CREATED)
-    provider = models.CharField(_("платёжный сервис"), max_length=30)
-    provider_payment_id = models.CharField(_("номер платежа у сервиса"), max_length=100, blank=True)
-    created_at = models.DateTimeField(_("создан"), auto_now_add=True)
-    succeeded_at = models.DateTimeField(_("оплачен"), null=True, blank=True)
-    export = models.ForeignKey(
-        ExportRun, on_delete=models.PROTECT, null=True, blank=True, related_name="payments", verbose_name=_("выгрузка")
-    )
-
-    objects = tenant_scoped_manager()()
-
-    class Meta:
-        verbose_name = _("платёж в личном кабинете")
-        verbose_name_plural = _("платежи в личном кабинете")
-        ordering = ["-created_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=~models.Q(status="succeeded") | models.Q(succeeded_at__isnull=False),
-                name="payment_succeeded_has_time",
-            ),
-        ]
-        indexes = [
-            # The next export's rows: succeeded and not yet exported.
-            models.Index(fields=["tenant", "status"], condition=models.Q(status="succeeded", export__isnull=True),
-                         name="payment_to_export"),
-        ]
-
-    def __str__(self):
-        return f"{self.amount} ({self.get_status_display()})"
-
-
 class PinRequest(models.Model):
     """«Подать запрос на получение PIN-кода» (guide 004): a consumer without the receipt's
     PIN asks for it; staff see the requests in the admin and send the PIN by post or in

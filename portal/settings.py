@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "accounts",
     "billing",
     "meters",
+    "payments",
     "appeals",
     "portal.apps.PortalAdminConfig",
     "django.contrib.auth",
@@ -264,6 +265,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="portal")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    # A payment whose notification was lost: its status is fetched from the provider.
+    "refresh-stale-payments": {"task": "payments.tasks.refresh_stale_payments", "schedule": 300.0},
     "expire-unactivated-accounts": {"task": "accounts.tasks.expire_unactivated", "schedule": 3600.0},
     # Housekeeping: rows that only pile up (every view of a captcha page inserts one).
     "delete-expired-captchas": {"task": "portal.tasks.delete_expired_captchas", "schedule": 3600.0},
@@ -338,3 +341,25 @@ LOGGING = {
     # WeasyPrint logs every step of every PDF at INFO (and fontTools every subset table).
     "loggers": {"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
+
+# Payments (payments/). Provider secrets are encrypted with these Fernet keys (the first
+# encrypts, every one decrypts: rotate by putting the new key first). Generate one with
+#   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+PAYMENT_SECRETS_KEYS = env.list("PAYMENT_SECRETS_KEYS", default=[])
+# The sandbox provider (a payment page of its own, notifications by Celery) imitates a real
+# one for development and tests; a production server offers it only when told to.
+PAYMENT_SANDBOX_ENABLED = env.bool("PAYMENT_SANDBOX_ENABLED", default=DEBUG)
+# How its notifications travel: "http" to the portal's public URL, as a provider's would;
+# "inprocess" into this process's own application (no server needed: tests, the embedded mode).
+PAYMENT_SANDBOX_DELIVERY = env.str("PAYMENT_SANDBOX_DELIVERY",
+                                   default="inprocess" if CELERY_TASK_ALWAYS_EAGER else "http")
+# Seconds before a notification goes out, and the share sent twice or out of order.
+PAYMENT_SANDBOX_NOTIFY_DELAY = (1, 5)
+PAYMENT_SANDBOX_DUPLICATE_SHARE = 0.3
+PAYMENT_SANDBOX_REORDER_SHARE = 0.3
+# An abandoned sandbox payment expires (canceled) after this many minutes.
+PAYMENT_SANDBOX_EXPIRY_MINUTES = 15
+# YooKassa's API (tests point it at a local fake).
+YOOKASSA_API_URL = env.str("YOOKASSA_API_URL", default="https://api.yookassa.ru/v3")
+# A payment still pending this long after it went to the provider gets its status fetched.
+PAYMENT_STALE_MINUTES = 10

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0004_portal_payment'),
+        ('billing', '0003_account_search_indexes'),
         ('portal', '0001_initial'),
     ]
 

@@ -1,0 +1,60 @@
+"""export_payments: each succeeded payment once, a month re-exported for checking, one tenant's."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from billing.tests.test_exports import make_meter, rows_of
+from payments import exports
+from payments.models import Payment
+from portal.scoping import scopes_disabled, tenant_scope
+
+
+def pay(account, amount, *, status="succeeded", when=None):
+    with scopes_disabled():
+        return Payment.objects.create(
+            tenant_id=account.tenant_id, account=account, amount=Decimal(amount), status=status,
+            provider="sandbox", provider_payment_id=f"sb-{amount}", invoice_number="INV-7",
+            succeeded_at=(when or timezone.now()) if status == "succeeded" else None,
+        )
+
+
+@pytest.mark.django_db
+def test_payments_since_last_sends_each_succeeded_payment_once(tenants, tmp_path):
+    alpha, beta = tenants
+    account = make_meter(alpha).account
+    first = pay(account, "1500.5")
+    pay(account, "10", status="pending")  # not paid: never exported
+    pay(make_meter(beta).account, "99")  # another tenant's
+
+    with tenant_scope(alpha):
+        result = exports.export_payments(alpha, tmp_path)
+    rows = rows_of(result.path)
+    assert [row["provider_payment_id"] for row in rows] == ["sb-1500.5"]
+    assert rows[0] | {"paid_at": ""} == {
+        "supplier": "main", "account_number": "1000000001", "paid_at": "", "amount": "1500.50",
+        "provider": "sandbox", "provider_payment_id": "sb-1500.5", "invoice_number": "INV-7",
+    }
+    assert result.path.name.startswith("payments_export_alpha_")
+    with scopes_disabled():
+        assert Payment.objects.get(pk=first.pk).export_id == result.run.pk
+
+    second = pay(account, "20")
+    with tenant_scope(alpha):
+        again = exports.export_payments(alpha, tmp_path, now=timezone.now() + timedelta(seconds=1))
+        check = exports.export_payments(alpha, tmp_path / "check", period=timezone.localdate().replace(day=1))
+    assert [row["provider_payment_id"] for row in rows_of(again.path)] == [second.provider_payment_id]
+    assert sorted(row["provider_payment_id"] for row in rows_of(check.path)) == ["sb-1500.5", "sb-20"]
+    with scopes_disabled():
+        assert not Payment.objects.filter(export=check.run).exists()
+
+
+@pytest.mark.django_db
+def test_export_payments_command(tenants, tmp_path, capsys):
+    alpha, _beta = tenants
+    pay(make_meter(alpha).account, "5")
+    call_command("export_payments", "--tenant", alpha.slug, "--out", str(tmp_path), "--since-last")
+    assert "1 payments written to" in capsys.readouterr().out
