@@ -32,6 +32,19 @@ def _rate_windows_stand_still(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _payment_settings(settings):
+    # Tests run with DEBUG off, where provider secrets need a key from the environment; and
+    # the sandbox notifies at once, once, in order, unless a test asks for its tricks.
+    settings.PAYMENT_SECRETS_KEYS = [TEST_PAYMENT_SECRETS_KEY]
+    settings.PAYMENT_SANDBOX_NOTIFY_DELAY = (0, 0)
+    settings.PAYMENT_SANDBOX_DUPLICATE_SHARE = 0
+    settings.PAYMENT_SANDBOX_REORDER_SHARE = 0
+
+
+TEST_PAYMENT_SECRETS_KEY = "dGVzdC1rZXktZm9yLXBheW1lbnQtc2VjcmV0cy0wMDA="
+
+
+@pytest.fixture(autouse=True)
 def _outbox_in_tmp(settings, tmp_path):
     # Tests read codes and links from the outbox, as a person trying the demo would.
     settings.EMAIL_BACKEND = "portal.messaging.OutboxEmailBackend"

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from meters.services import reading_window
+from payments.selectors import awaiting_billing
 from portal.months import parse_month
 
 from . import selectors, services
@@ -66,6 +67,9 @@ def overview(request):
         context["amounts"] = full or context["basic_shows_amounts"]
         if context["overview"].meters:
             context["window"] = reading_window(link.account).on(request.tenant.today())
+        if full:  # «оплачено 1 500 ₽, ожидает учёта»: paid here, not yet in billing's data
+            context["awaiting"], context["awaiting_total"] = awaiting_billing(link.account,
+                                                                              today=request.tenant.today())
         if len(links) > 1:
             context["summary"] = selectors.accounts_summary(links)
     return render(request, "billing/overview.html", context)

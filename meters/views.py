@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from billing.access import access_link
@@ -75,6 +76,9 @@ def readings(request, account_id):
                 text += " " + _("Они будут учтены в следующем расчётном периоде.")
             messages.success(request, text)
         if submissions and len(saved) == len(submissions):
+            if request.POST.get("then") == "pay":  # «Передать показания и оплатить»
+                ids = ",".join(str(reading.pk) for submission in saved for reading in submission.readings)
+                return redirect(f"{reverse('payments:pay', kwargs={'account_id': account.pk})}?readings={ids}")
             return redirect("meters:readings", account_id=account.pk)
         if not submissions:
             messages.error(request, _("Введите показания хотя бы одного прибора."))
@@ -89,6 +93,7 @@ def readings(request, account_id):
     ]
     return render(request, "meters/readings.html", {
         "link": link, "account": account, "rows": rows, "window": window_state,
+        "then_pay": request.GET.get("then") == "pay" or request.POST.get("then") == "pay",
     })
 
 

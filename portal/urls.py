@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include(allauth_urlpatterns)),
     path("", include("billing.urls")),
     path("", include("meters.urls")),
+    path("", include("payments.urls")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]

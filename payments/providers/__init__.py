@@ -1,0 +1,22 @@
+"""Payment providers: one class per kind of ``ProviderAccount``."""
+
+from .base import (
+    NotificationRefused,
+    PaymentRequest,
+    Provider,
+    ProviderError,
+    ProviderPayment,
+    ProviderUnavailable,
+)
+
+__all__ = ["NotificationRefused", "PaymentRequest", "Provider", "ProviderError", "ProviderPayment",
+           "ProviderUnavailable", "provider_for"]
+
+
+def provider_for(account):
+    """The provider object for a ProviderAccount."""
+    from .sandbox import SandboxProvider
+    from .yookassa import YooKassaProvider
+
+    classes = {"sandbox": SandboxProvider, "yookassa": YooKassaProvider}
+    return classes[account.kind](account)

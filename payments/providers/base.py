@@ -1,0 +1,75 @@
+"""What the portal asks of a payment provider, and what it gets back.
+
+Amounts cross this boundary in integer kopecks, as both YooKassa's and T-Bank's APIs take
+them; a provider's own statuses are translated to ``Payment.Status`` values here, so the
+rest of the portal knows one vocabulary.
+"""
+
+import abc
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    idempotency_key: str  # the same key again returns the same payment, never a second one
+    amount_kopecks: int
+    description: str
+    return_url: str  # where the payer comes back; it proves nothing about the outcome
+    notification_url: str
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderPayment:
+    """A payment as the provider reports it: the source of truth."""
+
+    id: str
+    status: str  # a Payment.Status value: pending, succeeded, canceled (declined or expired)
+    amount_kopecks: int
+    confirmation_url: str = ""  # where to send the payer while pending
+    reason: str = ""  # why it was canceled, in the payer's words
+    refunded_kopecks: int = 0
+
+
+class ProviderError(Exception):
+    """The provider refused the request (4xx): retrying it as it is would be refused again."""
+
+
+class ProviderUnavailable(ProviderError):
+    """No answer, a timeout or a 5xx: the result is unknown. Retry with the same idempotency
+    key (the provider then returns what it did, or does it now), or fetch the status later."""
+
+
+class NotificationRefused(Exception):
+    """A notification that does not come from the provider (bad signature, unknown network)
+    or cannot be read. Answered 403/400; it changes nothing."""
+
+
+class Provider(abc.ABC):
+    """One provider account (``ProviderAccount``) of a supplier."""
+
+    kind = ""
+
+    def __init__(self, account):
+        self.account = account
+
+    @abc.abstractmethod
+    def create(self, request: PaymentRequest) -> ProviderPayment:
+        """Create the payment; ``confirmation_url`` is where to send the payer."""
+
+    @abc.abstractmethod
+    def fetch(self, provider_payment_id: str) -> ProviderPayment:
+        """The payment's status now, from the provider (never from a notification's body)."""
+
+    @abc.abstractmethod
+    def refund(self, provider_payment_id: str, amount_kopecks: int, idempotency_key: str) -> ProviderPayment:
+        """Refund ``amount_kopecks`` of a succeeded payment; the payment as it is after it."""
+
+    @abc.abstractmethod
+    def authenticate_notification(self, request) -> str:
+        """The provider payment id a notification is about, once it is shown to come from the
+        provider (NotificationRefused otherwise). What it says happened is not trusted."""
+
+    def notification_answer(self):
+        """The body that tells the provider the notification was taken (HTTP 200)."""
+        return ""

@@ -1,0 +1,41 @@
+"""What pages show of payments."""
+
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef
+
+from billing.models import BillingPayment
+
+from .models import Payment
+
+# A portal payment billing has not reported this long after is not "awaiting" any more: staff
+# reconcile it; the overview stops announcing it.
+AWAITING_DAYS = 45
+
+
+def awaiting_billing(account, *, today):
+    """The account's portal payments that succeeded but billing has not reported yet
+    («оплачено …, ожидает учёта»): billing reports a portal payment with the provider's
+    payment id as its external_id. (payments, total); one query."""
+    reported = BillingPayment.objects.filter(account_id=OuterRef("account_id"),
+                                             external_id=OuterRef("provider_payment_id"))
+    payments = list(
+        Payment.objects.filter(account=account, status=Payment.Status.SUCCEEDED,
+                               succeeded_at__date__gte=today.fromordinal(today.toordinal() - AWAITING_DAYS))
+        .exclude(Exists(reported)).order_by("-succeeded_at")
+    )
+    return payments, sum((payment.amount for payment in payments), Decimal(0))
+
+
+def payments_of(user, account):
+    """The user's portal payments for ``account``, newest first."""
+    return list(Payment.objects.filter(user=user, account=account).order_by("-created_at")[:100])
+
+
+def payment_of(user, public_id):
+    """The user's payment by its public id, or None (another user's is None alike)."""
+    try:
+        return (Payment.objects.select_related("account__supplier", "provider_account")
+                .filter(user=user, public_id=public_id).first())
+    except (ValueError, TypeError):
+        return None

@@ -1,0 +1,229 @@
+"""The consumer's payment pages, providers' notifications, and the sandbox's own pages.
+
+Pay → confirm (contract, invoice, period, amount; guide 003) → the provider's page → the
+return page, which never marks anything paid: it shows «Проверяем оплату…» and asks the
+provider until the status is known.
+"""
+
+import base64
+import binascii
+import hmac
+import json
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from billing.access import access_link
+from billing.models import Invoice
+from billing.selectors import account_overview
+from billing.views import tenant_page
+from meters.models import Reading
+from portal.ratelimits import client_ip, limited
+
+from . import sandbox, selectors, services, tasks
+from .forms import PayForm
+from .models import Payment, ProviderAccount, SandboxPayment
+from .providers import NotificationRefused, ProviderError, provider_for
+
+# How recent a reading passed before paying must be to be shown with the payment.
+READINGS_WITH_PAYMENT = timedelta(hours=2)
+
+
+@tenant_page
+def pay(request, account_id):
+    link = access_link(request.user, account_id, full=True)
+    account = link.account
+    overview = account_overview(account, today=request.tenant.today())
+    debt = overview.to_pay if overview.to_pay and overview.to_pay > 0 else None
+    # «Оплатить и передать показания»: the readings page saved them and sent their ids here.
+    readings = _readings_of(request, account, request.POST.get("readings") or request.GET.get("readings", ""))
+    form = PayForm(request.POST or None, debt=debt,
+                   initial={"token": uuid.uuid4(), "kind": Payment.Kind.DEBT if debt else Payment.Kind.AMOUNT})
+    if request.method == "POST":
+        if limited(request, "payments.create", rate="30/h"):
+            messages.error(request, _("Слишком много платежей подряд. Попробуйте позже."))
+        elif form.is_valid():
+            try:
+                payment = services.payment_create(
+                    user=request.user, account=account,
+                    kind=Payment.Kind.READINGS if readings else form.cleaned_data["kind"],
+                    amount=form.payment_amount(), token=form.cleaned_data["token"],
+                    period=overview.period, invoice_number=_invoice_number(account, overview.period),
+                    readings=readings,
+                )
+            except services.PaymentRefused as refused:
+                messages.error(request, str(refused))
+            else:
+                return redirect("payments:confirm", public_id=payment.public_id)
+    return render(request, "payments/pay.html", {
+        "link": link, "account": account, "overview": overview, "debt": debt, "form": form,
+        "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings),
+        "has_meters": bool(overview.meters),
+        "available": ProviderAccount.objects.filter(supplier_id=account.supplier_id, is_active=True).exists(),
+    })
+
+
+def _invoice_number(account, period):
+    """The number of the invoice for ``period`` that the payment pays (guide 003 shows it)."""
+    if period is None:
+        return ""
+    return Invoice.objects.filter(account=account, period=period).values_list("number", flat=True).first() or ""
+
+
+def _readings_of(request, account, text):
+    """The readings named in ``text`` ("12,13") that this user passed for this account lately;
+    anything else named there is ignored (they are shown with the payment, nothing more)."""
+    ids = [int(part) for part in text.split(",")[:20] if part.isascii() and part.isdigit() and len(part) < 19]
+    if not ids:
+        return []
+    return list(Reading.objects.filter(
+        meter__account=account, pk__in=ids, submitted_by=request.user,
+        submitted_at__gte=timezone.now() - READINGS_WITH_PAYMENT,
+    ).select_related("meter").order_by("meter_id", "zone"))
+
+
+def _payment_or_404(request, public_id):
+    payment = selectors.payment_of(request.user, public_id)
+    if payment is None:
+        raise Http404
+    return payment
+
+
+@tenant_page
+@require_http_methods(["GET", "POST"])
+def confirm(request, public_id):
+    payment = _payment_or_404(request, public_id)
+    if request.method == "POST":
+        return_url = request.build_absolute_uri(reverse("payments:status", kwargs={"public_id": payment.public_id}))
+        notification_url = request.build_absolute_uri(
+            reverse("payments:notify", kwargs={"provider_account_id": payment.provider_account_id}))
+        try:
+            target = services.payment_send(payment, return_url=return_url, notification_url=notification_url)
+        except services.PaymentRefused as refused:
+            messages.error(request, str(refused))
+            return redirect("payments:confirm", public_id=payment.public_id)
+        return redirect(target or reverse("payments:status", kwargs={"public_id": payment.public_id}))
+    if payment.status != Payment.Status.CREATED:
+        return redirect("payments:status", public_id=payment.public_id)
+    return render(request, "payments/confirm.html", {
+        "payment": payment, "account": payment.account, "readings": payment.readings.select_related("meter"),
+    })
+
+
+# While pending, the return page reloads itself this often.
+STATUS_REFRESH_SECONDS = 3
+
+
+@tenant_page
+@require_GET
+def status(request, public_id):
+    payment = _payment_or_404(request, public_id)
+    if payment.status == Payment.Status.PENDING:
+        try:
+            payment = services.payment_refresh(payment, force=False)
+        except ProviderError:
+            pass  # the provider is slow to answer: keep asking
+    if request.GET.get("format") == "json":
+        return JsonResponse({"status": payment.status})
+    return render(request, "payments/status.html", {
+        "payment": payment, "account": payment.account, "refresh_seconds": STATUS_REFRESH_SECONDS,
+    })
+
+
+@tenant_page
+@require_GET
+def history(request, account_id):
+    link = access_link(request.user, account_id, full=True)
+    return render(request, "payments/history.html", {
+        "link": link, "account": link.account, "payments": selectors.payments_of(request.user, link.account),
+    })
+
+
+@csrf_exempt
+@require_POST
+def notify(request, provider_account_id):
+    """A provider's notification: authenticated, stored once, answered 200 only after the
+    commit; applied by a Celery task (the status is fetched from the provider there)."""
+    if request.tenant is None or not str(provider_account_id).isdigit():
+        raise Http404
+    provider_account = ProviderAccount.objects.filter(pk=provider_account_id).first()  # the tenant's own only
+    if provider_account is None:
+        raise Http404
+    try:
+        with transaction.atomic():
+            event = services.notification_receive(provider_account=provider_account, request=request,
+                                                  client_ip=client_ip(request))
+            tenant_id = request.tenant.pk
+            transaction.on_commit(lambda: tasks.apply_payment_event.delay(tenant_id=tenant_id, event_id=event.pk))
+    except NotificationRefused as refused:
+        return HttpResponseForbidden(str(refused), content_type="text/plain")
+    return HttpResponse(provider_for(provider_account).notification_answer(), content_type="text/plain")
+
+
+# The sandbox provider's own pages: what a real provider serves on its site.
+
+
+def _sandbox_payment(payment_id):
+    if not settings.PAYMENT_SANDBOX_ENABLED:
+        raise Http404
+    try:
+        return SandboxPayment.objects.get(pk=uuid.UUID(str(payment_id)))
+    except (ValueError, SandboxPayment.DoesNotExist):
+        raise Http404 from None
+
+
+SANDBOX_3DS_CODE = "12345"
+
+
+@require_http_methods(["GET", "POST"])
+def sandbox_page(request, payment_id):
+    payment = _sandbox_payment(payment_id)
+    payment = sandbox.fetch(shop_id=payment.shop_id, payment_id=payment.pk)  # expired meanwhile?
+    if request.method == "POST" and payment.status == SandboxPayment.Status.PENDING:
+        outcome = request.POST.get("outcome")
+        if outcome == "success":
+            sandbox.finish(payment, succeeded=True)
+        elif outcome == "decline":
+            sandbox.finish(payment, succeeded=False, reason="insufficient_funds")
+        elif outcome == "3ds":
+            return render(request, "payments/sandbox_3ds.html", {"payment": payment, "code": SANDBOX_3DS_CODE})
+        elif outcome == "3ds-code":
+            passed = hmac.compare_digest(request.POST.get("code", "").strip(), SANDBOX_3DS_CODE)
+            sandbox.finish(payment, succeeded=passed, reason="" if passed else "3d_secure_failed")
+        elif outcome == "error":
+            # The payer sees an error; the money went through; nobody tells the shop.
+            sandbox.finish(payment, succeeded=True, silent=True)
+            return render(request, "payments/sandbox_error.html", {"payment": payment}, status=500)
+        # "abandon" decides nothing: the payment stays pending until it expires.
+        return redirect(payment.return_url)
+    return render(request, "payments/sandbox_page.html", {
+        "payment": payment, "amount": payment.amount_kopecks / 100, "finished": payment.status != "pending",
+    })
+
+
+@require_GET
+def sandbox_api_payment(request, payment_id):
+    """The sandbox's status endpoint (GET /payments/{id} of a real API), HTTP Basic auth with
+    the shop's id and secret key."""
+    payment = _sandbox_payment(payment_id)
+    try:
+        scheme, credentials = request.headers.get("Authorization", "").split(" ", 1)
+        shop_id, secret = base64.b64decode(credentials).decode().split(":", 1)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return JsonResponse({"code": "invalid_credentials"}, status=401)
+    expected = sandbox.shop_secret(shop_id) or ""
+    if scheme != "Basic" or shop_id != payment.shop_id or not hmac.compare_digest(secret, expected) or not expected:
+        return JsonResponse({"code": "invalid_credentials"}, status=401)
+    payment = sandbox.fetch(shop_id=shop_id, payment_id=payment.pk)
+    return JsonResponse(json.loads(sandbox.notification_body(payment, "payment.status"))["object"]
+                        | {"refunded_kopecks": payment.refunded_kopecks, "reason": payment.cancellation_reason})
