@@ -1,6 +1,6 @@
 """Payments in the admin.
 
-A superuser sets up each supplier's payment provider (``ProviderAccountAdmin``): the secret
+A platform superuser (superusers belong to no tenant) sets up each supplier's payment provider (``ProviderAccountAdmin``): the secret
 key is written, never shown back (only its last four characters). Staff browse the portal's
 payments and the notifications providers sent, and refund a payment; nobody edits a
 payment's status by hand: it comes from the provider.
@@ -39,6 +39,9 @@ class ProviderAccountForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        tenant, supplier = cleaned.get("tenant"), cleaned.get("supplier")
+        if tenant and supplier and supplier.tenant_id != tenant.pk:
+            self.add_error("supplier", _("Это поставщик другой организации."))
         if not cleaned.get("secret") and not self.instance.secret_encrypted:
             self.add_error("secret", _("Введите секретный ключ магазина."))
         return cleaned
