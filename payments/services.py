@@ -180,16 +180,19 @@ def _move(payment, target, reported):
 
 
 def _send_receipt(payment):
-    """The payment's e-mail receipt, queued in the transaction that marked it paid: once."""
+    """The payment's receipt, queued in the transaction that marked it paid: once. By e-mail,
+    or by SMS to a payer who has only a phone (mygaz registers by phone)."""
     user = payment.user
-    if user is None or not user.email:
-        return
-    context = {"payment": payment, "tenant": payment.tenant}
-    portal_services.message_send_email(
-        tenant=payment.tenant, to=user.email,
-        subject=_("Оплата %(amount)s ₽ принята") % {"amount": f"{payment.amount:.2f}".replace(".", ",")},
-        body=render_to_string("payments/receipt_email.txt", context),
-    )
+    amount = f"{payment.amount:.2f}".replace(".", ",")
+    if user is not None and user.email:
+        portal_services.message_send_email(
+            tenant=payment.tenant, to=user.email, subject=_("Оплата %(amount)s ₽ принята") % {"amount": amount},
+            body=render_to_string("payments/receipt_email.txt", {"payment": payment, "tenant": payment.tenant}),
+        )
+    elif user is not None and user.phone:
+        portal_services.message_send_sms(tenant=payment.tenant, to=user.phone, text=_(
+            "Оплата %(amount)s руб. по л/с %(number)s принята. %(tenant)s") % {
+                "amount": amount, "number": payment.account.number, "tenant": payment.tenant.short_name})
 
 
 def payment_refund(payment, *, amount=None):

@@ -133,8 +133,6 @@ def status(request, public_id):
             payment = services.payment_refresh(payment, force=False)
         except ProviderError:
             pass  # the provider is slow to answer: keep asking
-    if request.GET.get("format") == "json":
-        return JsonResponse({"status": payment.status})
     return render(request, "payments/status.html", {
         "payment": payment, "account": payment.account, "refresh_seconds": STATUS_REFRESH_SECONDS,
     })
@@ -154,7 +152,8 @@ def history(request, account_id):
 def notify(request, provider_account_id):
     """A provider's notification: authenticated, stored once, answered 200 only after the
     commit; applied by a Celery task (the status is fetched from the provider there)."""
-    if request.tenant is None or not str(provider_account_id).isdigit():
+    if request.tenant is None or not (provider_account_id.isascii() and provider_account_id.isdigit()) \
+            or len(provider_account_id) > 18:
         raise Http404
     provider_account = ProviderAccount.objects.filter(pk=provider_account_id).first()  # the tenant's own only
     if provider_account is None:

@@ -378,3 +378,21 @@ def test_the_sandbox_status_endpoint_needs_the_shops_key(payer):
     right = base64.b64encode(f"{shop.shop_id}:{shop.secret}".encode()).decode()
     answer = json.loads(client.get(path, HTTP_AUTHORIZATION=f"Basic {right}").content)
     assert (answer["status"], answer["amount_kopecks"]) == ("succeeded", 150000)
+
+
+@pytest.mark.django_db
+def test_a_payer_with_only_a_phone_gets_the_receipt_by_sms(payer, outbox):
+    user, client, account, _shop = payer
+    with scopes_disabled():
+        type(user).objects.filter(pk=user.pk).update(email="", phone="+79005554433")
+    payment = pay_through(client, account)
+    [sms] = outbox.messages("+79005554433")
+    assert "1500,00" in sms.text and account.number in sms.text
+    assert "SMS на +79005554433" in text_of(client.get(f"/payments/{payment.public_id}/"))
+
+
+@pytest.mark.django_db
+def test_a_notify_url_with_odd_digits_is_a_404(payer):
+    _user, client, _account, _shop = payer
+    for odd in ("²", "１", "٣", "9" * 40):
+        assert client.post(f"/payments/notify/{odd}/", data=b"{}", content_type="application/json").status_code == 404
