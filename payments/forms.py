@@ -28,6 +28,9 @@ class PayForm(forms.Form):
     def clean_amount(self):
         raw = self.cleaned_data["amount"].strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
         if self.data.get("kind") != Payment.Kind.AMOUNT:
+            if raw:  # a typed amount under «Задолженность»: which one was meant?
+                raise forms.ValidationError(_("Чтобы оплатить введённую сумму, выберите «Другую сумму»; "
+                                              "чтобы оплатить задолженность, очистите поле."))
             return None
         if not raw:
             raise forms.ValidationError(_("Введите сумму."))

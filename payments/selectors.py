@@ -28,8 +28,10 @@ def awaiting_billing(account, *, today):
 
 
 def payments_of(user, account):
-    """The user's portal payments for ``account``, newest first."""
-    return list(Payment.objects.filter(user=user, account=account).order_by("-created_at")[:100])
+    """The user's portal payments for ``account``, newest first; not those never sent to the
+    provider (a confirmation page left with «Изменить»)."""
+    return list(Payment.objects.filter(user=user, account=account).exclude(status=Payment.Status.CREATED)
+                .order_by("-created_at")[:100])
 
 
 def payment_of(user, public_id):

@@ -65,7 +65,9 @@ def pay(request, account_id):
                 messages.error(request, str(refused))
             else:
                 return redirect("payments:confirm", public_id=payment.public_id)
+    awaiting, awaiting_total = selectors.awaiting_billing(account, today=request.tenant.today())
     return render(request, "payments/pay.html", {
+        "awaiting_total": awaiting_total if awaiting else None,
         "link": link, "account": account, "overview": overview, "debt": debt, "form": form,
         "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings),
         "has_meters": bool(overview.meters),
@@ -128,11 +130,15 @@ STATUS_REFRESH_SECONDS = 3
 @require_GET
 def status(request, public_id):
     payment = _payment_or_404(request, public_id)
+    if payment.status == Payment.Status.CREATED:  # not sent to the provider yet
+        return redirect("payments:confirm", public_id=payment.public_id)
     if payment.status == Payment.Status.PENDING:
         try:
             payment = services.payment_refresh(payment, force=False)
         except ProviderError:
             pass  # the provider is slow to answer: keep asking
+    if request.GET.get("format") == "json":  # the page's script polls this
+        return JsonResponse({"status": payment.status})
     return render(request, "payments/status.html", {
         "payment": payment, "account": payment.account, "refresh_seconds": STATUS_REFRESH_SECONDS,
     })

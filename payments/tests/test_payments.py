@@ -54,8 +54,10 @@ def test_paying_the_debt_charges_what_the_server_says_and_the_provider_decides(p
     page = text_of(client.get(f"/personal/{account.pk}/pay/"))
     assert "Задолженность 1 500,00 ₽" in page
 
-    response, token = start(client, account, kind="debt", amount="1.00")  # the typed amount is ignored
-    payment = payment_of(token)
+    refused, _token = start(client, account, kind="debt", amount="1.00")  # which one was meant?
+    assert "выберите «Другую сумму»" in text_of(refused)
+    response, token = start(client, account, kind="debt")
+    payment = payment_of(token)  # the debt's amount is the server's
     assert (payment.amount, payment.kind, payment.status) == (Decimal("1500.00"), "debt", "created")
     confirm = text_of(client.get(response["Location"]))
     for shown in (account.number, "I-23185952-0", "Ноябрь 2026", "1 500,00 ₽"):

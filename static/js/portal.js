@@ -102,3 +102,28 @@ document.querySelectorAll("[data-copy]").forEach(function (source) {
   source.insertAdjacentElement("afterend", said);
   source.insertAdjacentElement("afterend", button);
 });
+
+// «Проверяем оплату…»: ask the server every few seconds and reload once the status is known
+// (instead of a <meta refresh>, which restarts a screen reader every time).
+document.querySelectorAll("[data-payment-poll]").forEach(function (region) {
+  var url = region.getAttribute("data-payment-poll");
+  var seconds = parseInt(region.getAttribute("data-poll-seconds"), 10) || 3;
+  var timer = setInterval(function () {
+    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (answer) {
+        if (answer && answer.status !== "pending" && answer.status !== "created") {
+          clearInterval(timer);
+          window.location.reload();
+        }
+      })
+      .catch(function () {});  // the network will be back; keep asking
+  }, seconds * 1000);
+});
+
+// The pay form: typing an amount chooses «Другую сумму».
+document.querySelectorAll("form [data-amount-field]").forEach(function (input) {
+  var other = input.form.querySelector("input[name=kind][value=amount]");
+  if (!other) return;
+  input.addEventListener("input", function () { other.checked = true; });
+});
