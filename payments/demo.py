@@ -7,6 +7,8 @@ SEED_AFTER = ("billing",)
 
 def seed(tenants):
     """A sandbox provider account for each supplier without one; idempotent."""
+    from django.utils.crypto import salted_hmac
+
     from billing.models import Supplier
     from portal.scoping import tenant_scope
 
@@ -17,6 +19,7 @@ def seed(tenants):
             for supplier in Supplier.objects.filter(tenant=tenant).exclude(provider_account__isnull=False):
                 account = ProviderAccount(tenant=tenant, supplier=supplier, kind=ProviderAccount.Kind.SANDBOX,
                                           shop_id=f"demo-{tenant.slug}-{supplier.code}")
-                account.set_secret(f"demo-sandbox-secret-{tenant.slug}-{supplier.code}")
+                # Not guessable from the code: a demo served publicly keeps its shops' secrets.
+                account.set_secret(salted_hmac("payments.demo", f"{tenant.slug}:{supplier.code}").hexdigest())
                 account.save()
     return []

@@ -16,7 +16,8 @@ PAYMENTS_COLUMNS = ["supplier", "account_number", "paid_at", "amount", "provider
 def _payment_row(payment):
     return [
         payment.account.supplier.code, payment.account.number,
-        timezone.localtime(payment.succeeded_at).isoformat(timespec="seconds"), f"{payment.amount:.2f}",
+        timezone.localtime(payment.succeeded_at).isoformat(timespec="seconds"),
+        f"{payment.amount - payment.refunded_amount:.2f}",
         payment.provider, payment.provider_payment_id, payment.invoice_number,
     ]
 
@@ -26,14 +27,15 @@ PAYMENTS = ExportKind(
     columns=PAYMENTS_COLUMNS,
     row=_payment_row,
     related=("account__supplier",),
-    # Refunded payments were paid too (the refund is billing's to book): once succeeded,
-    # a payment is exported; a refund after the export is not taken back by a file.
+    # What the utility received: a payment refunded in full before the export is not sent,
+    # one refunded in part is sent net. A refund after the export is staff's to tell billing:
+    # EXCHANGE.md's file has no way to take a payment back.
     unsent=lambda tenant: Payment.objects.filter(
-        tenant=tenant, succeeded_at__isnull=False, export__isnull=True
+        tenant=tenant, status=Payment.Status.SUCCEEDED, export__isnull=True
     ),
     mark={},
     in_period=lambda tenant, first, after: Payment.objects.filter(
-        tenant=tenant, succeeded_at__isnull=False,
+        tenant=tenant, status=Payment.Status.SUCCEEDED,
         succeeded_at__date__gte=first, succeeded_at__date__lt=after,
     ),
 )

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,9 +42,17 @@ class PaymentRefused(Exception):
     """A payment that cannot be made now; the message is for the payer."""
 
 
+def usable_provider_accounts():
+    """Provider accounts that take payments: active, and not the sandbox where it is off."""
+    accounts = ProviderAccount.objects.filter(is_active=True)
+    if not settings.PAYMENT_SANDBOX_ENABLED:
+        accounts = accounts.exclude(kind=ProviderAccount.Kind.SANDBOX)
+    return accounts
+
+
 def provider_account_of(account):
-    """The supplier's active provider account (PaymentRefused without one)."""
-    provider_account = ProviderAccount.objects.filter(supplier_id=account.supplier_id, is_active=True).first()
+    """The supplier's usable provider account (PaymentRefused without one)."""
+    provider_account = usable_provider_accounts().filter(supplier_id=account.supplier_id).first()
     if provider_account is None:
         raise PaymentRefused(_("Оплата в личном кабинете для этого поставщика пока недоступна."))
     return provider_account
@@ -98,7 +107,7 @@ def payment_send(payment, *, return_url, notification_url):
         except ProviderError as error:
             logger.error("Provider %s refused payment %s: %s", payment.provider, payment.pk, error)
             payment.status = Payment.Status.FAILED
-            payment.failure_reason = _("Платёжный сервис отклонил платёж.")
+            payment.failure_reason = _("Платёжный сервис отклонил платёж")
             payment.finished_at = timezone.now()
             payment.save()
             return None
@@ -222,7 +231,7 @@ def notification_receive(*, provider_account, request, client_ip):
                   "client_ip": client_ip},
     )
     if not created:
-        PaymentEvent.objects.filter(pk=event.pk).update(deliveries=event.deliveries + 1)
+        PaymentEvent.objects.filter(pk=event.pk).update(deliveries=F("deliveries") + 1)
     return event
 
 

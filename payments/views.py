@@ -28,11 +28,12 @@ from billing.models import Invoice
 from billing.selectors import account_overview
 from billing.views import tenant_page
 from meters.models import Reading
-from portal.ratelimits import client_ip, limited
+from portal.hosts import tenant_base_url
+from portal.ratelimits import by_user, client_ip, limited
 
 from . import sandbox, selectors, services, tasks
 from .forms import PayForm
-from .models import Payment, ProviderAccount, SandboxPayment
+from .models import Payment, SandboxPayment
 from .providers import NotificationRefused, ProviderError, provider_for
 
 # How recent a reading passed before paying must be to be shown with the payment.
@@ -49,10 +50,10 @@ def pay(request, account_id):
     readings = _readings_of(request, account, request.POST.get("readings") or request.GET.get("readings", ""))
     form = PayForm(request.POST or None, debt=debt,
                    initial={"token": uuid.uuid4(), "kind": Payment.Kind.DEBT if debt else Payment.Kind.AMOUNT})
-    if request.method == "POST":
-        if limited(request, "payments.create", rate="30/h"):
+    if request.method == "POST" and form.is_valid():
+        if limited(request, "payments.create", rate="30/h", key=by_user):
             messages.error(request, _("Слишком много платежей подряд. Попробуйте позже."))
-        elif form.is_valid():
+        else:
             try:
                 payment = services.payment_create(
                     user=request.user, account=account,
@@ -71,7 +72,7 @@ def pay(request, account_id):
         "link": link, "account": account, "overview": overview, "debt": debt, "form": form,
         "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings),
         "has_meters": bool(overview.meters),
-        "available": ProviderAccount.objects.filter(supplier_id=account.supplier_id, is_active=True).exists(),
+        "available": services.usable_provider_accounts().filter(supplier_id=account.supplier_id).exists(),
     })
 
 
@@ -95,9 +96,11 @@ def _readings_of(request, account, text):
 
 
 def _payment_or_404(request, public_id):
+    """The user's own payment, while they still have full access to its account."""
     payment = selectors.payment_of(request.user, public_id)
     if payment is None:
         raise Http404
+    access_link(request.user, payment.account_id, full=True)
     return payment
 
 
@@ -106,9 +109,11 @@ def _payment_or_404(request, public_id):
 def confirm(request, public_id):
     payment = _payment_or_404(request, public_id)
     if request.method == "POST":
-        return_url = request.build_absolute_uri(reverse("payments:status", kwargs={"public_id": payment.public_id}))
-        notification_url = request.build_absolute_uri(
-            reverse("payments:notify", kwargs={"provider_account_id": payment.provider_account_id}))
+        # The tenant's own address, never the request's Host (which the client chooses, port
+        # and all): the provider sends the payer and its notifications there.
+        base = tenant_base_url(request.tenant)
+        return_url = base + reverse("payments:status", kwargs={"public_id": payment.public_id})
+        notification_url = base + reverse("payments:notify", kwargs={"provider_account_id": payment.provider_account_id})
         try:
             target = services.payment_send(payment, return_url=return_url, notification_url=notification_url)
         except services.PaymentRefused as refused:
@@ -161,7 +166,8 @@ def notify(request, provider_account_id):
     if request.tenant is None or not (provider_account_id.isascii() and provider_account_id.isdigit()) \
             or len(provider_account_id) > 18:
         raise Http404
-    provider_account = ProviderAccount.objects.filter(pk=provider_account_id).first()  # the tenant's own only
+    # The tenant's own only; a sandbox shop only while the sandbox is on.
+    provider_account = services.usable_provider_accounts().filter(pk=provider_account_id).first()
     if provider_account is None:
         raise Http404
     try:
@@ -203,7 +209,7 @@ def sandbox_page(request, payment_id):
         elif outcome == "3ds":
             return render(request, "payments/sandbox_3ds.html", {"payment": payment, "code": SANDBOX_3DS_CODE})
         elif outcome == "3ds-code":
-            passed = hmac.compare_digest(request.POST.get("code", "").strip(), SANDBOX_3DS_CODE)
+            passed = hmac.compare_digest(request.POST.get("code", "").strip().encode(), SANDBOX_3DS_CODE.encode())
             sandbox.finish(payment, succeeded=passed, reason="" if passed else "3d_secure_failed")
         elif outcome == "error":
             # The payer sees an error; the money went through; nobody tells the shop.
@@ -227,7 +233,8 @@ def sandbox_api_payment(request, payment_id):
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return JsonResponse({"code": "invalid_credentials"}, status=401)
     expected = sandbox.shop_secret(shop_id) or ""
-    if scheme != "Basic" or shop_id != payment.shop_id or not hmac.compare_digest(secret, expected) or not expected:
+    if scheme != "Basic" or shop_id != payment.shop_id or not expected \
+            or not hmac.compare_digest(secret.encode(), expected.encode()):
         return JsonResponse({"code": "invalid_credentials"}, status=401)
     payment = sandbox.fetch(shop_id=shop_id, payment_id=payment.pk)
     return JsonResponse(json.loads(sandbox.notification_body(payment, "payment.status"))["object"]

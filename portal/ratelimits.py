@@ -65,6 +65,11 @@ def by_client(group, request):
     return f"{_tenant_part(request)}:{client_network(request)}"
 
 
+def by_user(group, request):
+    """Key: tenant and the signed-in user (people behind one address do not share it)."""
+    return f"{_tenant_part(request)}:user:{request.user.pk}"
+
+
 def by_field(field, normalize=normalized_login):
     """Key: tenant and the normalised value of a POSTed field (a login, an INN, a phone)."""
 

@@ -261,6 +261,9 @@ CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker process died (killed, out of memory) goes back to the queue instead of
+# being acknowledged as failed: every task here may run twice (status rows, row locks).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # With acks_late, a task whose worker died is handed out again after this many seconds (Redis
 # transport). It must exceed the longest countdown a task is given (an hour: the sandbox's

@@ -6,6 +6,7 @@ rest of the portal knows one vocabulary.
 """
 
 import abc
+import json
 from dataclasses import dataclass, field
 
 
@@ -43,6 +44,15 @@ class ProviderUnavailable(ProviderError):
 class NotificationRefused(Exception):
     """A notification that does not come from the provider (bad signature, unknown network)
     or cannot be read. Answered 403/400; it changes nothing."""
+
+
+def notification_json(body):
+    """A notification's body as JSON; NotificationRefused for anything unreadable (a deeply
+    nested body raises RecursionError in json.loads, which is no ValueError)."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as error:
+        raise NotificationRefused("The notification's body is not readable JSON.") from error
 
 
 class Provider(abc.ABC):

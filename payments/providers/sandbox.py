@@ -3,14 +3,15 @@ API (its refusals and failures become ProviderError and ProviderUnavailable), it
 notifications authenticated by their HMAC signature."""
 
 import hmac
-import json
 import re
 
 from django.conf import settings
 from django.urls import reverse
 
 from .. import sandbox
-from .base import NotificationRefused, Provider, ProviderError, ProviderPayment, ProviderUnavailable
+from .base import (
+    NotificationRefused, Provider, ProviderError, ProviderPayment, ProviderUnavailable, notification_json,
+)
 
 ID = re.compile(r"^[0-9a-f-]{36}$")
 
@@ -58,8 +59,8 @@ class SandboxProvider(Provider):
         if not hmac.compare_digest(signature.encode(), expected.encode()):
             raise NotificationRefused("bad or missing signature")
         try:
-            payment_id = json.loads(request.body)["object"]["id"]
-        except (ValueError, KeyError, TypeError) as error:
+            payment_id = notification_json(request.body)["object"]["id"]
+        except (KeyError, TypeError) as error:
             raise NotificationRefused("unreadable notification") from error
         if not isinstance(payment_id, str) or not ID.match(payment_id):
             raise NotificationRefused("not a sandbox payment id")

@@ -13,7 +13,6 @@ YooKassa's networks, and what they say is fetched again (``fetch``).
 """
 
 import ipaddress
-import json
 import re
 from decimal import Decimal
 
@@ -22,7 +21,10 @@ from django.conf import settings
 
 from portal.ratelimits import client_ip
 
-from .base import NotificationRefused, PaymentRequest, Provider, ProviderError, ProviderPayment, ProviderUnavailable
+from .base import (
+    NotificationRefused, PaymentRequest, Provider, ProviderError, ProviderPayment, ProviderUnavailable,
+    notification_json,
+)
 
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)  # tests shorten it
 ID_RE = re.compile(r"[0-9a-f-]{1,64}")
@@ -179,7 +181,7 @@ class YooKassaProvider(Provider):
         if not from_yookassa(address):
             raise NotificationRefused(f"Notification from {address}, outside YooKassa's networks.")
         try:
-            body = json.loads(request.body)
+            body = notification_json(request.body)
             event, obj = body["event"], body["object"]
             if body.get("type") != "notification" or not isinstance(event, str) or event not in EVENTS:
                 raise NotificationRefused(f"Not a YooKassa notification we take: {event!r}.")

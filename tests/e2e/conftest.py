@@ -65,6 +65,7 @@ def portal(live_server, transactional_db, settings):
     # The flows here register guide 000's first counterparty from scratch.
     free_the_registrys_first_counterparty()
     port = live_server.url.rsplit(":", 1)[1]
+    settings.PORTAL_PORT = port  # links the portal builds (e-mails, providers' return URLs)
 
     class Portal:
         @staticmethod
