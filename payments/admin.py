@@ -53,7 +53,9 @@ class ProviderAccountForm(forms.ModelForm):
 
 
 class SuperuserOnly:
-    """Provider credentials are a superuser's business only."""
+    """Provider credentials are a platform superuser's business only."""
+
+    platform_superusers_only = True  # what the admin isolation walk expects of this page
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser

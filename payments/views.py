@@ -127,7 +127,7 @@ def confirm(request, public_id):
     })
 
 
-# While pending, the return page reloads itself this often.
+# While pending, the return page asks for the status this often.
 STATUS_REFRESH_SECONDS = 3
 
 

@@ -41,6 +41,14 @@ EXPECTED_ROUTES = {
     # meters: the signed-in customer's meter page
     "personal/<str:account_id>/meters/<int:meter_id>/": "meter",
     "personal/<str:account_id>/readings/": "readings",
+    # payments: the customer's pages, providers' notifications, the sandbox provider's pages
+    "personal/<str:account_id>/pay/": "pay",
+    "personal/<str:account_id>/payments/": "history",
+    "payments/<uuid:public_id>/confirm/": "confirm",
+    "payments/<uuid:public_id>/": "status",
+    "payments/notify/<str:provider_account_id>/": "notify",
+    "sandbox-pay/<str:payment_id>/": "sandbox_page",
+    "sandbox-pay/api/payments/<str:payment_id>/": "sandbox_api_payment",
     # django-simple-captcha
     r"captcha/image/(?P<key>\w+)/$": "captcha-image",
     r"captcha/image/(?P<key>\w+)@2/$": "captcha-image-2x",
