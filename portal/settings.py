@@ -106,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.tenant",
                 "billing.context_processors.account_switch",
+                "appeals.context_processors.unread_appeals",
             ],
         },
     },

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("", include("meters.urls")),
     path("", include("payments.urls")),
+    path("", include("appeals.urls")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]

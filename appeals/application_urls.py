@@ -1,0 +1,3 @@
+"""Applications (a contract, guide 003; a grid connection, guide 001): their pages."""
+
+urlpatterns = []
