@@ -67,6 +67,22 @@ STAFF_PERMISSIONS = [
     "accounts.view_user",
     "accounts.add_user",
     "accounts.change_user",
+    # The portal's payments: browse, and refund (payments.admin); provider accounts are the
+    # platform superuser's.
+    "payments.view_payment",
+    "payments.change_payment",
+    "payments.view_paymentevent",
+    # Appeals and applications: answer, assign, change status; the topic list and which
+    # applications the tenant takes.
+    "appeals.view_appeal",
+    "appeals.change_appeal",
+    "appeals.view_topic",
+    "appeals.add_topic",
+    "appeals.change_topic",
+    "appeals.delete_topic",
+    "appeals.view_appealspolicy",
+    "appeals.add_appealspolicy",
+    "appeals.change_appealspolicy",
 ]
 
 

@@ -78,11 +78,11 @@ def staff_answer(appeal, *, staff, text, files=(), status=Appeal.Status.ANSWERED
     and the author told by e-mail or SMS."""
     with transaction.atomic():
         appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        if status != appeal.status:  # refused before any file is stored
+            set_status(appeal, status, save=False)
         message = Message.objects.create(tenant=appeal.tenant, appeal=appeal, author=staff, from_staff=True,
                                          text=text)
         _attach(appeal, message, files, staff)
-        if status != appeal.status:
-            set_status(appeal, status, save=False)
         appeal.unread_by_author = True
         appeal.save()
         _forget_unread(appeal)

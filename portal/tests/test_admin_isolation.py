@@ -19,6 +19,7 @@ from accounts.models import User
 from accounts import demo as accounts_demo
 from billing.factories import billing_rows
 from billing.models import Contract, Counterparty, Supplier
+from appeals.factories import appeal_rows
 from payments.factories import payment_rows
 from portal.models import Tenant, TenantDomain
 from portal.scoping import scopes_disabled, tenant_scope
@@ -51,6 +52,7 @@ def setup(demo_tenants, tenant_client, admin_login):
             consumer = User.objects.create_user(tenant=tenant, username="isolation-consumer", password="x")
             rows = billing_rows(Supplier.objects.first(), "7770001", user=consumer)
             payment_rows(rows["account"], user=consumer)
+            appeal_rows(tenant, author=consumer, account=rows["account"])
     with tenant_scope(gaz):
         boss = User.objects.create_user(tenant=gaz, username="boss", password="boss-password", is_staff=True)
         boss.user_permissions.set(Permission.objects.all())  # every permission there is

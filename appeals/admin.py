@@ -1,0 +1,365 @@
+"""Appeals in the admin: the tenant's topics and which applications it takes, and the queue
+of appeals, support questions and applications that staff work through.
+
+The queue (``AppealAdmin``) lists the newest first. An appeal's page shows what the author
+sent read-only (an application's fields and objects too) and two things staff change:
+whom it is assigned to (the tenant's staff only) and its status, only along
+``Appeal.TRANSITIONS``: a refused move is an error on the page, checked through
+``services.set_status`` and again under the row's lock when saved.
+
+Below the page's form come the thread and «Ответить». The answer is its own form, posted to
+its own admin URL (``<id>/answer/``, ``answer_view``), not part of the change form: it has
+files (checked by ``attachments.check_files``) and a status of its own, it goes through
+``services.staff_answer`` (message, files, status, the author told by e-mail or SMS) in one
+transaction, and a mistake in it must not save or undo an assignment. A refused answer is
+shown again on that URL's own page with the thread and the errors; nothing is saved.
+
+Attachments are served only by ``attachment_view`` (``<id>/files/<attachment id>/``): the
+appeal through this admin's queryset (the request's tenant scope) with view permission, the
+file among that appeal's, as a download with nosniff. Another tenant's appeal or file is
+the same 404 as a missing one. Staff neither add nor delete appeals, and nobody edits the
+messages: a thread only grows.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext, gettext_lazy as _
+
+from accounts.models import User
+from portal.admin import TenantOwnedAdmin, on_platform_host
+
+from . import services
+from .attachments import MAX_BYTES, MAX_FILES, check_files
+from .models import Appeal, AppealsPolicy, ApplicationObject, Attachment, Message, Topic
+
+
+@admin.register(Topic)
+class TopicAdmin(TenantOwnedAdmin):
+    list_display = ["name", "is_support", "is_active", "order"]
+    list_filter = ["is_active", "is_support"]
+    search_fields = ["name"]
+    ordering = ["order", "name"]
+    fields = ["tenant", "name", "is_support", "is_active", "order"]
+
+
+@admin.register(AppealsPolicy)
+class AppealsPolicyAdmin(TenantOwnedAdmin):
+    """One row per tenant: which applications its customers may send. Staff add it when the
+    tenant has none yet and switch the boxes; they do not delete it."""
+
+    list_display = ["__str__", "contract_applications", "grid_connection_applications"]
+    fields = ["tenant", "contract_applications", "grid_connection_applications"]
+
+    def has_add_permission(self, request):
+        if not super().has_add_permission(request):
+            return False
+        return on_platform_host(request) or not AppealsPolicy.objects.exists()  # the tenant's scope
+
+    def has_delete_permission(self, request, obj=None):
+        return on_platform_host(request) and super().has_delete_permission(request, obj)
+
+
+# --- The queue ---------------------------------------------------------------------------------
+
+
+class ApplicationObjectInline(admin.TabularInline):
+    model = ApplicationObject
+    extra = 0
+    can_delete = False
+    fields = ["address", "purpose"]
+    readonly_fields = fields
+
+    def has_view_permission(self, request, obj=None):
+        # Part of the application: whoever may see the appeal sees its objects.
+        opts = Appeal._meta
+        return any(request.user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}")
+                   for action in ("view", "change"))
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class StatusField(forms.ChoiceField):
+    """Offers the current status and the moves allowed from it, and takes any status: a
+    move the transitions refuse is refused by ``services.set_status`` with its message."""
+
+    def valid_value(self, value):
+        return value in Appeal.Status.values
+
+
+def refusal(appeal, status):
+    """Why ``appeal`` may not move to ``status`` (services.set_status's own words), or None."""
+    probe = Appeal(status=appeal.status)
+    try:
+        services.set_status(probe, status, save=False)
+    except services.AppealRefused as error:
+        return str(error)
+    return None
+
+
+class AppealStaffForm(forms.ModelForm):
+    """What staff change on an appeal's page: the assignee and the status. No Meta: the
+    admin builds the model's fields per request, inside the tenant's scope."""
+
+    status = StatusField(label=_("Статус"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        appeal = self.instance
+        if "status" in self.fields:
+            current = Appeal.Status(appeal.status)
+            moves = Appeal.TRANSITIONS[current]
+            self.fields["status"].choices = [(value, label) for value, label in Appeal.Status.choices
+                                             if value == current or value in moves]
+            if current == Appeal.Status.DRAFT:
+                # The author submits a draft application; staff only wait for it.
+                self.fields["status"].disabled = True
+                self.fields["status"].help_text = _("Черновик: заявитель ещё не отправил заявку.")
+        if "assignee" in self.fields:
+            field = self.fields["assignee"]
+            field.queryset = field.queryset.filter(tenant_id=appeal.tenant_id)
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        message = refusal(self.instance, status)
+        if message:
+            raise ValidationError(message, code="refused")
+        return status
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern): cleans to a list."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.docx,.xlsx"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        items = [item for item in (data if isinstance(data, (list, tuple)) else [data]) if item]
+        return [super(MultipleFileField, self).clean(item, initial) for item in items]
+
+
+ANSWER_STATUSES = [Appeal.Status.ANSWERED, Appeal.Status.IN_PROGRESS, Appeal.Status.CLOSED]
+
+
+class AnswerForm(forms.Form):
+    text = forms.CharField(label=_("Ответ"), max_length=10000, widget=forms.Textarea(attrs={"rows": 8, "cols": 80}))
+    files = MultipleFileField(
+        label=_("Файлы"), required=False,
+        help_text=_("До %(files)s файлов по %(size)s: PDF, JPEG, PNG, DOCX или XLSX.") % {
+            "files": MAX_FILES, "size": filesizeformat(MAX_BYTES)},
+    )
+    status = forms.ChoiceField(label=_("Статус после ответа"), initial=Appeal.Status.ANSWERED,
+                               choices=[(status.value, status.label) for status in ANSWER_STATUSES])
+
+    def __init__(self, *args, appeal, **kwargs):
+        self.appeal = appeal
+        super().__init__(*args, **kwargs)
+
+    def clean_files(self):
+        return check_files(self.cleaned_data["files"])
+
+    def clean_status(self):
+        # Checked before any file is stored (staff_answer stores files first).
+        status = self.cleaned_data["status"]
+        message = refusal(self.appeal, status)
+        if message:
+            raise ValidationError(message, code="refused")
+        return status
+
+
+@admin.register(Appeal)
+class AppealAdmin(TenantOwnedAdmin):
+    form = AppealStaffForm
+    list_display = ["number", "created_at", "kind", "topic", "status", "who", "assignee", "account"]
+    list_display_links = ["number"]
+    list_filter = ["status", "kind", "topic", ("assignee", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["topic", "author", "assignee", "account"]
+    search_fields = ["author__username"]  # the box; get_search_results searches
+    search_help_text = _("Номер обращения или логин автора целиком.")
+    ordering = ["-created_at", "-pk"]
+    list_per_page = 50
+    actions = None
+    inlines = [ApplicationObjectInline]
+    change_form_template = "admin/appeals/appeal/change_form.html"
+    readonly_fields = [
+        "tenant", "number", "kind", "topic", "created_at", "submitted_at", "updated_at", "unread_by_author",
+        "author", "author_contacts", "account", "contact_name", "contact_email", "contact_phone",
+        "subscriber_type", "applicant", "object_address", "max_power_kw", "voltage", "reliability",
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        main = ["number", "kind", "topic", "status", "assignee", "created_at", "submitted_at", "updated_at",
+                "unread_by_author"]
+        if on_platform_host(request):
+            main.insert(0, "tenant")
+        author = ["author", "author_contacts", "account"]
+        if obj is not None and (not obj.author_id or obj.contact_name or obj.contact_email or obj.contact_phone):
+            author += ["contact_name", "contact_email", "contact_phone"]  # a visitor's, whom to answer
+        fieldsets = [(None, {"fields": main}), (_("Автор"), {"fields": author})]
+        if obj is not None and obj.is_application:
+            fieldsets.append((_("Заявка"), {"fields": [
+                "subscriber_type", "applicant", "object_address", "max_power_kw", "voltage", "reliability"]}))
+        return fieldsets
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None and obj.kind == Appeal.Kind.CONTRACT else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assignee":
+            # The request's scope keeps them to the tenant; the form keeps them to the appeal's.
+            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "assignee" and formfield is not None and hasattr(formfield.widget, "can_add_related"):
+            # Pick a colleague; no links to add or edit users from here.
+            formfield.widget.can_add_related = formfield.widget.can_change_related = False
+            formfield.widget.can_delete_related = formfield.widget.can_view_related = False
+        return formfield
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip().lstrip("№").strip()
+        if not term:
+            return queryset, False
+        found = Q(author__in=User.objects.filter(username=term).values("pk"))
+        if term.isascii() and term.isdigit() and len(term) < 19:
+            found |= Q(pk=int(term))
+        return queryset.filter(found), False
+
+    def has_add_permission(self, request):
+        return False  # appeals come from customers
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("номер"), ordering="pk")
+    def number(self, appeal):
+        return f"№ {appeal.pk}"
+
+    @admin.display(description=_("автор"))
+    def who(self, appeal):
+        if appeal.author_id:
+            return appeal.author.username
+        return appeal.contact_name or appeal.contact_email or appeal.contact_phone or "—"
+
+    @admin.display(description=_("контакты автора"))
+    def author_contacts(self, appeal):
+        author = appeal.author
+        if author is None:
+            return "—"
+        return ", ".join(contact for contact in (author.get_full_name(), author.email, author.phone) if contact) or "—"
+
+    def save_model(self, request, obj, form, change):
+        """The assignee and the status, on the row locked: the status moves only if it still
+        may (someone may have answered or closed it meanwhile)."""
+        with transaction.atomic():
+            current = Appeal.objects.select_for_update().get(pk=obj.pk)
+            current.assignee = obj.assignee
+            if obj.status != current.status:
+                try:
+                    services.set_status(current, obj.status, save=False)
+                except services.AppealRefused as error:
+                    messages.error(request, str(error))
+            current.save(update_fields=["assignee", "status", "updated_at"])
+        obj.status = current.status
+
+    # --- The thread, the answer and the files ------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/answer/", self.admin_site.admin_view(self.answer_view),
+                 name="appeals_appeal_answer"),
+            path("<path:object_id>/files/<int:attachment_id>/", self.admin_site.admin_view(self.attachment_view),
+                 name="appeals_appeal_attachment"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["thread"] = thread(obj)
+            if self.has_change_permission(request, obj):
+                context.setdefault("answer_form", AnswerForm(appeal=obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def answer_view(self, request, object_id):
+        """Staff answer: text, files and the status after it, through services.staff_answer.
+        A refused answer comes back on this page with the thread; nothing is saved."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        appeal = self.get_object(request, unquote(object_id))  # within the request's tenant scope
+        if appeal is None:
+            raise Http404(gettext("Такого обращения нет."))
+        if not self.has_change_permission(request, appeal):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = AnswerForm(request.POST, request.FILES, appeal=appeal)
+            if form.is_valid():
+                try:
+                    message = services.staff_answer(
+                        appeal, staff=request.user, text=form.cleaned_data["text"], files=form.cleaned_data["files"],
+                        status=form.cleaned_data["status"],
+                    )
+                except services.AppealRefused as error:  # the status changed meanwhile
+                    form.add_error("status", str(error))
+                else:
+                    self.log_change(request, appeal, [{"added": {
+                        "name": str(Message._meta.verbose_name), "object": str(message)}}])
+                    messages.success(request, gettext("Ответ отправлен автору обращения № %(number)s.") % {
+                        "number": appeal.number})
+                    return redirect("admin:appeals_appeal_change", appeal.pk)
+        else:
+            form = AnswerForm(appeal=appeal)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Ответ на обращение № %(number)s") % {"number": appeal.number},
+            "opts": self.model._meta, "original": appeal, "appeal": appeal, "answer_form": form,
+            "thread": thread(appeal), "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/appeals/appeal/answer.html", context)
+
+    def attachment_view(self, request, object_id, attachment_id):
+        """A file of the thread, as a download: the appeal found through this admin's
+        queryset with view permission, the file among the appeal's. Anything else, another
+        tenant's file included, is the same 404."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        appeal = self.get_object(request, unquote(object_id))
+        if appeal is None or not self.has_view_or_change_permission(request, appeal):
+            raise Http404(gettext("Такого файла нет."))
+        attachment = Attachment.objects.filter(pk=attachment_id, appeal=appeal).first()  # the tenant's scope
+        if attachment is None or (not on_platform_host(request) and attachment.tenant_id != request.tenant.pk):
+            raise Http404(gettext("Такого файла нет."))
+        try:
+            stream = attachment.file.open("rb")
+        except FileNotFoundError:
+            raise Http404(gettext("Такого файла нет.")) from None
+        response = FileResponse(stream, as_attachment=True, filename=attachment.name,
+                                content_type=attachment.content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def thread(appeal):
+    """The appeal's messages, oldest first, with their authors and attachments."""
+    return list(Message.objects.filter(appeal=appeal).select_related("author").prefetch_related("attachments"))

@@ -1,0 +1,47 @@
+"""Rows of every appeals model for a tenant, for tests that walk every table (the admin)."""
+
+# The smallest PDF `filetype` (and a viewer) takes: the header, one empty page, the trailer.
+TINY_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+# Where the rows' file is stored: one file for all of them, written once, so that a walk that
+# builds rows for every test leaves no new file each time.
+ROWS_FILE_NAME = "appeals/factory-rows.pdf"
+
+
+def appeal_rows(tenant, *, author=None, account=None):
+    """A topic, the tenant's appeals policy (if it has none), a contract application by
+    ``author`` (a visitor's contacts when None) on ``account``, with an object, a message
+    and a PDF attached to it in the private storage. Returns them by model name."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from .models import Appeal, AppealsPolicy, ApplicationObject, Attachment, Message, Topic
+
+    def create(model, **fields):
+        return model._base_manager.create(tenant=tenant, **fields)
+
+    topic, _created = Topic._base_manager.get_or_create(tenant=tenant, name="Общие вопросы")
+    policy, _created = AppealsPolicy._base_manager.get_or_create(tenant=tenant,
+                                                                 defaults={"contract_applications": True})
+    visitor = {} if author is not None else {"contact_name": "Посетитель", "contact_email": "visitor@example.com"}
+    appeal = create(
+        Appeal, kind=Appeal.Kind.CONTRACT, status=Appeal.Status.NEW, topic=topic, author=author, account=account,
+        subscriber_type="individual", applicant=f"Заявитель {tenant.slug}", object_address="г. Рязань, ул. Заявки, 1",
+        submitted_at=timezone.now(), **visitor,
+    )
+    application_object = create(ApplicationObject, appeal=appeal, address="г. Рязань, ул. Заявки, 1",
+                                purpose="жилой дом")
+    message = create(Message, appeal=appeal, author=author, text=f"Прошу заключить договор ({tenant.slug}).")
+    attachment = Attachment(tenant=tenant, appeal=appeal, message=message, name="заявление.pdf",
+                            content_type="application/pdf", size=len(TINY_PDF), uploaded_by=author)
+    storage = attachment.file.storage
+    if not storage.exists(ROWS_FILE_NAME):
+        storage.save(ROWS_FILE_NAME, ContentFile(TINY_PDF))
+    attachment.file.name = ROWS_FILE_NAME
+    attachment.save()
+    return {"topic": topic, "appeals_policy": policy, "appeal": appeal, "application_object": application_object,
+            "message": message, "attachment": attachment}
