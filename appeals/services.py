@@ -104,12 +104,16 @@ def mark_read(appeal):
     if appeal.unread_by_author:
         Appeal.objects.filter(pk=appeal.pk).update(unread_by_author=False)
         appeal.unread_by_author = False
+        cache.delete(unread_cache_key(appeal.author_id))  # this very page's menu counts it
         _forget_unread(appeal)
 
 
 def reopen(appeal, *, user):
+    """«Возобновить» a closed appeal (AppealRefused for any other)."""
     with transaction.atomic():
         appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        if appeal.status != Appeal.Status.CLOSED:
+            raise AppealRefused(_("Возобновить можно только закрытое обращение."))
         set_status(appeal, Appeal.Status.IN_PROGRESS)
     return appeal
 

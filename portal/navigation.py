@@ -20,6 +20,7 @@ def main_menu(request):
     if not request.user.is_authenticated:
         names += [("account_login", _("Вход")), ("accounts:signup", _("Регистрация"))]
     else:
-        names += [("billing:overview", _("Лицевые счета")), ("accounts:consents", _("Согласия")),
+        names += [("billing:overview", _("Лицевые счета")), ("appeals:list", _("Обращения")),
+                  ("accounts:consents", _("Согласия")),
                   ("account_change_password", _("Смена пароля"))]
     return [MenuItem(label=label, url=reverse(name), url_name=name) for name, label in names]

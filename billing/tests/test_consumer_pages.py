@@ -282,6 +282,7 @@ def test_query_counts_do_not_grow_with_periods_meters_or_accounts(gas, consumer)
     link(user, make_account(supplier, "23185953", periods=1, meters=1))
     client.post("/personal/select/", {"account": small.pk})
     pages = ["/overview/", f"/personal/{small.pk}/invoices/", f"/personal/{small.pk}/history/"]
+    client.get("/overview/")  # the menu's counter of unread answers comes from the cache after this
     before = [count_queries(client, path) for path in pages]
 
     big = make_account(supplier, "23185954", periods=12, meters=3)
