@@ -36,7 +36,11 @@ def _appeal_or_404(request, public_id):
 @tenant_page
 @require_GET
 def appeal_list(request):
-    return render(request, "appeals/list.html", {"appeals": selectors.appeals_of(request.user)})
+    policy = selectors.policy_of(request.tenant)
+    return render(request, "appeals/list.html", {
+        "appeals": selectors.appeals_of(request.user),
+        "offers_applications": policy.contract_applications or policy.grid_connection_applications,
+    })
 
 
 @tenant_page
