@@ -3,6 +3,8 @@
 Files are checked by their content (``attachments.check_files``) as part of the form, so a
 refused file is a field error like any other and the rest of what was typed is kept."""
 
+import uuid
+
 from captcha.fields import CaptchaField
 from django import forms
 from django.core.exceptions import ValidationError
@@ -69,6 +71,8 @@ class AppealForm(FilesKeptMixin, forms.Form):
                                      help_text=_("Если обращение касается одного из ваших лицевых счетов."))
     text = text_field(_("Текст обращения"))
     files = files_field()
+    # The form's one appeal, however often it is sent (a double click, a retried request).
+    token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
 
     def __init__(self, *args, topics, links, **kwargs):
         super().__init__(*args, **kwargs)
@@ -110,6 +114,7 @@ class SupportQuestionForm(forms.Form):
                             help_text=_("Мобильный, например +7 900 123-45-67. Укажите e-mail, телефон или оба."),
                             widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}))
     text = text_field(_("Ваш вопрос"))
+    token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
 
     def __init__(self, *args, visitor, **kwargs):
         super().__init__(*args, **kwargs)

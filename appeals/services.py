@@ -2,7 +2,7 @@
 telling the author when staff answer."""
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,16 +46,23 @@ def _attach(appeal, message, files, user):
 
 
 def appeal_create(*, tenant, author, kind=Appeal.Kind.APPEAL, topic=None, account=None, text, files=(),
-                  contact_name="", contact_email="", contact_phone=""):
-    """A new appeal or support question with its first message and files."""
-    with transaction.atomic():
-        appeal = Appeal.objects.create(
-            tenant=tenant, author=author, kind=kind, topic=topic, account=account, status=Appeal.Status.NEW,
-            contact_name=contact_name, contact_email=contact_email, contact_phone=contact_phone,
-            submitted_at=timezone.now(),
-        )
-        message = Message.objects.create(tenant=tenant, appeal=appeal, author=author, text=text)
-        _attach(appeal, message, files, author)
+                  contact_name="", contact_email="", contact_phone="", public_id=None):
+    """A new appeal or support question with its first message and files. With the form's
+    ``public_id``, the same form sent twice makes one appeal (the second gets the first's;
+    AppealRefused if that id is someone else's)."""
+    try:
+        with transaction.atomic():
+            appeal = Appeal.objects.create(
+                tenant=tenant, author=author, kind=kind, topic=topic, account=account, status=Appeal.Status.NEW,
+                contact_name=contact_name, contact_email=contact_email, contact_phone=contact_phone,
+                submitted_at=timezone.now(), **({"public_id": public_id} if public_id else {}),
+            )
+            message = Message.objects.create(tenant=tenant, appeal=appeal, author=author, text=text)
+            _attach(appeal, message, files, author)
+    except IntegrityError:
+        appeal = Appeal.objects.filter(public_id=public_id, author=author).first() if author else None
+        if appeal is None:
+            raise AppealRefused(_("Эта форма устарела. Откройте её заново.")) from None
     return appeal
 
 

@@ -53,13 +53,17 @@ def appeal_new(request):
                 or limited(request, "appeals.create.day", rate=APPEALS_PER_DAY, key=by_user):
             messages.error(request, _("Слишком много обращений подряд. Попробуйте позже."))
         else:
-            appeal = services.appeal_create(
-                tenant=request.tenant, author=request.user, topic=form.cleaned_data.get("topic"),
-                account=form.cleaned_data.get("account"), text=form.cleaned_data["text"],
-                files=form.cleaned_data["files"],
-            )
-            messages.success(request, _("Обращение № %(number)s отправлено.") % {"number": appeal.number})
-            return redirect("appeals:detail", public_id=appeal.public_id)
+            try:
+                appeal = services.appeal_create(
+                    tenant=request.tenant, author=request.user, topic=form.cleaned_data.get("topic"),
+                    account=form.cleaned_data.get("account"), text=form.cleaned_data["text"],
+                    files=form.cleaned_data["files"], public_id=form.cleaned_data["token"] or None,
+                )
+            except services.AppealRefused as refused:
+                messages.error(request, str(refused))
+            else:
+                messages.success(request, _("Обращение № %(number)s отправлено.") % {"number": appeal.number})
+                return redirect("appeals:detail", public_id=appeal.public_id)
     return render(request, "appeals/new.html", {"form": form, "files_lost": request.method == "POST"
                                                 and form.files_lost})
 
@@ -139,11 +143,16 @@ def support_question(request):
             messages.error(request, _("Слишком много вопросов подряд. Попробуйте позже или позвоните нам."))
         else:
             data = form.cleaned_data
-            appeal = services.appeal_create(
-                tenant=request.tenant, author=None if visitor else request.user, kind=Appeal.Kind.SUPPORT,
-                topic=selectors.support_topic(), text=data["text"], contact_name=data.get("name", ""),
-                contact_email=data.get("email", ""), contact_phone=data.get("phone", ""),
-            )
+            try:
+                appeal = services.appeal_create(
+                    tenant=request.tenant, author=None if visitor else request.user, kind=Appeal.Kind.SUPPORT,
+                    topic=selectors.support_topic(), text=data["text"], contact_name=data.get("name", ""),
+                    contact_email=data.get("email", ""), contact_phone=data.get("phone", ""),
+                    public_id=None if visitor else data["token"] or None,  # a visitor's captcha is single-use already
+                )
+            except services.AppealRefused as refused:
+                messages.error(request, str(refused))
+                return render(request, "appeals/support_question.html", {"form": form, "visitor": visitor})
             if not visitor:
                 messages.success(request, _("Вопрос № %(number)s отправлен в техподдержку. Ответ появится здесь.")
                                  % {"number": appeal.number})

@@ -323,3 +323,18 @@ def test_mef_offers_the_ten_topics_of_guide_003_and_its_support_page_links_the_q
     for name in demo.MEF_TOPICS:
         assert f">{name}</option>" in page
     assert f">{demo.SUPPORT_TOPIC}</option>" not in page
+
+
+@pytest.mark.django_db
+def test_the_same_appeal_form_sent_twice_makes_one_appeal(author):
+    import uuid as uuid_module
+
+    from appeals.models import Appeal as AppealModel
+
+    _user, client, _account, topic = author
+    token = uuid_module.uuid4()
+    data = {"topic": topic.pk, "text": "Дважды нажал", "token": token}
+    first, second = client.post("/appeals/new/", data), client.post("/appeals/new/", data)
+    assert first.status_code == second.status_code == 302 and first["Location"] == second["Location"]
+    with scopes_disabled():
+        assert AppealModel.objects.filter(public_id=token).count() == 1
