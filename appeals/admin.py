@@ -173,13 +173,15 @@ class AnswerForm(forms.Form):
 
     def __init__(self, *args, appeal, **kwargs):
         self.appeal = appeal
+        # Its own ids: the change form on the same page has a «status» field too.
+        kwargs.setdefault("auto_id", "answer_%s")
         super().__init__(*args, **kwargs)
 
     def clean_files(self):
         return check_files(self.cleaned_data["files"])
 
     def clean_status(self):
-        # Checked before any file is stored (staff_answer stores files first).
+        # Checked here, so that a refused move gives the form's message.
         status = self.cleaned_data["status"]
         message = refusal(self.appeal, status)
         if message:

@@ -49,7 +49,8 @@ def check_files(files):
         raise ValidationError(_("Можно приложить не больше %(count)d файлов.") % {"count": MAX_FILES})
     checked, errors = [], []
     for upload in files:
-        shown = safe_name(upload.name, "")[:-1]
+        named = str(upload.name).rsplit(".", 1)
+        shown = safe_name(named[0], re.sub(r"\W", "", named[1])[:10]) if len(named) == 2 else safe_name(named[0], "")[:-1]
         if upload.size > MAX_BYTES:
             errors.append(_("«%(name)s»: файл больше 10 МБ.") % {"name": shown})
             continue

@@ -248,7 +248,7 @@ def test_a_bad_file_in_the_answer_is_refused_and_nothing_is_saved(world, outbox,
     response = answer(client, appeal, files=[SimpleUploadedFile("good.pdf", TINY_PDF), disguised])
     assert response.status_code == 200
     html = response.content.decode()
-    assert "«акт»: такой формат не принимается" in html
+    assert "«акт.pdf»: такой формат не принимается" in html
     assert "Ответ не отправлен" in html
     assert "Счёт пересчитан, см. приложение." in html  # the text stays for another try
     assert reload(appeal).status == Appeal.Status.NEW and not reload(appeal).unread_by_author

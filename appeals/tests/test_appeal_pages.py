@@ -122,13 +122,13 @@ def test_a_refused_file_keeps_everything_else_typed_and_asks_for_the_files_again
                       files=[upload("счёт.pdf", HTML, "application/pdf"), upload("ok.pdf", PDF)])
     page = text_of(response)
     assert response.status_code == 200
-    assert "«счёт»: такой формат не принимается" in page
+    assert "«счёт.pdf»: такой формат не принимается" in page
     assert text in page and f'<option value="{topic.pk}" selected>' in page
     assert f'<option value="{account.pk}" selected>' in page
     assert "Выберите файлы заново" in page and 'aria-describedby="id_files_helptext id_files_error"' in page
 
     too_big = upload("скан.pdf", PDF + b"\0" * (MAX_BYTES + 1 - len(PDF)))
-    assert "«скан»: файл больше 10 МБ" in text_of(create(client, topic, text=text, files=[too_big]))
+    assert "«скан.pdf»: файл больше 10 МБ" in text_of(create(client, topic, text=text, files=[too_big]))
 
     six = [upload(f"{n}.png", PNG) for n in range(6)]
     assert "Можно приложить не больше 5 файлов" in text_of(create(client, topic, text=text, files=six))

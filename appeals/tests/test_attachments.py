@@ -177,7 +177,7 @@ def test_other_kinds_are_refused_whatever_their_name(name, content):
 
 def test_a_file_over_10_mb_is_refused():
     [message] = refusal([upload("big.pdf", TINY_PDF + b"0" * (MAX_BYTES + 1 - len(TINY_PDF)))])
-    assert message == "«big»: файл больше 10 МБ."
+    assert message == "«big.pdf»: файл больше 10 МБ."
 
 
 def test_six_files_are_refused():
@@ -188,7 +188,7 @@ def test_six_files_are_refused():
 def test_every_bad_file_is_named_and_good_ones_do_not_pass_alone():
     messages = refusal([upload("good.pdf", TINY_PDF), upload("bad.pdf", HTML), upload("worse.exe", EXE)])
     assert len(messages) == 2
-    assert "«bad»" in messages[0] and "«worse»" in messages[1]
+    assert "«bad.pdf»" in messages[0] and "«worse.exe»" in messages[1]
 
 
 def test_the_refusal_names_the_file_safely():
