@@ -3,7 +3,6 @@ rule, captcha and consent checkboxes are data, not code per tenant."""
 
 from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
 from allauth.account.forms import LoginForm as AllauthLoginForm
-from captcha.fields import CaptchaField
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -11,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.ru import inn as inn_number
 
+from portal.captcha import SingleUseCaptchaField
 from portal.models import TenantPolicy
 
 from .contacts import Contact
@@ -160,7 +160,7 @@ class SignupForm(ConsentFieldsMixin, forms.Form):
                 help_text=_("На него придёт код подтверждения."),
             )
         if policy.signup_captcha:
-            self.fields["captcha"] = CaptchaField(label=_("Введите текст с картинки"))
+            self.fields["captcha"] = SingleUseCaptchaField(label=_("Введите текст с картинки"))
         add_consent_fields(self, consents)
 
     def clean_inn(self):

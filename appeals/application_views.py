@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing.views import tenant_page
+from portal.ids import parse_id
 from portal.ratelimits import by_user, limited
 
 from . import applications
@@ -96,7 +97,8 @@ def application_contract(request, public_id=None):
         if request.POST.get("action") == "add" or remove:
             # Rows change, nothing is saved or checked yet: the choice stays as it was.
             form = SubscriberForm(initial={"subscriber_type": chosen})
-            rows = rows.added() if not remove else rows.removed(int(remove) if remove.isdigit() else -1)
+            position = parse_id(remove)
+            rows = rows.added() if not remove else rows.removed(-1 if position is None else position)
         else:
             form = SubscriberForm(request.POST)
             if form.is_valid() & rows.is_valid():
@@ -192,7 +194,7 @@ def application_documents(request, public_id):
         remove = request.POST["remove"]
         try:
             removed = applications.document_remove(appeal, user=request.user,
-                                                   attachment_id=int(remove) if remove.isdigit() else 0)
+                                                   attachment_id=parse_id(remove) or 0)
         except applications.ApplicationRefused as refused:
             messages.error(request, str(refused))
         else:

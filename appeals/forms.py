@@ -5,12 +5,12 @@ refused file is a field error like any other and the rest of what was typed is k
 
 import uuid
 
-from captcha.fields import CaptchaField
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from portal.captcha import SingleUseCaptchaField
 from portal.phones import normalize_phone
 
 from .attachments import MAX_FILES, check_files
@@ -120,7 +120,7 @@ class SupportQuestionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.visitor = visitor
         if visitor:
-            self.fields["captcha"] = CaptchaField(label=_("Введите текст с картинки"))
+            self.fields["captcha"] = SingleUseCaptchaField(label=_("Введите текст с картинки"))
         else:
             for name in ("name", "email", "phone"):
                 del self.fields[name]

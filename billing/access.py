@@ -13,6 +13,8 @@ link.
 
 from django.http import Http404
 
+from portal.ids import parse_id
+
 from .models import AccountLink
 
 CURRENT_ACCOUNT_KEY = "billing:current_account"
@@ -34,13 +36,11 @@ def user_links(user):
 def access_link(user, account_id, *, full=False):
     """The user's link to account ``account_id`` (Http404 alike for every reason it is not
     theirs); NeedsFullAccess when ``full`` and the link is basic."""
-    # isascii: str.isdigit() is also true of «²» (which int() refuses: a 500) and of «０１»
-    # or «٣» (which int() reads: a second URL for the same account).
-    account_id = str(account_id)
-    if not user.is_authenticated or not (account_id.isascii() and account_id.isdigit()) or len(account_id) > 18:
+    account_id = parse_id(account_id)
+    if not user.is_authenticated or account_id is None:
         raise Http404
     link = (
-        AccountLink.objects.filter(user=user, account_id=int(account_id))
+        AccountLink.objects.filter(user=user, account_id=account_id)
         .select_related("account__supplier")
         .first()
     )

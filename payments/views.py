@@ -29,6 +29,7 @@ from billing.selectors import account_overview
 from billing.views import tenant_page
 from meters.models import Reading
 from portal.hosts import tenant_base_url
+from portal.ids import parse_id
 from portal.ratelimits import by_user, client_ip, limited
 
 from . import sandbox, selectors, services, tasks
@@ -86,7 +87,7 @@ def _invoice_number(account, period):
 def _readings_of(request, account, text):
     """The readings named in ``text`` ("12,13") that this user passed for this account lately;
     anything else named there is ignored (they are shown with the payment, nothing more)."""
-    ids = [int(part) for part in text.split(",")[:20] if part.isascii() and part.isdigit() and len(part) < 19]
+    ids = [number for number in map(parse_id, text.split(",")[:20]) if number is not None]
     if not ids:
         return []
     return list(Reading.objects.filter(
@@ -163,8 +164,8 @@ def history(request, account_id):
 def notify(request, provider_account_id):
     """A provider's notification: authenticated, stored once, answered 200 only after the
     commit; applied by a Celery task (the status is fetched from the provider there)."""
-    if request.tenant is None or not (provider_account_id.isascii() and provider_account_id.isdigit()) \
-            or len(provider_account_id) > 18:
+    provider_account_id = parse_id(provider_account_id)
+    if request.tenant is None or provider_account_id is None:
         raise Http404
     # The tenant's own only; a sandbox shop only while the sandbox is on.
     provider_account = services.usable_provider_accounts().filter(pk=provider_account_id).first()

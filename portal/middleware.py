@@ -1,4 +1,5 @@
-from django.http import Http404
+from django.conf import settings
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django_scopes import scopes_disabled
 
@@ -52,4 +53,25 @@ class PlatformSuperuserMiddleware:
         if request.tenant is None and request.user.is_superuser:
             with scopes_disabled():
                 return self.get_response(request)
+        return self.get_response(request)
+
+
+class RequestLimitsMiddleware:
+    """Refuses before anything reads the body: a body larger than the path allows (413; Django
+    would spool any size of upload to disk before a form could say no), and a query string
+    with a NUL character (400; PostgreSQL stores none, so an admin filter on one was a 500)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return HttpResponseBadRequest("Bad Content-Length", content_type="text/plain")
+        limit = settings.MAX_ADMIN_REQUEST_BYTES if request.path.startswith("/admin/") else settings.MAX_REQUEST_BYTES
+        if length > limit:
+            return HttpResponse("Request body too large", status=413, content_type="text/plain")
+        if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get("QUERY_STRING", ""):
+            return HttpResponseBadRequest("NUL in the query string", content_type="text/plain")
         return self.get_response(request)

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     # included; before anything renders a template (request.csp_nonce).
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Oversized bodies and NUL in query strings refused before anything reads them.
+    "portal.middleware.RequestLimitsMiddleware",
     # Before everything that may touch tenant-owned rows (sessions load the user).
     "portal.middleware.TenantMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -371,3 +373,10 @@ PAYMENT_SANDBOX_EXPIRY_MINUTES = 15
 YOOKASSA_API_URL = env.str("YOOKASSA_API_URL", default="https://api.yookassa.ru/v3")
 # A payment still pending this long after it went to the provider gets its status fetched.
 PAYMENT_STALE_MINUTES = 10
+
+# The largest request body: the customer's forms take at most 5 files of 10 MB (appeals),
+# the admin's billing upload 200 MB (billing/forms.py). Bigger bodies are refused (413) before
+# Django spools them to disk; the proxy in front should refuse them too (client_max_body_size).
+MAX_REQUEST_BYTES = 52 * 1024 * 1024
+MAX_ADMIN_REQUEST_BYTES = 202 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 25
