@@ -27,7 +27,9 @@ def unread_count(user):
     count = cache.get(key)
     if count is None:
         count = Appeal.objects.filter(author=user, unread_by_author=True).count()
-        cache.set(key, count, 3600)
+        # A minute: a count read just before an answer commits, and written just after the
+        # answer cleared the key, is wrong for that long at most.
+        cache.set(key, count, 60)
     return count
 
 
