@@ -137,11 +137,7 @@ def documents_add(appeal, *, user, files):
         already = Attachment.objects.filter(appeal=locked, message__isnull=True).count()
         if already + len(files) > MAX_DOCUMENTS:
             raise ApplicationRefused(documents_limit_message(already))
-        for checked in files:
-            attachment = Attachment(tenant=locked.tenant, appeal=locked, name=checked.name,
-                                    content_type=checked.content_type, size=checked.size, uploaded_by=user)
-            attachment.file.save(checked.name, checked.upload, save=False)
-            attachment.save()
+        services.attach_files(locked, None, files, user)
         locked.save(update_fields=["updated_at"])
     return locked
 

@@ -39,7 +39,9 @@ def _forget_unread(appeal):
         transaction.on_commit(lambda: cache.delete(unread_cache_key(user_id)))
 
 
-def _attach(appeal, message, files, user):
+def attach_files(appeal, message, files, user):
+    """Store checked files (``attachments.check_files``) on the appeal, and on ``message``
+    when given (an application's documents have none until it is sent)."""
     for checked in files:
         attachment = Attachment(tenant=appeal.tenant, appeal=appeal, message=message, name=checked.name,
                                 content_type=checked.content_type, size=checked.size, uploaded_by=user)
@@ -60,7 +62,7 @@ def appeal_create(*, tenant, author, kind=Appeal.Kind.APPEAL, topic=None, accoun
                 submitted_at=timezone.now(), **({"public_id": public_id} if public_id else {}),
             )
             message = Message.objects.create(tenant=tenant, appeal=appeal, author=author, text=text)
-            _attach(appeal, message, files, author)
+            attach_files(appeal, message, files, author)
     except IntegrityError:
         appeal = Appeal.objects.filter(public_id=public_id, author=author).first() if author else None
         if appeal is None:
@@ -75,7 +77,7 @@ def author_reply(appeal, *, user, text, files=()):
         if appeal.status == Appeal.Status.DRAFT:
             raise AppealRefused(_("Сначала отправьте заявку."))
         message = Message.objects.create(tenant=appeal.tenant, appeal=appeal, author=user, text=text)
-        _attach(appeal, message, files, user)
+        attach_files(appeal, message, files, user)
         if appeal.status in (Appeal.Status.ANSWERED, Appeal.Status.CLOSED):
             appeal.status = Appeal.Status.IN_PROGRESS
         appeal.save()
@@ -91,7 +93,7 @@ def staff_answer(appeal, *, staff, text, files=(), status=Appeal.Status.ANSWERED
             set_status(appeal, status, save=False)
         message = Message.objects.create(tenant=appeal.tenant, appeal=appeal, author=staff, from_staff=True,
                                          text=text)
-        _attach(appeal, message, files, staff)
+        attach_files(appeal, message, files, staff)
         appeal.unread_by_author = True
         appeal.save()
         _forget_unread(appeal)
