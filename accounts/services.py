@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import Contract, Counterparty
 from portal.hosts import tenant_base_url
+from portal.ids import parse_id
 from portal.models import ConsentDocument, Tenant
 from portal.ratelimits import normalized_login as folded_login
 from portal.scoping import scopes_disabled, tenant_scope
@@ -722,9 +723,8 @@ def consents_offered(*, user):
 
 def consent_give(*, user, document_id, client):
     """Accept one optional document offered on the consents page; False for anything else."""
-    if not str(document_id).isdigit():
-        return False
-    document = next((doc for doc in consents_offered(user=user) if doc.pk == int(document_id)), None)
+    document_id = parse_id(document_id)
+    document = next((doc for doc in consents_offered(user=user) if doc.pk == document_id), None)
     if document is None:
         return False
     consents_record(user=user, documents=[document], client=client)
@@ -733,10 +733,11 @@ def consent_give(*, user, document_id, client):
 
 def consent_withdraw(*, user, acceptance_id):
     """Withdraw an optional consent (required ones are withdrawn by closing the account)."""
-    if not str(acceptance_id).isdigit():
+    acceptance_id = parse_id(acceptance_id)
+    if acceptance_id is None:
         return False
     acceptance = ConsentAcceptance.objects.select_related("document").filter(
-        user=user, pk=int(acceptance_id), withdrawn_at__isnull=True
+        user=user, pk=acceptance_id, withdrawn_at__isnull=True
     ).first()
     if acceptance is None or acceptance.document.required:
         return False

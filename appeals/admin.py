@@ -36,6 +36,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from accounts.models import User
 from portal.admin import TenantOwnedAdmin, on_platform_host
+from portal.ids import parse_id
 
 from . import services
 from .attachments import MAX_BYTES, MAX_FILES, check_files
@@ -245,8 +246,8 @@ class AppealAdmin(TenantOwnedAdmin):
         if not term:
             return queryset, False
         found = Q(author__in=User.objects.filter(username=term).values("pk"))
-        if term.isascii() and term.isdigit() and len(term) < 19:
-            found |= Q(pk=int(term))
+        if parse_id(term) is not None:
+            found |= Q(pk=parse_id(term))
         return queryset.filter(found), False
 
     def has_add_permission(self, request):

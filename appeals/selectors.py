@@ -29,7 +29,8 @@ def thread(appeal):
     return list(appeal.messages.select_related("author").prefetch_related("attachments"))
 
 
-def topics_for_appeals(tenant):
+def topics_for_appeals():
+    """The topics a new appeal offers: the tenant's active ones, support's aside."""
     return list(Topic.objects.filter(is_active=True, is_support=False))
 
 

@@ -46,7 +46,7 @@ def appeal_list(request):
 @tenant_page
 @require_http_methods(["GET", "POST"])
 def appeal_new(request):
-    form = AppealForm(request.POST or None, request.FILES or None, topics=selectors.topics_for_appeals(request.tenant),
+    form = AppealForm(request.POST or None, request.FILES or None, topics=selectors.topics_for_appeals(),
                       links=user_links(request.user))
     if request.method == "POST" and form.is_valid():
         if limited(request, "appeals.create", rate=APPEALS_PER_HOUR, key=by_user) \

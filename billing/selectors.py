@@ -30,7 +30,6 @@ class AccountOverview:
     charges: list = field(default_factory=list)  # the last period's, one per service
     to_pay: Decimal | None = None  # the last period's closing balance; negative: overpaid
     due_on: date | None = None
-    invoice: Invoice | None = None
     meters: list = field(default_factory=list)
     last_payment: BillingPayment | None = None
 
@@ -66,6 +65,13 @@ def accounts_summary(links):
     )
     totals = {row["account_id"]: row["total"] for row in rows}
     return [(link, totals.get(link.account_id)) for link in links]
+
+
+def invoice_number(account, period):
+    """The number of the account's invoice for ``period`` ("" without one)."""
+    if period is None:
+        return ""
+    return Invoice.objects.filter(account=account, period=period).values_list("number", flat=True).first() or ""
 
 
 def invoices(account, *, all_periods=False):

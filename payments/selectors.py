@@ -1,5 +1,6 @@
 """What pages show of payments."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef
@@ -21,7 +22,7 @@ def awaiting_billing(account, *, today):
                                              external_id=OuterRef("provider_payment_id"))
     payments = list(
         Payment.objects.filter(account=account, status=Payment.Status.SUCCEEDED,
-                               succeeded_at__date__gte=today.fromordinal(today.toordinal() - AWAITING_DAYS))
+                               succeeded_at__date__gte=today - timedelta(days=AWAITING_DAYS))
         .exclude(Exists(reported)).order_by("-succeeded_at")
     )
     return payments, sum((payment.amount for payment in payments), Decimal(0))

@@ -9,7 +9,6 @@ same transaction.
 """
 
 import hashlib
-import json
 import logging
 import uuid
 from datetime import timedelta
@@ -25,7 +24,9 @@ from django.utils.translation import gettext as _
 from portal import services as portal_services
 
 from .models import Payment, PaymentEvent, ProviderAccount, to_kopecks
-from .providers import NotificationRefused, PaymentRequest, ProviderError, ProviderUnavailable, provider_for
+from .providers import (
+    NotificationRefused, PaymentRequest, ProviderError, ProviderUnavailable, notification_json, provider_for,
+)
 from .secrets import SecretUnreadable
 
 logger = logging.getLogger(__name__)
@@ -237,8 +238,8 @@ def notification_receive(*, provider_account, request, client_ip):
 
 def _event_name(body):
     try:
-        return str(json.loads(body).get("event", ""))[:50]
-    except (ValueError, AttributeError):
+        return str(notification_json(body).get("event", ""))[:50]
+    except (NotificationRefused, AttributeError):
         return ""
 
 

@@ -6,6 +6,7 @@ provider until the status is known.
 """
 
 import base64
+import contextlib
 import binascii
 import hmac
 import json
@@ -24,8 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.access import access_link
-from billing.models import Invoice
-from billing.selectors import account_overview
+from billing.selectors import account_overview, invoice_number
 from billing.views import tenant_page
 from meters.models import Reading
 from portal.hosts import tenant_base_url
@@ -60,7 +60,7 @@ def pay(request, account_id):
                     user=request.user, account=account,
                     kind=Payment.Kind.READINGS if readings else form.cleaned_data["kind"],
                     amount=form.payment_amount(), token=form.cleaned_data["token"],
-                    period=overview.period, invoice_number=_invoice_number(account, overview.period),
+                    period=overview.period, invoice_number=invoice_number(account, overview.period),
                     readings=readings,
                 )
             except services.PaymentRefused as refused:
@@ -75,13 +75,6 @@ def pay(request, account_id):
         "has_meters": bool(overview.meters),
         "available": services.usable_provider_accounts().filter(supplier_id=account.supplier_id).exists(),
     })
-
-
-def _invoice_number(account, period):
-    """The number of the invoice for ``period`` that the payment pays (guide 003 shows it)."""
-    if period is None:
-        return ""
-    return Invoice.objects.filter(account=account, period=period).values_list("number", flat=True).first() or ""
 
 
 def _readings_of(request, account, text):
@@ -139,10 +132,8 @@ def status(request, public_id):
     if payment.status == Payment.Status.CREATED:  # not sent to the provider yet
         return redirect("payments:confirm", public_id=payment.public_id)
     if payment.status == Payment.Status.PENDING:
-        try:
+        with contextlib.suppress(ProviderError):  # the provider is slow to answer: keep asking
             payment = services.payment_refresh(payment, force=False)
-        except ProviderError:
-            pass  # the provider is slow to answer: keep asking
     if request.GET.get("format") == "json":  # the page's script polls this
         return JsonResponse({"status": payment.status})
     return render(request, "payments/status.html", {

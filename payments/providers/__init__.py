@@ -7,10 +7,11 @@ from .base import (
     ProviderError,
     ProviderPayment,
     ProviderUnavailable,
+    notification_json,
 )
 
 __all__ = ["NotificationRefused", "PaymentRequest", "Provider", "ProviderError", "ProviderPayment",
-           "ProviderUnavailable", "provider_for"]
+           "ProviderUnavailable", "notification_json", "provider_for"]
 
 
 def provider_for(account):

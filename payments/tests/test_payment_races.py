@@ -2,6 +2,7 @@
 a notification delivered many times at once while the return page asks too, and a Celery
 worker killed half-way through applying a notification (a real worker process on Redis)."""
 
+import contextlib
 import json
 import os
 import signal
@@ -218,10 +219,8 @@ class Worker:
         pid = self.process.pid
         children = []
         for task in Path(f"/proc/{pid}/task").glob("*"):
-            try:
+            with contextlib.suppress(OSError):  # the thread or the process has ended
                 children += [int(child) for child in (task / "children").read_text().split()]
-            except OSError:  # the thread or the process has ended
-                pass
         return children
 
     def kill(self):
@@ -249,10 +248,8 @@ class Worker:
 
 
 def kill_pid(pid):
-    try:
+    with contextlib.suppress(ProcessLookupError):  # gone already
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def wait_for(condition, what, *, workers=(), seconds=WORKER_WAIT):

@@ -239,4 +239,4 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = _serve
 
     def log_message(self, format, *args):
-        pass
+        """Quiet: tests read ``FakeYooKassa.requests``, not a server log."""

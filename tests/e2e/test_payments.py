@@ -371,8 +371,7 @@ def test_passes_a_reading_then_leaves_the_sandbox_without_paying(portal, axe_pho
     # No <meta refresh> (it restarts a screen reader): the page's script asks for the status.
     expect(refresh_of(page)).to_have_count(0)
     assert_fits(page)  # axe on this page: test_axe_on_the_pending_status_page below
-    with page.expect_response(lambda response: "format=json" in response.url, timeout=8_000):
-        pass
+    page.wait_for_event("response", lambda response: "format=json" in response.url, timeout=8_000)
     expect(heading(page)).to_have_text("Проверяем оплату…")
     payment.refresh_from_db()
     assert payment.status == "pending"
