@@ -38,6 +38,7 @@ from portal.phones import normalize_phone
 
 from . import pins
 from .models import Account, Service
+from .signals import billing_data_changed
 
 # The order files are applied in, whatever order they are given: each kind names rows of
 # the kinds before it.
@@ -956,6 +957,7 @@ def import_files(tenant, sources, *, dry_run=False, encoding=None, progress=None
                       postgres=dialect.postgres)
     # A dry run applies every file as a real run would, each seeing the ones before it (a
     # meter names an account of accounts.csv), inside one transaction rolled back at the end.
+    written_kinds = set()
     with transaction.atomic() if dry_run else contextlib.nullcontext():
         for source in sources:
             file_report = FileReport(file=source.name)
@@ -970,6 +972,7 @@ def import_files(tenant, sources, *, dry_run=False, encoding=None, progress=None
                         if _import_one(tenant, kind, wrapped, file_report, context, dialect,
                                        dry_run=dry_run, encoding=file_encoding):
                             report.written = True
+                            written_kinds.add(file_report.kind)
                             _refresh_statistics(kind, file_report, dialect)
             except FileRefused as problem:
                 file_report.problem = str(problem)
@@ -977,6 +980,9 @@ def import_files(tenant, sources, *, dry_run=False, encoding=None, progress=None
                 file_report.problem = f"cannot be opened: {error.strerror or error}"
         if dry_run:
             transaction.set_rollback(True)
+    if written_kinds:
+        # Each file has committed (or the caller's transaction will): listeners run after that.
+        transaction.on_commit(lambda: billing_data_changed.send(sender=import_files, tenant=tenant, kinds=written_kinds))
     return report
 
 

@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("meters.urls")),
     path("", include("payments.urls")),
     path("", include("appeals.urls")),
+    path("", include("notifications.urls")),
+    path("", include("privacy.urls")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]

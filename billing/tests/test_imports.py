@@ -945,3 +945,32 @@ def test_a_large_load_refreshes_the_planners_statistics(imported, tmp_path, monk
         cursor.execute("SELECT relname FROM pg_stat_user_tables WHERE relname IN ('billing_charge', 'billing_invoice')"
                        " AND last_analyze IS NOT NULL ORDER BY relname")
         assert [row[0] for row in cursor.fetchall()] == ["billing_charge", "billing_invoice"]
+
+
+# --- What other apps hear -------------------------------------------------------------------
+
+
+def test_an_import_that_writes_tells_listeners_once_after_commit_and_a_dry_run_tells_nobody(
+    alpha, tmp_path, django_capture_on_commit_callbacks
+):
+    from billing.signals import billing_data_changed
+
+    heard = []
+
+    def listener(*, tenant, kinds, **kwargs):
+        heard.append((tenant.pk, sorted(kinds)))
+
+    billing_data_changed.connect(listener)
+    try:
+        directory = write_all(tmp_path / "files")
+        with django_capture_on_commit_callbacks(execute=True):
+            run_import(alpha, directory, "--dry-run")
+        assert heard == []
+        with django_capture_on_commit_callbacks(execute=True):
+            run_import(alpha, directory)
+        assert heard == [(alpha.pk, sorted(DATA))]
+        with django_capture_on_commit_callbacks(execute=True):
+            run_import(alpha, directory)  # everything unchanged: nothing written, nothing heard
+        assert len(heard) == 1
+    finally:
+        billing_data_changed.disconnect(listener)
