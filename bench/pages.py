@@ -3,10 +3,11 @@
     .venv/bin/python bench/pages.py [--seconds 2] [--rounds 3] [--clients 20] [--output ...]
                                     [--accounts 100000] [--accounts-tenant gaz] [--reuse-database]
 
-Builds a throw-away PostgreSQL database (portal_bench on 127.0.0.1:5432), uses Redis
-database 12 as the cache (flushed), seeds the demo (`seed_demo`), grows one tenant with
---accounts generated personal accounts of 24 months each (`seed_demo --accounts N --tenant
-SLUG`, through the billing import; timed, and the time goes into the results), ANALYZEs
+Builds a throw-away PostgreSQL database (portal_bench on 127.0.0.1:5432, or $BENCH_DATABASE),
+uses Redis database 12 (or $BENCH_REDIS_URL) as the cache (flushed), seeds the demo
+(`seed_demo`), grows one tenant with --accounts generated personal accounts of 24 months
+each (`seed_demo --accounts N --tenant SLUG`, through the billing import; timed, and the
+time goes into the results), ANALYZEs
 the database (as autovacuum would after such a load; this machine runs without it), and
 adds one customer per tenant. --reuse-database keeps a portal_bench that an earlier run
 built with the same --accounts (for --profile; the seeding is not measured again: its
@@ -56,9 +57,10 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "pages.json"
 DOCS = ROOT / "docs" / "performance.md"
-DATABASE = "portal_bench"
+# Overridable so that a second person on the machine profiles without dropping this one's database.
+DATABASE = os.environ.get("BENCH_DATABASE", "portal_bench")
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 PASSWORD = "bench-customer-2026"
 DEFAULT_ACCOUNTS = 100_000
 CLIENT_PROCESSES = 2
@@ -66,6 +68,8 @@ ENV = {
     **os.environ,
     "DEBUG": "false",
     "SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
+    # Production settings refuse to store the demo shops' secrets without a Fernet key.
+    "PAYMENT_SECRETS_KEYS": "YmVuY2gtb25seS1mZXJuZXQta2V5LTAxMjM0NTY3ODk=",
     "DATABASE_URL": DATABASE_URL,
     "REDIS_URL": REDIS_URL,
     "SECURE_SSL_REDIRECT": "false",

@@ -51,6 +51,28 @@ def access_link(user, account_id, *, full=False):
     return link
 
 
+def links_of_request(request):
+    """user_links, read once per request (the overview, the header's switch and the page's
+    access check all need them)."""
+    if not hasattr(request, "_billing_links"):
+        request._billing_links = user_links(request.user)
+    return request._billing_links
+
+
+def request_access_link(request, account_id, *, full=False):
+    """access_link for the signed-in user of ``request``, found among the links the request
+    reads anyway for the header's account switch: no query of its own."""
+    account_id = parse_id(account_id)
+    if not request.user.is_authenticated or account_id is None:
+        raise Http404
+    link = next((link for link in links_of_request(request) if link.account_id == account_id), None)
+    if link is None:
+        raise Http404
+    if full and link.access != AccountLink.Access.FULL:
+        raise NeedsFullAccess(link)
+    return link
+
+
 def current_link(request, links):
     """The link of the current account among ``links`` (user_links), or None without any."""
     if not links:

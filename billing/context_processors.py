@@ -2,7 +2,7 @@
 
 from django.utils.functional import SimpleLazyObject
 
-from .access import current_link, user_links
+from .access import current_link, links_of_request
 
 
 def account_switch(request):
@@ -15,10 +15,3 @@ def account_switch(request):
         return {"links": links, "current": current_link(request, links)} if len(links) > 1 else None
 
     return {"account_switch": SimpleLazyObject(switch)}
-
-
-def links_of_request(request):
-    """user_links, read once per request (the overview and the header both need them)."""
-    if not hasattr(request, "_billing_links"):
-        request._billing_links = user_links(request.user)
-    return request._billing_links

@@ -25,6 +25,7 @@ from django.utils import timezone
 from meters.models import Reading
 from portal.months import add_months
 
+from . import fragments
 from .models import ExportRun
 
 READINGS_COLUMNS = ["supplier", "account_number", "serial", "zone", "value", "taken_on", "source", "submitted_at",
@@ -100,6 +101,7 @@ def run_export(spec, tenant, out_dir, *, period, now):
             if period is None:
                 unsent = spec.unsent(tenant)
                 unsent.update(export=run, **spec.mark)
+                fragments.forget_tenant(tenant.pk)  # a reading's status shows on its meter's page
                 selected = unsent.model.objects.filter(export=run)
             else:
                 selected = spec.in_period(tenant, period, add_months(period, 1))

@@ -56,15 +56,14 @@ def account_overview(account, *, today=None, full=True):
     return overview
 
 
-def accounts_summary(links):
-    """Each linked account's amount to pay (its last period's closing balance), one query."""
+def last_period_totals(account_ids):
+    """{account id: its last period's closing balance} (no key without charges), one query."""
     last_period = Charge.objects.filter(account_id=OuterRef("account_id")).order_by("-period").values("period")[:1]
     rows = (
-        Charge.objects.filter(account_id__in=[link.account_id for link in links], period=Subquery(last_period))
+        Charge.objects.filter(account_id__in=account_ids, period=Subquery(last_period))
         .values("account_id").annotate(total=Sum("closing_balance"))
     )
-    totals = {row["account_id"]: row["total"] for row in rows}
-    return [(link, totals.get(link.account_id)) for link in links]
+    return {row["account_id"]: row["total"] for row in rows}
 
 
 def invoice_number(account, period):

@@ -8,18 +8,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from meters.services import reading_window
 from payments.selectors import awaiting_billing
-from portal.months import parse_month
+from portal.months import add_months, month_start, parse_month
 
-from . import selectors, services
-from .access import CURRENT_ACCOUNT_KEY, NeedsFullAccess, access_link, current_link, select_account
-from .context_processors import links_of_request
+from . import fragments, selectors, services
+from .access import (
+    CURRENT_ACCOUNT_KEY, NeedsFullAccess, access_link, current_link, links_of_request, request_access_link,
+    select_account,
+)
 from .forms import ControlQuestionForm, LinkAccountForm, WizardDetailsForm, WizardTypeForm
 from .models import Account, AccountLink, Service, Supplier
 
@@ -62,17 +66,31 @@ def overview(request):
     }
     if link is not None:
         full = link.access == AccountLink.Access.FULL
-        context["overview"] = selectors.account_overview(link.account, full=full, today=request.tenant.today())
-        context["full"] = full
-        context["amounts"] = full or context["basic_shows_amounts"]
-        if context["overview"].meters:
-            context["window"] = reading_window(link.account).on(request.tenant.today())
-        if full:  # «оплачено 1 500 ₽, ожидает учёта»: paid here, not yet in billing's data
-            context["awaiting"], context["awaiting_total"] = awaiting_billing(link.account,
-                                                                              today=request.tenant.today())
+        amounts = full or context["basic_shows_amounts"]
+        today = request.tenant.today()
+        context["account_block"] = mark_safe(fragments.cached(  # rendered by our template, escaped there
+            "overview", tenant_id=request.tenant.pk, account_id=link.account_id, parts=(full, amounts, today),
+            build=lambda: _account_block(link.account, full=full, amounts=amounts, today=today),
+        ))
         if len(links) > 1:
-            context["summary"] = selectors.accounts_summary(links)
+            # Each account's amount to pay: charges, which only an import changes.
+            account_ids = sorted(item.account_id for item in links)
+            totals = fragments.cached("totals", tenant_id=request.tenant.pk, account_id=None, parts=account_ids,
+                                      build=lambda: selectors.last_period_totals(account_ids))
+            context["summary"] = [(item, totals.get(item.account_id)) for item in links]
     return render(request, "billing/overview.html", context)
+
+
+def _account_block(account, *, full, amounts, today):
+    """The overview's section about one account, as HTML: what billing.fragments caches under
+    the account, the access level and the day."""
+    overview = selectors.account_overview(account, full=full, today=today)
+    context = {"overview": overview, "account": account, "full": full, "amounts": amounts}
+    if overview.meters:
+        context["window"] = reading_window(account).on(today)
+    if full:  # «оплачено 1 500 ₽, ожидает учёта»: paid here, not yet in billing's data
+        context["awaiting"], context["awaiting_total"] = awaiting_billing(account, today=today)
+    return render_to_string("billing/overview_account.html", context)
 
 
 @tenant_page
@@ -203,25 +221,49 @@ def extended_access(request, account_id):
 
 @tenant_page
 def invoices(request, account_id):
-    link = access_link(request.user, account_id, full=True)
+    link = request_access_link(request, account_id, full=True)
     all_periods = request.GET.get("all") == "1"
+
+    def table():
+        return render_to_string("billing/invoices_table.html", {
+            "invoices": selectors.invoices(link.account, all_periods=all_periods),
+            "all_periods": all_periods, "first_page": selectors.INVOICES_FIRST_PAGE,
+        })
+
     return render(request, "billing/invoices.html", {
-        "link": link, "invoices": selectors.invoices(link.account, all_periods=all_periods),
-        "all_periods": all_periods, "first_page": selectors.INVOICES_FIRST_PAGE,
+        "link": link,
+        "table": mark_safe(fragments.cached("invoices", tenant_id=request.tenant.pk, account_id=link.account_id,
+                                            parts=(all_periods,), build=table)),
     })
+
+
+# The history a page shows unless the consumer asks for other months: a year of a tenant's
+# data is what people look at, and the whole of it (years of rows) is one click away.
+HISTORY_DEFAULT_MONTHS = 12
 
 
 @tenant_page
 def history(request, account_id):
-    link = access_link(request.user, account_id, full=True)
+    link = request_access_link(request, account_id, full=True)
     service = request.GET.get("service") if request.GET.get("service") in Service.values else None
     since, until = parse_month(request.GET.get("since")), parse_month(request.GET.get("until"))
-    found = selectors.history(link.account, service=service, since=since, until=until)
+    # A filter sent with both months empty asks for everything; no filter at all, the last year.
+    default = "since" not in request.GET and "until" not in request.GET
+    if default:
+        since = add_months(month_start(request.tenant.today()), 1 - HISTORY_DEFAULT_MONTHS)
     if request.GET.get("format") == "csv":
-        return _history_csv(link, found)
+        return _history_csv(link, selectors.history(link.account, service=service, since=since, until=until))
+
+    def tables():
+        found = selectors.history(link.account, service=service, since=since, until=until)
+        return render_to_string("billing/history_tables.html", {"history": found})
+
     return render(request, "billing/history.html", {
-        "link": link, "history": found, "services": Service.choices, "service": service,
-        "since": request.GET.get("since", "") if since else "", "until": request.GET.get("until", "") if until else "",
+        "link": link, "services": Service.choices, "service": service, "default": default,
+        "default_months": HISTORY_DEFAULT_MONTHS,
+        "since": f"{since:%Y-%m}" if since else "", "until": f"{until:%Y-%m}" if until else "",
+        "tables": mark_safe(fragments.cached("history", tenant_id=request.tenant.pk, account_id=link.account_id,
+                                             parts=(service or "", since or "", until or ""), build=tables)),
     })
 
 

@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing import fragments
 from portal.months import add_months
 
 from .models import Meter, Reading, ReadingWindow
@@ -284,6 +285,7 @@ def submit_readings(*, account, meter, values, user=None, source=Reading.Source.
             submission.readings.append(_save(meter, zone, value, period=period, taken_on=taken_on or today,
                                              user=user, source=source, now=now,
                                              confirmed=submission.confirmed.get(zone, set())))
+        fragments.forget_account(account.pk)  # the overview and the meter's page show it
     return submission
 
 

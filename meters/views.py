@@ -6,10 +6,13 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from billing.access import access_link
+from billing import fragments
+from billing.access import access_link, request_access_link
 from billing.views import tenant_page
 
 from . import charts, selectors, services
@@ -20,9 +23,18 @@ CHART_MONTHS = 24
 
 @tenant_page
 def meter(request, account_id, meter_id):
-    link = access_link(request.user, account_id, full=True)
-    meter = get_object_or_404(Meter, account_id=link.account_id, pk=meter_id)
+    link = request_access_link(request, account_id, full=True)
     today = request.tenant.today()
+    page = fragments.cached("meter", tenant_id=request.tenant.pk, account_id=link.account_id, parts=(meter_id, today),
+                            build=lambda: _meter_page(link.account, meter_id, today))
+    # The body was rendered by meters/meter_body.html, which escaped what it shows.
+    return render(request, "meters/meter.html", {"title": page["title"], "body": mark_safe(page["body"])})
+
+
+def _meter_page(account, meter_id, today):
+    """The page's title and body (what billing.fragments caches), or Http404 when the meter is
+    not the account's."""
+    meter = get_object_or_404(Meter, account_id=account.pk, pk=meter_id)
     unit = selectors.unit_of(meter.service)
     first, _last = selectors.window_of(meter, CHART_MONTHS, today)
     zones = []
@@ -34,8 +46,7 @@ def meter(request, account_id, meter_id):
         svg = charts.consumption_svg(series.months, unit=unit, title=title)
         zones.append({"series": series, "title": title, "svg": svg})
     context = {
-        "link": link,
-        "account": link.account,
+        "account": account,
         "meter": meter,
         "unit": unit,
         "places": f"{meter.decimals}g",  # floatformat: the meter's decimals, thousands grouped
@@ -44,7 +55,8 @@ def meter(request, account_id, meter_id):
         "since": selectors.add_months(first, -1),
         "verification": selectors.verification_state(meter, today),
     }
-    return render(request, "meters/meter.html", context)
+    return {"title": _("Счётчик № %(serial)s") % {"serial": meter.serial},
+            "body": render_to_string("meters/meter_body.html", context)}
 
 
 @tenant_page

@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing import fragments
 from portal import services as portal_services
 
 from .models import Payment, PaymentEvent, ProviderAccount, to_kopecks
@@ -185,6 +186,7 @@ def _move(payment, target, reported):
         payment.failure_reason = reported.reason[:300]
     payment.status = target
     payment.save()
+    fragments.forget_account(payment.account_id)  # the overview's «оплачено …, ожидает учёта»
     if first_success:
         _send_receipt(payment)
 

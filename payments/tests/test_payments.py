@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from billing.models import BillingPayment
+from billing.signals import billing_data_changed
 from billing.tests.test_consumer_pages import text_of
 from payments import sandbox, services, tasks
 from payments.models import Payment, PaymentEvent, SandboxPayment
@@ -51,6 +52,7 @@ def pay_through(client, account, outcome="success", **start_options):
 @pytest.mark.django_db
 def test_paying_the_debt_charges_what_the_server_says_and_the_provider_decides(payer, outbox):
     user, client, account, _shop = payer
+    assert "ожидает учёта" not in text_of(client.get("/overview/"))  # cached until the payment succeeds
     page = text_of(client.get(f"/personal/{account.pk}/pay/"))
     assert "Задолженность 1 500,00 ₽" in page
 
@@ -80,6 +82,7 @@ def test_paying_the_debt_charges_what_the_server_says_and_the_provider_decides(p
     with scopes_disabled():  # billing reports it back with the provider's id
         BillingPayment.objects.create(tenant=account.tenant, account=account, paid_at=timezone.now(),
                                       amount=payment.amount, external_id=payment.provider_payment_id)
+    billing_data_changed.send(sender=None, tenant=account.tenant, kinds={"payments"})  # as the import does
     assert "ожидает учёта" not in text_of(client.get("/overview/"))
     history = text_of(client.get(f"/personal/{account.pk}/payments/"))
     assert "1 500,00" in history and "оплачен" in history

@@ -1,0 +1,108 @@
+"""Rendered parts of the consumer's pages, kept in the cache (Redis in production) until the
+data behind them changes.
+
+Billing's data changes rarely: an import (the whole tenant, thousands of accounts at once),
+a reading submitted, a portal payment succeeding or refunded, an export marking readings
+sent. A page of history, invoices or a meter's chart is rendered once and then served from
+the cache until one of those happens. Each entry is stored with two *versions*: the
+tenant's, which an import, an export and staff's edits of suppliers or reading windows
+replace, and the account's, which a submission or a payment replaces. An entry whose
+versions are not both current is never used. The versions are random tokens, not counters,
+so that a version key lost from the cache cannot come back with the value older entries
+carry (the scheme of portal.hosts). One round trip reads both versions and the entry.
+
+What is cached is only what the key covers: the account's data, shown as one access level
+allows, on one day (``today`` is part of every key that depends on it). Never a CSRF
+token, never anything about the user: every page checks the user's link to the account
+itself (billing.access) on every request, before it asks for a fragment.
+"""
+
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils.translation import get_language
+
+# Entries also expire, as a backstop for a change that bypasses the services (a QuerySet
+# .update() or raw SQL in a shell: call forget_tenant/forget_account after one) and so that
+# the cache does not keep every account a tenant ever showed.
+TIMEOUT = 3600  # seconds
+
+
+def _tenant_key(tenant_id):
+    return f"billing:fragments:tenant:{tenant_id}"
+
+
+def _account_key(account_id):
+    return f"billing:fragments:account:{account_id}"
+
+
+def cached(name, *, tenant_id, account_id, parts, build):
+    """The fragment ``name`` of account ``account_id`` for ``parts`` (what else it depends on:
+    filters, access level, the day), from the cache or from ``build()`` (which must return
+    something picklable: a string of HTML, a dict of them). ``account_id`` None: a fragment
+    of data only an import changes (``parts`` name the accounts), under the tenant's version
+    alone."""
+    version_keys = [_tenant_key(tenant_id)] + ([] if account_id is None else [_account_key(account_id)])
+    # The language too: the pages are Russian only today, but a fragment holds translated text.
+    entry_key = ":".join(["billing:fragment", name, get_language() or "", str(tenant_id), str(account_id),
+                          *map(str, parts)])
+    found = cache.get_many([*version_keys, entry_key])
+    versions = tuple(found.get(key) or _start(key) for key in version_keys)
+    entry = found.get(entry_key)
+    if entry is not None and entry[0] == versions:
+        return entry[1]
+    value = build()
+    cache.set(entry_key, (versions, value), timeout=TIMEOUT)
+    return value
+
+
+def _start(key):
+    cache.add(key, uuid.uuid4().hex, timeout=None)
+    return cache.get(key)
+
+
+def forget_tenant(tenant_id):
+    """Every fragment of the tenant is stale: its data changed for many accounts.
+
+    Now, for the rest of this transaction, and again after commit: a request that read the
+    old rows before the commit may have cached them under the version started now."""
+    _replace(_tenant_key(tenant_id))
+
+
+def forget_account(account_id):
+    """Every fragment of one account is stale (a reading submitted, a payment)."""
+    _replace(_account_key(account_id))
+
+
+def _replace(key):
+    cache.set(key, uuid.uuid4().hex, timeout=None)
+    transaction.on_commit(lambda: cache.set(key, uuid.uuid4().hex, timeout=None))
+
+
+def _on_billing_data_changed(sender, tenant, **kwargs):
+    forget_tenant(tenant.pk)
+
+
+def _on_tenant_row_change(sender, instance, **kwargs):
+    forget_tenant(instance.tenant_id)
+
+
+def watch_changes():
+    """Connect the tenant-wide changes (BillingConfig.ready): an import, and the supplier rows
+    staff edit in the admin, whose names every fragment shows."""
+    from .models import Supplier
+    from .signals import billing_data_changed
+
+    billing_data_changed.connect(_on_billing_data_changed, dispatch_uid="billing.fragments.import")
+    forget_on_changes_of(Supplier)
+
+
+def forget_on_changes_of(model):
+    """Make saves and deletes of ``model`` (a row with a ``tenant_id`` that fragments show,
+    e.g. meters' reading windows) stale every fragment of its tenant."""
+    from django.db.models.signals import post_delete, post_save
+
+    post_save.connect(_on_tenant_row_change, sender=model, dispatch_uid=f"billing.fragments:{model.__name__}:save")
+    post_delete.connect(_on_tenant_row_change, sender=model,
+                        dispatch_uid=f"billing.fragments:{model.__name__}:delete")

@@ -1,0 +1,208 @@
+"""The cached fragments of the consumer's pages (billing/fragments.py): a change of the data
+behind a page shows on its next request, and no user, account, access level or tenant ever
+gets a fragment rendered for another."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.factories import UserFactory
+from billing import fragments
+from billing.exports import export_readings
+from billing.factories import SupplierFactory
+from billing.models import Account, Charge
+from billing.tests.test_consumer_pages import link, make_account, text_of
+from billing.tests.test_imports import DATA, run_import, write_all, write_csv
+from meters import services as meter_services
+from meters.models import Meter, ReadingWindow
+from portal.scoping import scopes_disabled, tenant_scope
+
+
+def queries(client, path):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return text_of(response), len(captured)
+
+
+@pytest.fixture
+def gas(tenants):
+    alpha, beta = tenants
+    return alpha, beta, SupplierFactory(tenant=alpha, code="ryazan", name="Газ Рязань")
+
+
+@pytest.fixture
+def consumer(gas, tenant_client):
+    user = UserFactory(tenant=gas[0])
+    client = tenant_client(gas[0])
+    client.force_login(user)
+    return user, client
+
+
+@pytest.mark.django_db
+def test_a_page_comes_from_the_cache_until_an_import_changes_its_data(tenants, tmp_path, tenant_client,
+                                                                     django_capture_on_commit_callbacks):
+    alpha = tenants[0]
+    SupplierFactory(tenant=alpha, code="energo", name="Энергосбыт")
+    run_import(alpha, write_all(tmp_path / "base"))
+    with scopes_disabled():
+        account = Account.objects.get(number="100200300")
+    user = UserFactory(tenant=alpha)
+    link(user, account)
+    client = tenant_client(alpha)
+    client.force_login(user)
+    path = f"/personal/{account.pk}/history/?since=&until="  # every month, whatever today is
+
+    client.get("/overview/")  # the session's first request warms other caches (the menu's counter)
+    first, rendered = queries(client, path)
+    again, cached = queries(client, path)
+    october, november = '<th scope="row">10.2026</th>', '<th scope="row">11.2026</th>'
+    assert october in first and november not in first and october in again and november not in again
+    assert cached == rendered - 2  # neither the charges nor the payments were read
+
+    next_month = DATA["charges"].replace("2026-10", "2026-11").replace("INV-10", "INV-11")
+    with django_capture_on_commit_callbacks(execute=True):  # the import tells its listeners after commit
+        run_import(alpha, write_csv(tmp_path / "next", "charges.csv", next_month))
+    page, _count = queries(client, path)
+    assert october in page and november in page
+
+
+@pytest.mark.django_db
+def test_a_submitted_reading_and_its_export_show_on_the_meter_page_at_once(gas, consumer, tmp_path):
+    alpha, _beta, supplier = gas
+    user, client = consumer
+    account = make_account(supplier, "23185952", meters=1)
+    link(user, account)
+    with scopes_disabled():
+        meter = Meter.objects.get(account=account)
+    path = f"/personal/{account.pk}/meters/{meter.pk}/"
+    overview = text_of(client.get("/overview/"))
+    assert "100,5" in overview and "передано вами" not in overview
+    assert "4321,5" not in text_of(client.get(path)).replace(" ", "")
+
+    with tenant_scope(alpha):
+        submission = meter_services.submit_readings(account=account, meter=meter, values={1: "4321,5"}, user=user,
+                                                    source="staff")
+    assert submission.saved
+    page = text_of(client.get(path))
+    assert "4321,5" in page.replace(" ", "") and "Передано" in page
+    assert "4321,5" in text_of(client.get("/overview/")).replace(" ", "")
+
+    with tenant_scope(alpha):
+        export_readings(alpha, tmp_path)  # marks it sent to billing
+    assert "Отправлено в расчёт" in text_of(client.get(path))
+
+
+@pytest.mark.django_db
+def test_staffs_changes_of_a_supplier_or_a_reading_window_show_at_once(gas, consumer):
+    alpha, _beta, supplier = gas
+    user, client = consumer
+    account = make_account(supplier, "23185952", meters=1)
+    link(user, account)
+    with scopes_disabled():
+        meter = Meter.objects.get(account=account)
+    path = f"/personal/{account.pk}/meters/{meter.pk}/"
+    assert "Газ Рязань" in text_of(client.get(path))
+    supplier.name = "Газпром Рязань"
+    supplier.save()
+    assert "Газпром Рязань" in text_of(client.get(path))
+
+    assert "Передать показания можно с 15" in text_of(client.get("/overview/"))
+    with scopes_disabled():
+        ReadingWindow.objects.create(tenant=alpha, supplier=supplier, first_day=10, last_day=20, strict=True)
+    assert "Передать показания можно с 10" in text_of(client.get("/overview/"))
+
+
+@pytest.mark.django_db
+def test_no_one_gets_a_fragment_rendered_for_another_account_access_level_or_tenant(gas, consumer, tenant_client):
+    alpha, beta, supplier = gas
+    user, client = consumer
+    mine = make_account(supplier, "23185952")
+    link(user, mine)
+    neighbours = make_account(supplier, "23185953")
+    with scopes_disabled():
+        Charge.objects.filter(account=neighbours).update(closing_balance=Decimal("987.65"))
+    neighbour = UserFactory(tenant=alpha)
+    link(neighbour, neighbours)
+    neighbour_client = tenant_client(alpha)
+    neighbour_client.force_login(neighbour)
+    # The same account ids at another tenant: the cache's keys name the tenant too.
+    stranger = UserFactory(tenant=beta)
+    stranger_client = tenant_client(beta)
+    stranger_client.force_login(stranger)
+
+    pages = ["/overview/", f"/personal/{mine.pk}/invoices/", f"/personal/{mine.pk}/history/"]
+    for path in pages:
+        assert "23185952" in text_of(client.get(path))  # now cached
+    for path in pages[1:]:
+        assert neighbour_client.get(path).status_code == 404
+        assert stranger_client.get(path).status_code == 404
+    neighbours_page = text_of(neighbour_client.get("/overview/"))
+    assert "23185953" in neighbours_page and "987,65" in neighbours_page and "23185952" not in neighbours_page
+    assert "23185952" not in text_of(stranger_client.get("/overview/"))
+
+    # A family member with a basic link to the same account: not the full block, cached or not.
+    relative = UserFactory(tenant=alpha)
+    link(relative, mine, access="basic")
+    relative_client = tenant_client(alpha)
+    relative_client.force_login(relative)
+    basic = text_of(relative_client.get("/overview/"))
+    assert "Базовая версия" in basic and "SN-23185952-0" not in basic and "ул. Ленина" not in basic
+    assert "Последний платёж" not in basic
+    full = text_of(client.get("/overview/"))
+    assert "SN-23185952-0" in full and "Последний платёж" in full
+
+
+@pytest.mark.django_db
+def test_history_shows_the_last_twelve_months_unless_asked_for_more(gas, consumer):
+    _alpha, _beta, supplier = gas
+    user, client = consumer
+    account = make_account(supplier, "23185952", periods=14)
+    link(user, account)
+    page = text_of(client.get(f"/personal/{account.pk}/history/"))
+    assert "Показаны последние 12 мес." in page and "Вся история" in page
+    with scopes_disabled():
+        periods = sorted(Charge.objects.filter(account=account).values_list("period", flat=True))
+    def row(period):
+        return f'<th scope="row">{period:%m.%Y}</th>'
+
+    assert row(periods[-1]) in page and row(periods[0]) not in page
+    everything = text_of(client.get(f"/personal/{account.pk}/history/", {"since": "", "until": ""}))
+    assert all(row(period) in everything for period in periods)
+    assert "Показаны последние" not in everything
+
+
+def test_keys_are_versioned_per_tenant_and_account(db):
+    built = []
+
+    def build(value):
+        def make():
+            built.append(value)
+            return value
+        return make
+
+    assert fragments.cached("t", tenant_id=1, account_id=5, parts=("a",), build=build("one")) == "one"
+    assert fragments.cached("t", tenant_id=1, account_id=5, parts=("a",), build=build("two")) == "one"
+    assert fragments.cached("t", tenant_id=2, account_id=5, parts=("a",), build=build("other tenant")) == "other tenant"
+    assert fragments.cached("t", tenant_id=1, account_id=6, parts=("a",), build=build("other account")) == (
+        "other account")
+    fragments.forget_account(6)
+    assert fragments.cached("t", tenant_id=1, account_id=5, parts=("a",), build=build("three")) == "one"
+    fragments.forget_tenant(1)
+    assert fragments.cached("t", tenant_id=1, account_id=5, parts=("a",), build=build("four")) == "four"
+    assert fragments.cached("t", tenant_id=2, account_id=5, parts=("a",), build=build("five")) == "other tenant"
+    assert built == ["one", "other tenant", "other account", "four"]
+
+
+@pytest.mark.parametrize("value", ["0", "1234.5", "-250.5", "1234567.899", "0.005", "-0.004", "999.995",
+                                   Decimal("-1500.00"), 12, None])
+def test_money_reads_as_floatformat_2g_in_russian(value):
+    from django.template.defaultfilters import floatformat
+    from django.utils import translation
+
+    from billing.templatetags.money import money
+
+    with translation.override("ru"):
+        assert money(value) == (floatformat(value, "2g") if value is not None else "")
