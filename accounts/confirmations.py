@@ -123,10 +123,14 @@ def seconds_until_resend(*, user, purpose):
 
 @transaction.atomic
 def issue(*, user, purpose, channel, destination, with_code=True, with_key=False, enforce_cooldown=True,
-          payload=None):
+          payload=None, code_sent=True):
     """Create a confirmation (superseding earlier ones of the same purpose) and return the
     plain code/key once. Raises ResendTooSoon inside the policy's cooldown, TooManyMessages
-    past the destination's hourly cap."""
+    past the destination's hourly cap.
+
+    ``code_sent=False``: a code is due but none goes out (the contact is someone else's, and
+    its owner gets a notice instead). The row answers tries, expiry and resends exactly as a
+    sent code's does, and no typed code matches it: its hash is of no code at all."""
     policy = user.tenant.policy
     # One issuer at a time per user: a concurrent resend waits here, then sees this one's
     # confirmation and is refused by the cooldown.
@@ -142,13 +146,13 @@ def issue(*, user, purpose, channel, destination, with_code=True, with_key=False
     now = timezone.now()
     confirmation = Confirmation.objects.create(
         tenant=user.tenant, user=user, purpose=purpose, channel=channel, destination=destination,
-        code_hash=_hash_code(code, purpose, user.pk) if code else "",
+        code_hash=(_hash_code(code, purpose, user.pk) if code_sent else secrets.token_hex(32)) if code else "",
         key_hash=_hash_key(key) if key else "",
         code_expires_at=now + timedelta(seconds=policy.code_ttl_seconds) if code else None,
         key_expires_at=now + timedelta(hours=policy.activation_window_hours) if key else None,
         payload=payload or {},
     )
-    return Issued(confirmation=confirmation, code=code, key=key)
+    return Issued(confirmation=confirmation, code=code if code_sent else None, key=key)
 
 
 def _judge_wrong_code(failed_attempts, max_attempts):
@@ -163,8 +167,8 @@ def check_code(*, user, purpose, code, before_use=None, max_attempts=None):
     """Consume the user's current code for ``purpose`` if ``code`` matches it.
 
     A wrong code counts; at the policy's limit (or ``max_attempts``, for a code that must
-    outlast strangers' tries) the code is dead. ``before_use`` runs once the code is proven
-    and before it is consumed: if it raises, the code stays live. Raises ConfirmationError,
+    outlast strangers' tries) the code is dead. ``before_use(confirmation)`` runs once the
+    code is proven and before it is consumed: if it raises, the code stays live. Raises ConfirmationError,
     which views catch and show: the request's transaction commits, and the count with it.
     """
     max_attempts = max_attempts or user.tenant.policy.code_max_attempts
@@ -183,7 +187,7 @@ def check_code(*, user, purpose, code, before_use=None, max_attempts=None):
             raise ConfirmationError(CODE_INVALID, needs_new_code=True)
         if hmac.compare_digest(confirmation.code_hash, _hash_code(code.strip(), purpose, user.pk)):
             if before_use:
-                before_use()
+                before_use(confirmation)
             confirmation.used_at = timezone.now()
             confirmation.save(update_fields=["used_at"])
             return confirmation

@@ -254,3 +254,53 @@ class StaffContinueForm(CodeForm):
 
     def clean_phone(self):
         return normalize_phone(self.cleaned_data["phone"])
+
+
+# «Мой профиль»
+
+
+class ProfileNamesForm(forms.Form):
+    """Surname, name and patronymic; required where the tenant's signup requires them."""
+
+    last_name = forms.CharField(label=_("Фамилия"), max_length=MAX_NAME, required=False)
+    first_name = forms.CharField(label=_("Имя"), max_length=MAX_NAME, required=False)
+    middle_name = forms.CharField(label=_("Отчество"), max_length=MAX_NAME, required=False)
+
+    def __init__(self, *args, policy, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("last_name", "first_name"):
+            self.fields[name].required = policy.requires_full_name
+
+
+class PhoneChangeForm(forms.Form):
+    phone = forms.CharField(
+        label=_("Новый телефон"), max_length=32, help_text=_("Например, +7 900 123-45-67. На него придёт код."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_phone(self):
+        phone = normalize_phone(self.cleaned_data["phone"])
+        if phone == self.user.phone:
+            raise ValidationError(_("Этот номер уже указан в вашем профиле."))
+        return phone
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Новый e-mail"), max_length=254, help_text=_("На него придёт письмо со ссылкой для подтверждения."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if email == self.user.email:
+            raise ValidationError(_("Этот e-mail уже указан в вашем профиле."))
+        return email

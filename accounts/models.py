@@ -112,6 +112,8 @@ class Confirmation(models.Model):
         SIGNUP_EMAIL = "signup_email", _("подтверждение e-mail при регистрации")
         PASSWORD_RESET = "password_reset", _("восстановление пароля")
         SIGNUP_CLAIM = "signup_claim", _("регистрация с контактом незавершённой регистрации")
+        CHANGE_PHONE = "change_phone", _("смена телефона в профиле")
+        CHANGE_EMAIL = "change_email", _("смена e-mail в профиле")
 
     class Channel(models.TextChoices):
         SMS = "sms", _("SMS")

@@ -588,7 +588,7 @@ def recovery_by_code(*, tenant, started, code, password=None):
     user = started.user
     if user is None:
         confirmations.Decoy(tenant=tenant, name=started.decoy_name).check()
-    before_use = (lambda: validate_password(password, user=user)) if password else None
+    before_use = (lambda _confirmation: validate_password(password, user=user)) if password else None
     # check_code commits its own count of wrong tries; see registration_confirm_code.
     confirmation = confirmations.check_code(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, code=code,
                                             before_use=before_use)

@@ -1,6 +1,7 @@
 """The account pages the portal serves, and nothing else.
 
-Ours (namespace ``accounts``) are registration, activation, recovery and consents. Of
+Ours (namespace ``accounts``) are registration, activation, recovery, consents and the
+profile (a new phone or e-mail proven by code or link, not allauth's e-mail management). Of
 allauth's pages only login, logout, password change and the "account inactive" notice are
 routed, under the names allauth reverses; its e-mail management, password "set",
 reauthentication and login-by-code pages are not served (docs/accounts.md, "Routes").
@@ -25,6 +26,12 @@ urlpatterns = [
     path("password/reset/code/", views.password_reset_code, name="password_reset_code"),
     path("password/reset/key/<str:key>/", views.password_reset_key, name="password_reset_key"),
     path("consents/", views.consents, name="consents"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/phone/", views.profile_phone, name="profile_phone"),
+    path("profile/phone/confirm/", views.profile_phone_confirm, name="profile_phone_confirm"),
+    path("profile/phone/resend/", views.profile_phone_resend, name="profile_phone_resend"),
+    path("profile/email/", views.profile_email, name="profile_email"),
+    path("profile/email/<str:key>/", views.profile_email_confirm, name="profile_email_confirm"),
 ]
 
 # allauth's views, without a namespace: allauth reverses these names itself.

@@ -229,7 +229,8 @@ def test_rosseti_confirms_the_phone_then_sets_a_password_then_activates_by_link(
     log_in(page, portal, "rosseti", email, "Very-long-passphrase-1")
     expect_signed_in_as(page, email)
 
-    page.get_by_role("navigation", name="Главное меню").get_by_role("link", name="Согласия").click()
+    page.get_by_role("navigation", name="Главное меню").get_by_role("link", name="Профиль").click()
+    page.get_by_role("main").get_by_role("link", name="Согласия").click()
     consents = page.get_by_role("main")
     expect(consents).to_contain_text("Согласие на обработку персональных данных")
     expect(consents).to_contain_text("Ознакомление с Федеральным законом № 152-ФЗ")
@@ -408,7 +409,8 @@ def test_gaz_changes_the_password_from_the_menu(portal, page):
     log_in(page, portal, "gaz", email, "abc12")
     expect_signed_in_as(page, email)
 
-    page.get_by_role("navigation", name="Главное меню").get_by_role("link", name="Смена пароля").click()
+    page.get_by_role("navigation", name="Главное меню").get_by_role("link", name="Профиль").click()
+    page.get_by_role("main").get_by_role("link", name="Смена пароля").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Смена пароля")
     page.get_by_label("Текущий пароль").fill("abc12")
     page.get_by_label("Новый пароль", exact=True).fill("xyz789")
