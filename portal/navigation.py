@@ -21,6 +21,6 @@ def main_menu(request):
         names += [("account_login", _("Вход")), ("accounts:signup", _("Регистрация"))]
     else:
         names += [("billing:overview", _("Лицевые счета")), ("appeals:list", _("Обращения")),
-                  ("accounts:consents", _("Согласия")),
-                  ("account_change_password", _("Смена пароля"))]
+                  ("notifications:subscriptions", _("Мои подписки")),
+                  ("accounts:profile", _("Профиль"))]
     return [MenuItem(label=label, url=reverse(name), url_name=name) for name, label in names]

@@ -17,9 +17,10 @@ from .messaging import TENANT_HEADER, get_sms_backend
 from .models import OutgoingMessage, Tenant, TenantDomain, TenantPolicy
 
 
-def message_send_email(*, tenant, to, subject, body):
-    """Queue an e-mail from ``tenant`` (None: the platform) to the address ``to``."""
-    _queue(tenant=tenant, channel=OutgoingMessage.Channel.EMAIL, to=to, subject=subject, body=body)
+def message_send_email(*, tenant, to, subject, body, headers=None):
+    """Queue an e-mail from ``tenant`` (None: the platform) to the address ``to``; ``headers``
+    (e.g. List-Unsubscribe) are added to the message."""
+    _queue(tenant=tenant, channel=OutgoingMessage.Channel.EMAIL, to=to, subject=subject, body=body, headers=headers)
 
 
 def message_send_sms(*, tenant, to, text):
@@ -27,16 +28,17 @@ def message_send_sms(*, tenant, to, text):
     _queue(tenant=tenant, channel=OutgoingMessage.Channel.SMS, to=to, subject="", body=text)
 
 
-def _queue(*, tenant, channel, to, subject, body):
+def _queue(*, tenant, channel, to, subject, body, headers=None):
     # The row is written in the caller's transaction (a rolled-back registration leaves
     # none); the text travels only in the task's arguments.
     message = OutgoingMessage.objects.create(tenant=tenant, channel=channel, to=to)
-    tenant_id = tenant.pk if tenant else None
-    transaction.on_commit(lambda: tasks.deliver_message.delay(
-        tenant_id=tenant_id, message_id=message.pk, subject=subject, body=body))
+    arguments = {"tenant_id": tenant.pk if tenant else None, "message_id": message.pk, "subject": subject, "body": body}
+    if headers:
+        arguments["headers"] = dict(headers)  # only when given: tasks queued before keep their arguments
+    transaction.on_commit(lambda: tasks.deliver_message.delay(**arguments))
 
 
-def message_deliver(*, tenant, message_id, subject, body):
+def message_deliver(*, tenant, message_id, subject, body, headers=None):
     """Send a queued message, once: only the task that moves it from «queued» to «sending»
     sends it; a duplicate finds it taken and returns. A transport error (SmsError,
     OSError) puts it back in the queue and is raised for the task to retry.
@@ -54,7 +56,7 @@ def message_deliver(*, tenant, message_id, subject, body):
         if message.channel == OutgoingMessage.Channel.SMS:
             get_sms_backend().send(tenant_slug=tenant.slug if tenant else "", to=message.to, text=body)
         else:
-            _send_email(tenant=tenant, to=message.to, subject=subject, body=body)
+            _send_email(tenant=tenant, to=message.to, subject=subject, body=body, headers=headers)
     except Exception as error:
         messages.update(status=OutgoingMessage.Status.QUEUED, error=str(error)[:500])
         raise
@@ -66,11 +68,11 @@ def message_give_up(*, message_id, error):
     OutgoingMessage.objects.filter(pk=message_id).update(status=OutgoingMessage.Status.FAILED, error=str(error)[:500])
 
 
-def _send_email(*, tenant, to, subject, body):
+def _send_email(*, tenant, to, subject, body, headers=None):
     from_email = settings.DEFAULT_FROM_EMAIL
     if tenant:
         from_email = f"{tenant.short_name} <{settings.DEFAULT_FROM_EMAIL}>"
-    message = EmailMessage(subject=subject, body=body, from_email=from_email, to=[to])
+    message = EmailMessage(subject=subject, body=body, from_email=from_email, to=[to], headers=dict(headers or {}))
     if tenant:
         message.extra_headers[TENANT_HEADER] = tenant.slug
     message.send()

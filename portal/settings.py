@@ -285,6 +285,10 @@ CELERY_BEAT_SCHEDULE = {
     "delete-expired-captchas": {"task": "portal.tasks.delete_expired_captchas", "schedule": 3600.0},
     "delete-expired-sessions": {"task": "portal.tasks.delete_expired_sessions", "schedule": 3600.0},
     "delete-stale-confirmations": {"task": "accounts.tasks.delete_stale_confirmations", "schedule": 3600.0},
+    # Reading reminders: hourly, each tenant queued in its own morning (notifications.tasks).
+    "dispatch-reading-reminders": {"task": "notifications.tasks.dispatch_reading_reminders", "schedule": 3600.0},
+    # New invoices are notified after each import; this daily run catches a lost one.
+    "dispatch-invoice-notices": {"task": "notifications.tasks.dispatch_invoice_notices", "schedule": 86400.0},
 }
 
 # Sessions are read from the cache (Redis in production) and written through to the

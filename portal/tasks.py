@@ -37,10 +37,11 @@ MAX_DELIVERY_RETRIES = 8
 
 
 @shared_task(base=TenantTask, bind=True, max_retries=MAX_DELIVERY_RETRIES)
-def deliver_message(self, *, tenant, message_id, subject, body):
-    """Send one OutgoingMessage; a transport error is retried with backoff (10 s … 10 min)."""
+def deliver_message(self, *, tenant, message_id, subject, body, headers=None):
+    """Send one OutgoingMessage; a transport error is retried with backoff (10 s … 10 min).
+    ``headers``: extra e-mail headers (optional, so tasks queued without them still run)."""
     try:
-        services.message_deliver(tenant=tenant, message_id=message_id, subject=subject, body=body)
+        services.message_deliver(tenant=tenant, message_id=message_id, subject=subject, body=body, headers=headers)
     except (SmsError, OSError) as error:
         if self.request.retries >= self.max_retries:
             services.message_give_up(message_id=message_id, error=error)
