@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "appeals",
     "notifications",
     "privacy",
+    "auditlog",  # before audit: audit's admin replaces the one auditlog registers
     "audit",
     "portal.apps.PortalAdminConfig",
     "django.contrib.auth",
@@ -86,6 +87,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.ConsentGateMiddleware",
     "portal.middleware.PlatformSuperuserMiddleware",
+    # The actor of admin changes (django-auditlog), inside the request's tenant scope.
+    "audit.middleware.AdminAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -201,6 +204,15 @@ ACCOUNT_RATE_LIMITS = {
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # django-ratelimit's key="ip" reads the same trusted client address (portal/ratelimits.py).
 RATELIMIT_IP_META_KEY = "portal.ratelimits.client_ip"
+
+# The audit trail (docs/audit.md): django-auditlog writing audit.AuditEntry, which carries
+# the tenant. The old value of a changed row is read through the base manager, so a save
+# outside any tenant scope (a platform command) is not made to fail by the trail.
+AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"
+AUDITLOG_USE_BASE_MANAGER = True
+# The library's own log table is swapped out, but its migrations (written before the model
+# was swappable) would still create it, holding a foreign key to users that no flush clears.
+MIGRATION_MODULES = {"auditlog": None}
 # Staff two-factor in the admin (django-otp TOTP): the issuer shown in authenticator apps.
 OTP_TOTP_ISSUER = "Portal"
 # Widgets render through the project's templates, so templates/captcha/widgets/captcha.html

@@ -37,11 +37,14 @@ def test_seed_demo_creates_the_five_tenants(db, debug, capsys):
     assert set(Tenant.objects.values_list("slug", flat=True)) == {"rgmek", "rosseti", "gaz", "mef", "mygaz"}
     for slug in ("rgmek", "rosseti", "gaz", "mef", "mygaz"):
         assert f"http://{slug}.localhost:8123/" in output
+    assert "director / demo-director-2026" in output
     assert "staff / demo-staff-2026" in output and "admin / demo-admin-2026" in output
     assert "demo-consumer-2026" in output and "6229001125-1001" in output and "consumer@gaz.example" in output
     with scopes_disabled():
         assert Supplier.objects.filter(tenant__slug="gaz").count() == 9
-        assert User.objects.filter(is_staff=True, tenant__isnull=False).count() == 5
+        # Each tenant's staff member and its director, who reads the audit trail.
+        assert User.objects.filter(is_staff=True, tenant__isnull=False).count() == 10
+        assert User.objects.filter(username="director", groups__name="Суперпользователи организации").count() == 5
         assert User.objects.get(username="admin").is_superuser
         for tenant in Tenant.objects.all():
             assert tenant.consent_documents.filter(kind="personal_data", is_active=True).exists()
