@@ -83,6 +83,9 @@ STAFF_PERMISSIONS = [
     "appeals.view_appealspolicy",
     "appeals.add_appealspolicy",
     "appeals.change_appealspolicy",
+    # A customer's request to delete their account: confirm or reject (privacy.admin).
+    "privacy.view_deletionrequest",
+    "privacy.change_deletionrequest",
 ]
 
 

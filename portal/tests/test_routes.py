@@ -22,6 +22,12 @@ EXPECTED_ROUTES = {
     "accounts/password/reset/code/": "password_reset_code",
     "accounts/password/reset/key/<str:key>/": "password_reset_key",
     "accounts/consents/": "consents",
+    "accounts/profile/": "profile",
+    "accounts/profile/phone/": "profile_phone",
+    "accounts/profile/phone/confirm/": "profile_phone_confirm",
+    "accounts/profile/phone/resend/": "profile_phone_resend",
+    "accounts/profile/email/": "profile_email",
+    "accounts/profile/email/<str:key>/": "profile_email_confirm",
     # allauth's, under the names allauth reverses
     "accounts/login/": "account_login",
     "accounts/logout/": "account_logout",
@@ -63,6 +69,13 @@ EXPECTED_ROUTES = {
     "applications/<uuid:public_id>/grid/": "application_grid",
     "applications/<uuid:public_id>/documents/": "application_documents",
     "applications/<uuid:public_id>/submit/": "application_submit",
+    # notifications: «Мои подписки» and the e-mails' one-click unsubscribe
+    "settings/subscriptions/": "subscriptions",
+    "unsubscribe/<str:token>/": "unsubscribe",
+    # privacy: the person's own data (152-FZ) and the request to delete the account
+    "privacy/data/": "data",
+    "privacy/delete/": "delete_request",
+    "privacy/delete/cancel/": "delete_cancel",
     # django-simple-captcha
     r"captcha/image/(?P<key>\w+)/$": "captcha-image",
     r"captcha/image/(?P<key>\w+)@2/$": "captcha-image-2x",

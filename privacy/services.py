@@ -1,0 +1,184 @@
+"""Deletion requests and the erasure they end in.
+
+The erasure (``erase_user``) runs in one transaction, in the tenant's scope:
+1. the person is told, in that transaction, at the contact about to be erased (a rolled-back
+   erasure tells nothing; the queued message keeps its address until it is sent);
+2. past messages to those contacts forget the address;
+3. every app's ``erase_user_data`` (privacy.registry), in INSTALLED_APPS order;
+4. the user row is anonymised: names blank, e-mail and phone blank (the unique constraints
+   on them skip blanks), the login replaced by a unique unusable value, the password
+   unusable, inactive; the admin's log names the row by that value;
+5. the user's sessions are deleted (``delete_user_sessions``).
+"""
+
+import uuid
+
+from auditlog.context import disable_auditlog
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.models import OutgoingMessage
+from portal.services import message_send_email, message_send_sms
+
+from .models import DeletionRequest
+from .registry import erase_everywhere
+
+ERASED_LOGIN_PREFIX = "deleted-"
+
+
+class DeletionRefused(Exception):
+    """A request that cannot be made or moved; the message is for the person or staff."""
+
+
+# Telling the person
+
+
+def _render(name, tenant, context):
+    return render_to_string(f"privacy/messages/{name}", {"tenant": tenant, **context}).strip()
+
+
+def notify(user, template, **context):
+    """E-mail, or SMS where the user has no e-mail (as accounts' security notices)."""
+    tenant = user.tenant
+    if user.email:
+        message_send_email(tenant=tenant, to=user.email, subject=_render(f"{template}.subject.txt", tenant, context),
+                           body=_render(f"{template}.email.txt", tenant, context))
+    elif user.phone:
+        message_send_sms(tenant=tenant, to=user.phone, text=_render(f"{template}.sms.txt", tenant, context))
+
+
+# The person's side
+
+
+def open_request(user):
+    return DeletionRequest.objects.filter(user=user, status__in=DeletionRequest.OPEN).first()
+
+
+def request_deletion(*, user, reason=""):
+    """File the user's request (DeletionRefused if one is open already) and tell them."""
+    try:
+        with transaction.atomic():
+            deletion = DeletionRequest.objects.create(tenant=user.tenant, user=user, reason=reason.strip())
+            notify(user, "requested", deletion=deletion)
+    except IntegrityError:
+        raise DeletionRefused(_("Запрос на удаление учётной записи уже подан.")) from None
+    return deletion
+
+
+def cancel_request(*, user):
+    """Cancel the user's request while it waits for a decision; False if there is none."""
+    with transaction.atomic():
+        deletion = (DeletionRequest.objects.select_for_update()
+                    .filter(user=user, status=DeletionRequest.Status.REQUESTED).first())
+        if deletion is None:
+            return False
+        deletion.status = DeletionRequest.Status.CANCELED
+        deletion.decided_at = timezone.now()
+        deletion.save(update_fields=["status", "decided_at"])
+    return True
+
+
+# Staff's side
+
+
+def _decide(deletion, status, staff):
+    deletion = DeletionRequest.objects.select_for_update(of=("self",)).select_related("user").get(pk=deletion.pk)
+    if not deletion.can_become(status):
+        raise DeletionRefused(_("Запрос № %(number)s уже %(status)s.") % {
+            "number": deletion.pk, "status": deletion.get_status_display()})
+    deletion.status = status
+    deletion.decided_at = timezone.now()
+    deletion.decided_by = staff
+    deletion.save(update_fields=["status", "decided_at", "decided_by"])
+    return deletion
+
+
+@transaction.atomic
+def confirm(deletion, *, staff):
+    """Confirm the request; the erasure runs in a task once this commits."""
+    from . import tasks
+
+    deletion = _decide(deletion, DeletionRequest.Status.CONFIRMED, staff)
+    tenant_id, deletion_id = deletion.tenant_id, deletion.pk
+    transaction.on_commit(lambda: tasks.carry_out_deletion.delay(tenant_id=tenant_id, deletion_id=deletion_id))
+    return deletion
+
+
+@transaction.atomic
+def reject(deletion, *, staff):
+    deletion = _decide(deletion, DeletionRequest.Status.REJECTED, staff)
+    notify(deletion.user, "rejected", deletion=deletion)
+    return deletion
+
+
+# The erasure
+
+
+@transaction.atomic
+def carry_out(*, deletion_id):
+    """Erase the user of a confirmed request and complete it; False if it is not confirmed
+    (already carried out by a duplicate task, or never confirmed)."""
+    deletion = (DeletionRequest.objects.select_for_update(of=("self",)).select_related("user__tenant")
+                .filter(pk=deletion_id, status=DeletionRequest.Status.CONFIRMED).first())
+    if deletion is None:
+        return False
+    # Not in the audit trail (audit app): each change would copy the erased value into it. An
+    # eager task runs inside the confirming admin request, where the trail records.
+    with disable_auditlog():
+        erase_user(deletion.user, deletion=deletion)
+        deletion.status = DeletionRequest.Status.COMPLETED
+        deletion.completed_at = timezone.now()
+        deletion.reason = ""  # the person's words may name them
+        deletion.save(update_fields=["status", "completed_at", "reason"])
+    return True
+
+
+def erase_user(user, *, deletion=None):
+    """Erase the user's personal data (the steps in this module's docstring). Runs in the
+    caller's transaction."""
+    contacts = [contact for contact in (user.email, user.phone) if contact]
+    if contacts:
+        OutgoingMessage.objects.filter(to__in=contacts).exclude(
+            status__in=[OutgoingMessage.Status.QUEUED, OutgoingMessage.Status.SENDING]).update(to="")
+    notify(user, "erased", deletion=deletion)
+    erase_everywhere(user)
+    _anonymise(user)
+    delete_user_sessions(user.pk)
+
+
+def _anonymise(user):
+    user.username = f"{ERASED_LOGIN_PREFIX}{uuid.uuid4().hex}"
+    user.first_name = user.last_name = user.middle_name = ""
+    user.email = user.phone = ""
+    user.email_verified = user.phone_verified = False
+    user.login_is_generated = False
+    user.activation_deadline = None
+    user.is_active = False
+    user.set_unusable_password()
+    user.save()
+    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(get_user_model()),
+                            object_id=str(user.pk)).update(object_repr=user.username)
+
+
+def delete_user_sessions(user_id):
+    """Delete every live session of the user. Sessions are cached_db rows with no user
+    column, so each live row is decoded and the user's are deleted through the session
+    store (its cache entry and its row). A scan of the live sessions, run only by an
+    erasure (a task, not a page); a session it misses is dead anyway, since the password
+    hash it was signed with is gone."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    wanted = str(user_id)
+    live = Session.objects.filter(expire_date__gt=timezone.now()).only("session_key", "session_data")
+    for session in live.iterator(chunk_size=2000):
+        if str(session.get_decoded().get("_auth_user_id")) == wanted:
+            store(session_key=session.session_key).delete()

@@ -1,0 +1,247 @@
+"""The deletion request: asked with the password (limited), one open at a time, cancelled
+while open; confirmed by the tenant's staff in the admin, after which the person is told and
+erased (no personal data left, payments kept without the payer, links, sessions and appeals
+gone, consents withdrawn). Another tenant's staff neither see nor decide it."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.contrib.sessions.models import Session
+
+from accounts.factories import PASSWORD, UserFactory
+from accounts.models import ConsentAcceptance, Confirmation, User
+from appeals.models import Appeal, Message
+from billing.models import AccountLink, PinRequest
+from meters.models import Reading
+from payments.models import Payment
+from portal.models import OutgoingMessage
+from portal.scoping import scopes_disabled, tenant_scope
+from privacy import services
+from privacy.models import DeletionRequest
+
+URL = "/privacy/delete/"
+CHANGELIST = "/admin/privacy/deletionrequest/"
+
+
+def signed_in(tenant_client, person, tenant):
+    client = tenant_client(tenant)
+    client.force_login(person.user)
+    return client
+
+
+def requests_of(user):
+    with scopes_disabled():
+        return list(DeletionRequest.objects.filter(user=user).order_by("pk"))
+
+
+def staff_of(tenant, name="staff"):
+    with tenant_scope(tenant):
+        staff = UserFactory(tenant=tenant, username=f"{name}@{tenant.slug}", email=f"{name}@{tenant.slug}.example",
+                            is_staff=True)
+        staff.user_permissions.set(Permission.objects.filter(content_type__app_label="privacy"))
+    return staff
+
+
+def decide(client, deletion, action):
+    return client.post(CHANGELIST, {"action": action, "_selected_action": [deletion.pk], "index": 0})
+
+
+@pytest.fixture
+def staff_client(world, tenant_client, admin_login):
+    client = tenant_client(world["alpha"])
+    admin_login(client, staff_of(world["alpha"]))
+    return client
+
+
+def test_a_wrong_password_files_nothing(world, tenant_client):
+    client = signed_in(tenant_client, world["consumer"], world["alpha"])
+    page = client.post(URL, {"password": "wrong", "reason": ""})
+    assert page.status_code == 200
+    assert "Пароль введён неверно." in page.content.decode()
+    assert requests_of(world["consumer"].user) == []
+
+
+def test_wrong_passwords_are_limited(world, tenant_client):
+    client = signed_in(tenant_client, world["consumer"], world["alpha"])
+    for _attempt in range(5):
+        client.post(URL, {"password": "wrong"})
+    refused = client.post(URL, {"password": PASSWORD})
+    assert "Слишком много неверных паролей" in refused.content.decode()
+    assert requests_of(world["consumer"].user) == []
+
+
+def test_a_request_is_filed_once_told_and_can_be_cancelled(world, tenant_client, outbox):
+    consumer = world["consumer"]
+    client = signed_in(tenant_client, consumer, world["alpha"])
+    assert "Отправить запрос на удаление" in client.get(URL).content.decode()
+    response = client.post(URL, {"password": PASSWORD, "reason": "Переезжаю"})
+    assert response.status_code == 302
+    [deletion] = requests_of(consumer.user)
+    assert (deletion.status, deletion.reason) == ("requested", "Переезжаю")
+    assert "удаление вашей учётной записи" in outbox.messages(consumer.user.email)[0].text
+    page = client.get(URL).content.decode()
+    assert "ожидает решения" in page and "Отменить запрос" in page
+    client.post(URL, {"password": PASSWORD})  # a second tab: nothing more is filed
+    assert len(requests_of(consumer.user)) == 1
+    with tenant_scope(world["alpha"]), pytest.raises(services.DeletionRefused):
+        services.request_deletion(user=consumer.user)
+
+    client.post("/privacy/delete/cancel/")
+    [deletion] = requests_of(consumer.user)
+    assert deletion.status == "canceled"
+    assert "Отправить запрос на удаление" in client.get(URL).content.decode()
+
+
+def test_another_user_cannot_cancel_the_request(world, tenant_client):
+    consumer, family = world["consumer"], world["family"]
+    signed_in(tenant_client, consumer, world["alpha"]).post(URL, {"password": PASSWORD})
+    signed_in(tenant_client, family, world["alpha"]).post("/privacy/delete/cancel/")
+    assert [deletion.status for deletion in requests_of(consumer.user)] == ["requested"]
+
+
+def test_staff_reject_and_the_person_is_told(world, tenant_client, staff_client, outbox):
+    consumer = world["consumer"]
+    signed_in(tenant_client, consumer, world["alpha"]).post(URL, {"password": PASSWORD})
+    [deletion] = requests_of(consumer.user)
+    page = staff_client.get(f"{CHANGELIST}{deletion.pk}/change/")
+    assert page.status_code == 200 and consumer.user.email in page.content.decode()
+    assert consumer.user.username in staff_client.get(CHANGELIST).content.decode()
+    decide(staff_client, deletion, "reject_deletion")
+    [deletion] = requests_of(consumer.user)
+    assert deletion.status == "rejected" and deletion.decided_by.username == "staff@alpha"
+    assert "отклонён" in outbox.messages(consumer.user.email)[0].text
+    decide(staff_client, deletion, "confirm_deletion")  # a decided request stays decided
+    assert requests_of(consumer.user)[0].status == "rejected"
+
+
+def test_confirming_erases_the_person(world, tenant_client, staff_client, outbox):
+    alpha, consumer = world["alpha"], world["consumer"]
+    user = consumer.user
+    email, phone = user.email, user.phone
+    browser = signed_in(tenant_client, consumer, alpha)
+    browser.post(URL, {"password": PASSWORD})
+    session_key = browser.session.session_key
+    with tenant_scope(alpha):
+        Confirmation.objects.create(tenant=alpha, user=user, purpose="password_reset", channel="email",
+                                    destination=email)
+    [deletion] = requests_of(user)
+
+    decide(staff_client, deletion, "confirm_deletion")
+
+    [deletion] = requests_of(user)
+    assert deletion.status == "completed" and deletion.completed_at and deletion.reason == ""
+    with tenant_scope(alpha):
+        user = User.objects.get(pk=user.pk)
+        assert user.username.startswith("deleted-")
+        assert (user.first_name, user.last_name, user.middle_name, user.email, user.phone) == ("", "", "", "", "")
+        assert not user.is_active and not user.has_usable_password()
+        assert not AccountLink.objects.filter(user=user).exists()
+        assert not PinRequest.objects.filter(user=user).exists()
+        assert not Confirmation.objects.filter(user=user).exists()
+        # Payments and readings stay, without the person.
+        payment = Payment.objects.get(pk=consumer.payment.pk)
+        assert payment.user_id is None and payment.status == "succeeded"
+        assert Reading.objects.get(pk=consumer.reading.pk).submitted_by_id is None
+        # Consents: withdrawn, without where they were given from.
+        consents = list(ConsentAcceptance.objects.filter(user=user))
+        assert consents and all(c.withdrawn_at and c.ip_address is None and c.user_agent == "" for c in consents)
+        assert not Appeal.objects.filter(pk=consumer.appeal.pk).exists()
+        assert not Message.objects.filter(text="Текст от consumer").exists()
+        # Nothing names the person any more, but the notice telling them.
+        assert list(OutgoingMessage.objects.filter(to__in=[email, phone]).values_list("to", flat=True)) == [email]
+        # The family member's data and link to the same account are untouched.
+        assert AccountLink.objects.filter(user=world["family"].user, account=consumer.account).exists()
+    assert not Session.objects.filter(session_key=session_key).exists()
+    assert browser.get("/privacy/data/").status_code == 302  # signed out
+    told = outbox.messages(email)[0]
+    assert "учётная запись удалена" in told.subject and "удалена" in told.text
+    # The erased person's archive would be empty of them: nothing of theirs is left to find.
+    with tenant_scope(alpha):
+        assert not User.objects.filter(email=email).exists() and not User.objects.filter(phone=phone).exists()
+
+
+def test_an_erased_login_can_register_again(world, tenant_client, staff_client):
+    """The contacts are free again (the unique constraints skip the blanks left behind)."""
+    alpha, consumer = world["alpha"], world["consumer"]
+    signed_in(tenant_client, consumer, alpha).post(URL, {"password": PASSWORD})
+    decide(staff_client, requests_of(consumer.user)[0], "confirm_deletion")
+    with tenant_scope(alpha):
+        UserFactory(tenant=alpha, email="consumer@example.com", username="consumer@example.com",
+                    phone="+79001110001")
+
+
+def test_the_erasure_runs_once(world, tenant_client):
+    alpha, consumer = world["alpha"], world["consumer"]
+    signed_in(tenant_client, consumer, alpha).post(URL, {"password": PASSWORD})
+    with tenant_scope(alpha):
+        deletion = DeletionRequest.objects.get(user=consumer.user)
+        assert not services.carry_out(deletion_id=deletion.pk)  # not confirmed: nothing happens
+        assert User.objects.get(pk=consumer.user.pk).is_active
+
+
+def test_another_tenants_staff_neither_see_nor_decide_it(world, tenant_client, admin_login):
+    consumer = world["consumer"]
+    signed_in(tenant_client, consumer, world["alpha"]).post(URL, {"password": PASSWORD})
+    [deletion] = requests_of(consumer.user)
+    client = tenant_client(world["beta"])
+    admin_login(client, staff_of(world["beta"]))
+    changelist = client.get(CHANGELIST)
+    assert changelist.status_code == 200 and list(changelist.context["cl"].queryset) == []
+    assert client.get(f"{CHANGELIST}{deletion.pk}/change/").status_code in (302, 404)
+    decide(client, deletion, "confirm_deletion")
+    assert requests_of(consumer.user)[0].status == "requested"
+    with scopes_disabled():
+        assert User.objects.get(pk=consumer.user.pk).is_active
+
+
+def test_staff_without_the_change_permission_cannot_decide(world, tenant_client, admin_login):
+    consumer = world["consumer"]
+    signed_in(tenant_client, consumer, world["alpha"]).post(URL, {"password": PASSWORD})
+    [deletion] = requests_of(consumer.user)
+    viewer = staff_of(world["alpha"], "viewer")
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_deletionrequest"))
+    client = tenant_client(world["alpha"])
+    admin_login(client, viewer)
+    decide(client, deletion, "confirm_deletion")
+    assert requests_of(consumer.user)[0].status == "requested"
+
+
+def test_a_failing_app_erases_nothing_and_tells_nobody(world, tenant_client, monkeypatch,
+                                                       django_capture_on_commit_callbacks):
+    """One transaction: an app whose erasure fails leaves every app's data, the user and the
+    outbox as they were, and the request confirmed for another try."""
+    alpha, consumer = world["alpha"], world["consumer"]
+    signed_in(tenant_client, consumer, alpha).post(URL, {"password": PASSWORD})
+
+    def broken(user):
+        raise RuntimeError("appeals is down")
+
+    monkeypatch.setattr("appeals.privacy.erase_user_data", broken)
+    with tenant_scope(alpha):
+        deletion = DeletionRequest.objects.get(user=consumer.user)
+        DeletionRequest.objects.filter(pk=deletion.pk).update(status="confirmed")
+        messages_before = OutgoingMessage.objects.count()
+        with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError):
+            services.carry_out(deletion_id=deletion.pk)
+        assert callbacks == []
+        assert OutgoingMessage.objects.count() == messages_before
+        assert AccountLink.objects.filter(user=consumer.user).exists()
+        assert User.objects.get(pk=consumer.user.pk).email == "consumer@example.com"
+        assert DeletionRequest.objects.get(pk=deletion.pk).status == "confirmed"
+
+
+def test_the_erasure_writes_nothing_of_the_person_to_the_audit_trail(world, tenant_client):
+    """In the admin's recording window (an eager task runs there, on the confirming request's
+    commit) the erasure records nothing: its changes would copy the erased values into the
+    trail. The decision itself is recorded (the request's status, who, when)."""
+    from audit.models import AuditEntry
+    from audit.recording import recording_admin_changes
+
+    alpha, consumer = world["alpha"], world["consumer"]
+    signed_in(tenant_client, consumer, alpha).post(URL, {"password": PASSWORD})
+    with tenant_scope(alpha):
+        deletion = DeletionRequest.objects.get(user=consumer.user)
+        DeletionRequest.objects.filter(pk=deletion.pk).update(status="confirmed")
+        before = AuditEntry.objects.count()
+        with recording_admin_changes():
+            assert services.carry_out(deletion_id=deletion.pk)
+        assert AuditEntry.objects.count() == before
