@@ -92,7 +92,6 @@ STAFF_PERMISSIONS = [
 def seed(tenants):
     """Staff of each tenant and the platform superuser; passwords only when created."""
     from django.contrib.auth.models import Group, Permission
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from portal.scoping import tenant_scope
 
@@ -104,21 +103,10 @@ def seed(tenants):
         for app, codename in (name.split(".") for name in STAFF_PERMISSIONS)
     )
 
-    def ensure_demo_totp(user):
-        TOTPDevice.objects.get_or_create(user=user, name="demo", defaults={"key": OTP_DEMO_KEY, "confirmed": True})
-
     for tenant in tenants:
         with tenant_scope(tenant):
-            staff, created = User.objects.get_or_create(
-                tenant=tenant, username=STAFF_USERNAME,
-                defaults={"is_staff": True, "email": f"{STAFF_USERNAME}@{tenant.slug}.example",
-                          "first_name": "Сотрудник", "last_name": tenant.short_name[:150]},
-            )
-            if created:
-                staff.set_password(STAFF_PASSWORD)
-                staff.save()
-                staff.groups.add(staff_group)
-            ensure_demo_totp(staff)
+            ensure_staff_member(tenant, username=STAFF_USERNAME, password=STAFF_PASSWORD, first_name="Сотрудник",
+                                groups=[staff_group])
     consumers = [seed_consumer(tenant) for tenant in tenants if tenant.slug in CONSUMERS]
     with tenant_scope(None):
         admin, created = User.objects.get_or_create(
@@ -128,7 +116,7 @@ def seed(tenants):
         if created:
             admin.set_password(SUPERUSER_PASSWORD)
             admin.save()
-        ensure_demo_totp(admin)
+        _ensure_demo_totp(admin)
     return [
         f"Platform admin (tenant directory host)/admin/: login {SUPERUSER_USERNAME} / {SUPERUSER_PASSWORD}",
         f"Each tenant's /admin/: staff login {STAFF_USERNAME} / {STAFF_PASSWORD}",
@@ -137,6 +125,30 @@ def seed(tenants):
         f"Each tenant's demo consumer (password {CONSUMER_PASSWORD}, accounts linked with full access):",
         *(f"  {tenant.slug:<8} {user.username}  ({links} linked accounts)" for tenant, user, links in consumers),
     ]
+
+
+def ensure_staff_member(tenant, *, username, password, first_name, groups):
+    """A demo staff member of ``tenant`` (in its scope) with the demo second factor; the
+    password and groups only when created, so a re-seed keeps what was changed since."""
+    from .models import User
+
+    user, created = User.objects.get_or_create(
+        tenant=tenant, username=username,
+        defaults={"is_staff": True, "email": f"{username}@{tenant.slug}.example",
+                  "first_name": first_name, "last_name": tenant.short_name[:150]},
+    )
+    if created:
+        user.set_password(password)
+        user.save()
+        user.groups.add(*groups)
+    _ensure_demo_totp(user)
+    return user
+
+
+def _ensure_demo_totp(user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.get_or_create(user=user, name="demo", defaults={"key": OTP_DEMO_KEY, "confirmed": True})
 
 
 def consumer_login(tenant):

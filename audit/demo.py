@@ -10,9 +10,7 @@ DIRECTOR_PASSWORD = "demo-director-2026"
 
 def seed(tenants):
     from django.contrib.auth.models import Group
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accounts.models import User
     from portal.scoping import tenant_scope
 
     from .access import TENANT_SUPERUSERS_GROUP
@@ -22,16 +20,7 @@ def seed(tenants):
     superusers_group, _created = Group.objects.get_or_create(name=TENANT_SUPERUSERS_GROUP)
     for tenant in tenants:
         with tenant_scope(tenant):
-            director, created = User.objects.get_or_create(
-                tenant=tenant, username=DIRECTOR_USERNAME,
-                defaults={"is_staff": True, "email": f"{DIRECTOR_USERNAME}@{tenant.slug}.example",
-                          "first_name": "Руководитель", "last_name": tenant.short_name[:150]},
-            )
-            if created:
-                director.set_password(DIRECTOR_PASSWORD)
-                director.save()
-                director.groups.add(staff_group, superusers_group)
-            TOTPDevice.objects.get_or_create(user=director, name="demo",
-                                             defaults={"key": accounts_demo.OTP_DEMO_KEY, "confirmed": True})
+            accounts_demo.ensure_staff_member(tenant, username=DIRECTOR_USERNAME, password=DIRECTOR_PASSWORD,
+                                              first_name="Руководитель", groups=[staff_group, superusers_group])
     return [f"Each tenant's /admin/ with the audit trail (a tenant superuser): {DIRECTOR_USERNAME} / "
             f"{DIRECTOR_PASSWORD}, the same second factor"]
