@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from portal.spreadsheet import not_a_formula
+
 from . import imports
 from .models import Account, AccountLink, Charge, ImportFile, ImportRun, PinRequest
 
@@ -46,12 +48,6 @@ def _rejected_csv(file_report):
     for rejected in file_report.rejected():
         writer.writerow([rejected.line, not_a_formula(rejected.reason("ru"))])
     return buffer.getvalue().encode("utf-8-sig")  # with a BOM, so that Excel reads it as UTF-8
-
-
-def not_a_formula(text):
-    """A cell Excel reads as text: one starting with = + - @ (or a tab or CR before them)
-    would be a formula, with values that came from an uploaded file."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def start_uploaded_import(tenant, *, user, uploads, dry_run=False):

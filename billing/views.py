@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from meters.services import reading_window
 from payments.selectors import awaiting_billing
 from portal.months import add_months, month_start, parse_month
+from portal.spreadsheet import not_a_formula
 
 from . import fragments, selectors, services
 from .access import (
@@ -279,12 +280,12 @@ def _history_csv(link, found):
     for charge in found.charges:
         writer.writerow([
             f"{charge.period:%Y-%m}", charge.get_service_display(), charge.opening_balance, charge.volume or "",
-            services.not_a_formula(charge.unit), charge.tariff or "", charge.charged, charge.recalculated,
-            services.not_a_formula(charge.recalculation_reason), charge.paid, charge.closing_balance,
+            not_a_formula(charge.unit), charge.tariff or "", charge.charged, charge.recalculated,
+            not_a_formula(charge.recalculation_reason), charge.paid, charge.closing_balance,
         ])
     writer.writerow([])
     writer.writerow([_("Дата платежа"), _("Сумма"), _("Способ")])
     for payment in found.payments:
         # Text from billing's files, opened in Excel: never a formula.
-        writer.writerow([f"{payment.paid_at:%Y-%m-%d %H:%M}", payment.amount, services.not_a_formula(payment.channel)])
+        writer.writerow([f"{payment.paid_at:%Y-%m-%d %H:%M}", payment.amount, not_a_formula(payment.channel)])
     return response

@@ -22,10 +22,11 @@ from tempfile import SpooledTemporaryFile
 
 from django.utils import timezone
 
+from portal.spreadsheet import not_a_formula
+
 from .registry import export_sections
 
 SPOOL_BYTES = 8 * 1024 * 1024
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_DELIMITER = ";"
 
 
@@ -47,7 +48,7 @@ def csv_cell(value):
     if isinstance(value, bool):
         return "да" if value else "нет"
     if isinstance(value, str):
-        return "'" + value if value.startswith(FORMULA_STARTS) else value
+        return not_a_formula(value)
     return str(plain(value))
 
 

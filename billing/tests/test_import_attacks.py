@@ -9,6 +9,7 @@ from django.utils import timezone
 from billing import exports
 from billing.models import Account, BillingPayment, Charge
 from portal.scoping import tenant_scope
+from portal.spreadsheet import not_a_formula
 
 from .test_exports import make_meter, reading_ids, submit
 from .test_imports import alpha, imported, run_import, write_csv  # noqa: F401 (alpha, imported: fixtures)
@@ -237,7 +238,7 @@ def test_no_reason_in_the_rejected_lines_csv_starts_a_formula(imported, tmp_path
         text = file.rejected_lines.open("rb").read().decode("utf-8-sig")
     cells = [line.split(";", 1)[1] for line in text.splitlines()[1:]]
     assert cells and all(cell.lstrip('"')[:1] not in "=+-@" for cell in cells), cells
-    assert services.not_a_formula("=1+1") == "'=1+1" and services.not_a_formula("поле") == "поле"
+    assert not_a_formula("=1+1") == "'=1+1" and not_a_formula("поле") == "поле"
 
 
 @pytest.mark.django_db
