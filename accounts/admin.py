@@ -16,7 +16,7 @@ from portal.admin import TenantOwnedAdmin, on_platform_host
 
 from . import services
 from .confirmations import ResendTooSoon
-from .models import ConsentAcceptance, User
+from .models import ConsentAcceptance, User, normalize_email
 from portal.phones import normalize_phone
 
 
@@ -46,7 +46,7 @@ class CustomerRegistrationForm(forms.Form):
     phone = forms.CharField(label=_("Мобильный телефон"), max_length=32)
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
+        email = normalize_email(self.cleaned_data["email"])
         if User.objects.filter(email=email).exists():  # stored in lower case, indexed
             raise forms.ValidationError(_("Пользователь с таким e-mail уже есть."))
         return email

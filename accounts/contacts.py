@@ -7,6 +7,8 @@ from django import forms
 
 from portal.phones import looks_like_phone, normalize_phone
 
+from .models import normalize_email
+
 
 class ContactKind(StrEnum):
     EMAIL = "email"
@@ -24,7 +26,7 @@ class Contact:
         is meant as a phone and is not one, or is not an e-mail address."""
         if looks_like_phone(raw):
             return cls(ContactKind.PHONE, normalize_phone(raw))
-        value = (raw or "").strip().lower()
+        value = normalize_email(raw)
         forms.EmailField().clean(value)
         return cls(ContactKind.EMAIL, value)
 

@@ -14,7 +14,7 @@ from portal.captcha import SingleUseCaptchaField
 from portal.models import TenantPolicy
 
 from .contacts import Contact
-from .models import User
+from .models import User, normalize_email
 from .passwords import describe_password_rule
 from portal.phones import normalize_phone
 
@@ -175,7 +175,7 @@ class SignupForm(ConsentFieldsMixin, forms.Form):
         return normalize_phone(value) if value else ""
 
     def clean_email(self):
-        return self.cleaned_data.get("email", "").strip().lower()
+        return normalize_email(self.cleaned_data.get("email", ""))
 
     def clean_login(self):
         self.login_contact = Contact.parse(self.cleaned_data["login"])
@@ -272,15 +272,38 @@ class ProfileNamesForm(forms.Form):
             self.fields[name].required = policy.requires_full_name
 
 
-class PhoneChangeForm(forms.Form):
+class CurrentPasswordForm(forms.Form):
+    """A change of a login contact asks for the password, as a change of the password does:
+    a session left open (or stolen) must not be enough to move the account's recovery to
+    someone else's phone or address."""
+
+    WRONG_PASSWORD = "wrong_password"
+    current_password = forms.CharField(
+        label=_("Текущий пароль"), max_length=128, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    id_prefix = ""  # both forms share one page: their fields' ids must differ
+
+    def __init__(self, *args, user, **kwargs):
+        kwargs.setdefault("auto_id", f"id_{self.id_prefix}%s")
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_current_password(self):
+        password = self.cleaned_data["current_password"]
+        if not self.user.check_password(password):
+            raise ValidationError(_("Пароль введён неверно."), code=self.WRONG_PASSWORD)
+        return password
+
+
+class PhoneChangeForm(CurrentPasswordForm):
+    id_prefix = "phone_change_"
+    field_order = ["phone", "current_password"]
     phone = forms.CharField(
         label=_("Новый телефон"), max_length=32, help_text=_("Например, +7 900 123-45-67. На него придёт код."),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
 
     def clean_phone(self):
         phone = normalize_phone(self.cleaned_data["phone"])
@@ -289,18 +312,16 @@ class PhoneChangeForm(forms.Form):
         return phone
 
 
-class EmailChangeForm(forms.Form):
+class EmailChangeForm(CurrentPasswordForm):
+    id_prefix = "email_change_"
+    field_order = ["email", "current_password"]
     email = forms.EmailField(
         label=_("Новый e-mail"), max_length=254, help_text=_("На него придёт письмо со ссылкой для подтверждения."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
+        email = normalize_email(self.cleaned_data["email"])
         if email == self.user.email:
             raise ValidationError(_("Этот e-mail уже указан в вашем профиле."))
         return email

@@ -21,8 +21,19 @@ from portal.phones import normalize_phone
 
 def normalize_email(email):
     """The one form an e-mail is stored and looked up in: stripped, lower case (allauth
-    lowers the e-mails it looks up, too)."""
-    return (email or "").strip().lower()
+    lowers the e-mails it looks up, too), an internationalised domain in Unicode whichever
+    way it was typed («пример.рф» or «xn--e1afmkfd.xn--p1ai»: one mailbox, one spelling)."""
+    email = (email or "").strip().lower()
+    local, at, domain = email.rpartition("@")
+    if not at or not domain:
+        return email
+    try:
+        # There and back through IDNA (Python's codec, IDNA 2003 with nameprep): the
+        # Unicode form of the domain, as people read it.
+        domain = domain.encode("idna").decode("ascii").encode("ascii").decode("idna")
+    except UnicodeError:
+        return email  # not a domain IDNA can spell: the form's validation refuses it
+    return f"{local}@{domain.lower()}"
 
 
 class User(AbstractUser):

@@ -34,7 +34,7 @@ from portal.scoping import scopes_disabled, tenant_scope
 
 from . import confirmations, messages
 from .contacts import Contact
-from .models import Confirmation, ConsentAcceptance, User
+from .models import Confirmation, ConsentAcceptance, User, normalize_email
 from portal.phones import looks_like_phone, normalize_phone
 
 PHONE_CODE = "phone_code"
@@ -176,7 +176,7 @@ def _contact_holders(signup):
     holders = set()
     if signup.email:
         # E-mails are stored in lower case; the plain comparison is the one the index serves.
-        holders.update(User.objects.filter(email=signup.email.strip().lower()))
+        holders.update(User.objects.filter(email=normalize_email(signup.email)))
     if signup.phone:
         holders.update(User.objects.filter(phone=signup.phone))
     return holders
@@ -574,7 +574,7 @@ def user_by_login(*, tenant, login):
             return User.objects.filter(phone=normalize_phone(login)).first()
         except ValidationError:
             return None
-    return User.objects.filter(email=login.lower()).first()  # stored in lower case, indexed
+    return User.objects.filter(email=normalize_email(login)).first()  # stored normalised, indexed
 
 
 def recovery_by_code(*, tenant, started, code, password=None):

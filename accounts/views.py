@@ -554,14 +554,35 @@ def profile(request):
     return _profile_page(request, names_form=form)
 
 
+# Wrong current passwords on the profile's contact forms, per user: guessing a password
+# through them gets no further than through the login form.
+PROFILE_PASSWORD_FAILURES = "5/h"
+
+
+def _contact_form_valid(request, form):
+    """A new phone's or e-mail's form, within its rate and with the right current password.
+    Each try is counted as a failure before the password is checked and forgiven when it is
+    right (portal.ratelimits.reserve_failure): guesses sent at once stop at the limit."""
+    reservation = reserve_failure(request, "accounts.profile-password", rate=PROFILE_PASSWORD_FAILURES, key=by_user)
+    if reservation.refused:
+        form.add_error(None, _("Слишком много неверных паролей. Попробуйте через час."))
+        return False
+    if limited(request, "accounts.profile-contact", rate="5/m", key=by_user):
+        reservation.forgive()
+        form.add_error(None, TOO_MANY)
+        return False
+    valid = form.is_valid()
+    if not form.has_error("current_password", code=form.WRONG_PASSWORD):
+        reservation.forgive()  # right, or no password typed at all
+    return valid
+
+
 @tenant_required
 @login_required
 @require_POST
 def profile_phone(request):
     form = PhoneChangeForm(request.POST, user=request.user)
-    if limited(request, "accounts.profile-contact", rate="5/m", key=by_user):
-        form.add_error(None, TOO_MANY)
-    elif form.is_valid():
+    if _contact_form_valid(request, form):
         try:
             profile_rules.phone_change_start(user=request.user, phone=form.cleaned_data["phone"])
         except ResendTooSoon as wait:
@@ -631,9 +652,7 @@ def profile_phone_resend(request):
 @require_POST
 def profile_email(request):
     form = EmailChangeForm(request.POST, user=request.user)
-    if limited(request, "accounts.profile-contact", rate="5/m", key=by_user):
-        form.add_error(None, TOO_MANY)
-    elif form.is_valid():
+    if _contact_form_valid(request, form):
         email = form.cleaned_data["email"]
         try:
             profile_rules.email_change_start(user=request.user, email=email)

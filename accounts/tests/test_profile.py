@@ -122,7 +122,7 @@ def test_name_posts_are_rate_limited(person, tenant_client):
 
 def test_a_new_phone_is_set_only_after_its_code(person, tenant_client, outbox):
     client = signed_in(tenant_client, person)
-    response = client.post("/accounts/profile/phone/", {"phone": "8 (900) 777-00-02"})
+    response = client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": "8 (900) 777-00-02"})
     assert response.url == "/accounts/profile/phone/confirm/"
     assert reload(person).phone == OLD_PHONE  # nothing changes before the code
     code = outbox.last_code(NEW_PHONE)
@@ -144,7 +144,7 @@ def test_a_new_phone_is_set_only_after_its_code(person, tenant_client, outbox):
 
 
 def test_the_phone_code_is_stored_hashed_and_bound_to_its_purpose(person, tenant_client, outbox):
-    signed_in(tenant_client, person).post("/accounts/profile/phone/", {"phone": NEW_PHONE})
+    signed_in(tenant_client, person).post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})
     code = outbox.last_code(NEW_PHONE)
     with tenant_scope(person.tenant):
         confirmation = Confirmation.objects.get(purpose=Confirmation.Purpose.CHANGE_PHONE)
@@ -154,7 +154,7 @@ def test_the_phone_code_is_stored_hashed_and_bound_to_its_purpose(person, tenant
 
 def test_wrong_codes_count_and_kill_the_code(person, tenant_client, outbox):
     client = signed_in(tenant_client, person)
-    client.post("/accounts/profile/phone/", {"phone": NEW_PHONE})
+    client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})
     code = outbox.last_code(NEW_PHONE)
     attempts = person.tenant.policy.code_max_attempts
     for left in range(attempts - 1, 0, -1):
@@ -169,8 +169,8 @@ def test_wrong_codes_count_and_kill_the_code(person, tenant_client, outbox):
 
 def test_a_new_code_waits_for_the_cooldown(person, tenant_client, outbox):
     client = signed_in(tenant_client, person)
-    client.post("/accounts/profile/phone/", {"phone": NEW_PHONE})
-    page = client.post("/accounts/profile/phone/", {"phone": OTHER_PHONE}).content.decode()
+    client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})
+    page = client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": OTHER_PHONE}).content.decode()
     assert "ещё раз можно через" in page
     client.post("/accounts/profile/phone/resend/")
     assert len(texts_to(outbox, NEW_PHONE)) == 1 and not texts_to(outbox, OTHER_PHONE)
@@ -191,22 +191,22 @@ def test_a_new_code_waits_for_the_cooldown(person, tenant_client, outbox):
 
 def test_the_destination_budget_holds_for_profile_codes(person, tenant_client, monkeypatch):
     monkeypatch.setattr("accounts.confirmations.MAX_PER_DESTINATION", 0)
-    page = signed_in(tenant_client, person).post("/accounts/profile/phone/", {"phone": NEW_PHONE}).content.decode()
+    page = signed_in(tenant_client, person).post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE}).content.decode()
     assert "уже отправлено много кодов" in page
     assert not messages_to(person.tenant, NEW_PHONE)
 
 
 def test_the_current_phone_or_a_landline_is_refused(person, tenant_client):
     client = signed_in(tenant_client, person)
-    assert "уже указан в вашем профиле" in client.post("/accounts/profile/phone/", {"phone": OLD_PHONE}).content.decode()
-    assert "номер мобильного телефона" in client.post("/accounts/profile/phone/", {"phone": "+7 491 222-33-44"}
+    assert "уже указан в вашем профиле" in client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": OLD_PHONE}).content.decode()
+    assert "номер мобильного телефона" in client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": "+7 491 222-33-44"}
                                                       ).content.decode()
 
 
 def test_a_taken_phone_looks_free_and_its_owner_is_told(person, tenant, tenant_client, outbox):
     owner = make_user(tenant, email="owner@example.com", phone=OTHER_PHONE)
     client = signed_in(tenant_client, person)
-    taken = client.post("/accounts/profile/phone/", {"phone": OTHER_PHONE})
+    taken = client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": OTHER_PHONE})
     assert taken.url == "/accounts/profile/phone/confirm/"  # the page a free number gets
     notice = texts_to(outbox, OTHER_PHONE)
     assert len(notice) == 1 and "кто-то пытался указать ваш номер" in notice[0]
@@ -220,16 +220,16 @@ def test_a_taken_phone_looks_free_and_its_owner_is_told(person, tenant, tenant_c
     assert reload(person).phone == OLD_PHONE
     assert reload(owner).phone == OTHER_PHONE
     # Another number inside the cooldown waits, as after a free one.
-    assert "ещё раз можно через" in client.post("/accounts/profile/phone/", {"phone": NEW_PHONE}).content.decode()
+    assert "ещё раз можно через" in client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE}).content.decode()
 
 
 def test_a_race_at_apply_saves_nothing_and_says_why(tenant, tenant_client, outbox):
     first = make_user(tenant, email="first@example.com")
     second = make_user(tenant, email="second@example.com")
     first_client, second_client = signed_in(tenant_client, first), signed_in(tenant_client, second)
-    first_client.post("/accounts/profile/phone/", {"phone": NEW_PHONE})
+    first_client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})
     first_code = outbox.last_code(NEW_PHONE)
-    second_client.post("/accounts/profile/phone/", {"phone": NEW_PHONE})  # free still: a real code
+    second_client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})  # free still: a real code
     second_code = outbox.last_code(NEW_PHONE)
     first_client.post("/accounts/profile/phone/confirm/", {"code": first_code})
     assert reload(first).phone == NEW_PHONE
@@ -246,7 +246,7 @@ def test_the_database_constraint_backs_the_check_at_apply(tenant, tenant_client,
     second = make_user(tenant, email="second@example.com")
     client = signed_in(tenant_client, second)
     monkeypatch.setattr(profile, "_held_by_another", lambda user, **contact: False)
-    client.post("/accounts/profile/phone/", {"phone": NEW_PHONE})
+    client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})
     page = client.post("/accounts/profile/phone/confirm/", {"code": outbox.last_code(NEW_PHONE)}).content.decode()
     assert "Этот номер уже указан в другом личном кабинете" in page
     assert reload(second).phone == "" and reload(first).phone == NEW_PHONE
@@ -256,7 +256,7 @@ def test_a_reset_code_sent_to_the_old_phone_dies_with_it(phone_tenant, tenant_cl
     user = make_user(phone_tenant, phone=OLD_PHONE)
     tenant_client(phone_tenant).post("/accounts/password/reset/", {"login": OLD_PHONE})
     client = signed_in(tenant_client, user)
-    client.post("/accounts/profile/phone/", {"phone": NEW_PHONE})
+    client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})
     client.post("/accounts/profile/phone/confirm/", {"code": outbox.last_code(NEW_PHONE)})
     with tenant_scope(phone_tenant):
         reset = Confirmation.objects.get(purpose=Confirmation.Purpose.PASSWORD_RESET)
@@ -267,7 +267,41 @@ def test_a_reset_code_sent_to_the_old_phone_dies_with_it(phone_tenant, tenant_cl
 
 
 def start_email_change(client, email="Anna.New@Example.com"):
-    return client.post("/accounts/profile/email/", {"email": email})
+    return client.post("/accounts/profile/email/", {"email": email, "current_password": PASSWORD})
+
+
+def test_a_new_contact_needs_the_current_password(person, tenant_client, outbox):
+    """A session alone (left open, or stolen) must not move the account's recovery to a
+    phone or mailbox someone else reads: the password is asked, as a password change asks."""
+    client = signed_in(tenant_client, person)
+    page = client.post("/accounts/profile/email/", {"email": "attacker@example.com"}).content.decode()
+    assert "Текущий пароль: Это поле обязательно для заполнения." in page
+    page = client.post("/accounts/profile/phone/", {"phone": NEW_PHONE, "current_password": "guess"}).content.decode()
+    assert "Пароль введён неверно." in page
+    assert outbox.messages("attacker@example.com") == [] and outbox.messages(NEW_PHONE) == []
+
+
+def test_wrong_current_passwords_on_the_contact_forms_stop_at_five_an_hour(person, tenant_client, outbox):
+    client = signed_in(tenant_client, person)
+    for guess in range(4):
+        client.post("/accounts/profile/email/", {"email": "a@example.com", "current_password": f"guess-{guess}"})
+    assert "Пароль введён неверно." in client.post(
+        "/accounts/profile/phone/", {"phone": NEW_PHONE, "current_password": "guess-5"}).content.decode()
+    page = start_email_change(client).content.decode()  # the right password, past the limit
+    assert "Слишком много неверных паролей" in page
+    assert outbox.messages("anna.new@example.com") == []
+
+
+def test_the_punycode_spelling_of_a_taken_idn_address_is_taken_too(person, tenant, tenant_client, outbox):
+    """«anna@пример.рф» and «anna@xn--e1afmkfd.xn--p1ai» are one mailbox: stored in one
+    spelling, so the «taken» check, the unique index and the hourly budget see one address."""
+    owner = make_user(tenant, email="Anna@Пример.РФ", phone=OTHER_PHONE)
+    assert owner.email == "anna@пример.рф"
+    start_email_change(signed_in(tenant_client, person), email="anna@xn--e1afmkfd.xn--p1ai")
+    assert [message.to for message in messages_to(tenant, "anna@пример.рф")] == ["anna@пример.рф"]
+    # The mail goes out with the domain in its ASCII spelling, as SMTP wants it.
+    notices = texts_to(outbox, "anna@xn--e1afmkfd.xn--p1ai")
+    assert len(notices) == 1 and "/accounts/profile/email/" not in notices[0]  # the owner's notice, no link
 
 
 def test_a_new_email_is_set_by_its_link_once(person, tenant_client, outbox):
@@ -346,7 +380,7 @@ def test_a_race_for_an_email_keeps_the_link_and_saves_nothing(tenant, tenant_cli
 def test_a_phone_login_moves_to_the_new_phone(phone_tenant, tenant_client, outbox):
     user = make_user(phone_tenant, phone=OLD_PHONE)
     client = signed_in(tenant_client, user)
-    client.post("/accounts/profile/phone/", {"phone": NEW_PHONE})
+    client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})
     client.post("/accounts/profile/phone/confirm/", {"code": outbox.last_code(NEW_PHONE)})
     assert reload(user).username == NEW_PHONE
     assert logs_in(tenant_client(phone_tenant), "8 900 777-00-02")
@@ -369,7 +403,7 @@ def test_a_generated_contract_login_never_changes(db, tenant_client, outbox):
                      login_is_generated=True)
     client = signed_in(tenant_client, user)
     assert "6229001125-1001" in client.get("/accounts/profile/").content.decode()
-    client.post("/accounts/profile/phone/", {"phone": NEW_PHONE})
+    client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})
     client.post("/accounts/profile/phone/confirm/", {"code": outbox.last_code(NEW_PHONE)})
     start_email_change(client, "new@hleb.example")
     client.post(outbox.last_link("new@hleb.example", path="/accounts/profile/email/"))
@@ -393,7 +427,7 @@ def test_another_tenants_host_knows_no_key(person, tenant_client, outbox):
 
 
 def test_another_user_sees_nothing_and_cannot_use_the_code(person, tenant, tenant_client, outbox):
-    signed_in(tenant_client, person).post("/accounts/profile/phone/", {"phone": NEW_PHONE})
+    signed_in(tenant_client, person).post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})
     code = outbox.last_code(NEW_PHONE)
     other = signed_in(tenant_client, make_user(tenant, email="other@example.com"))
     assert other.get("/accounts/profile/phone/confirm/").url == "/accounts/profile/"

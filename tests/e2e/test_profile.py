@@ -5,6 +5,8 @@ accounts/tests/test_profile.py."""
 
 from playwright.sync_api import expect
 
+from accounts.demo import CONSUMER_PASSWORD
+
 from .test_account_flows import code_in, newest_message
 from .test_consumer_accounts import PHONE, assert_fits, flash, log_in_as_demo_consumer, main, new_page
 
@@ -23,6 +25,8 @@ def test_the_demo_consumer_changes_the_phone_by_its_code(portal, browser):
         assert_fits(page)
 
         page.get_by_label("Новый телефон").fill("8 900 777-01-99")
+        phone_form = page.locator("form", has=page.get_by_label("Новый телефон"))
+        phone_form.get_by_label("Текущий пароль").fill(CONSUMER_PASSWORD)
         page.get_by_role("button", name="Получить код").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Подтверждение телефона")
         expect(main(page)).to_contain_text("+7 900 ***-**-99")
