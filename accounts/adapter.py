@@ -82,7 +82,7 @@ class TenantAccountAdapter(DefaultAccountAdapter):
 
     def send_verification_code_sms(self, user, phone, code, **kwargs):
         messages.send_sms(tenant=user.tenant, to=phone, template="signup_code", code=code,
-                          minutes=user.tenant.policy.code_ttl_minutes)
+                          minutes=user.tenant.policy.code_ttl_minutes, user=user)
 
     def send_notification_mail(self, template_prefix, user, context=None, email=None):
         # allauth's security notices (of its routed pages only "password changed" can fire)

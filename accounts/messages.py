@@ -12,16 +12,18 @@ def _render(name, tenant, context):
     return render_to_string(f"accounts/messages/{name}", {"tenant": tenant, **context}).strip()
 
 
-def send_sms(*, tenant, to, template, **context):
-    message_send_sms(tenant=tenant, to=to, text=_render(f"{template}.sms.txt", tenant, context))
+def send_sms(*, tenant, to, template, user=None, **context):
+    """``user``: whose message it is (portal.models.OutgoingMessage.user), where known."""
+    message_send_sms(tenant=tenant, to=to, text=_render(f"{template}.sms.txt", tenant, context),
+                     user_id=user.pk if user else None)
 
 
-def send_email(*, tenant, to, template, **context):
+def send_email(*, tenant, to, template, user=None, **context):
     message_send_email(tenant=tenant, to=to, subject=_render(f"{template}.subject.txt", tenant, context),
-                       body=_render(f"{template}.email.txt", tenant, context))
+                       body=_render(f"{template}.email.txt", tenant, context), user_id=user.pk if user else None)
 
 
-def send(*, tenant, contact, template, **context):
+def send(*, tenant, contact, template, user=None, **context):
     """By the contact's own channel: SMS to a phone, e-mail to an address."""
     sender = send_sms if contact.is_phone else send_email
-    sender(tenant=tenant, to=contact.value, template=template, **context)
+    sender(tenant=tenant, to=contact.value, template=template, user=user, **context)

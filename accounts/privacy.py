@@ -4,6 +4,7 @@ contract): the profile and the consents given, and what erasure removes here.
 The user row itself is anonymised by the privacy app after every app has erased its part
 (privacy.services.erase_user), so that the other apps still find the user by its key."""
 
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import ConsentAcceptance, Confirmation
@@ -50,5 +51,11 @@ def erase_user_data(user):
     ConsentAcceptance.objects.filter(user=user, withdrawn_at__isnull=True).update(withdrawn_at=now)
     ConsentAcceptance.objects.filter(user=user).update(ip_address=None, user_agent="")
     Confirmation.objects.filter(user=user).delete()
+    # Another user's pending change that named this person's contact (the «taken» path of
+    # the profile) carries it too, as its destination and in its payload.
+    contacts = [contact for contact in (user.email, user.phone) if contact]
+    Confirmation.objects.filter(
+        Q(destination__in=contacts) | Q(payload__phone__in=contacts) | Q(payload__email__in=contacts)
+    ).delete()
     EmailAddress.objects.filter(user=user).delete()
     TOTPDevice.objects.filter(user=user).delete()

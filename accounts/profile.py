@@ -69,7 +69,7 @@ def phone_change_start(*, user, phone, enforce_cooldown=True):
     issued = confirmations.issue(user=user, purpose=CHANGE_PHONE, channel="sms", destination=phone,
                                  enforce_cooldown=enforce_cooldown, payload={"phone": phone}, code_sent=free)
     if free:
-        messages.send_sms(tenant=tenant, to=phone, template="change_phone_code", code=issued.code,
+        messages.send_sms(tenant=tenant, to=phone, template="change_phone_code", code=issued.code, user=user,
                           minutes=tenant.policy.code_ttl_minutes)
     else:
         messages.send_sms(tenant=tenant, to=phone, template="contact_taken")
@@ -112,7 +112,7 @@ def email_change_start(*, user, email, enforce_cooldown=True):
     if free:
         url = tenant_base_url(tenant) + reverse("accounts:profile_email_confirm", args=[issued.key])
         deadline = timezone.localtime(issued.confirmation.key_expires_at).strftime("%d.%m.%Y %H:%M")
-        messages.send_email(tenant=tenant, to=email, template="change_email", url=url, deadline=deadline)
+        messages.send_email(tenant=tenant, to=email, template="change_email", url=url, deadline=deadline, user=user)
     else:
         messages.send_email(tenant=tenant, to=email, template="contact_taken")
     return issued.confirmation
@@ -180,6 +180,6 @@ def _tell_old_contact(user, *, field, old):
         context = {"template": "email_changed"}
         sms_to, email_to = ("", old) if old else (user.phone, "")
     if sms_to:
-        messages.send_sms(tenant=tenant, to=sms_to, **context)
+        messages.send_sms(tenant=tenant, to=sms_to, user=user, **context)
     elif email_to:
-        messages.send_email(tenant=tenant, to=email_to, **context)
+        messages.send_email(tenant=tenant, to=email_to, user=user, **context)

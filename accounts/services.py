@@ -286,9 +286,10 @@ def _send_confirmation(*, user, step, purpose, destination, payload=None, enforc
             # The customer did not start this on the site: say where the code goes.
             url = tenant_base_url(tenant) + reverse("accounts:signup_continue")
             messages.send_sms(tenant=tenant, to=destination, template="signup_code_by_staff", code=issued.code,
-                              minutes=minutes, url=url)
+                              minutes=minutes, url=url, user=user)
         else:
-            messages.send_sms(tenant=tenant, to=destination, template="signup_code", code=issued.code, minutes=minutes)
+            messages.send_sms(tenant=tenant, to=destination, template="signup_code", code=issued.code, minutes=minutes,
+                              user=user)
         return issued
     with_key = step == EMAIL_LINK
     with_code = step == EMAIL_CODE or policy.mails_code_with_link
@@ -300,7 +301,7 @@ def _send_confirmation(*, user, step, purpose, destination, payload=None, enforc
         url = tenant_base_url(tenant) + reverse("accounts:activate", args=[issued.key])
         deadline = timezone.localtime(issued.confirmation.key_expires_at).strftime("%d.%m.%Y %H:%M")
     messages.send_email(tenant=tenant, to=destination, template="signup", code=issued.code, minutes=minutes,
-                        url=url, deadline=deadline, deletes=policy.delete_unactivated)
+                        url=url, deadline=deadline, deletes=policy.delete_unactivated, user=user)
     return issued
 
 
@@ -552,13 +553,13 @@ def _send_reset(user, *, enforce_cooldown=True):
     if user.phone and (not user.email or user.username == user.phone):
         issued = confirmations.issue(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, channel="sms",
                                      destination=user.phone, enforce_cooldown=enforce_cooldown)
-        messages.send_sms(tenant=tenant, to=user.phone, template="reset_code", code=issued.code)
+        messages.send_sms(tenant=tenant, to=user.phone, template="reset_code", code=issued.code, user=user)
         return
     issued = confirmations.issue(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, channel="email",
                                  destination=user.email, with_key=True, enforce_cooldown=enforce_cooldown)
     url = tenant_base_url(tenant) + reverse("accounts:password_reset_key", args=[issued.key])
     messages.send_email(tenant=tenant, to=user.email, template="reset", code=issued.code, url=url,
-                        minutes=tenant.policy.code_ttl_minutes)
+                        minutes=tenant.policy.code_ttl_minutes, user=user)
 
 
 def user_by_login(*, tenant, login):
@@ -643,9 +644,9 @@ def password_reset_complete(*, user, password=None, password_hash=None):
 def notify_user(*, user, template, **context):
     """A security notice to the user's e-mail, or by SMS when there is no e-mail."""
     if user.email:
-        messages.send_email(tenant=user.tenant, to=user.email, template=template, **context)
+        messages.send_email(tenant=user.tenant, to=user.email, template=template, user=user, **context)
     elif user.phone:
-        messages.send_sms(tenant=user.tenant, to=user.phone, template=template, **context)
+        messages.send_sms(tenant=user.tenant, to=user.phone, template=template, user=user, **context)
 
 
 # Consents

@@ -157,7 +157,7 @@ def _notify_author(appeal):
             body += "\n\n" + appeal.messages.filter(from_staff=True).last().text
         portal_services.message_send_email(tenant=appeal.tenant, to=email,
                                            subject=_("Ответ на обращение № %(number)s") % {"number": appeal.number},
-                                           body=body)
+                                           body=body, user_id=user.pk if user else None)
     elif phone and user is None:  # a visitor: the answer itself, as far as an SMS carries it
         answer = appeal.messages.filter(from_staff=True).last().text
         portal_services.message_send_sms(tenant=appeal.tenant, to=phone, text=_(
@@ -165,4 +165,4 @@ def _notify_author(appeal):
     elif phone:
         portal_services.message_send_sms(tenant=appeal.tenant, to=phone, text=_(
             "Ответ на обращение № %(number)s в личном кабинете %(tenant)s.") % {
-                "number": appeal.number, "tenant": appeal.tenant.short_name})
+                "number": appeal.number, "tenant": appeal.tenant.short_name}, user_id=user.pk)

@@ -17,6 +17,10 @@ TRACKED = {
     # Built by the privacy app; recorded when that app is installed.
     "privacy.DeletionRequest": {},
 }
+# Fields whose values an erasure keeps: facts about the staff's decision, not the person.
+KEPT_ON_ERASURE = {
+    "privacy.DeletionRequest": {"status", "decided_at", "decided_by", "completed_at"},
+}
 # Whose data each change is (AuditEntry.subject): what a deletion request erases.
 SUBJECTS = {
     "accounts.User": "pk",

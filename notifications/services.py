@@ -94,9 +94,10 @@ def _send(tenant, kind, recipient, context):
     if recipient.email:
         headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         message_send_email(tenant=tenant, to=recipient.email, subject=_render(f"{kind}.subject.txt", context),
-                           body=_render(f"{kind}.email.txt", context), headers=headers)
+                           body=_render(f"{kind}.email.txt", context), headers=headers, user_id=recipient.user_id)
     if recipient.phone:
-        message_send_sms(tenant=tenant, to=recipient.phone, text=_render(f"{kind}.sms.txt", context))
+        message_send_sms(tenant=tenant, to=recipient.phone, text=_render(f"{kind}.sms.txt", context),
+                         user_id=recipient.user_id)
 
 
 def send_once(tenant, kind, items):

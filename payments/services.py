@@ -200,11 +200,13 @@ def _send_receipt(payment):
         portal_services.message_send_email(
             tenant=payment.tenant, to=user.email, subject=_("Оплата %(amount)s ₽ принята") % {"amount": amount},
             body=render_to_string("payments/receipt_email.txt", {"payment": payment, "tenant": payment.tenant}),
+            user_id=user.pk,
         )
     elif user is not None and user.phone:
         portal_services.message_send_sms(tenant=payment.tenant, to=user.phone, text=_(
             "Оплата %(amount)s руб. по л/с %(number)s принята. %(tenant)s") % {
-                "amount": amount, "number": payment.account.number, "tenant": payment.tenant.short_name})
+                "amount": amount, "number": payment.account.number, "tenant": payment.tenant.short_name},
+            user_id=user.pk)
 
 
 def payment_refund(payment, *, amount=None):

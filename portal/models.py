@@ -8,6 +8,7 @@ import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -476,6 +477,10 @@ class OutgoingMessage(models.Model):
                                verbose_name=_("организация"))
     channel = models.CharField(_("канал"), max_length=5, choices=Channel.choices)
     to = models.CharField(_("получатель"), max_length=254)
+    # Whose message it is, where the sender knows: an erasure (privacy) forgets the address of
+    # every message of the person, those to contacts they had before a change included.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="+", verbose_name=_("пользователь"))
     status = models.CharField(_("состояние"), max_length=8, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(_("попыток"), default=0)
     error = models.CharField(_("последняя ошибка"), max_length=500, blank=True)

@@ -17,21 +17,22 @@ from .messaging import TENANT_HEADER, get_sms_backend
 from .models import OutgoingMessage, Tenant, TenantDomain, TenantPolicy
 
 
-def message_send_email(*, tenant, to, subject, body, headers=None):
+def message_send_email(*, tenant, to, subject, body, headers=None, user_id=None):
     """Queue an e-mail from ``tenant`` (None: the platform) to the address ``to``; ``headers``
-    (e.g. List-Unsubscribe) are added to the message."""
-    _queue(tenant=tenant, channel=OutgoingMessage.Channel.EMAIL, to=to, subject=subject, body=body, headers=headers)
+    (e.g. List-Unsubscribe) are added to the message; ``user_id``: whose message it is."""
+    _queue(tenant=tenant, channel=OutgoingMessage.Channel.EMAIL, to=to, subject=subject, body=body, headers=headers,
+           user_id=user_id)
 
 
-def message_send_sms(*, tenant, to, text):
+def message_send_sms(*, tenant, to, text, user_id=None):
     """Queue an SMS from ``tenant`` to the phone number ``to`` (+7XXXXXXXXXX)."""
-    _queue(tenant=tenant, channel=OutgoingMessage.Channel.SMS, to=to, subject="", body=text)
+    _queue(tenant=tenant, channel=OutgoingMessage.Channel.SMS, to=to, subject="", body=text, user_id=user_id)
 
 
-def _queue(*, tenant, channel, to, subject, body, headers=None):
+def _queue(*, tenant, channel, to, subject, body, headers=None, user_id=None):
     # The row is written in the caller's transaction (a rolled-back registration leaves
     # none); the text travels only in the task's arguments.
-    message = OutgoingMessage.objects.create(tenant=tenant, channel=channel, to=to)
+    message = OutgoingMessage.objects.create(tenant=tenant, channel=channel, to=to, user_id=user_id)
     arguments = {"tenant_id": tenant.pk if tenant else None, "message_id": message.pk, "subject": subject, "body": body}
     if headers:
         arguments["headers"] = dict(headers)  # only when given: tasks queued before keep their arguments

@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,9 +49,10 @@ def notify(user, template, **context):
     tenant = user.tenant
     if user.email:
         message_send_email(tenant=tenant, to=user.email, subject=_render(f"{template}.subject.txt", tenant, context),
-                           body=_render(f"{template}.email.txt", tenant, context))
+                           body=_render(f"{template}.email.txt", tenant, context), user_id=user.pk)
     elif user.phone:
-        message_send_sms(tenant=tenant, to=user.phone, text=_render(f"{template}.sms.txt", tenant, context))
+        message_send_sms(tenant=tenant, to=user.phone, text=_render(f"{template}.sms.txt", tenant, context),
+                         user_id=user.pk)
 
 
 # The person's side
@@ -142,10 +144,11 @@ def carry_out(*, deletion_id):
 def erase_user(user, *, deletion=None):
     """Erase the user's personal data (the steps in this module's docstring). Runs in the
     caller's transaction."""
+    # Messages to the person's contacts, and the person's messages to contacts they had
+    # before a change (OutgoingMessage.user).
     contacts = [contact for contact in (user.email, user.phone) if contact]
-    if contacts:
-        OutgoingMessage.objects.filter(to__in=contacts).exclude(
-            status__in=[OutgoingMessage.Status.QUEUED, OutgoingMessage.Status.SENDING]).update(to="")
+    OutgoingMessage.objects.filter(Q(to__in=contacts) | Q(user=user)).exclude(
+        status__in=[OutgoingMessage.Status.QUEUED, OutgoingMessage.Status.SENDING]).update(to="")
     notify(user, "erased", deletion=deletion)
     erase_everywhere(user)
     _anonymise(user)
