@@ -132,7 +132,8 @@ def test_axe_finds_nothing_serious_on_the_directory_and_signed_in_pages(portal, 
     log_in(page, portal, "rosseti", email, "long-enough-password")
     expect_signed_in_as(page, email)
     found += [f"after login: {v}" for v in axe_violations(page)]  # with a flash message or not
-    for path in ("/", "/accounts/consents/", "/accounts/password/change/"):
+    for path in ("/", "/accounts/consents/", "/accounts/password/change/", "/accounts/profile/",
+                 "/settings/subscriptions/", "/privacy/data/", "/privacy/delete/"):
         found += axe(portal.url("rosseti", path))
     assert not found, "\n".join(found)
 
