@@ -261,8 +261,9 @@ def test_an_account_not_activated_is_offered_nothing_and_refused(demo_tenants, t
     other, other_client = rosseti
     other_client.post("/applications/grid/", GRID)
     [draft] = applications_of(other)
-    with scopes_disabled():
-        type(other).objects.filter(pk=other.pk).update(activation_deadline=timezone.now() + timedelta(hours=1))
+    with scopes_disabled():  # through save(): the session's user is cached until a save (accounts.backends)
+        other.activation_deadline = timezone.now() + timedelta(hours=1)
+        other.save(update_fields=["activation_deadline"])
     assert other_client.post(f"/applications/{draft.public_id}/documents/", {"documents": [pdf()]}).status_code == 403
     assert other_client.post(f"/applications/{draft.public_id}/submit/").status_code == 403
     assert documents_of(draft) == [] and application(draft.public_id).status == "draft"
