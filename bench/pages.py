@@ -435,7 +435,8 @@ def update_docs(result):
                         if seeding.get("reused_database") else ").")
     summary += (" \"home, logged in\" is a customer with no personal account; \"consumer …\" pages are the "
                 "demo consumer's (first linked account, first meter).")
-    summary += " Queries of one request count BEGIN and COMMIT (ATOMIC_REQUESTS)."
+    summary += (" Queries of one request count BEGIN and COMMIT where the view runs in a transaction "
+                "(ATOMIC_REQUESTS; the GETs of the consumer's pages run outside one).")
     DOCS.write_text(f"{head}{begin}\n{summary}\n\n{markdown_table(result)}\n{end}{tail}")
 
 

@@ -13,8 +13,9 @@ carry (the scheme of portal.hosts). One round trip reads both versions and the e
 
 What is cached is only what the key covers: the account's data, shown as one access level
 allows, on one day (``today`` is part of every key that depends on it). Never a CSRF
-token, never anything about the user: every page checks the user's link to the account
-itself (billing.access) on every request, before it asks for a fragment.
+token, never anything about the user but the contracts of guide 000's legal entity (under
+the user's id: the overview's ``contracts``): every page checks the user's link to the
+account itself (billing.access) on every request, before it asks for a fragment.
 """
 
 import uuid
@@ -57,6 +58,13 @@ def cached(name, *, tenant_id, account_id, parts, build):
     return value
 
 
+def tenant_version(tenant_id):
+    """The tenant's current version: what a caller keeps to know later whether the tenant's
+    billing data changed since (an import, an export, staff's edits)."""
+    key = _tenant_key(tenant_id)
+    return cache.get(key) or _start(key)
+
+
 def _start(key):
     cache.add(key, uuid.uuid4().hex, timeout=None)
     return cache.get(key)
@@ -90,12 +98,16 @@ def _on_tenant_row_change(sender, instance, **kwargs):
 
 def watch_changes():
     """Connect the tenant-wide changes (BillingConfig.ready): an import, and the supplier rows
-    staff edit in the admin, whose names every fragment shows."""
-    from .models import Supplier
+    staff edit in the admin, whose names every fragment shows, and contracts and
+    counterparties (edited by hand, not by an import)."""
+    from .models import Contract, Counterparty, Supplier
     from .signals import billing_data_changed
 
     billing_data_changed.connect(_on_billing_data_changed, dispatch_uid="billing.fragments.import")
     forget_on_changes_of(Supplier)
+    # The overview's contracts of a legal entity (guide 000), and the links synced from them.
+    forget_on_changes_of(Contract)
+    forget_on_changes_of(Counterparty)
 
 
 def forget_on_changes_of(model):

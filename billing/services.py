@@ -318,8 +318,9 @@ def request_pin(*, link):
 def sync_contract_links(*, user):
     """Guide 000: a legal entity's accounts come with its registration. Every account whose
     contract belongs to the user's counterparty (all contracts of the same INN, at any of the
-    tenant's suppliers) is linked with full access; one query when nothing is missing,
-    so the overview calls it on every visit and accounts imported later appear there."""
+    tenant's suppliers) is linked with full access; one query when nothing is missing. The
+    overview calls it once per session and version of the tenant's billing data, so accounts
+    imported later appear there."""
     from django.db.models import Exists, OuterRef
 
     from .models import Contract

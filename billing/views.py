@@ -19,6 +19,7 @@ from meters.services import reading_window
 from payments.selectors import awaiting_billing
 from portal.months import add_months, month_start, parse_month
 from portal.spreadsheet import not_a_formula
+from portal.transactions import atomic_unless_safe
 
 from . import fragments, selectors, services
 from .access import (
@@ -47,17 +48,18 @@ def tenant_page(view):
     return wrapped
 
 
+@atomic_unless_safe
 @tenant_page
 def overview(request):
     policy = request.tenant.policy
-    if policy.account_linking == policy.AccountLinking.BY_REGISTRATION:
-        services.sync_contract_links(user=request.user)
+    by_registration = policy.account_linking == policy.AccountLinking.BY_REGISTRATION
+    # Guide 000's contracts (before the links: they may add some); other tenants' consumers
+    # have none to ask for.
+    contracts = _registration_contracts(request) if by_registration else []
     links = links_of_request(request)
     link = current_link(request, links)
-    by_registration = policy.account_linking == policy.AccountLinking.BY_REGISTRATION
     context = {
-        # Guide 000's contracts; other tenants' consumers have none to ask for.
-        "contracts": selectors.contracts_for_user(request.user) if by_registration else [],
+        "contracts": contracts,
         "links": links,
         "link": link,
         "can_link": not by_registration,
@@ -80,6 +82,26 @@ def overview(request):
                                       build=lambda: selectors.last_period_totals(account_ids))
             context["summary"] = [(item, totals.get(item.account_id)) for item in links]
     return render(request, "billing/overview.html", context)
+
+
+# The tenant's billing version (billing.fragments) when this session last linked the accounts
+# of the user's contracts.
+CONTRACTS_SYNCED_KEY = "billing:contracts_synced"
+
+
+def _registration_contracts(request):
+    """Guide 000: the user's contracts, and the accounts of those contracts linked
+    (services.sync_contract_links). Both change only with the tenant's billing data (an
+    import of accounts or contracts replaces its fragments' version), so the links are
+    synced once per session and version, and the contracts come from the cache: no query on
+    most visits of the overview."""
+    tenant_id, user = request.tenant.pk, request.user
+    version = fragments.tenant_version(tenant_id)
+    if request.session.get(CONTRACTS_SYNCED_KEY) != version:
+        services.sync_contract_links(user=user)
+        request.session[CONTRACTS_SYNCED_KEY] = version
+    return fragments.cached("contracts", tenant_id=tenant_id, account_id=None, parts=("user", user.pk),
+                            build=lambda: selectors.contracts_for_user(user))
 
 
 def _account_block(account, *, full, amounts, today):
@@ -193,6 +215,8 @@ def unlink_account(request, account_id):
     link = access_link(request.user, account_id)
     number = link.account.number
     services.unlink_account(link=link)
+    # Guide 000 links a contract's account again at the next overview, as it always did.
+    request.session.pop(CONTRACTS_SYNCED_KEY, None)
     messages.success(request, _("Лицевой счёт %(number)s отключён.") % {"number": number})
     return redirect("billing:overview")
 
@@ -220,6 +244,7 @@ def extended_access(request, account_id):
     return render(request, "billing/extended_access.html", {"form": form, "link": link})
 
 
+@atomic_unless_safe
 @tenant_page
 def invoices(request, account_id):
     link = request_access_link(request, account_id, full=True)
@@ -243,6 +268,7 @@ def invoices(request, account_id):
 HISTORY_DEFAULT_MONTHS = 12
 
 
+@atomic_unless_safe
 @tenant_page
 def history(request, account_id):
     link = request_access_link(request, account_id, full=True)

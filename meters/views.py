@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from billing import fragments
 from billing.access import access_link, request_access_link
 from billing.views import tenant_page
+from portal.transactions import atomic_unless_safe
 
 from . import charts, selectors, services
 from .models import Meter, Reading
@@ -21,6 +22,7 @@ from .models import Meter, Reading
 CHART_MONTHS = 24
 
 
+@atomic_unless_safe
 @tenant_page
 def meter(request, account_id, meter_id):
     link = request_access_link(request, account_id, full=True)
