@@ -1,7 +1,7 @@
 """A person's request to delete their account (152-FZ, art. 21: withdrawal of consent).
 
 The person asks (password typed again); staff confirm or reject it in the admin; a
-confirmed request is carried out by ``privacy.tasks.erase_user`` and then completed. A
+confirmed request is carried out by ``privacy.tasks.carry_out_deletion`` and then completed. A
 person has at most one open request (requested, or confirmed and not yet carried out), and
 may cancel it while it is only requested.
 """
