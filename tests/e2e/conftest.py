@@ -49,6 +49,16 @@ def browser():
 
 
 @pytest.fixture
+def phone(browser):
+    """A 360-px phone (the width every consumer page is checked at), downloads accepted."""
+    context = browser.new_context(locale="ru-RU", viewport={"width": 360, "height": 740}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
 def page(browser):
     context = browser.new_context(locale="ru-RU", viewport={"width": 1280, "height": 900})
     page = context.new_page()

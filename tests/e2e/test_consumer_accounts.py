@@ -42,13 +42,6 @@ def new_page(browser, viewport, *, bypass_csp=False):
     return page
 
 
-@pytest.fixture
-def phone(browser):
-    page = new_page(browser, PHONE)
-    yield page
-    page.context.close()
-
-
 @pytest.fixture(params=["phone", "desktop"])
 def any_width(request, browser):
     page = new_page(browser, PHONE if request.param == "phone" else DESKTOP)

@@ -12,7 +12,6 @@ import datetime
 import re
 from decimal import Decimal
 
-import pytest
 from django.core.management import call_command
 from django.template.defaultfilters import floatformat
 from django.utils import translation
@@ -26,18 +25,8 @@ from portal.scoping import scopes_disabled
 
 from .test_account_flows import expect_signed_in_as, log_in
 
-PHONE = {"width": 360, "height": 740}
 LOGIN = "consumer@mef.example"
 REASON = "Показание не совпадает с контрольным"
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(locale="ru-RU", viewport=PHONE)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
 
 
 def baseline(meter, zone, today):

@@ -5,7 +5,6 @@ and off in «Мои подписки», then a reading reminder arrives by e-mai
 import email
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from accounts import demo as accounts_demo
@@ -15,17 +14,7 @@ from portal.scoping import scopes_disabled, tenant_scope
 
 from .test_account_flows import log_in
 
-PHONE = {"width": 360, "height": 740}
 LOGIN = "consumer@gaz.example"
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(locale="ru-RU", viewport=PHONE)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
 
 
 def fits(page):
