@@ -30,7 +30,7 @@ from portal.scoping import scopes_disabled
 from .test_accessibility import AXE
 from .test_account_flows import expect_signed_in_as, log_in
 from .test_consumer_accounts import DESKTOP, PASSWORD, PHONE, linked_accounts, log_in_as_demo_consumer, main, new_page
-from .test_content_security_policy import REPORT_VIOLATIONS, is_policy_complaint
+from .test_content_security_policy import watch_policy
 from .test_payments import Audit
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -83,13 +83,7 @@ def axe_phone(browser):
 @pytest.fixture
 def admin_desktop(browser):
     """A desktop under the site's CSP; page.complaints collects every policy complaint."""
-    page = new_page(browser, DESKTOP)
-    page.complaints = []
-    page.on("console", lambda message: page.complaints.append(f"console: {message.text}")
-            if is_policy_complaint(message.text) else None)
-    page.expose_binding("__policyViolation",
-                        lambda source, text: page.complaints.append(f"{source['frame'].url}: {text}"))
-    page.add_init_script(REPORT_VIOLATIONS)
+    page = watch_policy(new_page(browser, DESKTOP))
     yield page
     page.context.close()
 

@@ -18,7 +18,7 @@ from portal.scoping import tenant_scope
 
 from .test_appeals import assert_no_complaints
 from .test_consumer_accounts import DESKTOP, new_page
-from .test_content_security_policy import REPORT_VIOLATIONS, is_policy_complaint
+from .test_content_security_policy import watch_policy
 
 CHIEF_PASSWORD = "chief-password-2026"
 
@@ -43,13 +43,7 @@ def desktops(browser):
     pages = []
 
     def make():
-        page = new_page(browser, DESKTOP)
-        page.complaints = []
-        page.on("console", lambda message: page.complaints.append(f"console: {message.text}")
-                if is_policy_complaint(message.text) else None)
-        page.expose_binding("__policyViolation",
-                            lambda source, text: page.complaints.append(f"{source['frame'].url}: {text}"))
-        page.add_init_script(REPORT_VIOLATIONS)
+        page = watch_policy(new_page(browser, DESKTOP))
         pages.append(page)
         return page
 

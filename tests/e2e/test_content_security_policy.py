@@ -23,6 +23,18 @@ def is_policy_complaint(text):
     return text.startswith("Refused to") or "Content Security Policy" in text or "Permissions-Policy" in text
 
 
+def watch_policy(page):
+    """``page``, collecting every policy complaint (console and violation events) into
+    ``page.complaints``; returns it."""
+    page.complaints = []
+    page.on("console", lambda message: page.complaints.append(f"console: {message.text}")
+            if is_policy_complaint(message.text) else None)
+    page.expose_binding("__policyViolation",
+                        lambda source, text: page.complaints.append(f"{source['frame'].url}: {text}"))
+    page.add_init_script(REPORT_VIOLATIONS)
+    return page
+
+
 @pytest.fixture(autouse=True)
 def _captcha_test_mode(monkeypatch):
     monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)

@@ -30,7 +30,7 @@ from .test_consumer_accounts import (
     PHONE, assert_fits, last_period_total, linked_accounts, log_in_as_demo_consumer, main, month_year, new_page, rub,
     squeezed,
 )
-from .test_content_security_policy import REPORT_VIOLATIONS, is_policy_complaint
+from .test_content_security_policy import watch_policy
 from .test_readings import baseline, shown, typed
 
 SLUG = "gaz"
@@ -54,13 +54,7 @@ def axe_phone(browser):
 @pytest.fixture
 def watched_phone(browser):
     """A phone under the site's CSP; page.complaints collects every policy complaint."""
-    page = new_page(browser, PHONE)
-    page.complaints = []
-    page.on("console", lambda message: page.complaints.append(f"console: {message.text}")
-            if is_policy_complaint(message.text) else None)
-    page.expose_binding("__policyViolation",
-                        lambda source, text: page.complaints.append(f"{source['frame'].url}: {text}"))
-    page.add_init_script(REPORT_VIOLATIONS)
+    page = watch_policy(new_page(browser, PHONE))
     yield page
     page.context.close()
 
