@@ -27,10 +27,11 @@ def notify_new_invoices(*, tenant):
 
 @shared_task
 def dispatch_reading_reminders():
-    """Hourly (CELERY_BEAT_SCHEDULE): queue the reminder run of every tenant in its morning."""
+    """Hourly (CELERY_BEAT_SCHEDULE): queue the reminder run of every active tenant in its
+    morning (a switched-off tenant's customers hear nothing from the portal)."""
     now = timezone.now()
     queued = 0
-    for tenant in Tenant.objects.only("pk", "time_zone"):
+    for tenant in Tenant.objects.filter(is_active=True).only("pk", "time_zone"):
         if timezone.localtime(now, tenant.zone).hour in REMINDER_HOURS:
             send_reading_reminders.delay(tenant_id=tenant.pk)
             queued += 1
@@ -40,7 +41,7 @@ def dispatch_reading_reminders():
 @shared_task
 def dispatch_invoice_notices():
     """Daily (CELERY_BEAT_SCHEDULE), a safety net behind the run after each import."""
-    for tenant_id in Tenant.objects.values_list("pk", flat=True):
+    for tenant_id in Tenant.objects.filter(is_active=True).values_list("pk", flat=True):
         notify_new_invoices.delay(tenant_id=tenant_id)
 
 

@@ -49,6 +49,15 @@ def test_the_daily_safety_net_queues_every_tenant(tenants, queued):
     assert sorted(tenant_id for _name, tenant_id in queued) == sorted(tenant.pk for tenant in tenants)
 
 
+def test_a_switched_off_tenant_is_queued_for_nothing(tenants, queued, monkeypatch):
+    moscow, switched_off = tenants
+    Tenant.objects.filter(pk=switched_off.pk).update(is_active=False)
+    monkeypatch.setattr(tasks.timezone, "now", lambda: datetime.datetime(2026, 11, 15, 6, 30, tzinfo=datetime.UTC))
+    tasks.dispatch_reading_reminders()
+    tasks.dispatch_invoice_notices()
+    assert {tenant_id for _name, tenant_id in queued} == {moscow.pk}
+
+
 def test_export_and_erase_cover_only_the_persons_own_rows(alpha):
     mine = subscriber(alpha, "1001", email="me@example.com").user
     other = subscriber(alpha, "1002", email="other@example.com").user
