@@ -262,7 +262,9 @@ def profile(page, requests=300):
     print(f"{page['name']}: {(time.perf_counter() - began) / requests * 1000:.2f} ms a request in process")
     profiler = cProfile.Profile()
     profiler.runcall(lambda: [client.get(page["path"]) for _ in range(requests)])
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)  # where the time is spent, not only passed through
 
 
 # --- servers ------------------------------------------------------------------------------

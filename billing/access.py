@@ -15,6 +15,7 @@ from django.http import Http404
 
 from portal.ids import parse_id
 
+from . import fragments
 from .models import AccountLink
 
 CURRENT_ACCOUNT_KEY = "billing:current_account"
@@ -28,9 +29,22 @@ class NeedsFullAccess(Exception):
         self.link = link
 
 
+# The links are the access check, so their cache is exact (billing.fragments: the user's
+# version is replaced by every save or delete of a link); the expiry is only a backstop for
+# a change that bypasses those signals (bulk_create calls forget_user; QuerySet.update() on
+# links, or raw SQL, must too).
+LINKS_TIMEOUT = 300  # seconds
+
+
 def user_links(user):
-    """The user's links with their accounts and suppliers, oldest first (one query)."""
-    return list(AccountLink.objects.filter(user=user).select_related("account__supplier").order_by("linked_at", "pk"))
+    """The user's links with their accounts and suppliers, oldest first: from the cache,
+    else one query."""
+    return fragments.cached(
+        "links", tenant_id=user.tenant_id, account_id=None, user_id=user.pk, parts=(), timeout=LINKS_TIMEOUT,
+        build=lambda: list(
+            AccountLink.objects.filter(user=user).select_related("account__supplier").order_by("linked_at", "pk")
+        ),
+    )
 
 
 def access_link(user, account_id, *, full=False):

@@ -14,8 +14,11 @@ carry (the scheme of portal.hosts). One round trip reads both versions and the e
 What is cached is only what the key covers: the account's data, shown as one access level
 allows, on one day (``today`` is part of every key that depends on it). Never a CSRF
 token, never anything about the user but the contracts of guide 000's legal entity (under
-the user's id: the overview's ``contracts``): every page checks the user's link to the
-account itself (billing.access) on every request, before it asks for a fragment.
+the user's id: the overview's ``contracts``) and the user's links. Every page checks the
+user's link to the account (billing.access) on every request, before it asks for a
+fragment; the links themselves are kept under a third version, the user's, which every
+save or delete of one of their links replaces (signals, now and after commit), and under
+the tenant's, since an import may close or change their accounts.
 """
 
 import uuid
@@ -38,23 +41,30 @@ def _account_key(account_id):
     return f"billing:fragments:account:{account_id}"
 
 
-def cached(name, *, tenant_id, account_id, parts, build):
+def _user_key(user_id):
+    return f"billing:fragments:user:{user_id}"
+
+
+def cached(name, *, tenant_id, account_id, parts, build, user_id=None, timeout=None):
     """The fragment ``name`` of account ``account_id`` for ``parts`` (what else it depends on:
     filters, access level, the day), from the cache or from ``build()`` (which must return
     something picklable: a string of HTML, a dict of them). ``account_id`` None: a fragment
     of data only an import changes (``parts`` name the accounts), under the tenant's version
-    alone."""
+    alone. ``user_id``: a fragment about the user's links too (billing.access), under the
+    user's version as well, which every change of their links replaces."""
     version_keys = [_tenant_key(tenant_id)] + ([] if account_id is None else [_account_key(account_id)])
+    if user_id is not None:
+        version_keys.append(_user_key(user_id))
     # The language too: the pages are Russian only today, but a fragment holds translated text.
     entry_key = ":".join(["billing:fragment", name, get_language() or "", str(tenant_id), str(account_id),
-                          *map(str, parts)])
+                          str(user_id), *map(str, parts)])
     found = cache.get_many([*version_keys, entry_key])
     versions = tuple(found.get(key) or _start(key) for key in version_keys)
     entry = found.get(entry_key)
     if entry is not None and entry[0] == versions:
         return entry[1]
     value = build()
-    cache.set(entry_key, (versions, value), timeout=TIMEOUT)
+    cache.set(entry_key, (versions, value), timeout=timeout or TIMEOUT)
     return value
 
 
@@ -83,6 +93,12 @@ def forget_account(account_id):
     _replace(_account_key(account_id))
 
 
+def forget_user(user_id):
+    """The user's links changed (linked, unlinked, access granted): what is cached of them
+    is stale."""
+    _replace(_user_key(user_id))
+
+
 def _replace(key):
     cache.set(key, uuid.uuid4().hex, timeout=None)
     transaction.on_commit(lambda: cache.set(key, uuid.uuid4().hex, timeout=None))
@@ -96,14 +112,25 @@ def _on_tenant_row_change(sender, instance, **kwargs):
     forget_tenant(instance.tenant_id)
 
 
+def _on_link_change(sender, instance, **kwargs):
+    forget_user(instance.user_id)
+
+
 def watch_changes():
     """Connect the tenant-wide changes (BillingConfig.ready): an import, and the supplier rows
     staff edit in the admin, whose names every fragment shows, and contracts and
-    counterparties (edited by hand, not by an import)."""
-    from .models import Contract, Counterparty, Supplier
+    counterparties (edited by hand, not by an import); and every change of a user's links."""
+    from django.db.models.signals import post_delete, post_save
+
+    from .models import AccountLink, Contract, Counterparty, Supplier
     from .signals import billing_data_changed
 
     billing_data_changed.connect(_on_billing_data_changed, dispatch_uid="billing.fragments.import")
+    # The user's links (billing.access), the access check of every account page. Deletes of
+    # a queryset send these too (they have receivers); bulk_create does not: its callers
+    # call forget_user.
+    post_save.connect(_on_link_change, sender=AccountLink, dispatch_uid="billing.fragments:links:save")
+    post_delete.connect(_on_link_change, sender=AccountLink, dispatch_uid="billing.fragments:links:delete")
     forget_on_changes_of(Supplier)
     # The overview's contracts of a legal entity (guide 000), and the links synced from them.
     forget_on_changes_of(Contract)

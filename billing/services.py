@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from portal.spreadsheet import not_a_formula
 
-from . import imports
+from . import fragments, imports
 from .models import Account, AccountLink, Charge, ImportFile, ImportRun, PinRequest
 
 
@@ -334,8 +334,11 @@ def sync_contract_links(*, user):
         .exclude(links__user=user)
         .values_list("pk", flat=True)
     )
-    AccountLink.objects.bulk_create(
-        [AccountLink(tenant=user.tenant, user=user, account_id=pk, access=AccountLink.Access.FULL) for pk in missing],
-        ignore_conflicts=True,
-    )
+    if missing:
+        AccountLink.objects.bulk_create(
+            [AccountLink(tenant=user.tenant, user=user, account_id=pk, access=AccountLink.Access.FULL)
+             for pk in missing],
+            ignore_conflicts=True,
+        )
+        fragments.forget_user(user.pk)  # bulk_create sends no post_save
     return len(missing)

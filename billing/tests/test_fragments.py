@@ -156,6 +156,56 @@ def test_no_one_gets_a_fragment_rendered_for_another_account_access_level_or_ten
 
 
 @pytest.mark.django_db
+def test_the_users_links_come_from_the_cache_and_every_change_of_them_shows_at_once(gas, consumer, tenant_client):
+    """The links are the access check of every account page: cached, and exact."""
+    from billing.models import AccountLink
+    from billing.services import link_found_account
+
+    alpha, _beta, supplier = gas
+    user, client = consumer
+    first = make_account(supplier, "23185952")
+    link(user, first)
+    invoices = f"/personal/{first.pk}/invoices/"
+    client.get(invoices)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(invoices).status_code == 200
+    assert not [query for query in captured if "billing_accountlink" in query["sql"]]
+
+    # Linked through the service: the header's switch and the new account's pages at once.
+    second = make_account(supplier, "23185953")
+    with tenant_scope(alpha):
+        link_found_account(user=user, account=second)
+    assert 'id="account-switch"' in text_of(client.get("/overview/"))
+    assert client.get(f"/personal/{second.pk}/invoices/").status_code == 200
+
+    # Staff lower the access in the admin: the full pages send to the control question.
+    with scopes_disabled():
+        row = AccountLink.objects.get(user=user, account=first)
+    row.access = AccountLink.Access.BASIC
+    row.save()
+    response = client.get(invoices)
+    assert response.status_code == 302 and "/extended/" in response["Location"]
+
+    # Unlinked (the consumer's own button), and the link deleted by staff: 404 at once.
+    assert client.post(f"/personal/{first.pk}/unlink/").status_code == 302
+    assert client.get(invoices).status_code == 404
+    with scopes_disabled():
+        AccountLink.objects.filter(user=user).delete()
+    assert client.get(f"/personal/{second.pk}/invoices/").status_code == 404
+    assert "23185953" not in text_of(client.get("/overview/"))
+
+    # Another member of the family keeps theirs: the version is per user.
+    relative = UserFactory(tenant=alpha)
+    link(relative, second)
+    relative_client = tenant_client(alpha)
+    relative_client.force_login(relative)
+    assert relative_client.get(f"/personal/{second.pk}/invoices/").status_code == 200
+    link(user, second)
+    assert relative_client.get(f"/personal/{second.pk}/invoices/").status_code == 200
+    assert client.get(f"/personal/{second.pk}/invoices/").status_code == 200
+
+
+@pytest.mark.django_db
 def test_history_shows_the_last_twelve_months_unless_asked_for_more(gas, consumer):
     _alpha, _beta, supplier = gas
     user, client = consumer
@@ -194,6 +244,14 @@ def test_keys_are_versioned_per_tenant_and_account(db):
     assert fragments.cached("t", tenant_id=1, account_id=5, parts=("a",), build=build("four")) == "four"
     assert fragments.cached("t", tenant_id=2, account_id=5, parts=("a",), build=build("five")) == "other tenant"
     assert built == ["one", "other tenant", "other account", "four"]
+
+    # A user's fragment (their links) is under the user's version as well.
+    assert fragments.cached("l", tenant_id=1, account_id=None, user_id=7, parts=(), build=build("links")) == "links"
+    assert fragments.cached("l", tenant_id=1, account_id=None, user_id=8, parts=(), build=build("others")) == "others"
+    fragments.forget_user(8)
+    assert fragments.cached("l", tenant_id=1, account_id=None, user_id=7, parts=(), build=build("x")) == "links"
+    fragments.forget_user(7)
+    assert fragments.cached("l", tenant_id=1, account_id=None, user_id=7, parts=(), build=build("new")) == "new"
 
 
 @pytest.mark.parametrize("value", ["0", "1234.5", "-250.5", "1234567.899", "0.005", "-0.004", "999.995",
