@@ -35,34 +35,24 @@ def test_the_second_request_reads_no_user_row(signed_in):
     assert response.status_code == 200 and second == []
 
 
-@pytest.mark.django_db
-def test_a_user_saved_inactive_is_signed_out_at_the_next_request(signed_in):
-    user, client = signed_in
-    assert client.get(SIGNED_IN_PAGE).status_code == 200
-    with tenant_scope(user.tenant):
-        user.is_active = False
-        user.save()
-    response = client.get(SIGNED_IN_PAGE)
-    assert response.status_code == 302 and "/accounts/login/" in response.url
+def deactivate(user):
+    user.is_active = False
+    user.save()
+
+
+def change_password(user):
+    user.set_password("Another-pass-2026")
+    user.save()
 
 
 @pytest.mark.django_db
-def test_a_new_password_ends_the_sessions_of_the_old_one(signed_in):
+@pytest.mark.parametrize("change", [deactivate, change_password, lambda user: user.delete()],
+                         ids=["saved inactive", "new password", "deleted"])
+def test_a_changed_user_is_signed_out_at_the_next_request(signed_in, change):
     user, client = signed_in
     assert client.get(SIGNED_IN_PAGE).status_code == 200
     with tenant_scope(user.tenant):
-        user.set_password("Another-pass-2026")
-        user.save()
-    response = client.get(SIGNED_IN_PAGE)
-    assert response.status_code == 302 and "/accounts/login/" in response.url
-
-
-@pytest.mark.django_db
-def test_a_deleted_user_is_signed_out(signed_in):
-    user, client = signed_in
-    assert client.get(SIGNED_IN_PAGE).status_code == 200
-    with tenant_scope(user.tenant):
-        user.delete()
+        change(user)
     response = client.get(SIGNED_IN_PAGE)
     assert response.status_code == 302 and "/accounts/login/" in response.url
 

@@ -33,12 +33,17 @@ def gas(tenants):
     return alpha, beta, SupplierFactory(tenant=alpha, code="ryazan", name="Газ Рязань")
 
 
-@pytest.fixture
-def consumer(gas, tenant_client):
-    user = UserFactory(tenant=gas[0])
-    client = tenant_client(gas[0])
+def signed_in(tenant_client, tenant):
+    """A new user of ``tenant`` and a client signed in as them."""
+    user = UserFactory(tenant=tenant)
+    client = tenant_client(tenant)
     client.force_login(user)
     return user, client
+
+
+@pytest.fixture
+def consumer(gas, tenant_client):
+    return signed_in(tenant_client, gas[0])
 
 
 @pytest.mark.django_db
@@ -124,14 +129,10 @@ def test_no_one_gets_a_fragment_rendered_for_another_account_access_level_or_ten
     neighbours = make_account(supplier, "23185953")
     with scopes_disabled():
         Charge.objects.filter(account=neighbours).update(closing_balance=Decimal("987.65"))
-    neighbour = UserFactory(tenant=alpha)
+    neighbour, neighbour_client = signed_in(tenant_client, alpha)
     link(neighbour, neighbours)
-    neighbour_client = tenant_client(alpha)
-    neighbour_client.force_login(neighbour)
     # The same account ids at another tenant: the cache's keys name the tenant too.
-    stranger = UserFactory(tenant=beta)
-    stranger_client = tenant_client(beta)
-    stranger_client.force_login(stranger)
+    _stranger, stranger_client = signed_in(tenant_client, beta)
 
     pages = ["/overview/", f"/personal/{mine.pk}/invoices/", f"/personal/{mine.pk}/history/"]
     for path in pages:
@@ -144,10 +145,8 @@ def test_no_one_gets_a_fragment_rendered_for_another_account_access_level_or_ten
     assert "23185952" not in text_of(stranger_client.get("/overview/"))
 
     # A family member with a basic link to the same account: not the full block, cached or not.
-    relative = UserFactory(tenant=alpha)
+    relative, relative_client = signed_in(tenant_client, alpha)
     link(relative, mine, access="basic")
-    relative_client = tenant_client(alpha)
-    relative_client.force_login(relative)
     basic = text_of(relative_client.get("/overview/"))
     assert "Базовая версия" in basic and "SN-23185952-0" not in basic and "ул. Ленина" not in basic
     assert "Последний платёж" not in basic
@@ -195,10 +194,8 @@ def test_the_users_links_come_from_the_cache_and_every_change_of_them_shows_at_o
     assert "23185953" not in text_of(client.get("/overview/"))
 
     # Another member of the family keeps theirs: the version is per user.
-    relative = UserFactory(tenant=alpha)
+    relative, relative_client = signed_in(tenant_client, alpha)
     link(relative, second)
-    relative_client = tenant_client(alpha)
-    relative_client.force_login(relative)
     assert relative_client.get(f"/personal/{second.pk}/invoices/").status_code == 200
     link(user, second)
     assert relative_client.get(f"/personal/{second.pk}/invoices/").status_code == 200

@@ -30,7 +30,7 @@ from portal.scoping import scopes_disabled
 from .test_accessibility import AXE
 from .test_account_flows import expect_signed_in_as, log_in
 from .test_consumer_accounts import DESKTOP, PASSWORD, PHONE, linked_accounts, log_in_as_demo_consumer, main, new_page
-from .test_content_security_policy import watch_policy
+from .test_content_security_policy import assert_no_complaints, watch_policy
 from .test_payments import Audit
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -141,12 +141,6 @@ def admin_log_in(page, portal, slug):
     page.get_by_label("Код из приложения:").fill(f"{totp(bytes.fromhex(accounts_demo.OTP_DEMO_KEY)):06d}")
     page.get_by_role("button", name="Войти").click()
     expect(page.locator("#site-name")).to_be_visible()
-
-
-def assert_no_complaints(page, where):
-    page.wait_for_load_state("networkidle")
-    page.evaluate("() => new Promise(requestAnimationFrame)")  # let pending reports arrive
-    assert not page.complaints, f"{where}: {page.complaints}"
 
 
 # 1. An appeal with a file, answered by staff with a file; the badge, the e-mail, the download.

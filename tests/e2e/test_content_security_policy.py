@@ -35,6 +35,16 @@ def watch_policy(page):
     return page
 
 
+def assert_no_complaints(page, where):
+    """``page`` (watch_policy) raised no policy complaint so far. "load" waits for every
+    image, script and style sheet, the loads a policy may refuse ("networkidle" waited half a
+    second more on each of ~250 pages); what a page fetches later (the captcha's refresh) is
+    checked where it happens."""
+    page.wait_for_load_state("load")
+    page.evaluate("() => new Promise(requestAnimationFrame)")  # let pending reports arrive
+    assert not page.complaints, f"{where}: {page.complaints}"
+
+
 @pytest.fixture(autouse=True)
 def _captcha_test_mode(monkeypatch):
     monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
@@ -44,16 +54,11 @@ def _captcha_test_mode(monkeypatch):
 def watched(page):
     """The page, with every policy complaint collected; watched.visit(url) opens a page and
     checks that it raised none."""
-    complaints = watch_policy(page).complaints
+    watch_policy(page)
 
     class Watched:
         def check(self, where):
-            # "load" waits for every image, script and style sheet, the loads a policy may
-            # refuse ("networkidle" waited half a second more on each of ~250 pages); what a
-            # page fetches later (the captcha's refresh) is checked where it happens.
-            page.wait_for_load_state("load")
-            page.evaluate("() => new Promise(requestAnimationFrame)")  # let pending reports arrive
-            assert not complaints, f"{where}: {complaints}"
+            assert_no_complaints(page, where)
 
         def visit(self, url):
             response = page.goto(url)
