@@ -18,12 +18,17 @@ FAST_PASSWORD_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # Rate-limit counters live in the cache; each test starts with none.
-    from django.core.cache import cache
+    # Rate-limit counters live in the cache; each test starts with none. Nor with pages kept
+    # in memory or captcha keys made for them (portal.page_cache, portal.captcha).
+    from django.core.cache import cache, caches
 
-    cache.clear()
+    from portal.captcha import forget_made_keys
+
+    for clear in (cache.clear, caches["pages"].clear, forget_made_keys):
+        clear()
     yield
-    cache.clear()
+    for clear in (cache.clear, caches["pages"].clear, forget_made_keys):
+        clear()
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,8 @@ reauthentication and login-by-code pages are not served (docs/accounts.md, "Rout
 from allauth.account import views as allauth_views
 from django.urls import path
 
+from portal.page_cache import anonymous_page
+
 from . import views
 
 app_name = "accounts"
@@ -36,7 +38,7 @@ urlpatterns = [
 
 # allauth's views, without a namespace: allauth reverses these names itself.
 allauth_urlpatterns = [
-    path("login/", allauth_views.login, name="account_login"),
+    path("login/", anonymous_page(allauth_views.login), name="account_login"),
     path("logout/", allauth_views.logout, name="account_logout"),
     path("password/change/", views.password_change, name="account_change_password"),
     path("inactive/", views.account_inactive, name="account_inactive"),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.page_cache import anonymous_page
 from portal.ratelimits import by_field, by_user, client_ip, limited, reserve_failure
 
 from . import profile as profile_rules
@@ -78,6 +79,7 @@ def _continue_as(request, user):
     request.session[SIGNUP_SESSION_KEY] = user.pk
 
 
+@anonymous_page
 @tenant_required
 def signup(request):
     tenant = request.tenant
@@ -382,6 +384,7 @@ def signup_continue(request):
 # Recovery
 
 
+@anonymous_page
 @tenant_required
 def password_reset(request):
     tenant = request.tenant

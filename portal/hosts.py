@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http.request import split_domain_port
 
-from .models import Tenant, TenantDomain, TenantPolicy
+from .models import ConsentDocument, Tenant, TenantDomain, TenantPolicy
 
 
 class UnknownHost(Exception):
@@ -25,6 +25,9 @@ class UnknownHost(Exception):
 @dataclass(frozen=True)
 class HostMatch:
     tenant: Tenant | None  # None: the platform's own host
+    # The generation the tenant was found under: what else is kept of the tenant's
+    # configuration (portal.page_cache) is current only under the same one.
+    generation: str | None = None
 
 
 def strip_port(host):
@@ -44,10 +47,10 @@ def resolve_host(host):
         raise UnknownHost(host)
     if name == settings.PORTAL_DOMAIN:
         return HostMatch(tenant=None)
-    tenant = _cached_tenant(name)
+    tenant, generation = _cached_tenant(name)
     if tenant is None:
         raise UnknownHost(name)
-    return HostMatch(tenant=tenant)
+    return HostMatch(tenant=tenant, generation=generation)
 
 
 def _tenant_from_database(name):
@@ -83,11 +86,11 @@ def _cached_tenant(name):
         generation = cache.get(GENERATION_KEY)
     entry = found.get(key)
     if entry is not None and entry[0] == generation:
-        return entry[1]
+        return entry[1], generation
     tenant = _tenant_from_database(name)
     if tenant is not None:
         cache.set(key, (generation, tenant), timeout=ENTRY_TIMEOUT)
-    return tenant
+    return tenant, generation
 
 
 def forget_tenants():
@@ -112,8 +115,9 @@ def _on_change(sender, **kwargs):
 
 def watch_tenant_changes():
     """Connect forget_tenants to the saves and deletes of what a host resolves to
-    (PortalConfig.ready)."""
-    for model in (Tenant, TenantDomain, TenantPolicy):
+    (PortalConfig.ready), and of the consent documents, which the signup pages kept under
+    the generation show (portal.page_cache)."""
+    for model in (Tenant, TenantDomain, TenantPolicy, ConsentDocument):
         post_save.connect(_on_change, sender=model, dispatch_uid=f"portal.hosts.forget:{model.__name__}:save")
         post_delete.connect(_on_change, sender=model, dispatch_uid=f"portal.hosts.forget:{model.__name__}:delete")
 

@@ -31,8 +31,10 @@ class TenantMiddleware:
             match = resolve_host(request.get_host())
         except UnknownHost:
             request.tenant = None
+            request.tenant_generation = None
             return render(request, "portal/host_not_found.html", {"host": request.get_host()}, status=404)
         request.tenant = match.tenant
+        request.tenant_generation = match.generation
         if match.tenant is None and not _is_platform_path(request.path_info):
             raise Http404("Accounts live on tenant hosts.")
         with tenant_scope(match.tenant):

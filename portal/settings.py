@@ -141,6 +141,10 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Anonymous pages kept by each process in its own memory (portal/page_cache.py): a deploy's
+# new processes start without the old code's pages.
+CACHES["pages"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages",
+                   "OPTIONS": {"MAX_ENTRIES": 1000}}
 
 AUTH_USER_MODEL = "accounts.User"
 # The first serves the admin's username login, allauth's the portal's login by the tenant's

@@ -4,9 +4,11 @@ from django.shortcuts import redirect, render
 
 from .hosts import tenant_base_url
 from .messaging import read_outbox
+from .page_cache import anonymous_page
 from .selectors import tenant_directory
 
 
+@anonymous_page
 def home(request):
     """The platform's host lists the tenants; a tenant's host greets a visitor, and sends a
     signed-in customer to their own home, which the app that shows their data serves
@@ -22,6 +24,7 @@ def home(request):
     return render(request, "portal/home.html")
 
 
+@anonymous_page
 def support(request):
     if request.tenant is None:
         raise Http404

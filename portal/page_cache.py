@@ -1,0 +1,199 @@
+"""Anonymous pages rendered once per process and served from its memory.
+
+A tenant's home, login, signup and recovery pages look the same to every first-time
+visitor: what changes from one visitor to the next is only the CSRF token, the CSP nonce
+and the captcha. ``anonymous_page`` renders such a page once, keeps it with those values
+cut out (its *holes*), and serves the next visitor the kept page with fresh values put in:
+a new masked CSRF token of the visitor's own secret, the request's nonce, a new captcha.
+Rendering was most of these pages' cost (docs/performance.md).
+
+What a kept page may depend on, and what makes it stale:
+- the tenant, its policy, domains and consent documents: the entry carries the host
+  cache's generation (portal.hosts), which every change of those replaces, and is used
+  only under the same one;
+- code, templates and translations: the memory is the process's, so a deploy, which
+  starts new processes, starts empty;
+- anything else (a change that bypasses signals): entries expire after ``TIMEOUT``.
+Only a visitor without a session and without messages is served a kept page or has theirs
+kept: whoever has a session (signed in, half-way through a registration, just signed out)
+gets the view itself, so nothing of a session can reach a kept page. A request with a
+query string, and any method but GET, gets the view too. A page is kept only when the view
+answered 200 with HTML and set no cookie and nothing in the session.
+"""
+
+import contextvars
+import re
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import transaction
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.translation import get_language
+
+TIMEOUT = 60  # seconds
+CACHE_ALIAS = "pages"
+
+# A hole in a kept page: its number between two NULs, which no page's text contains (user
+# input never reaches these pages, and PostgreSQL stores no NUL).
+HOLE = "\x00"
+# What Django's {% csrf_token %} renders.
+CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)">')
+
+# Renewers of per-request values other code puts into a page (register_renewer), by name.
+_renewers = {}
+# While a page is rendered to be kept: the values noted for renewal, (name, value) pairs.
+_noted = contextvars.ContextVar("page_cache_noted", default=None)
+
+
+def register_renewer(name, renew):
+    """``renew(request)`` gives a fresh value of kind ``name`` for each visitor served a kept
+    page in which a value of that kind was noted (note_per_request_value)."""
+    _renewers[name] = renew
+
+
+def note_per_request_value(name, value):
+    """A value of kind ``name`` that must not be served twice (a captcha's key) went into the
+    page being rendered: if the page is kept, each visitor gets a renewed one instead."""
+    noted = _noted.get()
+    if noted is not None:
+        noted.append((name, value))
+
+
+def anonymous_page(view):
+    """Serve ``view``'s GET to visitors without a session from this process's memory (see
+    the module's description). Kept pages are served outside a transaction; everything
+    else runs as before, in the request's transaction."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        key = _key(request)
+        if key is None:
+            with transaction.atomic():
+                return view(request, *args, **kwargs)
+        entry = caches[CACHE_ALIAS].get(key)
+        if entry is not None and entry["generation"] == request.tenant_generation:
+            return _serve(request, entry)
+        noted = []
+        token = _noted.set(noted)
+        try:
+            with transaction.atomic():
+                response = view(request, *args, **kwargs)
+        finally:
+            _noted.reset(token)
+        entry = _entry(request, response, noted)
+        if entry is not None:
+            caches[CACHE_ALIAS].set(key, entry, timeout=TIMEOUT)
+        return response
+
+    return transaction.non_atomic_requests(wrapped)
+
+
+def _key(request):
+    """The kept page's key for ``request``, or None when it must get the view itself."""
+    if (request.method != "GET" or request.META.get("QUERY_STRING")
+            or getattr(request, "tenant", None) is None or getattr(request, "tenant_generation", None) is None
+            or settings.SESSION_COOKIE_NAME in request.COOKIES or _has_messages_cookie(request)
+            or request.user.is_authenticated):
+        return None
+    return ":".join(["page", str(request.tenant.pk), request.scheme, request.get_host(), get_language() or "",
+                     request.path])
+
+
+def _has_messages_cookie(request):
+    return getattr(settings, "MESSAGES_COOKIE_NAME", "messages") in request.COOKIES
+
+
+def _entry(request, response, noted):
+    """What to keep of ``response``: the page with its holes cut out, or None when it must
+    not be kept."""
+    if (response.status_code != 200 or response.streaming or response.cookies
+            or not response.get("Content-Type", "").startswith("text/html")
+            or request.session.modified):
+        return None
+    if hasattr(response, "render"):  # a TemplateResponse (allauth's views): render it now
+        response.render()
+    cut = _cut_holes(request, response.content.decode(response.charset), noted)
+    if cut is None:
+        return None
+    return {
+        "generation": request.tenant_generation,
+        "headers": [(name, value) for name, value in response.items() if name.lower() != "content-length"],
+        "content": cut[0],
+        "holes": cut[1],
+    }
+
+
+def _serve(request, entry):
+    response = HttpResponse(_fill_holes(request, entry["content"], entry["holes"]))
+    for name, value in entry["headers"]:
+        response[name] = value
+    return response
+
+
+def kept_fragment(request, name, vary, render):
+    """A part of a page that is the same for many requests of a tenant (the header, the
+    footer), from this process's memory: ``render()`` gives its HTML the first time for
+    each ``vary`` (a tuple of what else it depends on: whether signed in, the page's name),
+    and again after any change of the tenant; CSRF tokens and the nonce in it are the
+    request's own. Not for anything of one user or one session."""
+    generation = getattr(request, "tenant_generation", None)
+    if generation is None or getattr(request, "tenant", None) is None:
+        return render()
+    key = ":".join(["fragment", str(request.tenant.pk), get_language() or "", name, *map(str, vary)])
+    entry = caches[CACHE_ALIAS].get(key)
+    if entry is not None and entry["generation"] == generation:
+        return _fill_holes(request, entry["content"], entry["holes"])
+    content = render()
+    cut = _cut_holes(request, str(content), [])
+    if cut is not None:
+        caches[CACHE_ALIAS].set(key, {"generation": generation, "content": cut[0], "holes": cut[1]},
+                                timeout=TIMEOUT)
+    return content
+
+
+def _cut_holes(request, content, noted):
+    """``content`` with each per-request value replaced by a hole, and the holes' kinds; None
+    when a value could stay behind."""
+    if HOLE in content:
+        return None
+    found = CSRF_INPUT.findall(content)
+    if content.count("csrfmiddlewaretoken") != len(found):
+        return None  # a token where we would not find it: never keep one visitor's token
+    holes = []
+
+    def cut(name, value):
+        nonlocal content
+        holes.append(name)
+        content = content.replace(value, f"{HOLE}{len(holes) - 1}{HOLE}")
+
+    for value in set(found):
+        cut("csrf", value)
+    nonce = getattr(request, "csp_nonce", None)
+    if nonce and str(nonce) in content:  # evaluated (CheckableLazyObject), and in this text
+        cut("nonce", str(nonce))
+    for name, value in noted:
+        if name not in _renewers or value not in content:
+            return None
+        cut(name, value)
+    return content, holes
+
+
+def _fill_holes(request, content, holes):
+    values = {}
+    parts = content.split(HOLE)
+    for position in range(1, len(parts), 2):
+        number = int(parts[position])
+        if number not in values:
+            values[number] = _fill(request, holes[number])
+        parts[position] = values[number]
+    return "".join(parts)
+
+
+def _fill(request, name):
+    if name == "csrf":
+        return get_token(request)
+    if name == "nonce":
+        return str(request.csp_nonce)
+    return _renewers[name](request)
