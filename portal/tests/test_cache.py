@@ -1,4 +1,8 @@
-"""The Redis cache keeps one client; a logged-in request loads its tenant from nowhere but the cache."""
+"""The Redis cache keeps one client and connection per process; a logged-in request loads its
+tenant from nowhere but the cache."""
+
+import multiprocessing
+import threading
 
 import pytest
 from django.conf import settings
@@ -17,6 +21,44 @@ def test_the_redis_cache_reuses_its_client():
     assert cache._cache.get_client(write=True) is client
     cache.set("portal:test", 1)
     assert cache.get("portal:test") == 1
+
+
+def _child_reads(parent_client_id, key, expected, answers):
+    # The parent's client is still in this copy of its memory, at the same address.
+    answers.put((id(cache._cache.get_client()) != parent_client_id, cache.get(key) == expected))
+
+
+@pytest.mark.skipif("redis" not in settings.CACHES["default"]["BACKEND"].lower(), reason="Redis only")
+def test_a_forked_child_and_threads_never_share_a_reply():
+    """The one connection is the process's: a child forked from a process that used it gets
+    its own; threads of one process take turns on it and each reads its own answer."""
+    cache.set_many({f"portal:test:{n}": n for n in range(50)})
+    parent = cache._cache.get_client()
+    parent_socket = id(parent.connection._sock)
+    answers = multiprocessing.get_context("fork").Queue()
+    child = multiprocessing.get_context("fork").Process(target=_child_reads,
+                                                        args=(id(parent), "portal:test:7", 7, answers))
+    child.start()
+    child.join(30)
+    own_client, read_right = answers.get(timeout=5)
+    assert own_client and read_right
+    assert cache.get("portal:test:8") == 8  # the parent's connection still answers the parent
+
+    wrong = []
+
+    def read_many(offset):
+        for n in range(200):
+            key = (n + offset) % 50
+            if cache.get(f"portal:test:{key}") != key:
+                wrong.append(key)
+
+    threads = [threading.Thread(target=read_many, args=(offset,)) for offset in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+    assert id(cache._cache.get_client().connection._sock) == parent_socket
 
 
 def test_a_logged_in_request_takes_the_users_tenant_from_the_host_cache(db, client):
