@@ -1,3 +1,5 @@
+from functools import lru_cache
+
 from .models import contrast_with_white
 from .navigation import main_menu
 
@@ -24,7 +26,12 @@ def focus_colour(tenant):
     else its primary colour, which the tenant's own check keeps dark (4.5:1 against white)."""
     if tenant is None:
         return DEFAULT_FOCUS_COLOUR
-    for colour in (tenant.accent_colour, tenant.primary_colour):
+    return _focus_colour(tenant.accent_colour, tenant.primary_colour)
+
+
+@lru_cache(maxsize=256)
+def _focus_colour(*colours):
+    for colour in colours:
         try:
             if min(contrast(colour, background) for background in PAGE_BACKGROUNDS) >= FOCUS_MIN_CONTRAST:
                 return colour
