@@ -4,6 +4,7 @@ The library reads the stored answer and deletes it afterwards, so two requests s
 with one solved captcha both pass. Here the answer is used up by the one DELETE that matches
 it: of requests racing with the same captcha, exactly one deletes the row and passes."""
 
+import os
 import secrets
 import threading
 import time
@@ -34,7 +35,8 @@ class CaptchaInput(CaptchaTextInput):
 # A kept signup page gets a new captcha for every visitor. One INSERT each was most of such
 # a page's cost, so keys are made BATCH at a time and handed out one per visitor (never
 # twice); a key waits at most FRESH_FOR seconds in this process, so that it is served with
-# nearly all of its CAPTCHA_TIMEOUT left.
+# nearly all of its CAPTCHA_TIMEOUT left. With visitors further apart than that, each one
+# costs a batch, one INSERT all the same (the rows are deleted by the hourly housekeeping).
 BATCH = 20
 FRESH_FOR = 30  # seconds
 _made = deque()  # (monotonic time made, key), oldest first
@@ -43,7 +45,7 @@ _made_lock = threading.Lock()
 
 def new_key(request=None):
     """A captcha key no one else was given: from the batch this process made last, or the
-    first of a new batch."""
+    first of a new batch (``request``: what every renewer of portal.page_cache is given)."""
     with _made_lock:
         oldest = time.monotonic() - FRESH_FOR
         while _made and _made[0][0] < oldest:
@@ -51,7 +53,9 @@ def new_key(request=None):
         if _made:
             return _made.popleft()[1]
     first, *rest = _make_batch()
-    # The rest only once they are committed: keys of a transaction rolled back have no rows.
+    # The rest wait only once committed: keys of a transaction rolled back have no rows. The
+    # first is this request's, as the library's own key would be (kept pages are served
+    # outside a transaction, so it is committed at once).
     made_at = time.monotonic()
     transaction.on_commit(lambda: _hand_out_later(made_at, rest))
     return first
@@ -76,9 +80,13 @@ def _hand_out_later(made_at, keys):
 
 
 def forget_made_keys():
-    """Drop the keys made and not yet handed out (tests, after the database is emptied)."""
+    """Drop the keys made and not yet handed out (tests, after the database is emptied; a
+    forked child, whose parent hands out the same ones)."""
     with _made_lock:
         _made.clear()
+
+
+os.register_at_fork(after_in_child=forget_made_keys)
 
 
 page_cache.register_renewer("captcha", new_key)

@@ -63,8 +63,8 @@ def _tenant_from_database(name):
 
 # The cache (Redis in production, shared by every process) keeps each tenant host's Tenant,
 # its policy loaded with it, under the current *generation*: a random token that every
-# change of a Tenant, TenantDomain or TenantPolicy replaces (forget_tenants, connected to
-# their signals in portal.apps). An entry of another generation is never used, so a change
+# change of a Tenant, TenantDomain, TenantPolicy or ConsentDocument replaces (forget_tenants,
+# connected to their signals in portal.apps). An entry of another generation is never used, so a change
 # is seen by the next request of every process; a random token, not a counter, so that a
 # generation key lost from the cache cannot come back with the number of older entries.
 # One round trip reads the generation and the entry together. Unknown hosts are not
@@ -95,8 +95,8 @@ def _cached_tenant(name):
 
 def forget_tenants():
     """Make every process load tenants afresh on their next request. Called on every save
-    and delete of a Tenant, TenantDomain or TenantPolicy; call it after changing them with
-    QuerySet.update() or raw SQL.
+    and delete of a Tenant, TenantDomain, TenantPolicy or ConsentDocument; call it after
+    changing them with QuerySet.update() or raw SQL.
 
     Now, for the rest of this transaction (its own connection sees the change at once),
     and again after commit: a request of another process that read the old rows before the

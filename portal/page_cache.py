@@ -17,29 +17,39 @@ What a kept page may depend on, and what makes it stale:
 Only a visitor without a session and without messages is served a kept page or has theirs
 kept: whoever has a session (signed in, half-way through a registration, just signed out)
 gets the view itself, so nothing of a session can reach a kept page. A request with a
-query string, and any method but GET, gets the view too. A page is kept only when the view
-answered 200 with HTML and set no cookie and nothing in the session.
+query string, one asking for JSON (allauth answers those with JSON), and any method but
+GET get the view too. A page is kept only when the view answered 200 with HTML, set no
+cookie, wrote nothing in the session, added no message and asked for no per-view header
+policy (django-csp's decorators, xframe_options_exempt); and never when anything that
+would pass as the visitor's CSRF token is left in it after cutting.
 """
 
 import contextvars
 import re
 from functools import wraps
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.middleware.csrf import _does_token_match, get_token
 from django.utils.translation import get_language
 
 TIMEOUT = 60  # seconds
 CACHE_ALIAS = "pages"
 
-# A hole in a kept page: its number between two NULs, which no page's text contains (user
-# input never reaches these pages, and PostgreSQL stores no NUL).
+# A hole in a kept page: its number between two NULs. A page with a NUL of its own is not
+# kept (PostgreSQL stores none, so staff's texts cannot bring one).
 HOLE = "\x00"
 # What Django's {% csrf_token %} renders.
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)">')
+# What a masked CSRF token, or its secret, looks like anywhere else in a page.
+CSRF_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?:[A-Za-z0-9]{32})?(?![A-Za-z0-9])")
+# Attributes by which a view asks middleware for a header policy of its own; a kept page is
+# answered with a new response, which would not carry them.
+VIEW_HEADER_MARKS = ("_csp_config", "_csp_update", "_csp_replace", "_csp_exempt", "xframe_options_exempt")
 
 # Renewers of per-request values other code puts into a page (register_renewer), by name.
 _renewers = {}
@@ -80,6 +90,8 @@ def anonymous_page(view):
         try:
             with transaction.atomic():
                 response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()  # a TemplateResponse (allauth's views): while values are noted
         finally:
             _noted.reset(token)
         entry = _entry(request, response, noted)
@@ -94,26 +106,29 @@ def _key(request):
     """The kept page's key for ``request``, or None when it must get the view itself."""
     if (request.method != "GET" or request.META.get("QUERY_STRING")
             or getattr(request, "tenant", None) is None or getattr(request, "tenant_generation", None) is None
-            or settings.SESSION_COOKIE_NAME in request.COOKIES or _has_messages_cookie(request)
+            or settings.SESSION_COOKIE_NAME in request.COOKIES or CookieStorage.cookie_name in request.COOKIES
+            or "x-requested-with" in request.headers or "json" in request.headers.get("accept", "")
             or request.user.is_authenticated):
         return None
-    return ":".join(["page", str(request.tenant.pk), request.scheme, request.get_host(), get_language() or "",
-                     request.path])
+    # The port too: a page may name its own address (any port reaches the portal, so a flood
+    # of ports only makes misses, each costing what the view always did).
+    return _key_of("page", request.tenant.pk, request.scheme, request.get_host(), get_language(), request.path)
 
 
-def _has_messages_cookie(request):
-    return getattr(settings, "MESSAGES_COOKIE_NAME", "messages") in request.COOKIES
+def _key_of(*parts):
+    """One key of ``parts`` (their text, quoted: no part can run into the next)."""
+    return ":".join(quote(str(part), safe="") for part in parts)
 
 
 def _entry(request, response, noted):
     """What to keep of ``response``: the page with its holes cut out, or None when it must
     not be kept."""
+    messages = getattr(request, "_messages", None)
     if (response.status_code != 200 or response.streaming or response.cookies
             or not response.get("Content-Type", "").startswith("text/html")
-            or request.session.modified):
+            or request.session.modified or (messages is not None and messages.added_new)
+            or any(hasattr(response, mark) for mark in VIEW_HEADER_MARKS)):
         return None
-    if hasattr(response, "render"):  # a TemplateResponse (allauth's views): render it now
-        response.render()
     cut = _cut_holes(request, response.content.decode(response.charset), noted)
     if cut is None:
         return None
@@ -141,12 +156,21 @@ def kept_fragment(request, name, vary, render):
     generation = getattr(request, "tenant_generation", None)
     if generation is None or getattr(request, "tenant", None) is None:
         return render()
-    key = ":".join(["fragment", str(request.tenant.pk), get_language() or "", name, *map(str, vary)])
+    # No host: a kept part names no address of its own (links are paths).
+    key = _key_of("fragment", request.tenant.pk, get_language(), name, *vary)
     entry = caches[CACHE_ALIAS].get(key)
     if entry is not None and entry["generation"] == generation:
         return _fill_holes(request, entry["content"], entry["holes"])
-    content = render()
-    cut = _cut_holes(request, str(content), [])
+    outer = _noted.get()
+    noted = []
+    token = _noted.set(noted)
+    try:
+        content = render()
+    finally:
+        _noted.reset(token)
+    if outer is not None:
+        outer.extend(noted)  # the page around it renews them, if it is kept
+    cut = None if noted else _cut_holes(request, str(content), [])  # a renewed value: not kept here
     if cut is not None:
         caches[CACHE_ALIAS].set(key, {"generation": generation, "content": cut[0], "holes": cut[1]},
                                 timeout=TIMEOUT)
@@ -159,8 +183,6 @@ def _cut_holes(request, content, noted):
     if HOLE in content:
         return None
     found = CSRF_INPUT.findall(content)
-    if content.count("csrfmiddlewaretoken") != len(found):
-        return None  # a token where we would not find it: never keep one visitor's token
     holes = []
 
     def cut(name, value):
@@ -177,7 +199,23 @@ def _cut_holes(request, content, noted):
         if name not in _renewers or value not in content:
             return None
         cut(name, value)
+    if _leaves_csrf_token(request, content):
+        return None
     return content, holes
+
+
+def _leaves_csrf_token(request, content):
+    """Whether anything left in ``content`` would pass as this request's CSRF token or is its
+    secret ({{ csrf_token }} in a meta tag, a data- attribute): kept, it would be every later
+    visitor's."""
+    secret = request.META.get("CSRF_COOKIE")
+    if not secret:
+        return False
+    for candidate in CSRF_LIKE.findall(content):
+        # Django's own comparison (private, unchanged since the masking of Django 4.1).
+        if candidate == secret or (len(candidate) == 64 and _does_token_match(candidate, secret)):
+            return True
+    return False
 
 
 def _fill_holes(request, content, holes):

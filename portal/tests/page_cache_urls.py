@@ -2,9 +2,17 @@
 
 from collections import Counter
 
+from csp.decorators import csp_update
+from django import forms
+from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
+from django.template import engines
+from django.template.response import TemplateResponse
 from django.urls import path
+from django.views.decorators.clickjacking import xframe_options_exempt
+
+from portal.captcha import SingleUseCaptchaField
 
 from portal.page_cache import anonymous_page
 from portal.urls import urlpatterns as portal_urlpatterns
@@ -16,12 +24,16 @@ def page(body, status=200):
     return HttpResponse(f"<!doctype html><title>t</title>{body}", status=status)
 
 
-def counted(view):
+def counted(view, *, kept=True):
     def wrapped(request):
         calls[request.path] += 1
         return view(request)
 
-    return anonymous_page(wrapped)
+    return anonymous_page(wrapped) if kept else wrapped
+
+
+class CaptchaForm(forms.Form):
+    captcha = SingleUseCaptchaField()
 
 
 def kept(request):
@@ -43,8 +55,39 @@ def sets_cookie(request):
     return response
 
 
-def stray_token(request):
-    return page(f'<meta name="csrfmiddlewaretoken" content="{get_token(request)}">')
+def token_in_meta(request):
+    return page(f'<meta name="csrf-token" content="{get_token(request)}">')
+
+
+def secret_in_data(request):
+    get_token(request)
+    return page(f'<div data-secret="{request.META["CSRF_COOKIE"]}"></div>')
+
+
+def adds_message(request):
+    messages.info(request, "Только для этого посетителя")
+    return page("")
+
+
+@csp_update({"img-src": ["https://images.example"]})
+def own_csp(request):
+    return page("")
+
+
+@xframe_options_exempt
+def framed(request):
+    return page("")
+
+
+def template_captcha(request):
+    """A TemplateResponse (allauth's login is one) with a captcha: rendered after the view."""
+    return TemplateResponse(request, engines["django"].from_string("<form>{{ form.captcha }}</form>"),
+                            {"form": CaptchaForm()})
+
+
+def kept_part_with_captcha(request):
+    template = engines["django"].from_string('{% load kept %}{% kept "part" %}{{ form.captcha }}{% endkept %}')
+    return HttpResponse(template.render({"form": CaptchaForm()}, request))
 
 
 def not_html(request):
@@ -60,7 +103,13 @@ urlpatterns = [
     path("shows-host/", counted(shows_host)),
     path("writes-session/", counted(writes_session)),
     path("sets-cookie/", counted(sets_cookie)),
-    path("stray-token/", counted(stray_token)),
+    path("token-in-meta/", counted(token_in_meta)),
+    path("secret-in-data/", counted(secret_in_data)),
+    path("adds-message/", counted(adds_message)),
+    path("own-csp/", counted(own_csp)),
+    path("framed/", counted(framed)),
+    path("template-captcha/", counted(template_captcha)),
+    path("kept-part-with-captcha/", counted(kept_part_with_captcha, kept=False)),
     path("not-html/", counted(not_html)),
     path("not-found/", counted(not_found)),
     *portal_urlpatterns,  # what the middleware reverses (the admin's address, the login page)

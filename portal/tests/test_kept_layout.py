@@ -56,6 +56,18 @@ def test_each_request_gets_its_own_logout_token_and_nonce(tenants):
     assert "_auth_user_id" not in checked.session
 
 
+def test_a_page_renders_its_kept_parts_once(tenants, monkeypatch):
+    from portal import page_cache
+
+    kept = []
+    cut_holes = page_cache._cut_holes
+    monkeypatch.setattr(page_cache, "_cut_holes", lambda *args: kept.append(1) or cut_holes(*args))
+    _user, client = signed_in(tenants[0])
+    for _ in range(3):
+        assert client.get("/support/").status_code == 200
+    assert len(kept) == 3  # head, header and footer, on the first request only
+
+
 def test_each_tenant_gets_its_own_header_and_footer(tenants):
     alpha, beta = tenants
     for tenant, other in ((alpha, beta), (beta, alpha), (alpha, beta)):

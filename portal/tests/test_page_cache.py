@@ -9,6 +9,7 @@ import pytest
 from captcha.models import CaptchaStore
 from django.contrib.auth import get_user_model
 from django.db import connection, connections, transaction
+from django.middleware.csrf import _does_token_match
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -170,8 +171,9 @@ def test_a_visitor_with_a_session_messages_or_a_query_gets_the_view(tenant):
 
 @pytest.mark.urls("portal.tests.page_cache_urls")
 @pytest.mark.parametrize("path, kept", [
-    ("/kept/", True), ("/writes-session/", False), ("/sets-cookie/", False), ("/stray-token/", False),
-    ("/not-html/", False), ("/not-found/", False),
+    ("/kept/", True), ("/writes-session/", False), ("/sets-cookie/", False), ("/token-in-meta/", False),
+    ("/secret-in-data/", False), ("/adds-message/", False), ("/own-csp/", False), ("/framed/", False),
+    ("/not-html/", False), ("/not-found/", False), ("/template-captcha/", True),
 ])
 def test_only_a_plain_html_page_that_leaves_no_state_is_kept(tenant, path, kept):
     from portal.tests import page_cache_urls
@@ -180,6 +182,41 @@ def test_only_a_plain_html_page_that_leaves_no_state_is_kept(tenant, path, kept)
     for _ in range(3):
         visit(tenant, path)
     assert page_cache_urls.calls[path] == (1 if kept else 3)
+
+
+@pytest.mark.urls("portal.tests.page_cache_urls")
+@pytest.mark.parametrize("path", ["/template-captcha/", "/kept-part-with-captcha/"])
+def test_a_captcha_rendered_late_or_in_a_kept_part_is_each_visitors_own(tenant, path):
+    keys = [captcha_key(visit(tenant, path)[1]) for _ in range(3)]
+    assert len(set(keys)) == 3
+    assert CaptchaStore.objects.filter(hashkey__in=keys).count() == 3
+
+
+@pytest.mark.urls("portal.tests.page_cache_urls")
+def test_a_head_request_gets_the_view(tenant):
+    from portal.tests import page_cache_urls
+
+    page_cache_urls.calls.clear()
+    visit(tenant, "/kept/")
+    Client(HTTP_HOST=host_of(tenant)).head("/kept/")
+    assert page_cache_urls.calls["/kept/"] == 2
+
+
+def test_an_ajax_request_of_a_kept_page_gets_the_views_own_answer(tenant):
+    visit(tenant, "/accounts/login/")
+    visit(tenant, "/accounts/login/")
+    _client, answer = visit(tenant, "/accounts/login/", HTTP_X_REQUESTED_WITH="XMLHttpRequest")
+    assert answer["Content-Type"].startswith("application/json")
+
+
+def test_a_visitor_with_a_csrf_cookie_gets_a_token_of_that_secret(tenant):
+    visit(tenant, "/accounts/login/")
+    secret = "a" * 16 + "B" * 16
+    client = Client(HTTP_HOST=host_of(tenant))
+    client.cookies["csrftoken"] = secret
+    page = client.get("/accounts/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+    assert _does_token_match(token, secret)
 
 
 def test_captcha_keys_are_handed_out_once_and_only_when_committed(transactional_db):
