@@ -25,9 +25,9 @@ would pass as the visitor's CSRF token is left in it after cutting.
 """
 
 import contextvars
+import hashlib
 import re
 from functools import wraps
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import caches
@@ -116,8 +116,9 @@ def _key(request):
 
 
 def _key_of(*parts):
-    """One key of ``parts`` (their text, quoted: no part can run into the next)."""
-    return ":".join(quote(str(part), safe="") for part in parts)
+    """One key of ``parts``: a digest of their texts, so that no part can run into the next
+    and no key holds a character a cache refuses (a page's path, a URL name's colon)."""
+    return f"{parts[0]}:{hashlib.md5(repr(tuple(map(str, parts))).encode()).hexdigest()}"
 
 
 def _entry(request, response, noted):
