@@ -22,6 +22,8 @@ the tenant's, since an import may close or change their accounts.
 """
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import transaction
@@ -45,6 +47,28 @@ def _user_key(user_id):
     return f"billing:fragments:user:{user_id}"
 
 
+@dataclass(frozen=True)
+class Fragment:
+    """One fragment asked for: see ``cached``."""
+
+    name: str
+    tenant_id: int
+    account_id: int | None
+    parts: tuple
+    build: Callable[[], object]
+    user_id: int | None = None
+    timeout: int | None = None
+
+    def version_keys(self):
+        keys = [_tenant_key(self.tenant_id)] + ([] if self.account_id is None else [_account_key(self.account_id)])
+        return keys if self.user_id is None else [*keys, _user_key(self.user_id)]
+
+    def entry_key(self):
+        # The language too: the pages are Russian only today, but a fragment holds translated text.
+        return ":".join(["billing:fragment", self.name, get_language() or "", str(self.tenant_id),
+                         str(self.account_id), str(self.user_id), *map(str, self.parts)])
+
+
 def cached(name, *, tenant_id, account_id, parts, build, user_id=None, timeout=None):
     """The fragment ``name`` of account ``account_id`` for ``parts`` (what else it depends on:
     filters, access level, the day), from the cache or from ``build()`` (which must return
@@ -52,20 +76,25 @@ def cached(name, *, tenant_id, account_id, parts, build, user_id=None, timeout=N
     of data only an import changes (``parts`` name the accounts), under the tenant's version
     alone. ``user_id``: a fragment about the user's links too (billing.access), under the
     user's version as well, which every change of their links replaces."""
-    version_keys = [_tenant_key(tenant_id)] + ([] if account_id is None else [_account_key(account_id)])
-    if user_id is not None:
-        version_keys.append(_user_key(user_id))
-    # The language too: the pages are Russian only today, but a fragment holds translated text.
-    entry_key = ":".join(["billing:fragment", name, get_language() or "", str(tenant_id), str(account_id),
-                          str(user_id), *map(str, parts)])
-    found = cache.get_many([*version_keys, entry_key])
-    versions = tuple(found.get(key) or _start(key) for key in version_keys)
-    entry = found.get(entry_key)
-    if entry is not None and entry[0] == versions:
-        return entry[1]
-    value = build()
-    cache.set(entry_key, (versions, value), timeout=timeout or TIMEOUT)
-    return value
+    return cached_together(Fragment(name, tenant_id, account_id, tuple(parts), build, user_id, timeout))[0]
+
+
+def cached_together(*fragments):
+    """Several fragments (``Fragment``) in one round trip to the cache: their values, in order."""
+    version_keys = [fragment.version_keys() for fragment in fragments]
+    entry_keys = [fragment.entry_key() for fragment in fragments]
+    found = cache.get_many(list(dict.fromkeys([key for keys in version_keys for key in keys] + entry_keys)))
+    values = []
+    for fragment, keys, entry_key in zip(fragments, version_keys, entry_keys):
+        versions = tuple(found.get(key) or _start(key) for key in keys)
+        entry = found.get(entry_key)
+        if entry is not None and entry[0] == versions:
+            values.append(entry[1])
+            continue
+        value = fragment.build()
+        cache.set(entry_key, (versions, value), timeout=fragment.timeout or TIMEOUT)
+        values.append(value)
+    return values
 
 
 def tenant_version(tenant_id):

@@ -71,16 +71,19 @@ def overview(request):
         full = link.access == AccountLink.Access.FULL
         amounts = full or context["basic_shows_amounts"]
         today = request.tenant.today()
-        context["account_block"] = mark_safe(fragments.cached(  # rendered by our template, escaped there
-            "overview", tenant_id=request.tenant.pk, account_id=link.account_id, parts=(full, amounts, today),
-            build=lambda: _account_block(link.account, full=full, amounts=amounts, today=today),
-        ))
+        asked = [fragments.Fragment(
+            "overview", request.tenant.pk, link.account_id, (full, amounts, today),
+            lambda: _account_block(link.account, full=full, amounts=amounts, today=today),
+        )]
         if len(links) > 1:
             # Each account's amount to pay: charges, which only an import changes.
             account_ids = sorted(item.account_id for item in links)
-            totals = fragments.cached("totals", tenant_id=request.tenant.pk, account_id=None, parts=account_ids,
-                                      build=lambda: selectors.last_period_totals(account_ids))
-            context["summary"] = [(item, totals.get(item.account_id)) for item in links]
+            asked.append(fragments.Fragment("totals", request.tenant.pk, None, tuple(account_ids),
+                                            lambda: selectors.last_period_totals(account_ids)))
+        html, *totals = fragments.cached_together(*asked)  # one round trip for both
+        context["account_block"] = mark_safe(html)  # rendered by our template, escaped there
+        if totals:
+            context["summary"] = [(item, totals[0].get(item.account_id)) for item in links]
     return render(request, "billing/overview.html", context)
 
 

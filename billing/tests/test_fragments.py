@@ -203,6 +203,30 @@ def test_the_users_links_come_from_the_cache_and_every_change_of_them_shows_at_o
 
 
 @pytest.mark.django_db
+def test_the_overview_takes_its_block_and_every_accounts_amount_in_one_round_trip(gas, consumer, monkeypatch):
+    alpha, _beta, supplier = gas
+    user, client = consumer
+    first, second = make_account(supplier, "11111111"), make_account(supplier, "22222222")
+    link(user, first)
+    link(user, second)
+    client.get("/overview/")  # rendered and kept
+    asked = []
+    get_many = fragments.cache.get_many
+    monkeypatch.setattr(fragments.cache, "get_many", lambda keys: asked.append(keys) or get_many(keys))
+    page, count = queries(client, "/overview/")
+    assert count == 0
+    billing = [keys for keys in asked if keys[0].startswith("billing:")]
+    assert len(billing) == 2  # the user's links; then the block and the totals together
+    assert page.count("К оплате 1 500,00 ₽") >= 2
+
+    with scopes_disabled():
+        Charge.objects.filter(account=second).update(closing_balance=Decimal("42"))
+    fragments.forget_tenant(alpha.pk)  # what an import does
+    page, _count = queries(client, "/overview/")
+    assert "К оплате 42,00 ₽" in page
+
+
+@pytest.mark.django_db
 def test_history_shows_the_last_twelve_months_unless_asked_for_more(gas, consumer):
     _alpha, _beta, supplier = gas
     user, client = consumer
