@@ -30,11 +30,12 @@ import re
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import caches
 from django.db import transaction
 from django.http import HttpResponse
-from django.contrib.messages.storage.cookie import CookieStorage
 from django.middleware.csrf import _does_token_match, get_token
+from django.urls import get_script_prefix
 from django.utils.translation import get_language
 
 TIMEOUT = 60  # seconds
@@ -111,8 +112,10 @@ def _key(request):
             or request.user.is_authenticated):
         return None
     # The port too: a page may name its own address (any port reaches the portal, so a flood
-    # of ports only makes misses, each costing what the view always did).
-    return _key_of("page", request.tenant.pk, request.scheme, request.get_host(), get_language(), request.path)
+    # of ports only makes misses, each costing what the view always did). The script prefix:
+    # every link of the page is built under it (settings.FORCE_SCRIPT_NAME fixes it).
+    return _key_of("page", request.tenant.pk, request.scheme, request.get_host(), get_language(),
+                   get_script_prefix(), request.path_info)
 
 
 def _key_of(*parts):
@@ -157,8 +160,8 @@ def kept_fragment(request, name, vary, render):
     generation = getattr(request, "tenant_generation", None)
     if generation is None or getattr(request, "tenant", None) is None:
         return render()
-    # No host: a kept part names no address of its own (links are paths).
-    key = _key_of("fragment", request.tenant.pk, get_language(), name, *vary)
+    # No host: a kept part names no address of its own (links are paths, under the prefix).
+    key = _key_of("fragment", request.tenant.pk, get_language(), get_script_prefix(), name, *vary)
     entry = caches[CACHE_ALIAS].get(key)
     if entry is not None and entry["generation"] == generation:
         return _fill_holes(request, entry["content"], entry["holes"])

@@ -99,6 +99,12 @@ if not DEBUG:
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "portal.urls"
+# Every tenant's portal is at the root of its host. gunicorn copies a client's SCRIPT_NAME
+# header into the WSGI environment when the connection comes from a trusted address (its
+# forwarded_allow_ips: localhost by default, or the proxy), and Django would then build
+# every link under that prefix: a page or a layout part kept in memory with such links was
+# every visitor's. The prefix is fixed instead (set FORCE_SCRIPT_NAME to mount elsewhere).
+FORCE_SCRIPT_NAME = env.str("FORCE_SCRIPT_NAME", default="")
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [

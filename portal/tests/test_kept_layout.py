@@ -11,6 +11,7 @@ from django.test import Client
 from accounts.factories import UserFactory
 from appeals.services import unread_cache_key
 from portal.factories import TenantFactory
+from portal.tests.test_page_cache import script_prefix_restored, through_wsgi  # noqa: F401 (a fixture)
 
 
 def host_of(tenant):
@@ -92,6 +93,21 @@ def test_the_current_page_is_marked_on_each_page(tenants):
     for path, item in (("/support/", "Поддержка"), ("/overview/", "Лицевые счета"), ("/support/", "Поддержка")):
         current = re.findall(r'aria-current="page">([^<]+)<', header(client.get(path)))
         assert current == [item]
+
+
+@pytest.mark.parametrize("keys_alone", [True, False], ids=["keys alone", "as configured"])
+def test_a_script_name_sent_by_one_user_never_reaches_anothers_header(tenants, settings, keys_alone,
+                                                                       script_prefix_restored):
+    if keys_alone:
+        settings.FORCE_SCRIPT_NAME = None  # as if the project did not fix the prefix
+    host = host_of(tenants[0])
+    _attacker, attacker_client = signed_in(tenants[0])
+    _victim, victim_client = signed_in(tenants[0])
+    for _ in range(2):
+        through_wsgi(host, "/support/", script_name="/x", cookie=f"sessionid={attacker_client.cookies['sessionid'].value}")
+    page = through_wsgi(host, "/support/", cookie=f"sessionid={victim_client.cookies['sessionid'].value}")
+    mine = re.search(r'<header class="site-header">.*</header>', page, re.S)[0]
+    assert 'action="/accounts/logout/"' in mine and 'href="/support/"' in mine
 
 
 def test_each_user_sees_their_own_unread_count(tenants):
