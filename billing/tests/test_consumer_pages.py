@@ -52,6 +52,14 @@ def link(user, account, access="full"):
         return AccountLink.objects.create(tenant=user.tenant, user=user, account=account, access=access)
 
 
+def linked_accounts(user, supplier, *numbers):
+    """Accounts of ``supplier`` numbered ``numbers``, each linked to ``user`` with full access."""
+    accounts = [make_account(supplier, number) for number in numbers]
+    for account in accounts:
+        link(user, account)
+    return accounts
+
+
 @pytest.fixture
 def gas(tenants):
     alpha, beta = tenants
@@ -220,9 +228,7 @@ def test_history_filters_totals_and_csv(gas, consumer):
 def test_switching_accounts_keeps_the_choice_and_ignores_foreign_ids(gas, consumer, tenant_client):
     alpha, beta, supplier = gas
     user, client = consumer
-    first, second = make_account(supplier, "23185952"), make_account(supplier, "23185953")
-    link(user, first)
-    link(user, second)
+    first, second = linked_accounts(user, supplier, "23185952", "23185953")
     assert "Лицевой счёт № 23185952" in text_of(client.get("/overview/"))
     # The switch is in the header of every page, and returns to the same page of the new account.
     page = text_of(client.get(f"/personal/{first.pk}/history/"))

@@ -13,7 +13,7 @@ from billing import fragments
 from billing.exports import export_readings
 from billing.factories import SupplierFactory
 from billing.models import Account, Charge
-from billing.tests.test_consumer_pages import link, make_account, text_of
+from billing.tests.test_consumer_pages import link, linked_accounts, make_account, text_of
 from billing.tests.test_imports import DATA, run_import, write_all, write_csv
 from meters import services as meter_services
 from meters.models import Meter, ReadingWindow
@@ -206,9 +206,7 @@ def test_the_users_links_come_from_the_cache_and_every_change_of_them_shows_at_o
 def test_the_overview_takes_its_block_and_every_accounts_amount_in_one_round_trip(gas, consumer, monkeypatch):
     alpha, _beta, supplier = gas
     user, client = consumer
-    first, second = make_account(supplier, "11111111"), make_account(supplier, "22222222")
-    link(user, first)
-    link(user, second)
+    _first, second = linked_accounts(user, supplier, "11111111", "22222222")
     client.get("/overview/")  # rendered and kept
     asked = []
     get_many = fragments.cache.get_many
