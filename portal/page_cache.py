@@ -27,6 +27,7 @@ would pass as the visitor's CSRF token is left in it after cutting.
 import contextvars
 import hashlib
 import re
+from contextlib import contextmanager
 from functools import wraps
 
 from django.conf import settings
@@ -72,6 +73,17 @@ def note_per_request_value(name, value):
         noted.append((name, value))
 
 
+@contextmanager
+def _noting():
+    """The values noted (note_per_request_value) while the block renders."""
+    noted = []
+    token = _noted.set(noted)
+    try:
+        yield noted
+    finally:
+        _noted.reset(token)
+
+
 def anonymous_page(view):
     """Serve ``view``'s GET to visitors without a session from this process's memory (see
     the module's description). Kept pages are served outside a transaction; everything
@@ -86,15 +98,11 @@ def anonymous_page(view):
         entry = caches[CACHE_ALIAS].get(key)
         if entry is not None and entry["generation"] == request.tenant_generation:
             return _serve(request, entry)
-        noted = []
-        token = _noted.set(noted)
-        try:
+        with _noting() as noted:
             with transaction.atomic():
                 response = view(request, *args, **kwargs)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()  # a TemplateResponse (allauth's views): while values are noted
-        finally:
-            _noted.reset(token)
         entry = _entry(request, response, noted)
         if entry is not None:
             caches[CACHE_ALIAS].set(key, entry, timeout=TIMEOUT)
@@ -166,12 +174,8 @@ def kept_fragment(request, name, vary, render):
     if entry is not None and entry["generation"] == generation:
         return _fill_holes(request, entry["content"], entry["holes"])
     outer = _noted.get()
-    noted = []
-    token = _noted.set(noted)
-    try:
+    with _noting() as noted:
         content = render()
-    finally:
-        _noted.reset(token)
     if outer is not None:
         outer.extend(noted)  # the page around it renews them, if it is kept
     cut = None if noted else _cut_holes(request, str(content), [])  # a renewed value: not kept here
