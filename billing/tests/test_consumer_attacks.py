@@ -18,7 +18,7 @@ from accounts.factories import UserFactory
 from billing import services
 from billing.factories import SupplierFactory
 from billing.models import AccountLink, BillingPayment, Charge
-from billing.tests.test_consumer_pages import TODAY, link, make_account, text_of
+from billing.tests.test_consumer_pages import TODAY, link, linked_accounts, make_account, text_of
 from meters.models import Meter, Reading
 from portal.scoping import scopes_disabled
 
@@ -96,8 +96,7 @@ def test_a_unicode_spelling_of_the_users_own_id_is_not_another_url_for_it(gas, c
     same 404 as every other malformed id, not a second spelling of an account's URL."""
     _alpha, _beta, supplier = gas
     user, client = consumer
-    account = make_account(supplier, "23185952")
-    link(user, account)
+    (account,) = linked_accounts(user, supplier, "23185952")
     fullwidth = "".join(chr(ord("０") + int(digit)) for digit in str(account.pk))
     assert client.get(f"/personal/{account.pk}/invoices/").status_code == 200
     assert client.get(f"/personal/{fullwidth}/invoices/").status_code == 404
@@ -107,8 +106,7 @@ def test_a_unicode_spelling_of_the_users_own_id_is_not_another_url_for_it(gas, c
 def test_another_users_and_another_tenants_accounts_are_a_404(gas, consumer, tenant_client):
     alpha, beta, supplier = gas
     user, client = consumer
-    mine = make_account(supplier, "23185952")
-    link(user, mine)
+    (mine,) = linked_accounts(user, supplier, "23185952")
     theirs = make_account(supplier, "23185953")
     link(UserFactory(tenant=alpha), theirs)
     beta_supplier = SupplierFactory(tenant=beta, code="ryazan", account_number_pattern=r"\d+")
@@ -147,8 +145,7 @@ def test_another_users_and_another_tenants_accounts_are_a_404(gas, consumer, ten
 def test_the_switch_never_redirects_off_the_host(gas, consumer, target):
     _alpha, _beta, supplier = gas
     user, client = consumer
-    first = make_account(supplier, "23185952")
-    link(user, first)
+    (first,) = linked_accounts(user, supplier, "23185952")
     response = client.post("/personal/select/", {"account": first.pk, "next": target})
     assert response.status_code == 302
     location = response["Location"]
@@ -318,8 +315,7 @@ FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+cmd|' /C calc'!A0",
 def test_the_history_csv_holds_no_formulas(gas, consumer):
     _alpha, _beta, supplier = gas
     user, client = consumer
-    account = make_account(supplier, "23185952")
-    link(user, account)
+    (account,) = linked_accounts(user, supplier, "23185952")
     with scopes_disabled():
         charges = list(Charge.objects.filter(account=account))
         for charge, reason in zip(charges, FORMULAS, strict=False):
@@ -412,8 +408,7 @@ def test_every_post_needs_the_csrf_token(gas):
 def test_get_changes_nothing(gas, consumer):
     _alpha, _beta, supplier = gas
     user, client = consumer
-    account = make_account(supplier, "23185952")
-    link(user, account)
+    (account,) = linked_accounts(user, supplier, "23185952")
     for path in (f"/personal/{account.pk}/unlink/", "/personal/select/"):
         assert client.get(path).status_code == 405
     with scopes_disabled():

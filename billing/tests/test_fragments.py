@@ -124,8 +124,7 @@ def test_staffs_changes_of_a_supplier_or_a_reading_window_show_at_once(gas, cons
 def test_no_one_gets_a_fragment_rendered_for_another_account_access_level_or_tenant(gas, consumer, tenant_client):
     alpha, beta, supplier = gas
     user, client = consumer
-    mine = make_account(supplier, "23185952")
-    link(user, mine)
+    (mine,) = linked_accounts(user, supplier, "23185952")
     neighbours = make_account(supplier, "23185953")
     with scopes_disabled():
         Charge.objects.filter(account=neighbours).update(closing_balance=Decimal("987.65"))
@@ -162,8 +161,7 @@ def test_the_users_links_come_from_the_cache_and_every_change_of_them_shows_at_o
 
     alpha, _beta, supplier = gas
     user, client = consumer
-    first = make_account(supplier, "23185952")
-    link(user, first)
+    (first,) = linked_accounts(user, supplier, "23185952")
     invoices = f"/personal/{first.pk}/invoices/"
     client.get(invoices)
     with CaptureQueriesContext(connection) as captured:
