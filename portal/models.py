@@ -165,6 +165,13 @@ class TenantPolicy(models.Model):
         BY_NUMBER = "by_number", _("поставщик и номер лицевого счёта")
         WIZARD = "wizard", _("мастер: тип абонента → данные → подтверждение")
 
+    class BasicAccess(models.TextChoices):
+        """What a link made by number alone (nothing proven) gives: docs/security.md's ladder."""
+
+        STATUS = "status", _("есть ли задолженность, приборы учёта и их показания")
+        BALANCE = "balance", _("суммы к оплате, приборы учёта и их показания")
+        PAY = "pay", _("суммы к оплате, приборы учёта, оплата и передача показаний")
+
     tenant = models.OneToOneField(
         Tenant, on_delete=models.CASCADE, primary_key=True, related_name="policy", verbose_name=_("организация")
     )
@@ -240,9 +247,16 @@ class TenantPolicy(models.Model):
     account_linking = models.CharField(
         _("подключение лицевых счетов"), max_length=16, choices=AccountLinking.choices, default=AccountLinking.BY_NUMBER
     )
+    basic_access = models.CharField(
+        _("доступ по номеру счёта, без подтверждения"), max_length=10, choices=BasicAccess.choices,
+        default=BasicAccess.BALANCE,
+        help_text=_("Что видит тот, кто знает только номер лицевого счёта. ФИО и адрес владельца, квитанции, "
+                    "история и документы — только после подтверждения, что счёт его."),
+    )
     extended_access = models.BooleanField(
-        _("расширенный доступ по контрольному вопросу"), default=False,
-        help_text=_("Без ответа на контрольный вопрос виден только баланс; показания, оплата и счета — после ответа."),
+        _("подтверждение контрольным вопросом"), default=False,
+        help_text=_("Полный доступ после ответа на контрольный вопрос. Без него полный доступ даёт мастер "
+                    "подключения, регистрация по договору или сотрудник в админке."),
     )
     question_meter_serial = models.BooleanField(_("вопрос: серийный номер прибора учёта"), default=False)
     question_last_charge = models.BooleanField(_("вопрос: сумма последнего начисления в копейках"), default=False)
@@ -399,7 +413,11 @@ class TenantPolicy(models.Model):
         if self.extended_access and not self.control_questions:
             add("extended_access", _("Выберите хотя бы один контрольный вопрос."))
         if not self.extended_access and (self.question_meter_serial or self.question_last_charge or self.question_pin):
-            add("extended_access", _("Контрольные вопросы заданы, а расширенный доступ выключен."))
+            add("extended_access", _("Контрольные вопросы заданы, а подтверждение контрольным вопросом выключено."))
+        if self.extended_access and self.question_last_charge and self.basic_access != self.BasicAccess.STATUS:
+            # Someone who pays in full owes what was last charged: the amount would be the answer.
+            add("basic_access", _("Сумма последнего начисления — контрольный вопрос, поэтому без подтверждения "
+                                  "суммы не показываются: выберите «есть ли задолженность…»."))
         if errors:
             raise ValidationError(errors)
 

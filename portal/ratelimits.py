@@ -107,22 +107,28 @@ class FailureReservation:
 
 
 def reserve_failure(request, *groups, rate, key=by_client):
-    """Count this try as a failure of each of ``groups`` (``key`` may be one function or a
-    {group: function} dict) before it is made, unless one of them has ``rate``'s failures
-    already: then nothing is counted and the reservation is ``refused``.
+    """reserve_failures for a view: each of ``groups`` keyed by ``key`` (one function or a
+    {group: function} dict) on ``request``, all at ``rate``."""
+    return reserve_failures({
+        group: ((key[group] if isinstance(key, dict) else key)(group, request), rate) for group in groups
+    })
+
+
+def reserve_failures(limits):
+    """Count this try as a failure of each group of ``limits`` ({group: (key, rate)}; the key a
+    string that carries the tenant) before it is made, unless one of them has its rate's
+    failures already: then nothing is counted and the reservation is ``refused``.
 
     Checking the count and counting a failure afterwards would leave a gap: tries sent at
     once all pass the check before any of them is counted. Here the cache's atomic
-    ``incr`` counts first, so at most ``rate``'s number of tries
+    ``incr`` counts first, so at most the rate's number of tries
     is ever made; a right answer ``forgive()``s its reservation, so that only failures
     stay counted. A cache that does not answer refuses."""
-    limit, period = _rate(rate)
     cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
-    window = _window(period)
     counted = []
-    for group in groups:
-        key_function = key[group] if isinstance(key, dict) else key
-        name = f"{group}\0{key_function(group, request)}\0{period}\0{window}"
+    for group, (key, rate) in limits.items():
+        limit, period = _rate(rate)
+        name = f"{group}\0{key}\0{period}\0{_window(period)}"
         cache_key = "rl:failures:" + hashlib.sha256(name.encode()).hexdigest()
         try:
             count = 1 if cache.add(cache_key, 1, period + 5) else cache.incr(cache_key)

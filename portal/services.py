@@ -118,11 +118,10 @@ def policy_warnings(policy):
             f"Максимальная длина пароля {policy.password_max_length} — длинные пароли и фразы не поместятся; "
             f"рекомендуется разрешать не меньше {RECOMMENDED_MAX_PASSWORD_LENGTH_AT_LEAST} символов."
         )
-    if policy.account_linking != policy.AccountLinking.BY_REGISTRATION and not policy.extended_access:
+    if policy.account_linking == policy.AccountLinking.BY_NUMBER and not policy.extended_access:
         warnings.append(
-            "Полный доступ сразу после подключения лицевого счёта: тот, кто знает номер счёта (он напечатан на "
-            "квитанции), увидит ФИО и адрес владельца, счета и историю платежей. Рекомендуется включить "
-            "расширенный доступ по контрольному вопросу."
+            "Контрольный вопрос выключен: полный доступ к лицевому счёту, подключённому по номеру, даст только "
+            "сотрудник в админке. Рекомендуется включить подтверждение контрольным вопросом (PIN-код с квитанции)."
         )
     return warnings
 
