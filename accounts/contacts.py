@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from django import forms
 
-from portal.phones import looks_like_phone, normalize_phone
+from portal.phones import looks_like_phone, mask_phone, normalize_phone
 
 from .models import normalize_email
 
@@ -53,3 +53,28 @@ class Contact:
 
     def is_held_by(self, user):
         return user.phone == self.value if self.is_phone else (user.email or "").lower() == self.value
+
+
+def masked_email(email):
+    """ivan.petrov@example.ru → i***@e***.ru: enough for its owner to recognise, not to write to."""
+    local, _at, domain = email.partition("@")
+    name, dot, zone = domain.rpartition(".")
+    if not name:
+        return f"{local[:1]}***@{domain[:1]}***"
+    return f"{local[:1]}***@{name[:1]}***{dot}{zone}"
+
+
+def masked_person(user, *, staff=False):
+    """Who acted on an account, as its other users see them: a masked e-mail or phone, or the
+    utility's staff. Never the name, the full contact or the login."""
+    from django.utils.translation import gettext as _
+
+    if staff:
+        return _("сотрудник")
+    if user is None:
+        return _("другой пользователь")
+    if user.email:
+        return masked_email(user.email)
+    if user.phone:
+        return mask_phone(user.phone)
+    return _("другой пользователь")

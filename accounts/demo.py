@@ -2,6 +2,7 @@
 superuser, with the shared demo second factor. seed_demo (portal/demo.py) calls ``seed``,
 after billing's (SEED_AFTER): the demo consumer links billing's demo accounts."""
 
+from django.utils import timezone
 from django.utils.translation import gettext_noop as _noop
 
 STAFF_USERNAME = "staff"
@@ -46,6 +47,9 @@ STAFF_PERMISSIONS = [
     # A reading received by phone: «Внести показание» on a meter (meters.admin), never an
     # edit of billing's readings (their admin refuses add, change and delete to everyone).
     "meters.add_reading",
+    # Two people's readings of one meter and period: which goes to billing («Передать в
+    # расчёт» on a held reading); the admin still refuses edits of any reading.
+    "meters.change_reading",
     # When readings are taken in: the tenant's own windows per supplier and subscriber type.
     "meters.view_readingwindow",
     "meters.add_readingwindow",
@@ -61,6 +65,9 @@ STAFF_PERMISSIONS = [
     "billing.delete_accountlink",
     "billing.view_pinrequest",
     "billing.change_pinrequest",
+    # Wrong answers to the control question: lift an account's ceiling for a holder who calls.
+    "billing.view_wronganswers",
+    "billing.change_wronganswers",
     "portal.view_consentdocument",
     "portal.add_consentdocument",
     "portal.change_consentdocument",
@@ -160,6 +167,9 @@ def consumer_login(tenant):
     return f"consumer@{tenant.slug}.example"
 
 
+DEMO_PROOFS = {"by_registration": "contract", "wizard": "wizard", "by_number": "pin"}
+
+
 def seed_consumer(tenant):
     """The tenant's demo consumer as a finished registration leaves it; the password only
     when created. Returns (tenant, user, number of linked accounts)."""
@@ -193,7 +203,10 @@ def seed_consumer(tenant):
                 defaults={"ip_address": "127.0.0.1", "user_agent": "seed_demo"},
             )
         accounts = consumer_accounts(tenant)
+        # Full access with the proof a real customer of the tenant would have given.
+        proof = DEMO_PROOFS.get(tenant.policy.account_linking, AccountLink.Proof.STAFF)
         for account in accounts:
-            AccountLink.objects.update_or_create(
-                tenant=tenant, user=user, account=account, defaults={"access": AccountLink.Access.FULL})
+            full = {"access": AccountLink.Access.FULL, "proof": proof}
+            AccountLink.objects.update_or_create(tenant=tenant, user=user, account=account, defaults=full,
+                                                 create_defaults={**full, "proven_at": timezone.now()})
     return tenant, user, len(accounts)

@@ -1,7 +1,8 @@
 """What accounts says to people by SMS and e-mail. The words live in templates, one place to
 read and translate them: templates/accounts/messages/<name>.sms.txt for an SMS,
-<name>.subject.txt and <name>.email.txt for an e-mail; each gets the tenant and the
-values given here."""
+<name>.subject.txt and <name>.email.txt for an e-mail (another app's notices name their own
+folder, e.g. "meters/messages/reading_by_other"); each gets the tenant and the values given
+here."""
 
 from django.template.loader import render_to_string
 
@@ -9,7 +10,9 @@ from portal.services import message_send_email, message_send_sms
 
 
 def _render(name, tenant, context):
-    return render_to_string(f"accounts/messages/{name}", {"tenant": tenant, **context}).strip()
+    """``name``: a template of accounts' own, or another app's with its folder ("meters/messages/…")."""
+    path = name if "/" in name else f"accounts/messages/{name}"
+    return render_to_string(path, {"tenant": tenant, **context}).strip()
 
 
 def send_sms(*, tenant, to, template, user=None, **context):

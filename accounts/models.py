@@ -108,6 +108,11 @@ class User(AbstractUser):
     def get_full_name(self):
         return " ".join(part for part in (self.last_name, self.first_name, self.middle_name) if part)
 
+    @property
+    def is_activated(self):
+        """Activated: the registration's contact was confirmed (the deadline is cleared)."""
+        return self.is_active and self.activation_deadline is None
+
 
 class Confirmation(models.Model):
     """A one-time code and/or link sent to a phone or e-mail, for one purpose of one user.

@@ -77,7 +77,7 @@ def application_list(request):
         "rows": rows,
         "offers_contract": Appeal.Kind.CONTRACT in kinds,
         "offers_grid": Appeal.Kind.GRID_CONNECTION in kinds,
-        "activated": applications.is_activated(request.user),
+        "activated": request.user.is_activated,
     })
 
 
@@ -133,7 +133,7 @@ def application_grid(request, public_id=None):
     appeal = _application_or_404(request, public_id, Appeal.Kind.GRID_CONNECTION) if public_id else None
     if appeal is not None and appeal.status != Appeal.Status.DRAFT:
         return _sent(request, appeal)
-    if not applications.is_activated(request.user):
+    if not request.user.is_activated:
         return _not_activated(request)
     if appeal is not None:
         initial = {name: getattr(appeal, name) for name in applications.GRID_FIELDS}
@@ -173,7 +173,7 @@ def _draft_for_documents(request, public_id):
     appeal = _application_or_404(request, public_id)
     if appeal.status != Appeal.Status.DRAFT:
         return appeal, _sent(request, appeal)
-    if appeal.kind == Appeal.Kind.GRID_CONNECTION and not applications.is_activated(request.user):
+    if appeal.kind == Appeal.Kind.GRID_CONNECTION and not request.user.is_activated:
         return appeal, _not_activated(request)
     return appeal, None
 

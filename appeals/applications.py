@@ -40,12 +40,6 @@ def offered_kinds(tenant):
             if offered]
 
 
-def is_activated(user):
-    """Guide 001: «Размещение документов по Вашей заявке возможно только в активированном Вами
-    Личном кабинете». An account is activated once its activation deadline is cleared."""
-    return user.is_active and user.activation_deadline is None
-
-
 def applications_of(user):
     """The user's applications, drafts included, newest first."""
     return list(Appeal.objects.filter(author=user, kind__in=KINDS).order_by("-created_at")[:200])
@@ -72,7 +66,7 @@ def _locked_draft(appeal, *, author, kind):
 
 
 def _refuse_unless_activated(user):
-    if not is_activated(user):
+    if not user.is_activated:  # guide 001: documents only in an activated cabinet
         raise ApplicationRefused(_("Заявку на технологическое присоединение можно подать только в активированном "
                                    "личном кабинете. Подтвердите e-mail по ссылке из письма."))
 

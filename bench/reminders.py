@@ -92,7 +92,8 @@ def child_setup(subscribers):
                 Meter(tenant=tenant, account=account, serial=f"M{account.number}", service="electricity")
                 for account in accounts])
             AccountLink.objects.bulk_create([
-                AccountLink(tenant=tenant, user=user, account=account, access=AccountLink.Access.FULL)
+                AccountLink(tenant=tenant, user=user, account=account, access=AccountLink.Access.FULL,
+                            proof=AccountLink.Proof.STAFF)
                 for user, account in zip(users, accounts, strict=True)])
     from django.db import connection
 

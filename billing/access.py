@@ -1,32 +1,79 @@
-"""The one way a page reaches a personal account: through the signed-in user's link to it.
+"""Who may see and do what with a personal account: the access ladder (docs/security.md).
 
-Like Zulip's ``access_stream_by_id``: fetched inside the request's tenant scope and the
-user's own links, so an account that does not exist, one of another tenant and one of
-another consumer all answer the same 404. Pages that show what only full access may see
-(invoices, receipts, readings, payments, history) ask for ``full=True`` and send a basic
-link to the control question instead.
+A person reaches an account only through their own link to it, like Zulip's
+``access_stream_by_id``: fetched inside the request's tenant scope and the user's own links,
+so an account that does not exist, one of another tenant and one of another consumer all
+answer the same 404.
+
+Each link has a level, and each page asks for what it ``Need``s:
+- **basic**: the link was made by supplier and number alone, which anyone with a receipt
+  (or a guess) has. It gives what the tenant's policy shows without proof
+  (``TenantPolicy.basic_access``): whether there is a debt, the meters and their last
+  readings; the amounts; paying and submitting readings (guide 002). Never the holder's name,
+  address or contacts, invoices, receipts, history, or other people's payments.
+- **full**: a proof that only the holder has is on the link (``AccountLink.Proof``: the
+  control question or PIN, the wizard's surname or INN, the contract's registered contact,
+  or staff; billing.links makes and raises links). It gives everything.
+
+A page whose need the link does not meet raises NeedsProof; the page shell sends the user
+to the proofs the policy accepts.
 
 The current account (the switch in the header) lives in the session under
 ``CURRENT_ACCOUNT_KEY`` as the account's id; a stale or foreign id falls back to the first
 link.
 """
 
+import enum
+
 from django.http import Http404
 
 from portal.ids import parse_id
+from portal.models import TenantPolicy
 
 from . import fragments
 from .models import AccountLink
 
-CURRENT_ACCOUNT_KEY = "billing:current_account"
+
+class Need(enum.Enum):
+    """What a page or an action needs of a link, from least to most."""
+
+    SEE = "see"  # the overview: whether there is a debt, the meters and their last readings
+    AMOUNTS = "amounts"  # the amounts to pay, by service
+    PAY = "pay"  # paying, and submitting meter readings
+    FULL = "full"  # the holder's data, invoices and receipts, history, meter pages, others' payments
 
 
-class NeedsFullAccess(Exception):
-    """The user's link is basic; the page needs full access (the control question)."""
+_BASIC_GIVES = {
+    TenantPolicy.BasicAccess.STATUS: {Need.SEE},
+    TenantPolicy.BasicAccess.BALANCE: {Need.SEE, Need.AMOUNTS},
+    TenantPolicy.BasicAccess.PAY: {Need.SEE, Need.AMOUNTS, Need.PAY},
+}
+
+
+def link_gives(link, need, policy):
+    """Whether ``link`` meets ``need`` under the tenant's ``policy``."""
+    return link.access == AccountLink.Access.FULL or need in basic_gives(policy)
+
+
+def basic_gives(policy):
+    """What a basic link gives under ``policy``. Where the last charge answers the control
+    question, never an amount, whatever the policy's row says (one saved past its clean()):
+    for someone who pays in full, the amount to pay is that charge."""
+    gives = _BASIC_GIVES[policy.basic_access]
+    if "last_charge" in policy.control_questions:
+        gives = _BASIC_GIVES[TenantPolicy.BasicAccess.STATUS]
+    return gives
+
+
+class NeedsProof(Exception):
+    """The user's link does not meet the page's need: the user must prove the account is theirs."""
 
     def __init__(self, link):
         super().__init__(link.account_id)
         self.link = link
+
+
+CURRENT_ACCOUNT_KEY = "billing:current_account"
 
 
 # The links are the access check, so their cache is exact (billing.fragments: the user's
@@ -47,9 +94,9 @@ def user_links(user):
     )
 
 
-def access_link(user, account_id, *, full=False):
+def access_link(user, account_id, *, need=Need.SEE):
     """The user's link to account ``account_id`` (Http404 alike for every reason it is not
-    theirs); NeedsFullAccess when ``full`` and the link is basic."""
+    theirs); NeedsProof when it does not meet ``need``."""
     account_id = parse_id(account_id)
     if not user.is_authenticated or account_id is None:
         raise Http404
@@ -60,8 +107,8 @@ def access_link(user, account_id, *, full=False):
     )
     if link is None:
         raise Http404
-    if full and link.access != AccountLink.Access.FULL:
-        raise NeedsFullAccess(link)
+    if not link_gives(link, need, user.tenant.policy):
+        raise NeedsProof(link)
     return link
 
 
@@ -73,7 +120,7 @@ def links_of_request(request):
     return request._billing_links
 
 
-def request_access_link(request, account_id, *, full=False):
+def request_access_link(request, account_id, *, need=Need.SEE):
     """access_link for the signed-in user of ``request``, found among the links the request
     reads anyway for the header's account switch: no query of its own."""
     account_id = parse_id(account_id)
@@ -82,8 +129,8 @@ def request_access_link(request, account_id, *, full=False):
     link = next((link for link in links_of_request(request) if link.account_id == account_id), None)
     if link is None:
         raise Http404
-    if full and link.access != AccountLink.Access.FULL:
-        raise NeedsFullAccess(link)
+    if not link_gives(link, need, request.tenant.policy):
+        raise NeedsProof(link)
     return link
 
 
@@ -103,3 +150,12 @@ def select_account(request, account_id):
     link = access_link(request.user, account_id)
     request.session[CURRENT_ACCOUNT_KEY] = link.account_id
     return link
+
+
+def holders(account, *, besides=None):
+    """The users with full access to ``account`` (its holders, as far as the portal knows),
+    but ``besides``: the people told when someone else acts on the account."""
+    links = AccountLink.objects.filter(account=account, access=AccountLink.Access.FULL).select_related("user")
+    if besides is not None:
+        links = links.exclude(user=besides)
+    return [link.user for link in links if link.user.is_active]

@@ -28,11 +28,11 @@ from django.utils.translation import gettext_lazy as _
 from meters.models import Meter, Reading
 from portal.admin import LargeTableAdmin, TenantOwnedAdmin, on_platform_host
 
-from . import services
+from . import links, services
 from .forms import MAX_UPLOAD_BYTES, ImportUploadForm
 from .models import (
     Account, AccountLink, BillingPayment, Charge, Contract, Counterparty, ExportRun, ImportFile, ImportRun, Invoice,
-    PinRequest, Supplier,
+    PinRequest, Supplier, WrongAnswers,
 )
 
 # Account ids a search term names, at most this many (a search, not an export).
@@ -177,7 +177,7 @@ class AccountLinkInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ["user", "access", "linked_at"]
+    fields = ["user", "access", "proof", "linked_at"]
     readonly_fields = fields
     verbose_name_plural = _("подключения в личных кабинетах")
 
@@ -199,10 +199,11 @@ class AccountAdmin(BillingOwnedAdmin):
     sortable_by = ["number"]
     fieldsets = [
         (None, {"fields": ["tenant", "supplier", "number", "subscriber_type", "closed_on"]}),
-        (_("Владелец"), {"fields": ["holder_name", "address", "contract_number", "phones", "emails", "has_pin"]}),
+        (_("Владелец"), {"fields": ["holder_name", "address", "contract_number", "phones", "emails", "has_pin",
+                                   "questions_state"]}),
         (_("Данные биллинга"), {"fields": ["related"]}),
     ]
-    readonly_fields = ["has_pin", "related"]
+    readonly_fields = ["has_pin", "questions_state", "related"]
     inlines = [MeterInline, AccountLinkInline]
 
     def get_search_results(self, request, queryset, search_term):
@@ -212,6 +213,17 @@ class AccountAdmin(BillingOwnedAdmin):
     @admin.display(description=_("PIN-код квитанции"))
     def has_pin(self, account):
         return _("задан") if account.pin_hash else _("не задан")
+
+    @admin.display(description=_("Контрольный вопрос"))
+    def questions_state(self, account):
+        row = WrongAnswers.objects.filter(account=account).first()
+        if row is None or row.day != account.tenant.today() or not row.count:
+            return _("неверных ответов сегодня нет")
+        text = _("неверных ответов сегодня: %(count)d") % {"count": row.count}
+        if links.ceiling_reached(row, today=row.day):
+            text = _("закрыт до завтра: %(text)s") % {"text": text}
+        return format_html('{} (<a href="{}">{}</a>)', text,
+                           reverse("admin:billing_wronganswers_change", args=[row.pk]), _("снять блокировку"))
 
     @admin.display(description=_("Связанные данные"))
     def related(self, account):
@@ -263,17 +275,20 @@ class BillingPaymentAdmin(AccountSearchMixin, BillingOwnedAdmin):
 
 @admin.register(AccountLink)
 class AccountLinkAdmin(AccountSearchMixin, LargeTableAdmin, TenantOwnedAdmin):
-    """A consumer's link to an account is the portal's, not billing's: staff may change its
-    access or remove it (a consumer who lost access to the account), never create one."""
+    """A consumer's link to an account is the portal's, not billing's: staff may confirm that
+    the account is the user's (full access, recorded with who confirmed it), take the
+    confirmation back, or remove the link; never create one. The level itself is not a field:
+    full access always carries its proof (billing.links)."""
 
-    list_display = ["user", "account", "access", "linked_at"]
-    list_filter = ["access"]
+    list_display = ["user", "account", "access", "proof", "linked_at"]
+    list_filter = ["access", "proof"]
     list_select_related = ["user", "account__supplier"]
     search_fields = ["account__number", "user__email"]
     search_help_text = _("Номер лицевого счёта целиком или e-mail пользователя.")
     ordering = ["-pk"]
-    fields = ["tenant", "user", "account", "access", "linked_at"]
-    readonly_fields = ["user", "account", "linked_at"]
+    fields = ["tenant", "user", "account", "access", "proof", "proven_at", "proven_by", "linked_at"]
+    readonly_fields = ["user", "account", "access", "proof", "proven_at", "proven_by", "linked_at"]
+    actions = ["confirm_access", "withdraw_access"]
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -284,11 +299,29 @@ class AccountLinkAdmin(AccountSearchMixin, LargeTableAdmin, TenantOwnedAdmin):
     def has_add_permission(self, request):
         return False
 
+    @admin.action(description=_("Подтвердить: счёт принадлежит пользователю (полный доступ)"),
+                  permissions=["change"])
+    def confirm_access(self, request, queryset):
+        done = 0
+        for link in queryset.filter(access=AccountLink.Access.BASIC).select_related("user", "account"):
+            links.link_confirm_by_staff(link=link, staff=request.user)
+            done += 1
+        messages.success(request, _("Подтверждено подключений: %(count)d.") % {"count": done})
+
+    @admin.action(description=_("Снять подтверждение (базовый доступ)"), permissions=["change"])
+    def withdraw_access(self, request, queryset):
+        done = 0
+        for link in queryset.filter(access=AccountLink.Access.FULL):
+            links.link_withdraw_proof(link=link)
+            done += 1
+        messages.success(request, _("Подтверждение снято с подключений: %(count)d.") % {"count": done})
+
 
 @admin.register(PinRequest)
 class PinRequestAdmin(AccountSearchMixin, LargeTableAdmin, TenantOwnedAdmin):
-    """Guide 004's «Подать запрос на получение PIN-кода»: staff send the PIN by post or hand
-    it over in the office, then mark the request handled."""
+    """Guide 004's «Подать запрос на получение PIN-кода» (and, where the policy asks no PIN, a
+    request to confirm access): staff send the PIN by post or hand it over in the office and
+    mark the request handled, or confirm the user's access themselves."""
 
     list_display = ["created_at", "account", "user", "handled_at"]
     list_filter = [("handled_at", admin.EmptyFieldListFilter)]
@@ -298,7 +331,7 @@ class PinRequestAdmin(AccountSearchMixin, LargeTableAdmin, TenantOwnedAdmin):
     ordering = ["-pk"]
     fields = ["tenant", "account", "user", "created_at", "handled_at"]
     readonly_fields = ["account", "user", "created_at"]
-    actions = ["mark_handled"]
+    actions = ["mark_handled", "confirm_access"]
 
     def has_add_permission(self, request):
         return False
@@ -309,6 +342,48 @@ class PinRequestAdmin(AccountSearchMixin, LargeTableAdmin, TenantOwnedAdmin):
 
         done = queryset.filter(handled_at__isnull=True).update(handled_at=timezone.now())
         messages.success(request, _("Обработано запросов: %(count)d.") % {"count": done})
+
+    @admin.action(description=_("Подтвердить доступ пользователя к счёту"), permissions=["change"])
+    def confirm_access(self, request, queryset):
+        done = 0
+        for pin_request in queryset.filter(handled_at__isnull=True):
+            link = AccountLink.objects.filter(user_id=pin_request.user_id, account_id=pin_request.account_id).first()
+            if link is not None:
+                links.link_confirm_by_staff(link=link, staff=request.user)
+                done += 1
+        messages.success(request, _("Подтверждено подключений: %(count)d.") % {"count": done})
+
+
+@admin.register(WrongAnswers)
+class WrongAnswersAdmin(AccountSearchMixin, LargeTableAdmin, TenantOwnedAdmin):
+    """Wrong answers to the control question per account and day: at the ceiling
+    (billing.links.WRONG_ANSWERS_PER_ACCOUNT) the question is closed for the account until the
+    next day; staff lift it for a holder who calls (the PIN request works meanwhile)."""
+
+    list_display = ["account", "day", "count", "closed", "lifted_at", "lifted_by"]
+    list_select_related = ["account__supplier", "lifted_by", "tenant"]
+    search_fields = ["account__number"]
+    search_help_text = _("Номер лицевого счёта целиком.")
+    ordering = ["-day", "-count"]
+    fields = ["tenant", "account", "day", "count", "closed", "lifted_at", "lifted_by"]
+    readonly_fields = fields
+    actions = ["lift"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("вопрос закрыт"), boolean=True)
+    def closed(self, row):
+        return links.ceiling_reached(row, today=row.tenant.today())
+
+    @admin.action(description=_("Снять блокировку контрольного вопроса"), permissions=["change"])
+    def lift(self, request, queryset):
+        for row in queryset:
+            links.wrong_answers_lift(row=row, staff=request.user)
+        messages.success(request, _("Блокировка снята: %(count)d.") % {"count": len(queryset)})
 
 
 @admin.register(ExportRun)

@@ -126,9 +126,10 @@ READINGS = ExportKind(
         tenant=tenant, submitted_at__isnull=False, status=Reading.Status.SUBMITTED, export__isnull=True
     ),
     mark={"status": Reading.Status.EXPORTED},
+    # A re-export sends what went to billing: never a reading held for another person's.
     in_period=lambda tenant, first, after: Reading.objects.filter(
         tenant=tenant, submitted_at__isnull=False, taken_on__gte=first, taken_on__lt=after
-    ),
+    ).exclude(status=Reading.Status.HELD),
 )
 
 

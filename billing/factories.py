@@ -1,10 +1,10 @@
-"""A supplier of a tenant, for tests that need one."""
+"""Billing's rows for tests: a supplier, links to accounts, and sets of rows for pages."""
 
 import factory
 
 from portal.factories import ScopeFreeFactory, TenantFactory
 
-from .models import Supplier
+from .models import AccountLink, Supplier
 
 
 class SupplierFactory(ScopeFreeFactory):
@@ -16,10 +16,23 @@ class SupplierFactory(ScopeFreeFactory):
     name = factory.Sequence(lambda n: f"Поставщик {n}")
 
 
+class AccountLinkFactory(ScopeFreeFactory):
+    """A user's link to an account: AccountLinkFactory(user=..., account=..., access="basic").
+    Full by default, with a proof on record as full access always has (staff's unless told)."""
+
+    class Meta:
+        model = AccountLink
+
+    tenant = factory.LazyAttribute(lambda link: link.account.tenant)
+    access = AccountLink.Access.FULL
+    proof = factory.LazyAttribute(lambda link: AccountLink.Proof.STAFF if link.access == AccountLink.Access.FULL else "")
+
+
 def billing_rows(supplier, number, *, user=None):
     """One account of ``supplier`` with a row of every kind billing sends (a meter, a
-    reading, a charge, an invoice, a payment), an export and an import run with a file, and
-    ``user``'s link to the account when given: for tests of pages that list them."""
+    reading, a charge, an invoice, a payment), an export and an import run with a file, a
+    count of wrong answers, and ``user``'s basic link to the account and PIN request when
+    given: for tests of pages that list them."""
     import datetime
     from decimal import Decimal
 
@@ -28,7 +41,7 @@ def billing_rows(supplier, number, *, user=None):
     from meters.models import Meter, Reading
 
     from .models import (
-        Account, AccountLink, BillingPayment, Charge, ExportRun, ImportFile, ImportRun, Invoice, PinRequest,
+        Account, BillingPayment, Charge, ExportRun, ImportFile, ImportRun, Invoice, PinRequest, WrongAnswers,
     )
 
     tenant = supplier.tenant
@@ -53,8 +66,9 @@ def billing_rows(supplier, number, *, user=None):
     made["export_run"] = create(ExportRun, kind=ExportRun.Kind.READINGS, file_name=f"readings_export_{number}.csv")
     made["import_run"] = run = create(ImportRun, status=ImportRun.Status.DONE)
     made["import_file"] = create(ImportFile, run=run, name=f"accounts_{number}.csv", kind="accounts", read=1)
+    made["wrong_answers"] = create(WrongAnswers, account=account, day=datetime.date(2026, 11, 1), count=3)
     if user is not None:
-        made["link"] = create(AccountLink, user=user, account=account)
+        made["link"] = AccountLinkFactory(user=user, account=account, access=AccountLink.Access.BASIC)
         made["pin_request"] = create(PinRequest, user=user, account=account)
     return made
 
@@ -75,7 +89,7 @@ def invoice_with_charges(supplier, number, *, services=5, period=None, user=None
     import datetime
     from decimal import Decimal
 
-    from .models import Account, AccountLink, Charge, Invoice
+    from .models import Account, Charge, Invoice
 
     tenant = supplier.tenant
     period = period or datetime.date(2026, 10, 1)
@@ -101,5 +115,5 @@ def invoice_with_charges(supplier, number, *, services=5, period=None, user=None
         ))
     invoice = create(Invoice, account=account, period=period, number=f"{number}-{period:%m%y}",
                      total=sum((charge.closing_balance for charge in charges), Decimal(0)), due_on=due_on)
-    link = create(AccountLink, user=user, account=account, access=access) if user is not None else None
+    link = AccountLinkFactory(user=user, account=account, access=access) if user is not None else None
     return {"account": account, "invoice": invoice, "charges": charges, "link": link}

@@ -74,7 +74,7 @@ class ImportUploadForm(forms.Form):
 
 class LinkAccountForm(forms.Form):
     """Guides 002 and 004: the supplier, and the account number as printed on the receipt
-    (the supplier's format normalises it in services.link_account)."""
+    (the supplier's format normalises it in links.link_by_number)."""
 
     supplier = forms.ModelChoiceField(label=_("Поставщик услуг"), queryset=None, empty_label=_("Выберите поставщика"))
     number = forms.CharField(label=_("Номер лицевого счёта"), max_length=50)

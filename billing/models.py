@@ -450,12 +450,21 @@ class ExportRun(models.Model):
 class AccountLink(models.Model):
     """A consumer's link to a personal account (several users per account: a family).
 
-    Basic access shows what a tenant's policy allows without proof (balances, meters);
-    full access, after the control question of guide 004, shows everything."""
+    Access is earned per link (billing.access has the ladder): a link made by number alone is
+    basic and gives what the tenant's policy shows without proof; full access needs a proof
+    only the holder has, recorded here with when it was given and, for staff, by whom."""
 
     class Access(models.TextChoices):
         BASIC = "basic", _("базовый")
         FULL = "full", _("полный")
+
+    class Proof(models.TextChoices):
+        METER_SERIAL = "meter_serial", _("серийный номер прибора учёта")
+        LAST_CHARGE = "last_charge", _("сумма последнего начисления")
+        PIN = "pin", _("PIN-код с квитанции")
+        WIZARD = "wizard", _("данные владельца в мастере подключения")
+        CONTRACT = "contract", _("регистрация по договору")
+        STAFF = "staff", _("подтверждено сотрудником")
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", verbose_name=_("организация"))
     user = models.ForeignKey(
@@ -464,6 +473,12 @@ class AccountLink(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="links", verbose_name=_("лицевой счёт"))
     access = models.CharField(_("доступ"), max_length=5, choices=Access.choices, default=Access.BASIC)
     linked_at = models.DateTimeField(_("подключён"), auto_now_add=True)
+    proof = models.CharField(_("чем подтверждён"), max_length=12, choices=Proof.choices, blank=True)
+    proven_at = models.DateTimeField(_("подтверждён"), null=True, blank=True)
+    proven_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("кем подтверждён"), help_text=_("Сотрудник, если подтвердил он."),
+    )
 
     objects = tenant_scoped_manager()()
 
@@ -471,10 +486,53 @@ class AccountLink(models.Model):
         verbose_name = _("подключённый лицевой счёт")
         verbose_name_plural = _("подключённые лицевые счета")
         ordering = ["linked_at"]
-        constraints = [models.UniqueConstraint(fields=["user", "account"], name="account_link_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "account"], name="account_link_unique"),
+            # Full access is never granted without a proof on record.
+            models.CheckConstraint(
+                condition=models.Q(access="full") & ~models.Q(proof="") | models.Q(access="basic", proof=""),
+                name="account_link_full_iff_proven",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.user} → {self.account}"
+
+    @property
+    def is_full(self):
+        return self.access == self.Access.FULL
+
+
+class WrongAnswers(models.Model):
+    """Wrong answers to the control question about one account on one day, from anyone.
+
+    Each user and each client has a low daily limit of its own (in the cache); this is the
+    account's ceiling above them, so that many users guessing one account stop too. At the
+    ceiling the question is closed for the account until the next day or until staff lift
+    it in the admin (``lifted_at``); the PIN request still works, so the holder is never
+    locked out with nothing to do."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", verbose_name=_("организация"))
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, related_name="wrong_answers", verbose_name=_("лицевой счёт")
+    )
+    day = models.DateField(_("день"))
+    count = models.PositiveIntegerField(_("неверных ответов"), default=0)
+    lifted_at = models.DateTimeField(_("блокировка снята"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("кем снята"),
+    )
+
+    objects = tenant_scoped_manager()()
+
+    class Meta:
+        verbose_name = _("неверные ответы на контрольный вопрос")
+        verbose_name_plural = _("неверные ответы на контрольный вопрос")
+        ordering = ["-day", "-count"]
+
+    def __str__(self):
+        return f"{self.account} ({self.day:%d.%m.%Y}: {self.count})"
 
 
 class PinRequest(models.Model):

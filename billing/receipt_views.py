@@ -13,25 +13,23 @@ rendered by a Celery task when not, with a page that says so meanwhile.
 
 Every view fetches the invoice in the request's tenant scope, then the user's link to its
 account through billing.access with full access: a missing invoice, another tenant's and
-another consumer's answer the same 404; a basic link is sent to the control question. The
+another consumer's answer the same 404; a basic link is sent to the proofs (tenant_page). The
 queries do not depend on the number of charges: the invoice, the link (with the account
 and supplier), the period's charges (for the source hash), and the session's own.
 """
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import transaction
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from . import receipts
-from .access import NeedsFullAccess, access_link
+from .access import Need, access_link
 from .models import Invoice
+from .views import tenant_page
 
 # One queued task per invoice and data at a time, however often the waiting page refreshes;
 # a task lost on the way is queued again after this many seconds.
@@ -41,29 +39,12 @@ REFRESH_SECONDS = 2
 
 def _invoice(request, invoice_id):
     """The invoice, with its account and supplier, if the user has full access to its account."""
-    if request.tenant is None:
-        raise Http404
     invoice = Invoice.objects.filter(pk=invoice_id).first()
     if invoice is None:
         raise Http404
-    link = access_link(request.user, invoice.account_id, full=True)
+    link = access_link(request.user, invoice.account_id, need=Need.FULL)
     invoice.account = link.account  # loaded by access_link with its supplier
     return invoice
-
-
-def _full_access_only(view):
-    """A basic link is sent to the control question, as billing.views does for its pages."""
-
-    def wrapped(request, invoice_id):
-        try:
-            return view(request, invoice_id)
-        except NeedsFullAccess as needs:
-            messages.info(request, _("Этот раздел доступен в расширенной версии личного кабинета."))
-            return redirect("billing:extended_access", account_id=needs.link.account_id)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
 
 
 def _state(invoice):
@@ -97,8 +78,7 @@ def _attachment(invoice, file):
 
 
 @require_GET
-@login_required
-@_full_access_only
+@tenant_page
 def invoice_receipt(request, invoice_id):
     """The receipt as a PDF attachment, or the waiting page while it renders."""
     invoice = _invoice(request, invoice_id)
@@ -110,8 +90,7 @@ def invoice_receipt(request, invoice_id):
 
 
 @require_GET
-@login_required
-@_full_access_only
+@tenant_page
 def invoice_receipt_wait(request, invoice_id):
     """«Квитанция формируется…» until the file is current, then «Квитанция готова»."""
     invoice = _invoice(request, invoice_id)
@@ -131,8 +110,7 @@ def invoice_receipt_wait(request, invoice_id):
 
 
 @require_GET
-@login_required
-@_full_access_only
+@tenant_page
 def invoice_receipt_status(request, invoice_id):
     """{"ready": bool, "url": the download URL}; queues the rendering when not ready."""
     invoice = _invoice(request, invoice_id)

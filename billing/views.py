@@ -18,21 +18,22 @@ from django.views.decorators.http import require_POST
 from meters.services import reading_window
 from payments.selectors import awaiting_billing
 from portal.months import add_months, month_start, parse_month
+from portal.ratelimits import by_client
 from portal.spreadsheet import not_a_formula
 from portal.transactions import atomic_unless_safe
 
-from . import fragments, selectors, services
+from . import fragments, links, selectors
 from .access import (
-    CURRENT_ACCOUNT_KEY, NeedsFullAccess, access_link, current_link, links_of_request, request_access_link,
-    select_account,
+    CURRENT_ACCOUNT_KEY, Need, NeedsProof, access_link, basic_gives, current_link, link_gives, links_of_request,
+    request_access_link, select_account,
 )
 from .forms import ControlQuestionForm, LinkAccountForm, WizardDetailsForm, WizardTypeForm
 from .models import Account, AccountLink, Service, Supplier
 
 
 def tenant_page(view):
-    """A signed-in consumer's page of a tenant (never the platform's host); a page that
-    needs full access sends a basic link to the control question."""
+    """A signed-in consumer's page of a tenant (never the platform's host); a page whose need
+    the user's link does not meet sends them to the proofs (billing.access's ladder)."""
 
     @login_required
     def wrapped(request, *args, **kwargs):
@@ -40,8 +41,8 @@ def tenant_page(view):
             raise Http404
         try:
             return view(request, *args, **kwargs)
-        except NeedsFullAccess as needs:
-            messages.info(request, _("Этот раздел доступен в расширенной версии личного кабинета."))
+        except NeedsProof as needs:
+            messages.info(request, _("Этот раздел откроется, когда вы подтвердите, что лицевой счёт ваш."))
             return redirect("billing:extended_access", account_id=needs.link.account_id)
 
     wrapped.__name__ = view.__name__
@@ -56,34 +57,32 @@ def overview(request):
     # Guide 000's contracts (before the links: they may add some); other tenants' consumers
     # have none to ask for.
     contracts = _registration_contracts(request) if by_registration else []
-    links = links_of_request(request)
-    link = current_link(request, links)
+    user_links = links_of_request(request)
+    link = current_link(request, user_links)
     context = {
         "contracts": contracts,
-        "links": links,
+        "links": user_links,
         "link": link,
         "can_link": not by_registration,
-        # Where the last charge answers the control question, a basic link sees no amount: for
-        # someone who pays in full, the amount to pay is that charge.
-        "basic_shows_amounts": not policy.question_last_charge,
+        "basic_shows_amounts": Need.AMOUNTS in basic_gives(policy),
     }
     if link is not None:
         full = link.access == AccountLink.Access.FULL
-        amounts = full or context["basic_shows_amounts"]
+        amounts, pays = link_gives(link, Need.AMOUNTS, policy), link_gives(link, Need.PAY, policy)
         today = request.tenant.today()
         asked = [fragments.Fragment(
-            "overview", request.tenant.pk, link.account_id, (full, amounts, today),
-            lambda: _account_block(link.account, full=full, amounts=amounts, today=today),
+            "overview", request.tenant.pk, link.account_id, (full, amounts, pays, today),
+            lambda: _account_block(link.account, full=full, amounts=amounts, pays=pays, today=today),
         )]
-        if len(links) > 1:
+        if len(user_links) > 1:
             # Each account's amount to pay: charges, which only an import changes.
-            account_ids = sorted(item.account_id for item in links)
+            account_ids = sorted(item.account_id for item in user_links)
             asked.append(fragments.Fragment("totals", request.tenant.pk, None, tuple(account_ids),
                                             lambda: selectors.last_period_totals(account_ids)))
         html, *totals = fragments.cached_together(*asked)  # one round trip for both
         context["account_block"] = mark_safe(html)  # rendered by our template, escaped there
         if totals:
-            context["summary"] = [(item, totals[0].get(item.account_id)) for item in links]
+            context["summary"] = [(item, totals[0].get(item.account_id)) for item in user_links]
     return render(request, "billing/overview.html", context)
 
 
@@ -94,24 +93,24 @@ CONTRACTS_SYNCED_KEY = "billing:contracts_synced"
 
 def _registration_contracts(request):
     """Guide 000: the user's contracts, and the accounts of those contracts linked
-    (services.sync_contract_links). Both change only with the tenant's billing data (an
+    (links.contract_links_sync). Both change only with the tenant's billing data (an
     import of accounts or contracts replaces its fragments' version), so the links are
     synced once per session and version, and the contracts come from the cache: no query on
     most visits of the overview."""
     tenant_id, user = request.tenant.pk, request.user
     version = fragments.tenant_version(tenant_id)
     if request.session.get(CONTRACTS_SYNCED_KEY) != version:
-        services.sync_contract_links(user=user)
+        links.contract_links_sync(user=user)
         request.session[CONTRACTS_SYNCED_KEY] = version
     return fragments.cached("contracts", tenant_id=tenant_id, account_id=None, parts=("user", user.pk),
                             build=lambda: selectors.contracts_for_user(user))
 
 
-def _account_block(account, *, full, amounts, today):
+def _account_block(account, *, full, amounts, pays, today):
     """The overview's section about one account, as HTML: what billing.fragments caches under
-    the account, the access level and the day."""
+    the account, what the access level gives and the day."""
     overview = selectors.account_overview(account, full=full, today=today)
-    context = {"overview": overview, "account": account, "full": full, "amounts": amounts}
+    context = {"overview": overview, "account": account, "full": full, "amounts": amounts, "pays": pays}
     if overview.meters:
         context["window"] = reading_window(account).on(today)
     if full:  # «оплачено 1 500 ₽, ожидает учёта»: paid here, not yet in billing's data
@@ -144,21 +143,23 @@ def link_account(request):
     policy = request.tenant.policy
     if policy.account_linking == policy.AccountLinking.BY_REGISTRATION:
         raise Http404
+    if not request.user.is_activated:  # activation first: the page says so, no form
+        return render(request, "billing/link.html", {"activated": False})
     suppliers = Supplier.objects.filter(is_active=True).order_by("name")
     if policy.account_linking == policy.AccountLinking.WIZARD:
         return _link_wizard(request, suppliers)
     form = LinkAccountForm(request.POST or None, suppliers=suppliers)
     if request.method == "POST" and form.is_valid():
         try:
-            link = services.link_account(
-                request=request, user=request.user, supplier=form.cleaned_data["supplier"],
+            link = links.link_by_number(
+                user=request.user, client=by_client(None, request), supplier=form.cleaned_data["supplier"],
                 number=form.cleaned_data["number"],
             )
-        except services.LinkRefused as refused:
+        except links.LinkRefused as refused:
             form.add_error("number", refused.message)
         else:
             return _linked(request, link)
-    return render(request, "billing/link.html", {"form": form, "suppliers": suppliers})
+    return render(request, "billing/link.html", {"form": form, "suppliers": suppliers, "activated": True})
 
 
 def _linked(request, link):
@@ -182,11 +183,11 @@ def _link_wizard(request, suppliers):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                account = services.wizard_find_account(
-                    request=request, user=request.user, subscriber_type=state["type"], supplier=data["supplier"],
+                account = links.wizard_account_find(
+                    user=request.user, subscriber_type=state["type"], supplier=data["supplier"],
                     number=data["number"], surname=data.get("surname", ""), inn=data.get("inn", ""),
                 )
-            except services.LinkRefused as refused:
+            except links.LinkRefused as refused:
                 form.add_error(None, refused.message)
             else:
                 request.session[WIZARD_KEY] = {**state, "account": account.pk}
@@ -198,9 +199,9 @@ def _link_wizard(request, suppliers):
             raise Http404
         if request.method == "POST":
             del request.session[WIZARD_KEY]
-            try:
-                link = services.link_found_account(user=request.user, account=account)
-            except services.LinkRefused as refused:
+            try:  # the wizard's answers, checked on the step before, are the proof
+                link = links.link_create(user=request.user, account=account, proof=AccountLink.Proof.WIZARD)
+            except links.LinkRefused as refused:
                 messages.error(request, refused.message)
                 return redirect("billing:overview")
             return _linked(request, link)
@@ -217,7 +218,7 @@ def _link_wizard(request, suppliers):
 def unlink_account(request, account_id):
     link = access_link(request.user, account_id)
     number = link.account.number
-    services.unlink_account(link=link)
+    links.link_delete(link=link)
     # Guide 000 links a contract's account again at the next overview, as it always did.
     request.session.pop(CONTRACTS_SYNCED_KEY, None)
     messages.success(request, _("Лицевой счёт %(number)s отключён.") % {"number": number})
@@ -226,31 +227,41 @@ def unlink_account(request, account_id):
 
 @tenant_page
 def extended_access(request, account_id):
+    """The proofs that raise a basic link to full: the control questions the policy asks and
+    the account can answer, and a request to staff (guide 004's PIN request)."""
     link = access_link(request.user, account_id)
     if link.access == AccountLink.Access.FULL:
         return redirect("billing:overview")
-    questions = services.control_questions(request.tenant.policy)
+    policy = request.tenant.policy
+    questions = links.questions_for(link, policy)
     form = ControlQuestionForm(request.POST or None, questions=questions)
     if request.method == "POST" and "request_pin" in request.POST:
-        services.request_pin(link=link)
-        messages.success(request, _("Запрос на получение PIN-кода отправлен. PIN-код придёт по почте или его "
-                                    "можно получить в офисе обслуживания."))
+        links.pin_request_create(link=link)
+        if policy.question_pin:
+            text = _("Запрос на получение PIN-кода отправлен. PIN-код придёт по почте или его можно получить в офисе "
+                     "обслуживания.")
+        else:
+            text = _("Запрос отправлен. Сотрудник свяжется с вами, чтобы подтвердить, что лицевой счёт ваш.")
+        messages.success(request, text)
         return redirect("billing:overview")
     if request.method == "POST" and form.is_valid():
-        granted, message = services.answer_control_question(
-            request=request, link=link, question=form.cleaned_data["question"], answer=form.cleaned_data["answer"]
+        granted, message = links.link_prove_by_answer(
+            link=link, policy=policy, client=by_client(None, request), question=form.cleaned_data["question"],
+            answer=form.cleaned_data["answer"], today=request.tenant.today(),
         )
         if granted:
             messages.success(request, message)
             return redirect("billing:overview")
         form.add_error("answer", message)
-    return render(request, "billing/extended_access.html", {"form": form, "link": link})
+    return render(request, "billing/extended_access.html", {
+        "form": form, "link": link, "policy": policy, "gives": {need.value for need in basic_gives(policy)},
+    })
 
 
 @atomic_unless_safe
 @tenant_page
 def invoices(request, account_id):
-    link = request_access_link(request, account_id, full=True)
+    link = request_access_link(request, account_id, need=Need.FULL)
     all_periods = request.GET.get("all") == "1"
 
     def table():
@@ -274,7 +285,7 @@ HISTORY_DEFAULT_MONTHS = 12
 @atomic_unless_safe
 @tenant_page
 def history(request, account_id):
-    link = request_access_link(request, account_id, full=True)
+    link = request_access_link(request, account_id, need=Need.FULL)
     service = request.GET.get("service") if request.GET.get("service") in Service.values else None
     since, until = parse_month(request.GET.get("since")), parse_month(request.GET.get("until"))
     # A filter sent with both months empty asks for everything; no filter at all, the last year.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 
+from billing.access import Need, basic_gives
 from billing.models import Account, AccountLink, Invoice, Supplier
 from meters.models import Meter, Reading
 from meters.services import reading_window
@@ -115,22 +116,25 @@ def closing_soon(group, today):
     return group.state.state == "open" and group.state.days == CLOSING_DAYS_AHEAD and today.day != group.state.first
 
 
-def reminder_links(groups, *, period, closing):
-    """Links with full access (the readings page needs it) to open accounts of ``groups``
-    that have a meter in service; for ``closing``, only accounts with no reading submitted
-    for ``period`` yet."""
+def reminder_links(groups, *, period, closing, policy):
+    """Links that may submit readings (the readings page's need, billing.access under the
+    tenant's ``policy``) to open accounts of ``groups`` that have a meter in service; for
+    ``closing``, only accounts with no reading submitted for ``period`` yet."""
     if not groups:
         return AccountLink.objects.none()
     of_groups = Q()
     for group in groups:
         of_groups |= Q(account__supplier_id=group.supplier_id, account__subscriber_type=group.subscriber_type)
-    links = AccountLink.objects.filter(of_groups, access=AccountLink.Access.FULL).filter(
+    links = AccountLink.objects.filter(of_groups)
+    if Need.PAY not in basic_gives(policy):
+        links = links.filter(access=AccountLink.Access.FULL)
+    links = links.filter(
         Exists(Meter.objects.filter(account_id=OuterRef("account_id"), archived_on__isnull=True))
     )
     if closing:
         submitted = Reading.objects.filter(
             meter__account_id=OuterRef("account_id"), period=period, submitted_at__isnull=False,
-        ).exclude(status=Reading.Status.REJECTED)
+        ).exclude(status__in=Reading.NOT_COUNTED)
         links = links.filter(~Exists(submitted))
     return recipients(links, "reading_reminders")
 

@@ -143,7 +143,7 @@ def send_reading_reminders(*, tenant, today=None, chunk=selectors.CHUNK):
         sent[kind] = 0
         # One query per supplier and subscriber type: the window (its days) is theirs.
         for group in [group for group in groups if wanted(group, today)]:
-            links = selectors.reminder_links([group], period=period, closing=closing)
+            links = selectors.reminder_links([group], period=period, closing=closing, policy=tenant.policy)
             context = {**base, "period": period, "window": group.state}
             for recipients in selectors.in_chunks(links, chunk):
                 sent[kind] += send_once(tenant, kind, [

@@ -361,12 +361,11 @@ def test_beat_runs_expiry_hourly(settings):
 def test_weak_policies_are_warned_about_but_allowed(demo_tenants):
     gaz_policy = TenantPolicy.objects.get(tenant=demo_tenants["gaz"])
     warnings = policy_warnings(gaz_policy)
-    assert len(warnings) == 3  # short passwords, and (guide 002) full access right after linking
-    assert warnings[2].startswith("Полный доступ сразу после подключения лицевого счёта")
-    mygaz_policy = TenantPolicy.objects.get(tenant=demo_tenants["mygaz"])  # asks the control question
-    assert not any("Полный доступ" in warning for warning in policy_warnings(mygaz_policy))
+    assert len(warnings) == 2  # short passwords; gaz asks the control question (a PIN, a serial)
+    assert not any("Контрольный вопрос выключен" in warning for warning in warnings)
+    # Linking by number with no question: full access only from staff, and the policy says so.
     rosseti_policy = TenantPolicy.objects.get(tenant=demo_tenants["rosseti"])
-    assert [warning[:40] for warning in policy_warnings(rosseti_policy)] == [warnings[2][:40]]
+    assert [warning.split(":")[0] for warning in policy_warnings(rosseti_policy)] == ["Контрольный вопрос выключен"]
 
 
 def test_common_passwords_are_refused_by_every_policy(demo_tenants):

@@ -158,13 +158,30 @@ def test_billing_data_is_read_only_even_with_every_permission(world):
         assert Account.objects.get(pk=account.pk).holder_name == "Владелец 100"
 
 
-def test_staff_change_a_links_access(world):
+def test_staff_confirm_a_links_access_with_the_proof_on_record(world, outbox):
+    """Staff raise a link only by confirming it (the proof and who gave it are kept, the
+    customer is told); the level is not a field a form can set without a proof."""
     alpha, beta, client, rows = world
     link = rows["alpha"]["link"]
-    response = client.post(url(link, "change"), {"access": "full"})
+    changelist = reverse("admin:billing_accountlink_changelist")
+    client.post(url(link, "change"), {"access": "full"})  # the field is read-only: nothing changes
+    with tenant_scope(alpha):
+        assert AccountLink.objects.get(pk=link.pk).access == "basic"
+    response = client.post(changelist, {"action": "confirm_access", "_selected_action": [link.pk]})
     assert response.status_code == 302
     with tenant_scope(alpha):
-        assert AccountLink.objects.get(pk=link.pk).access == "full"
+        confirmed = AccountLink.objects.select_related("proven_by", "user").get(pk=link.pk)
+    assert (confirmed.access, confirmed.proof, confirmed.proven_by.username) == ("full", "staff", "staff")
+    assert confirmed.proven_at is not None
+    client.post(changelist, {"action": "withdraw_access", "_selected_action": [link.pk]})
+    with tenant_scope(alpha):
+        withdrawn = AccountLink.objects.get(pk=link.pk)
+    assert (withdrawn.access, withdrawn.proof, withdrawn.proven_by) == ("basic", "", None)
+    # Another tenant's link is not reached by the action.
+    other = rows["beta"]["link"]
+    client.post(changelist, {"action": "confirm_access", "_selected_action": [other.pk]})
+    with scopes_disabled():
+        assert AccountLink.objects.get(pk=other.pk).access == "basic"
 
 
 # --- Upload ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.factories import UserFactory
-from billing import services
+from billing import links
 from billing.factories import SupplierFactory
 from billing.models import AccountLink, BillingPayment, Charge
 from billing.tests.test_consumer_pages import TODAY, link, linked_accounts, make_account, text_of
@@ -64,7 +64,7 @@ def test_a_basic_link_does_not_show_the_answers_to_the_control_question(gas, con
     page = text_of(client.get("/overview/"))
     # Asking the last charge, the policy hides every amount from a basic link (the amount to
     # pay is that charge for someone who pays in full).
-    assert "1 500,00" not in page and "Суммы видны в расширенной версии" in page
+    assert "1 500,00" not in page and "Суммы видны после подтверждения" in page
     assert "SN-23185952-0" not in page
     assert "1 234,56" not in page  # «Начислено» of the last period: the last_charge answer
 
@@ -167,14 +167,14 @@ def test_concurrent_wrong_answers_do_not_get_past_five(tenants, monkeypatch):
     link(user, account, access="basic")
 
     checked = []
-    real = services._answer_is_right
+    real = links._answer_is_right
 
     def slow_answer(*args, **kwargs):  # a busy database: the check takes a while
         checked.append(1)
         time.sleep(0.3)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_answer_is_right", slow_answer)
+    monkeypatch.setattr(links, "_answer_is_right", slow_answer)
     barrier = threading.Barrier(20)
     results = []
 

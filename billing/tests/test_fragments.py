@@ -89,7 +89,7 @@ def test_a_submitted_reading_and_its_export_show_on_the_meter_page_at_once(gas, 
 
     with tenant_scope(alpha):
         submission = meter_services.submit_readings(account=account, meter=meter, values={1: "4321,5"}, user=user,
-                                                    source="staff")
+                                                    access="staff")
     assert submission.saved
     page = text_of(client.get(path))
     assert "4321,5" in page.replace(" ", "") and "Передано" in page
@@ -147,7 +147,7 @@ def test_no_one_gets_a_fragment_rendered_for_another_account_access_level_or_ten
     relative, relative_client = signed_in(tenant_client, alpha)
     link(relative, mine, access="basic")
     basic = text_of(relative_client.get("/overview/"))
-    assert "Базовая версия" in basic and "SN-23185952-0" not in basic and "ул. Ленина" not in basic
+    assert "Доступ по номеру счёта" in basic and "SN-23185952-0" not in basic and "ул. Ленина" not in basic
     assert "Последний платёж" not in basic
     full = text_of(client.get("/overview/"))
     assert "SN-23185952-0" in full and "Последний платёж" in full
@@ -156,8 +156,8 @@ def test_no_one_gets_a_fragment_rendered_for_another_account_access_level_or_ten
 @pytest.mark.django_db
 def test_the_users_links_come_from_the_cache_and_every_change_of_them_shows_at_once(gas, consumer, tenant_client):
     """The links are the access check of every account page: cached, and exact."""
+    from billing.links import link_create
     from billing.models import AccountLink
-    from billing.services import link_found_account
 
     alpha, _beta, supplier = gas
     user, client = consumer
@@ -171,14 +171,14 @@ def test_the_users_links_come_from_the_cache_and_every_change_of_them_shows_at_o
     # Linked through the service: the header's switch and the new account's pages at once.
     second = make_account(supplier, "23185953")
     with tenant_scope(alpha):
-        link_found_account(user=user, account=second)
+        link_create(user=user, account=second, proof=AccountLink.Proof.PIN)
     assert 'id="account-switch"' in text_of(client.get("/overview/"))
     assert client.get(f"/personal/{second.pk}/invoices/").status_code == 200
 
     # Staff lower the access in the admin: the full pages send to the control question.
     with scopes_disabled():
         row = AccountLink.objects.get(user=user, account=first)
-    row.access = AccountLink.Access.BASIC
+    row.access, row.proof = AccountLink.Access.BASIC, ""
     row.save()
     response = client.get(invoices)
     assert response.status_code == 302 and "/extended/" in response["Location"]

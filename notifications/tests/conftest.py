@@ -1,8 +1,8 @@
 import pytest
 
 from accounts.factories import UserFactory
-from billing.factories import SupplierFactory
-from billing.models import Account, AccountLink
+from billing.factories import AccountLinkFactory, SupplierFactory
+from billing.models import Account
 from meters.models import Meter, ReadingWindow
 
 
@@ -21,7 +21,7 @@ def subscriber(supplier, number, *, access="full", email="", phone="", meter=Tru
     if user is None:
         user = UserFactory(tenant=tenant, email=email, phone=phone, username=email or phone or number,
                            email_verified=verified and bool(email), phone_verified=verified and bool(phone))
-    link = create(AccountLink, tenant, user=user, account=account, access=access)
+    link = AccountLinkFactory(user=user, account=account, access=access)
     return link
 
 

@@ -15,7 +15,7 @@ from accounts.factories import UserFactory
 from accounts.models import ConsentAcceptance
 from appeals.factories import appeal_rows
 from appeals.models import Attachment, Message
-from billing.factories import SupplierFactory, billing_rows
+from billing.factories import AccountLinkFactory, SupplierFactory, billing_rows
 from billing.models import AccountLink
 from meters.models import Reading
 from payments.factories import payment_rows
@@ -53,7 +53,7 @@ def make_person(tenant, supplier, tag, *, phone, extra_account=None):
         number = f"{zlib.crc32(tag.encode()) % 10**9:09d}"
         rows = billing_rows(supplier, number, user=user)
         link = rows["link"]
-        link.access = AccountLink.Access.FULL
+        link.access, link.proof = AccountLink.Access.FULL, AccountLink.Proof.STAFF
         link.save()
         reading = Reading.objects.create(
             tenant=tenant, meter=rows["meter"], zone=1, value=Decimal(f"{len(tag)}4321.1234"),
@@ -77,8 +77,7 @@ def world(tenants):
     stranger = make_person(beta, beta_supplier, "stranger", phone="+79001110003")
     with tenant_scope(alpha):
         # The family member also links the consumer's account and submits a reading on it.
-        AccountLink.objects.create(tenant=alpha, user=family.user, account=consumer.account,
-                                   access=AccountLink.Access.FULL)
+        AccountLinkFactory(user=family.user, account=consumer.account)
         family_reading = Reading.objects.create(
             tenant=alpha, meter=consumer.reading.meter, zone=1, value=Decimal("98765.4321"),
             taken_on=datetime.date(2026, 11, 21), source=Reading.Source.PORTAL, submitted_at=timezone.now(),

@@ -1,0 +1,485 @@
+"""Who may see and change an account (issue 22, part 1): the access ladder's rules at the
+service level (billing.access, billing.links), and the attacks that broke it, through the
+pages as a customer makes them."""
+
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts.factories import UserFactory
+from accounts.models import User
+from billing import links
+from billing.access import Need, link_gives
+from billing.demo import consumer_accounts
+from billing.demo_data import demo_pin
+from billing.factories import AccountLinkFactory, SupplierFactory, billing_rows
+from billing.models import AccountLink, Charge, Contract, Counterparty, PinRequest, WrongAnswers
+from billing.signals import billing_data_changed
+from meters import services as meter_services
+from meters.models import Reading
+from portal.models import TenantPolicy
+from portal.scoping import scopes_disabled, tenant_scope
+
+BasicAccess = TenantPolicy.BasicAccess
+
+
+@pytest.fixture
+def alpha(tenants):
+    tenant = tenants[0]
+    supplier = SupplierFactory(tenant=tenant, code="gas", account_number_pattern=r"\d+")
+    return tenant, supplier
+
+
+def policy_of(tenant, **fields):
+    for name, value in fields.items():
+        setattr(tenant.policy, name, value)
+    tenant.policy.save()
+    return tenant.policy
+
+
+# --- The ladder ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("basic_access", "given"), [
+    (BasicAccess.STATUS, {Need.SEE}),
+    (BasicAccess.BALANCE, {Need.SEE, Need.AMOUNTS}),
+    (BasicAccess.PAY, {Need.SEE, Need.AMOUNTS, Need.PAY}),
+])
+def test_a_basic_link_gives_what_the_policy_shows_and_never_full(alpha, basic_access, given):
+    tenant, supplier = alpha
+    policy = policy_of(tenant, basic_access=basic_access)
+    rows = billing_rows(supplier, "100", user=UserFactory(tenant=tenant))
+    basic, full = rows["link"], AccountLinkFactory(user=UserFactory(tenant=tenant), account=rows["account"])
+    assert {need for need in Need if link_gives(basic, need, policy)} == given
+    assert all(link_gives(full, need, policy) for need in Need)
+
+
+@pytest.mark.django_db
+def test_where_the_last_charge_is_asked_a_basic_link_sees_no_amount_whatever_the_row_says(alpha):
+    """A policy saved past its clean() (a shell, an update()) must not hand over the answer."""
+    tenant, supplier = alpha
+    TenantPolicy.objects.filter(pk=tenant.pk).update(
+        basic_access=BasicAccess.PAY, extended_access=True, question_last_charge=True)
+    policy = TenantPolicy.objects.get(pk=tenant.pk)
+    rows = billing_rows(supplier, "100", user=UserFactory(tenant=tenant))
+    assert not link_gives(rows["link"], Need.AMOUNTS, policy) and not link_gives(rows["link"], Need.PAY, policy)
+    policy.basic_access = BasicAccess.BALANCE
+    with pytest.raises(Exception, match="basic_access"):
+        policy.full_clean()
+
+
+@pytest.mark.django_db
+def test_full_access_is_never_stored_without_a_proof(alpha):
+    from django.db import IntegrityError, transaction
+
+    tenant, supplier = alpha
+    rows = billing_rows(supplier, "100", user=UserFactory(tenant=tenant))
+    link = rows["link"]
+    link.access = AccountLink.Access.FULL
+    with pytest.raises(IntegrityError), transaction.atomic():
+        link.save()
+
+
+# --- Making and proving links ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_linking_by_number_gives_basic_access_even_without_a_control_question(alpha):
+    """Before, a tenant without the control question gave full access to a number."""
+    tenant, supplier = alpha
+    policy_of(tenant, extended_access=False)
+    rows = billing_rows(supplier, "100")
+    user = UserFactory(tenant=tenant)
+    with tenant_scope(tenant):
+        link = links.link_by_number(user=user, client="1:10.0.0.1", supplier=supplier, number="100")
+    assert (link.access, link.proof) == ("basic", "")
+    assert link.account == rows["account"]
+
+
+@pytest.mark.django_db
+def test_an_unconfirmed_login_links_nothing(alpha):
+    tenant, supplier = alpha
+    rows = billing_rows(supplier, "100")
+    pending = UserFactory(tenant=tenant, activation_deadline=timezone.now() + datetime.timedelta(days=3))
+    with tenant_scope(tenant):
+        for attempt in (
+            lambda: links.link_by_number(user=pending, client="1:10.0.0.1", supplier=supplier, number="100"),
+            lambda: links.link_create(user=pending, account=rows["account"], proof=AccountLink.Proof.WIZARD),
+            lambda: links.wizard_account_find(user=pending, subscriber_type="individual", supplier=supplier,
+                                              number="100", surname="Владелец"),
+        ):
+            with pytest.raises(links.LinkRefused, match="подтвердите"):
+                attempt()
+        assert not AccountLink.objects.filter(user=pending).exists()
+
+
+@pytest.mark.django_db
+def test_the_wizards_answers_are_the_proof(alpha):
+    tenant, supplier = alpha
+    rows = billing_rows(supplier, "100")  # holder «Владелец 100»
+    user = UserFactory(tenant=tenant)
+    with tenant_scope(tenant):
+        with pytest.raises(links.LinkRefused):
+            links.wizard_account_find(user=user, subscriber_type="individual", supplier=supplier, number="100",
+                                      surname="Иванов")
+        account = links.wizard_account_find(user=user, subscriber_type="individual", supplier=supplier,
+                                            number="100", surname="владелец")
+        link = links.link_create(user=user, account=account, proof=AccountLink.Proof.WIZARD)
+    assert account == rows["account"]
+    assert (link.access, link.proof) == ("full", "wizard") and link.proven_at is not None
+
+
+@pytest.mark.django_db
+def test_questions_are_offered_only_where_the_account_has_an_answer_nobody_would_guess(alpha):
+    """A last charge of 0 is anybody's first guess: the kopecks question takes the last
+    non-zero charge, or is not offered; no meter, no serial question; no PIN, no PIN question."""
+    tenant, supplier = alpha
+    policy = policy_of(tenant, extended_access=True, question_meter_serial=True, question_last_charge=True,
+                       question_pin=True, basic_access=BasicAccess.STATUS)
+    user = UserFactory(tenant=tenant)
+    rows = billing_rows(supplier, "100", user=user)  # a meter, a charge of 100.00 in October, no PIN
+    link = rows["link"]
+    with tenant_scope(tenant):
+        Charge.objects.create(tenant=tenant, account=rows["account"], period=datetime.date(2026, 11, 1),
+                              service="electricity", charged=Decimal("0"), closing_balance=Decimal("0"))
+        assert [key for key, _label in links.questions_for(link, policy)] == ["meter_serial", "last_charge"]
+        today = tenant.today()
+        assert links.link_prove_by_answer(link=link, policy=policy, client="c", question="last_charge",
+                                          answer="0", today=today) == (False, "Ответ неверный. Проверьте данные по квитанции.")
+        granted, _message = links.link_prove_by_answer(link=link, policy=policy, client="c",
+                                                       question="last_charge", answer="10000", today=today)
+        assert granted
+        link.refresh_from_db()
+        assert (link.access, link.proof) == ("full", "last_charge")
+
+        # An account with nothing but zero charges and no meter: no question at all.
+        empty = billing_rows(supplier, "200", user=user)
+        empty["meter"].delete()
+        Charge.objects.filter(account=empty["account"]).update(charged=0)
+        assert links.questions_for(empty["link"], policy) == []
+        granted, _message = links.link_prove_by_answer(link=empty["link"], policy=policy, client="c",
+                                                       question="last_charge", answer="0", today=today)
+        assert not granted
+
+
+@pytest.mark.django_db
+def test_guessers_cannot_lock_the_holder_out_and_the_accounts_ceiling_is_staffs_to_lift(alpha):
+    """Wrong answers count per user (5) and per client (20); the account's own count is a
+    ceiling (30) that closes the question for everyone, which staff see and lift, while the
+    PIN request goes on working."""
+    tenant, supplier = alpha
+    policy = policy_of(tenant, extended_access=True, question_meter_serial=True)
+    rows = billing_rows(supplier, "100")
+    account, today = rows["account"], tenant.today()
+    with tenant_scope(tenant):
+        # Six guessers from two addresses, five wrong answers each: thirty in all.
+        for guesser in range(links.WRONG_ANSWERS_PER_ACCOUNT // links.WRONG_ANSWERS_PER_USER):
+            link = AccountLinkFactory(user=UserFactory(tenant=tenant), account=account, access="basic")
+            for _try in range(links.WRONG_ANSWERS_PER_USER):
+                granted, _message = links.link_prove_by_answer(
+                    link=link, policy=policy, client=f"{tenant.pk}:10.0.0.{guesser % 2}", question="meter_serial",
+                    answer="WRONG", today=today)
+                assert not granted
+            if guesser == 0:
+                # A guesser's sixth try is refused by their own count, even when right.
+                granted, message = links.link_prove_by_answer(
+                    link=link, policy=policy, client="x", question="meter_serial", answer="M-100", today=today)
+                assert not granted and "Попробуйте завтра" in message
+        assert links.questions_closed(account, today=today)
+
+        # The holder: the question is closed today, the PIN request is not.
+        holders = AccountLinkFactory(user=UserFactory(tenant=tenant), account=account, access="basic")
+        granted, message = links.link_prove_by_answer(link=holders, policy=policy, client="holder",
+                                                      question="meter_serial", answer="M-100", today=today)
+        assert not granted and "Подайте запрос на получение PIN-кода" in message
+        assert links.pin_request_create(link=holders).pk
+        assert PinRequest.objects.filter(user=holders.user, account=account, handled_at=None).exists()
+
+        # Staff see the ceiling and lift it: the holder's right answer goes through.
+        row = WrongAnswers.objects.get(account=account)
+        assert row.count == links.WRONG_ANSWERS_PER_ACCOUNT
+        staff = UserFactory(tenant=tenant, is_staff=True)
+        links.wrong_answers_lift(row=row, staff=staff)
+        granted, _message = links.link_prove_by_answer(link=holders, policy=policy, client="holder",
+                                                       question="meter_serial", answer="m-100", today=today)
+        assert granted
+        # Tomorrow the account's count starts again.
+        assert not links.questions_closed(account, today=today + datetime.timedelta(days=1))
+
+
+@pytest.mark.django_db
+def test_staff_confirm_a_link_and_the_customer_is_told(alpha, outbox, django_capture_on_commit_callbacks):
+    tenant, supplier = alpha
+    user = UserFactory(tenant=tenant, email="holder@example.com")
+    rows = billing_rows(supplier, "100", user=user)
+    staff = UserFactory(tenant=tenant, is_staff=True)
+    with tenant_scope(tenant), django_capture_on_commit_callbacks(execute=True):
+        links.link_confirm_by_staff(link=rows["link"], staff=staff)
+    assert "подтвердил" in outbox.messages("holder@example.com")[0].text
+    rows["link"].refresh_from_db()
+    assert (rows["link"].access, rows["link"].proof, rows["link"].proven_by) == ("full", "staff", staff)
+    rows["pin_request"].refresh_from_db()
+    assert rows["pin_request"].handled_at is not None  # the request it answers is done
+
+
+# --- Contracts (guide 000) ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def registry(alpha):
+    """A counterparty registered as a user, with one contract and its account."""
+    tenant, supplier = alpha
+    user = UserFactory(tenant=tenant, username="6229001125-1001")
+    rows = billing_rows(supplier, "100")
+    with scopes_disabled():
+        counterparty = Counterparty.objects.create(tenant=tenant, inn="6229001125", name="ООО «Хлеб»", account=user)
+        contract = Contract.objects.create(tenant=tenant, supplier=supplier, number="1001", counterparty=counterparty)
+        rows["account"].contract_number = "1001"
+        rows["account"].save()
+    return tenant, user, contract, rows["account"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", ["moved", "terminated"])
+def test_access_that_came_with_a_contract_ends_when_billing_moves_or_ends_it(registry, change):
+    tenant, user, contract, account = registry
+    with tenant_scope(tenant):
+        assert links.contract_links_sync(user=user) == 1
+        link = AccountLink.objects.get(user=user, account=account)
+        assert (link.access, link.proof) == ("full", "contract")
+        if change == "moved":
+            other = Counterparty.objects.create(tenant=tenant, inn="7700000001", name="ООО «Другое»")
+            Contract.objects.filter(pk=contract.pk).update(counterparty=other)
+        else:
+            Contract.objects.filter(pk=contract.pk).update(status=Contract.Status.TERMINATED)
+        # As the import announces it, after its commit: every user of the tenant at once.
+        billing_data_changed.send(sender=None, tenant=tenant, kinds={"contracts"})
+        assert not AccountLink.objects.filter(user=user).exists()
+        # And the overview's sync does not bring it back.
+        links.contract_links_sync(user=user)
+        assert not AccountLink.objects.filter(user=user).exists()
+
+
+@pytest.mark.django_db
+def test_a_contract_ends_links_only_of_the_contracts_holder(registry):
+    """A family member linked by number (basic) or a staff-confirmed link is not a contract link."""
+    tenant, user, contract, account = registry
+    relative = AccountLinkFactory(user=UserFactory(tenant=tenant), account=account)  # staff's proof
+    with tenant_scope(tenant):
+        links.contract_links_sync(user=user)
+        Contract.objects.filter(pk=contract.pk).update(status=Contract.Status.TERMINATED)
+        assert links.contract_links_end() == 1
+        assert list(AccountLink.objects.values_list("pk", flat=True)) == [relative.pk]
+
+
+# --- Readings keep their author ------------------------------------------------------------------
+
+
+@pytest.fixture
+def shared_meter(alpha):
+    """An account with a meter, its holder (full access) and a stranger who linked it by number."""
+    tenant, supplier = alpha
+    policy_of(tenant, basic_access=BasicAccess.PAY)
+    holder = UserFactory(tenant=tenant, email="holder@example.com")
+    stranger = UserFactory(tenant=tenant, email="stranger@example.com")
+    rows = billing_rows(supplier, "100")
+    AccountLinkFactory(user=holder, account=rows["account"])
+    AccountLinkFactory(user=stranger, account=rows["account"], access="basic")
+    return tenant, rows["account"], rows["meter"], holder, stranger
+
+
+def submit(account, meter, user, value, access):
+    with tenant_scope(account.tenant):
+        submission = meter_services.submit_readings(account=account, meter=meter, values={1: value}, user=user,
+                                                    access=access, confirmed={"jump", "lower"})
+    assert submission.saved, submission.problems
+    return submission.readings[0]
+
+
+@pytest.mark.django_db
+def test_a_strangers_reading_never_replaces_the_holders(shared_meter, outbox, django_capture_on_commit_callbacks):
+    tenant, account, meter, holder, stranger = shared_meter
+    with django_capture_on_commit_callbacks(execute=True):
+        mine = submit(account, meter, holder, "18909", "full")
+        theirs = submit(account, meter, stranger, "99999", "basic")
+    mine.refresh_from_db()
+    assert (mine.value, mine.status) == (Decimal("18909"), "submitted")
+    assert (theirs.status, theirs.held_for_id, theirs.access) == ("held", mine.pk, "basic")
+    # The holder is told, with the stranger masked; the stranger is not told about the holder.
+    told = outbox.messages("holder@example.com")
+    assert told and "s***@e***.com" in told[0].text and "stranger@example.com" not in told[0].text
+    assert not outbox.messages("stranger@example.com")
+
+
+@pytest.mark.django_db
+def test_the_holders_reading_takes_the_place_of_a_strangers_and_the_stranger_is_told(
+        shared_meter, outbox, django_capture_on_commit_callbacks):
+    tenant, account, meter, holder, stranger = shared_meter
+    with django_capture_on_commit_callbacks(execute=True):
+        theirs = submit(account, meter, stranger, "99999", "basic")
+        mine = submit(account, meter, holder, "18909", "full")
+    theirs.refresh_from_db()
+    assert mine.status == "submitted" and (theirs.status, theirs.held_for_id) == ("held", mine.pk)
+    assert outbox.messages("stranger@example.com")  # theirs will not go to billing
+    assert outbox.messages("holder@example.com")  # told of the stranger's reading when it came
+
+
+@pytest.mark.django_db
+def test_between_equals_the_first_stays_and_only_the_chosen_reading_is_exported(shared_meter, tmp_path):
+    from billing.exports import export_readings
+
+    tenant, account, meter, holder, stranger = shared_meter
+    spouse = UserFactory(tenant=tenant)
+    AccountLinkFactory(user=spouse, account=account)
+    first = submit(account, meter, holder, "18909", "full")
+    second = submit(account, meter, spouse, "18950", "full")
+    assert second.status == "held"
+    # The holder corrects their own reading: replaced, as always.
+    again = submit(account, meter, holder, "18910", "full")
+    assert again.pk == first.pk
+    with tenant_scope(tenant):
+        result = export_readings(tenant, tmp_path)
+        assert result.rows == 1 and "18910" in result.path.read_text() and "18950" not in result.path.read_text()
+        # After the export, the spouse's new reading does not correct the holder's either.
+        late = submit(account, meter, spouse, "18960", "full")
+        assert late.status == "held" and late.held_for_id == first.pk
+        # Staff, who see the conflict in the admin, choose the spouse's: it goes as a correction.
+        assert meter_services.reading_choose(reading=late)
+        late.refresh_from_db()
+        assert (late.status, late.corrects_id) == ("submitted", first.pk)
+
+
+@pytest.mark.django_db
+def test_staff_choose_a_held_reading_over_the_waiting_one(shared_meter):
+    tenant, account, meter, holder, stranger = shared_meter
+    mine = submit(account, meter, holder, "18909", "full")
+    theirs = submit(account, meter, stranger, "18911", "basic")
+    with tenant_scope(tenant):
+        assert meter_services.reading_choose(reading=theirs)
+        assert not meter_services.reading_choose(reading=theirs)  # once
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (theirs.status, mine.status, mine.held_for_id) == ("submitted", "held", theirs.pk)
+    with scopes_disabled():
+        assert Reading.objects.filter(meter=meter, status="submitted").count() == 1
+
+
+# --- The attacks, as a stranger at gaz makes them --------------------------------------------
+
+
+def demo_consumers_account(gaz):
+    with tenant_scope(gaz):
+        account = consumer_accounts(gaz)[0]
+        holder = User.objects.get(username="consumer@gaz.example")
+    return account, holder
+
+
+def text_of(response):
+    return response.content.decode().replace("\xa0", " ")
+
+
+@pytest.mark.django_db
+def test_a_number_alone_shows_nothing_personal_and_a_proof_shows_what_proof_gives(demo_tenants, tenant_client,
+                                                                                   outbox):
+    gaz = demo_tenants["gaz"]
+    account, holder = demo_consumers_account(gaz)
+    client = tenant_client(gaz)
+    # Registered a minute ago, e-mail not confirmed (gaz lets them log in before).
+    with tenant_scope(gaz):
+        stranger = User.objects.create_user(
+            tenant=gaz, username="stranger@example.com", email="stranger@example.com", password="abc12",
+            activation_deadline=timezone.now() + datetime.timedelta(hours=72))
+    client.force_login(stranger)
+    form = {"supplier": account.supplier_id, "number": account.number}
+    page = text_of(client.post("/personal/link/", form))
+    assert "Сначала подтвердите" in page
+    with scopes_disabled():
+        assert not AccountLink.objects.filter(user=stranger).exists()
+
+    with tenant_scope(gaz):  # the e-mail confirmed
+        stranger.activation_deadline = None
+        stranger.save()
+    response = client.post("/personal/link/", form)
+    assert response.url == f"/personal/{account.pk}/extended/"  # straight to the proofs
+    with scopes_disabled():
+        assert AccountLink.objects.get(user=stranger).access == "basic"
+
+    overview = text_of(client.get("/overview/"))
+    assert "К оплате" in overview and "Оплатить" in overview  # guide 002: the debt, and paying
+    assert account.holder_name not in overview and account.address not in overview
+    assert "Последний платёж" not in overview
+    with tenant_scope(gaz):
+        meter = account.meters.first()
+        invoice = account.invoices.order_by("-period").first()
+    assert meter.serial not in overview
+    for path in (f"/personal/{account.pk}/invoices/", f"/personal/{account.pk}/history/",
+                 f"/personal/{account.pk}/history/?format=csv", f"/invoices/{invoice.pk}/receipt/",
+                 f"/personal/{account.pk}/meters/{meter.pk}/"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.url == f"/personal/{account.pk}/extended/", path
+    payments_page = text_of(client.get(f"/personal/{account.pk}/payments/"))
+    assert "Оплатили другие" not in payments_page and "Мои платежи" in payments_page
+    readings_page = text_of(client.get(f"/personal/{account.pk}/readings/"))
+    assert meter.serial not in readings_page
+
+    # The PIN printed on the holder's receipt opens the account: full access, and all of it.
+    response = client.post(f"/personal/{account.pk}/extended/", {"question": "pin", "answer": demo_pin(account.number)})
+    assert response.status_code == 302
+    assert client.get(f"/personal/{account.pk}/history/?format=csv").status_code == 200
+    assert account.address in text_of(client.get("/overview/"))
+    assert client.get(f"/personal/{account.pk}/invoices/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_stranger_cannot_change_the_holders_reading_and_the_holder_is_told(demo_tenants, tenant_client, outbox):
+    gaz = demo_tenants["gaz"]
+    account, holder = demo_consumers_account(gaz)
+    with tenant_scope(gaz):
+        meter = account.meters.first()
+        stranger = UserFactory(tenant=gaz, email="stranger@example.com", username="stranger@example.com")
+        AccountLinkFactory(user=stranger, account=account, access="basic")
+    holder_client, stranger_client = tenant_client(gaz), tenant_client(gaz, REMOTE_ADDR="203.0.113.9")
+    holder_client.force_login(holder)
+    stranger_client.force_login(stranger)
+    url = f"/personal/{account.pk}/readings/"
+    with tenant_scope(gaz):
+        last = meter.readings.exclude(status__in=Reading.NOT_COUNTED).order_by("-taken_on", "-pk").first().value
+    mine = str(int(last) + 20)
+    holder_client.post(url, {f"m{meter.pk}z1": mine, f"m{meter.pk}_jump": "1"})
+    page = text_of(stranger_client.post(url, {f"m{meter.pk}z1": "99999", f"m{meter.pk}_jump": "1"}, follow=True))
+    assert "не переданы в расчёт" in page
+    with tenant_scope(gaz):
+        waiting = Reading.objects.get(meter=meter, status="submitted")
+        held = Reading.objects.get(meter=meter, status="held")
+    assert (waiting.value, waiting.submitted_by_id) == (Decimal(mine), holder.pk)
+    assert (held.value, held.submitted_by_id, held.access) == (Decimal("99999"), stranger.pk, "basic")
+    # The holder is told by their usual channel, and sees who (masked) on the readings page.
+    told = outbox.messages(holder.email)
+    assert any("s***@e***.com" in message.text for message in told)
+    holders_page = text_of(holder_client.get(url))
+    assert "s***@e***.com" in holders_page and "99999" in holders_page and "stranger@example.com" not in holders_page
+
+
+@pytest.mark.django_db
+def test_the_holder_is_told_when_someone_else_pays(demo_tenants, outbox, django_capture_on_commit_callbacks):
+    from payments import services as payment_services
+    from payments.factories import payment_rows
+    from payments.models import Payment
+
+    gaz = demo_tenants["gaz"]
+    account, holder = demo_consumers_account(gaz)
+    with tenant_scope(gaz):
+        stranger = UserFactory(tenant=gaz, email="payer@example.com", username="payer@example.com")
+        AccountLinkFactory(user=stranger, account=account, access="basic")
+        payment = payment_rows(account, user=stranger)["payment"]
+        Payment.objects.filter(pk=payment.pk).update(status="pending", succeeded_at=None)
+        payment.refresh_from_db()
+        with django_capture_on_commit_callbacks(execute=True):
+            payment_services._move(payment, "succeeded", None)
+    told = [message for message in outbox.messages(holder.email) if "оплачено" in message.text]
+    assert told and re.search(r"p\*\*\*@e\*\*\*\.com", told[0].text) and "payer@example.com" not in told[0].text
+    assert not [message for message in outbox.messages("payer@example.com") if "Оплатил:" in message.text]
