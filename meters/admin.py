@@ -98,7 +98,7 @@ class MeterAdmin(BillingOwnedAdmin):
                 confirmed = {kind for kind in ("lower", "jump") if form.cleaned_data[f"confirm_{kind}"]}
                 submission = services.submit_readings(
                     account=account, meter=meter, values=form.zone_values(), user=request.user,
-                    source=Reading.Source.STAFF, taken_on=form.cleaned_data["taken_on"], confirmed=confirmed,
+                    access=Reading.Access.STAFF, taken_on=form.cleaned_data["taken_on"], confirmed=confirmed,
                 )
                 if submission.saved:
                     for reading in submission.readings:
@@ -131,7 +131,7 @@ def last_readings(meter):
     """The last reading of each zone that was not rejected (a query per zone, at most 3)."""
     readings = []
     for zone in range(1, meter.zones + 1):
-        reading = (Reading.objects.filter(meter=meter, zone=zone).exclude(status=Reading.Status.REJECTED)
+        reading = (Reading.objects.filter(meter=meter, zone=zone).exclude(status__in=Reading.NOT_COUNTED)
                    .order_by("-taken_on", "-pk").first())
         if reading is not None:
             readings.append(reading)
@@ -176,15 +176,29 @@ class StaffReadingForm(forms.Form):
 
 @admin.register(Reading)
 class ReadingAdmin(BillingOwnedAdmin):
-    list_display = ["taken_on", "meter_serial", "account_number", "zone", "value", "source", "status",
+    """Readings, billing's and the portal's. A portal reading «held» for another person's of
+    the same meter and period (meters.services: one goes to billing) is a conflict: staff see
+    both with their authors and may send the held one instead («Передать в расчёт»)."""
+
+    list_display = ["taken_on", "meter_serial", "account_number", "zone", "value", "source", "status", "access",
                     "submitted_at"]
-    list_filter = ["source", "status"]
+    list_filter = ["source", "status", "access"]
     list_select_related = ["meter__account"]
     search_fields = ["meter__serial", "meter__account__number"]  # the box; get_search_results searches
     search_help_text = _("Заводской номер прибора или номер лицевого счёта, целиком.")
     ordering = ["-pk"]
-    fields = ["tenant", "meter", "zone", "value", "taken_on", "source", "submitted_at", "submitted_by", "status",
-              "status_reason", "export"]
+    fields = ["tenant", "meter", "zone", "value", "taken_on", "source", "submitted_at", "submitted_by", "access",
+              "status", "held_for", "status_reason", "export"]
+    actions = ["choose"]
+
+    def has_choose_permission(self, request):
+        # Billing's readings are browse-only; choosing between two portal readings is staff's.
+        return request.user.has_perm("meters.change_reading")
+
+    @admin.action(description=_("Передать в расчёт выбранные задержанные показания"), permissions=["choose"])
+    def choose(self, request, queryset):
+        chosen = sum(services.reading_choose(reading=reading) for reading in queryset.filter(status=Reading.Status.HELD))
+        messages.success(request, _("Передано в расчёт вместо другого показания: %(count)d.") % {"count": chosen})
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

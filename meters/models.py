@@ -55,6 +55,11 @@ class Meter(models.Model):
     def __str__(self):
         return f"№ {self.serial}"
 
+    @property
+    def serial_masked(self):
+        """What a link by number alone sees of the serial (the control question's answer)."""
+        return f"…{self.serial[-2:]}"
+
 
 class Reading(models.Model):
     class Source(models.TextChoices):
@@ -69,6 +74,19 @@ class Reading(models.Model):
         EXPORTED = "exported", _("отправлено в расчёт")
         ACCEPTED = "accepted", _("принято")
         REJECTED = "rejected", _("отклонено")
+        # Kept, not sent: another user's reading of the same meter and period goes to billing
+        # (meters.services: the rule that picks one).
+        HELD = "held", _("не передано: есть показание другого пользователя")
+
+    # Readings that are not what the meter showed: refused by billing, or held for another.
+    NOT_COUNTED = (Status.REJECTED, Status.HELD)
+
+    class Access(models.TextChoices):
+        """By which access a reading submitted here was sent (billing.access's ladder)."""
+
+        BASIC = "basic", _("по номеру счёта")
+        FULL = "full", _("владелец (доступ подтверждён)")
+        STAFF = "staff", _("сотрудник")
 
     # Tenant rows by the million (billing/imports.py): the meter already fixes the tenant,
     # so the tenant's key is not checked row by row at commit (a quarter of an import's time).
@@ -89,6 +107,12 @@ class Reading(models.Model):
         db_index=False, verbose_name=_("кем передано"),  # a partial index below
     )
     status = models.CharField(_("статус"), max_length=10, choices=Status.choices, blank=True)
+    access = models.CharField(_("доступ передавшего"), max_length=5, choices=Access.choices, blank=True, db_default="")
+    # A held reading: the reading of the same meter, zone and period that goes to billing instead.
+    held_for = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="held", db_index=False,
+        verbose_name=_("вместо него передано"),
+    )
     status_reason = models.CharField(_("причина"), max_length=500, blank=True)
     # Portal readings: the billing period the reading counts for (out of a window that is
     # not strict: the next one), what the consumer confirmed when asked, and the reading an
@@ -134,6 +158,7 @@ class Reading(models.Model):
             # Billing's readings (millions) have neither: index only the portal's.
             models.Index(fields=["submitted_by"], condition=Q(submitted_by__isnull=False), name="reading_submitted_by"),
             models.Index(fields=["export"], condition=Q(export__isnull=False), name="reading_export"),
+            models.Index(fields=["held_for"], condition=Q(held_for__isnull=False), name="reading_held_for"),
         ]
 
     def __str__(self):

@@ -3,7 +3,7 @@ history. A fixed number of queries each, however many readings or months a meter
 (meters/tests/test_consumption.py asserts it)."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Case, DateField, F, IntegerField, Value, When, Window
@@ -107,7 +107,7 @@ def meter_lines(account, *, today):
     newest_first = Window(RowNumber(), partition_by=[F("meter_id"), F("zone")],
                           order_by=[F("taken_on").desc(), F("pk").desc()])
     latest = (
-        Reading.objects.filter(meter__in=meters).exclude(status=Reading.Status.REJECTED)
+        Reading.objects.filter(meter__in=meters).exclude(status__in=Reading.NOT_COUNTED)
         .annotate(rank=newest_first).filter(rank=1).order_by("meter_id", "zone")
     )
     by_meter = {}
@@ -144,7 +144,7 @@ def closing_readings(meter, first, last):
                          output_field=IntegerField())
     rows = (
         Reading.objects.filter(meter=meter, zone__lte=meter.zones, taken_on__lt=add_months(last, 1))
-        .exclude(status=Reading.Status.REJECTED)
+        .exclude(status__in=Reading.NOT_COUNTED)
         .annotate(
             bucket=bucket,
             rank=Window(RowNumber(), partition_by=[F("zone"), bucket],
@@ -209,3 +209,21 @@ def reading_history(meter, *, since):
         .order_by("-taken_on", "zone", "-pk")
         .only("id", "meter_id", "zone", "value", "taken_on", "source", "status", "status_reason", "submitted_at")
     )
+
+
+# How far back a held reading is still news on the readings page.
+HELD_NEWS_DAYS = 92
+
+
+def held_readings(account, *, user, everyone, today):
+    """Readings of the account's meters held for another person's (meters.services' rule),
+    lately: the user's own, or ``everyone``'s (a holder sees who else sent readings). With
+    their authors and the reading that went instead; one query."""
+    readings = (
+        Reading.objects.filter(meter__account=account, status=Reading.Status.HELD,
+                               submitted_at__date__gte=today - timedelta(days=HELD_NEWS_DAYS))
+        .select_related("meter", "submitted_by", "held_for__submitted_by").order_by("meter_id", "zone", "-pk")
+    )
+    if not everyone:
+        readings = readings.filter(submitted_by=user)
+    return list(readings)

@@ -11,8 +11,10 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from accounts.contacts import masked_person
 from billing import fragments
-from billing.access import access_link, request_access_link
+from billing.access import Need, access_link, request_access_link
+from billing.models import AccountLink
 from billing.views import tenant_page
 from portal.transactions import atomic_unless_safe
 
@@ -25,7 +27,7 @@ CHART_MONTHS = 24
 @atomic_unless_safe
 @tenant_page
 def meter(request, account_id, meter_id):
-    link = request_access_link(request, account_id, full=True)
+    link = request_access_link(request, account_id, need=Need.FULL)
     today = request.tenant.today()
     page = fragments.cached("meter", tenant_id=request.tenant.pk, account_id=link.account_id, parts=(meter_id, today),
                             build=lambda: _meter_page(link.account, meter_id, today))
@@ -65,9 +67,11 @@ def _meter_page(account, meter_id, today):
 def readings(request, account_id):
     """«Показания» → «Ввод показаний»: every meter in service of the current account, a field
     per zone beside its last reading. Meters left empty are skipped; a meter with a question
-    («Всё правильно?») comes back with its values and a box to confirm."""
-    link = access_link(request.user, account_id, full=True)
+    («Всё правильно?») comes back with its values and a box to confirm. A reading held for
+    another person's (meters.services) says so, to its author and to the holders."""
+    link = access_link(request.user, account_id, need=Need.PAY)
     account = link.account
+    full = link.access == AccountLink.Access.FULL
     today = request.tenant.today()
     window_state = services.reading_window(account).on(today)
     lines = selectors.meter_lines(account, today=today)
@@ -80,15 +84,19 @@ def readings(request, account_id):
                 continue
             confirmed = {kind for kind in ("lower", "jump") if request.POST.get(f"m{meter.pk}_{kind}")}
             submissions[meter.pk] = services.submit_readings(
-                account=account, meter=meter, values=values, user=request.user, confirmed=confirmed,
+                account=account, meter=meter, values=values, user=request.user, access=link.access, confirmed=confirmed,
             )
             entered[meter.pk] = values
         saved = [submission for submission in submissions.values() if submission.saved]
-        if saved:
-            text = _("Показания переданы: %(count)d.") % {"count": len(saved)}
-            if any(submission.next_period for submission in saved):
+        sent = [submission for submission in saved if not submission.held]
+        if sent:
+            text = _("Показания переданы: %(count)d.") % {"count": len(sent)}
+            if any(submission.next_period for submission in sent):
                 text += " " + _("Они будут учтены в следующем расчётном периоде.")
             messages.success(request, text)
+        if len(sent) < len(saved):
+            messages.warning(request, _("Показания сохранены, но не переданы в расчёт: за этот период по прибору "
+                                        "уже передано показание того, чей доступ к счёту подтверждён."))
         if submissions and len(saved) == len(submissions):
             if request.POST.get("then") == "pay":  # «Передать показания и оплатить»
                 ids = ",".join(str(reading.pk) for submission in saved for reading in submission.readings)
@@ -105,10 +113,22 @@ def readings(request, account_id):
          "zones": range(1, line.meter.zones + 1)}
         for line in lines
     ]
+    held = selectors.held_readings(account, user=request.user, everyone=full, today=today)
     return render(request, "meters/readings.html", {
-        "link": link, "account": account, "rows": rows, "window": window_state,
+        "link": link, "account": account, "rows": rows, "window": window_state, "full": full,
+        "held": [{"reading": reading, "mine": reading.submitted_by_id == request.user.pk,
+                  "who": masked_person(reading.submitted_by, staff=reading.access == Reading.Access.STAFF),
+                  "instead_mine": reading.held_for is not None and reading.held_for.submitted_by_id == request.user.pk,
+                  "instead_by": _author_of(reading.held_for)} for reading in held],
         "then_pay": request.GET.get("then") == "pay" or request.POST.get("then") == "pay",
     })
+
+
+def _author_of(reading):
+    """Who sent ``reading``, masked as the readings page names them."""
+    if reading is None:
+        return ""
+    return masked_person(reading.submitted_by, staff=reading.access == Reading.Access.STAFF)
 
 
 # How far back a rejected submission is still news on the readings page.

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts.factories import UserFactory
 from billing import fragments
-from billing.factories import SupplierFactory
-from billing.models import Account, AccountLink
+from billing.factories import AccountLinkFactory, SupplierFactory
+from billing.models import Account
 from meters import charts, selectors
 from meters.models import Meter, Reading
 from meters.selectors import State, add_months, month_start
@@ -53,7 +53,7 @@ def monthly_readings(meter, count, *, today, zones=1):
 
 def link(user, account, access="full"):
     with scopes_disabled():
-        return AccountLink.objects.create(tenant=user.tenant, user=user, account=account, access=access)
+        return AccountLinkFactory(user=user, account=account, access=access)
 
 
 @pytest.fixture

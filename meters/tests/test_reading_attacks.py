@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from accounts.factories import UserFactory
-from billing.factories import SupplierFactory
-from billing.models import Account, AccountLink
+from billing.factories import AccountLinkFactory, SupplierFactory
+from billing.models import Account
 from meters import services
 from meters.models import Meter, Reading
 from portal.scoping import scopes_disabled, tenant_scope
@@ -28,8 +28,8 @@ def world(tenants, tenant_client):
         mine = Account.objects.create(tenant=alpha, supplier=supplier, number="1000000001", subscriber_type="individual")
         theirs = Account.objects.create(tenant=alpha, supplier=supplier, number="1000000002",
                                         subscriber_type="individual")
-        AccountLink.objects.create(tenant=alpha, user=user, account=mine, access="full")
-        AccountLink.objects.create(tenant=alpha, user=UserFactory(tenant=alpha), account=theirs, access="full")
+        AccountLinkFactory(user=user, account=mine)
+        AccountLinkFactory(user=UserFactory(tenant=alpha), account=theirs)
         meters = {
             "plain": Meter.objects.create(tenant=alpha, account=mine, serial="P1", service="gas", digits=5, decimals=3),
             "two": Meter.objects.create(tenant=alpha, account=mine, serial="T1", service="electricity", zones=2,

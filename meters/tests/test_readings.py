@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.factories import UserFactory
-from billing.factories import SupplierFactory
-from billing.models import Account, AccountLink
+from billing.factories import AccountLinkFactory, SupplierFactory
+from billing.models import Account
 from meters import services
 from meters.models import Meter, Reading, ReadingWindow
 from portal.scoping import scopes_disabled, tenant_scope
@@ -217,7 +217,7 @@ def test_two_tabs_submitting_at_once_give_one_reading(account):
 def consumer(account, tenant_client):
     user = UserFactory(tenant=account.tenant)
     with scopes_disabled():
-        AccountLink.objects.create(tenant=account.tenant, user=user, account=account, access="full")
+        AccountLinkFactory(user=user, account=account)
     client = tenant_client(account.tenant)
     client.force_login(user)
     return user, client
@@ -353,7 +353,7 @@ def test_a_reading_staff_enter_for_an_earlier_day_counts_for_that_days_month(acc
     meter = make_meter(account, history=MONTHLY)
     with tenant_scope(account.tenant):
         submission = services.submit_readings(
-            account=account, meter=meter, values={1: "205"}, source=Reading.Source.STAFF,
+            account=account, meter=meter, values={1: "205"}, access=Reading.Access.STAFF,
             taken_on=datetime.date(2026, 10, 30), now=datetime.datetime(2026, 11, 2, 12, tzinfo=MOSCOW),
         )
     assert submission.saved and submission.readings[0].period == datetime.date(2026, 10, 1)
