@@ -14,17 +14,20 @@ from .models import Payment
 AWAITING_DAYS = 45
 
 
-def awaiting_billing(account, *, today):
-    """The account's portal payments that succeeded but billing has not reported yet
-    («оплачено …, ожидает учёта»): billing reports a portal payment with the provider's
-    payment id as its external_id. (payments, total); one query."""
+def awaiting_billing(account, *, today, user=None):
+    """The account's portal payments (``user``'s only, when given) that succeeded but billing
+    has not reported yet («оплачено …, ожидает учёта»): billing reports a portal payment with
+    the provider's payment id as its external_id. (payments, total); one query."""
     reported = BillingPayment.objects.filter(account_id=OuterRef("account_id"),
                                              external_id=OuterRef("provider_payment_id"))
-    payments = list(
+    payments = (
         Payment.objects.filter(account=account, status=Payment.Status.SUCCEEDED,
                                succeeded_at__date__gte=today - timedelta(days=AWAITING_DAYS))
         .exclude(Exists(reported)).order_by("-succeeded_at")
     )
+    if user is not None:
+        payments = payments.filter(user=user)
+    payments = list(payments)
     return payments, sum((payment.amount for payment in payments), Decimal(0))
 
 
@@ -33,6 +36,13 @@ def payments_of(user, account):
     provider (a confirmation page left with «Изменить»)."""
     return list(Payment.objects.filter(user=user, account=account).exclude(status=Payment.Status.CREATED)
                 .order_by("-created_at")[:100])
+
+
+def others_payments(user, account):
+    """Succeeded portal payments of ``account`` by other people, newest first, with their
+    payers (the holder sees who paid, masked); one query."""
+    return list(Payment.objects.filter(account=account, status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED])
+                .exclude(user=user).select_related("user").order_by("-succeeded_at")[:100])
 
 
 def payment_of(user, public_id):

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import fragments
+from billing.access import holders
 from portal import services as portal_services
 
 from .models import Payment, PaymentEvent, ProviderAccount, to_kopecks
@@ -189,6 +190,7 @@ def _move(payment, target, reported):
     fragments.forget_account(payment.account_id)  # the overview's «оплачено …, ожидает учёта»
     if first_success:
         _send_receipt(payment)
+        _tell_holders(payment)
 
 
 def _send_receipt(payment):
@@ -207,6 +209,17 @@ def _send_receipt(payment):
             "Оплата %(amount)s руб. по л/с %(number)s принята. %(tenant)s") % {
                 "amount": amount, "number": payment.account.number, "tenant": payment.tenant.short_name},
             user_id=user.pk)
+
+
+def _tell_holders(payment):
+    """The account's holders (full access) other than the payer learn that someone paid, and
+    who (masked): in the transaction that marked it paid, so once."""
+    from accounts.contacts import masked_person
+    from accounts.services import notify_user
+
+    who = masked_person(payment.user)
+    for holder in holders(payment.account, besides=payment.user):
+        notify_user(user=holder, template="payments/messages/paid_by_other", payment=payment, who=who)
 
 
 def payment_refund(payment, *, amount=None):

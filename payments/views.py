@@ -24,7 +24,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.access import access_link
+from accounts.contacts import masked_person
+from billing.access import Need, access_link
+from billing.models import AccountLink
 from billing.selectors import account_overview, invoice_number
 from billing.views import tenant_page
 from meters.models import Reading
@@ -43,7 +45,7 @@ READINGS_WITH_PAYMENT = timedelta(hours=2)
 
 @tenant_page
 def pay(request, account_id):
-    link = access_link(request.user, account_id, full=True)
+    link = access_link(request.user, account_id, need=Need.PAY)
     account = link.account
     overview = account_overview(account, today=request.tenant.today())
     debt = overview.to_pay if overview.to_pay and overview.to_pay > 0 else None
@@ -67,8 +69,12 @@ def pay(request, account_id):
                 messages.error(request, str(refused))
             else:
                 return redirect("payments:confirm", public_id=payment.public_id)
-    awaiting, awaiting_total = selectors.awaiting_billing(account, today=request.tenant.today())
+    full = link.access == AccountLink.Access.FULL
+    # Others' payments are the holder's business: a link by number sees only its own.
+    awaiting, awaiting_total = selectors.awaiting_billing(account, today=request.tenant.today(),
+                                                          user=None if full else request.user)
     return render(request, "payments/pay.html", {
+        "full": full,
         "awaiting_total": awaiting_total if awaiting else None,
         "link": link, "account": account, "overview": overview, "debt": debt, "form": form,
         "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings),
@@ -90,18 +96,19 @@ def _readings_of(request, account, text):
 
 
 def _payment_or_404(request, public_id):
-    """The user's own payment, while they still have full access to its account."""
+    """The user's own payment, while their link to its account still lets them pay; and
+    whether that link is full (what the page may show of the account)."""
     payment = selectors.payment_of(request.user, public_id)
     if payment is None:
         raise Http404
-    access_link(request.user, payment.account_id, full=True)
-    return payment
+    link = access_link(request.user, payment.account_id, need=Need.PAY)
+    return payment, link.access == AccountLink.Access.FULL
 
 
 @tenant_page
 @require_http_methods(["GET", "POST"])
 def confirm(request, public_id):
-    payment = _payment_or_404(request, public_id)
+    payment, full = _payment_or_404(request, public_id)
     if request.method == "POST":
         # The tenant's own address, never the request's Host (which the client chooses, port
         # and all): the provider sends the payer and its notifications there.
@@ -118,6 +125,7 @@ def confirm(request, public_id):
         return redirect("payments:status", public_id=payment.public_id)
     return render(request, "payments/confirm.html", {
         "payment": payment, "account": payment.account, "readings": payment.readings.select_related("meter"),
+        "full": full,
     })
 
 
@@ -128,7 +136,7 @@ STATUS_REFRESH_SECONDS = 3
 @tenant_page
 @require_GET
 def status(request, public_id):
-    payment = _payment_or_404(request, public_id)
+    payment, _full = _payment_or_404(request, public_id)
     if payment.status == Payment.Status.CREATED:  # not sent to the provider yet
         return redirect("payments:confirm", public_id=payment.public_id)
     if payment.status == Payment.Status.PENDING:
@@ -144,9 +152,12 @@ def status(request, public_id):
 @tenant_page
 @require_GET
 def history(request, account_id):
-    link = access_link(request.user, account_id, full=True)
+    link = access_link(request.user, account_id, need=Need.PAY)
+    full = link.access == AccountLink.Access.FULL
+    others = selectors.others_payments(request.user, link.account) if full else []
     return render(request, "payments/history.html", {
         "link": link, "account": link.account, "payments": selectors.payments_of(request.user, link.account),
+        "full": full, "others": [(payment, masked_person(payment.user)) for payment in others],
     })
 
 
