@@ -20,6 +20,7 @@ from django.utils import dateformat, translation
 from playwright.sync_api import expect
 
 from accounts import demo as accounts_demo
+from billing.demo_data import demo_pin
 from billing.models import Account, AccountLink, Charge, Invoice, PinRequest
 from meters.models import Meter
 from portal.scoping import scopes_disabled
@@ -167,7 +168,7 @@ def switch_to(page, account, *, on_overview=True):
         expect(account_heading(page, account.number)).to_be_visible()
 
 
-# 1. Guide 002 (gaz): by supplier and number, full access at once; switching accounts.
+# 1. Guide 002 (gaz): by supplier and number, full access with the receipt's PIN; switching accounts.
 
 
 def test_gaz_links_an_account_by_supplier_and_number_and_switches_between_accounts(portal, any_width):
@@ -197,8 +198,16 @@ def test_gaz_links_an_account_by_supplier_and_number_and_switches_between_accoun
     # A real account, typed as printed: the sector code, a separator, the number.
     link_by_number(page, new.supplier, f"{new.number[:2]}-{new.number[2:]}")
     expect(flash(page)).to_contain_text(f"Лицевой счёт {new.number} подключён.")
+    # A number proves nothing: the proofs come next, here the PIN printed on the receipt.
+    expect(page).to_have_url(portal.url("gaz", f"/personal/{new.pk}/extended/"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Подтверждение доступа к лицевому счёту")
+    assert_fits(page)
+    page.get_by_label("PIN-код (может быть напечатан на квитанции)").check()
+    page.get_by_label("Введите ответ на контрольный вопрос").fill(demo_pin(new.number))
+    main(page).get_by_role("button", name="Подтвердить").click()
     expect(page).to_have_url(portal.url("gaz", "/overview/"))
-    expect_what_is_owed(page, new)  # full access at once: the new account is the current one
+    expect(flash(page)).to_contain_text("Полный доступ подключён.")
+    expect_what_is_owed(page, new)  # the new account is the current one
     expect(main(page).get_by_role("link", name="Счета и квитанции")).to_be_visible()
     expect(switch(page).locator("option")).to_have_count(3)
     assert_fits(page)
@@ -288,11 +297,11 @@ def test_mygaz_links_by_number_with_basic_access_then_extended_by_the_control_qu
     url = portal.url("mygaz", f"/personal/{account.pk}/extended/")
     expect(page).to_have_url(url)
     expect(flash(page)).to_contain_text(f"Лицевой счёт {account.number} подключён.")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Расширенная версия личного кабинета")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Подтверждение доступа к лицевому счёту")
     assert_fits(page)
 
     # Later: the overview shows balance and meters only.
-    main(page).get_by_role("link", name="Подключить расширенную версию позже").click()
+    main(page).get_by_role("link", name="Подтвердить позже").click()
     expect(page).to_have_url(portal.url("mygaz", "/overview/"))
     # mygaz asks the last charge: a basic link sees whether there is a debt, not the amount.
     _period, total = last_period_total(account)
@@ -302,7 +311,7 @@ def test_mygaz_links_by_number_with_basic_access_then_extended_by_the_control_qu
     expect(section.locator(".balance__amount")).to_have_count(0)
     expect(section.locator(".balance")).not_to_contain_text(re.compile(r"\d,\d\d"))  # no amount
     expect(section.get_by_role("table", name="По услугам")).to_have_count(0)
-    expect(section).to_contain_text("Базовая версия: видно, есть ли задолженность, и приборы учёта.")
+    expect(section).to_contain_text("Доступ по номеру счёта: видно, есть ли задолженность, и приборы учёта.")
     expect(section).not_to_contain_text(serial)  # the control question's answer
     expect(section).not_to_contain_text(account.address)
     expect(section).not_to_contain_text(account.holder_name)
@@ -313,7 +322,7 @@ def test_mygaz_links_by_number_with_basic_access_then_extended_by_the_control_qu
     # Invoices are not reachable yet: the page sends the user to the control question.
     page.goto(portal.url("mygaz", f"/personal/{account.pk}/invoices/"))
     expect(page).to_have_url(url)
-    expect(flash(page)).to_contain_text("Этот раздел доступен в расширенной версии личного кабинета.")
+    expect(flash(page)).to_contain_text("Этот раздел откроется, когда вы подтвердите, что лицевой счёт ваш.")
 
     # A PIN request, for someone without the receipt at hand.
     main(page).get_by_role("button", name="Подать запрос на получение PIN-кода").click()
@@ -323,22 +332,22 @@ def test_mygaz_links_by_number_with_basic_access_then_extended_by_the_control_qu
         assert PinRequest.objects.filter(account=account, user__username=consumer_login("mygaz")).count() == 1
 
     # The control question: a wrong serial, then the meter's.
-    main(page).get_by_role("link", name="Подключить расширенную версию").click()
+    main(page).get_by_role("link", name="Подтвердить, что счёт мой").click()
     expect(page).to_have_url(url)
     page.get_by_label("Серийный номер прибора учёта").check()
     page.get_by_label("Введите ответ на контрольный вопрос").fill("000000")
     main(page).get_by_role("button", name="Подтвердить").click()
     expect(main(page).get_by_role("alert")).to_be_visible()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Расширенная версия личного кабинета")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Подтверждение доступа к лицевому счёту")
     assert_fits(page)
     page.get_by_label("Серийный номер прибора учёта").check()
     page.get_by_label("Введите ответ на контрольный вопрос").fill(serial)
     main(page).get_by_role("button", name="Подтвердить").click()
 
     expect(page).to_have_url(portal.url("mygaz", "/overview/"))
-    expect(flash(page)).to_contain_text("Расширенная версия личного кабинета подключена")
+    expect(flash(page)).to_contain_text("Полный доступ подключён.")
     section = main(page).locator("section.account")
-    expect(section).not_to_contain_text("Базовая версия")
+    expect(section).not_to_contain_text("Доступ по номеру счёта")
     expect(section).to_contain_text(account.address)
     section.get_by_role("link", name="Счета и квитанции").click()
     expect(page).to_have_url(portal.url("mygaz", f"/personal/{account.pk}/invoices/"))
@@ -577,7 +586,7 @@ def test_axe_finds_nothing_serious_on_the_consumers_pages_at_phone_width(portal,
         log_in_as_demo_consumer(page, portal, "mygaz")
         open_link_page(page)
         link_by_number(page, basic.supplier, basic.number)
-        expect(page.get_by_role("heading", level=1)).to_have_text("Расширенная версия личного кабинета")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Подтверждение доступа к лицевому счёту")
         check("control question")
         main(page).get_by_role("button", name="Подтвердить").click()  # no answer: the errors
         expect(main(page).get_by_role("alert").first).to_be_visible()
