@@ -108,7 +108,7 @@ def meter_lines(account, *, today):
                           order_by=[F("taken_on").desc(), F("pk").desc()])
     latest = (
         Reading.objects.filter(meter__in=meters).exclude(status__in=Reading.NOT_COUNTED)
-        .annotate(rank=newest_first).filter(rank=1).order_by("meter_id", "zone")
+        .annotate(rank=newest_first).filter(rank=1).order_by("meter_id", "zone").select_related("submitted_by")
     )
     by_meter = {}
     for reading in latest:

@@ -106,6 +106,10 @@ def readings(request, account_id):
             messages.error(request, _("Введите показания хотя бы одного прибора."))
         lines = selectors.meter_lines(account, today=today)  # what was saved shows as the last reading
     rejected = rejected_since_last(lines, today=today)
+    if full:  # the holder sees who else submitted (masked); a number alone learns nothing of them
+        for line in lines:
+            for reading in line.readings:
+                reading.who = _author_of(reading)
     rows = [
         {"line": line, "submission": submissions.get(line.meter.pk), "rejected": rejected.get(line.meter.pk, []),
          "entered": entered.get(line.meter.pk, {}) if not getattr(submissions.get(line.meter.pk), "saved", False)

@@ -465,6 +465,29 @@ def test_a_stranger_cannot_change_the_holders_reading_and_the_holder_is_told(dem
 
 
 @pytest.mark.django_db
+def test_when_a_stranger_was_first_the_holder_sees_who_sent_the_reading_billing_gets(
+        demo_tenants, tenant_client, outbox):
+    gaz = demo_tenants["gaz"]
+    account, holder = demo_consumers_account(gaz)
+    with tenant_scope(gaz):
+        meter = account.meters.first()
+        stranger = UserFactory(tenant=gaz, email="stranger@example.com", username="stranger@example.com")
+        AccountLinkFactory(user=stranger, account=account, access="basic")
+        last = meter.readings.exclude(status__in=Reading.NOT_COUNTED).order_by("-taken_on", "-pk").first().value
+    stranger_client = tenant_client(gaz, REMOTE_ADDR="203.0.113.9")
+    stranger_client.force_login(stranger)
+    url = f"/personal/{account.pk}/readings/"
+    stranger_client.post(url, {f"m{meter.pk}z1": str(int(last) + 5), f"m{meter.pk}_jump": "1"})
+    holder_client = tenant_client(gaz)
+    holder_client.force_login(holder)
+    holders_page = text_of(holder_client.get(url))
+    assert "передано пользователем s***@e***.com" in holders_page
+    assert "stranger@example.com" not in holders_page
+    # The stranger, who has only a number, learns nothing of the holder from the same page.
+    assert holder.email not in text_of(stranger_client.get(url))
+
+
+@pytest.mark.django_db
 def test_the_holder_is_told_when_someone_else_pays(demo_tenants, outbox, django_capture_on_commit_callbacks):
     from payments import services as payment_services
     from payments.factories import payment_rows
