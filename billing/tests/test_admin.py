@@ -207,7 +207,7 @@ def payee_world(world, tenant_client, admin_login):
 
 def test_payee_details_are_read_only_to_staff(payee_world):
     """A staff member who may change the supplier cannot change where its receipts pay:
-    the fields are not in the form, a posted value is ignored, and nothing reaches the trail."""
+    the fields are not in the form, a posted value is ignored; the trail has the name only."""
     alpha, supplier, client, _director = payee_world
     page = client.get(url(supplier, "change"))
     form = page.context["adminform"].form
