@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied
 from django.db.models import DateTimeField
 from django.http import Http404
@@ -12,9 +12,10 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from allauth.account import admin as allauth_admin
+from audit.history import TrailInHistory
 from portal.admin import TenantOwnedAdmin, on_platform_host
 
-from . import services
+from . import roles, services, staff_edits
 from .confirmations import ResendTooSoon
 from .models import ConsentAcceptance, User, normalize_email
 from portal.phones import normalize_phone
@@ -29,6 +30,18 @@ class UserCreationForm(AdminUserCreationForm):
 class UserEditForm(UserChangeForm):
     class Meta(UserChangeForm.Meta):
         model = User
+
+
+class StaffPasswordForm(AdminPasswordChangeForm):
+    """The admin's «set password» form: a password staff set, reset or disable is on the
+    trail and told to the person (accounts.staff_edits)."""
+
+    def save(self, commit=True):
+        was_set = self.user.has_usable_password()
+        user = super().save(commit)
+        if commit:
+            staff_edits.password_set_by_staff(user=user, was_set=was_set)
+        return user
 
 
 # E-mails live on our User (with email_verified); allauth's EmailAddress table stays empty,
@@ -70,9 +83,14 @@ class ConsentAcceptanceInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(TenantOwnedAdmin, DjangoUserAdmin):
+class UserAdmin(TrailInHistory, TenantOwnedAdmin, DjangoUserAdmin):
+    """Users, of whom each staff member reaches only those below them (accounts.roles): the
+    list, every page of one user (change, password, history, delete) and every action see
+    only those, so the others answer like missing ones."""
+
     form = UserEditForm
     add_form = UserCreationForm
+    change_password_form = StaffPasswordForm
     list_display = ["username", "email", "phone", "last_name", "first_name", "is_active", "is_staff", "date_joined"]
     inlines = [ConsentAcceptanceInline]
     change_list_template = "admin/accounts/user/change_list.html"
@@ -92,6 +110,22 @@ class UserAdmin(TenantOwnedAdmin, DjangoUserAdmin):
     # (or their own) privileges, nor move a user to another tenant.
     privilege_fields = ["is_staff", "is_superuser", "groups", "user_permissions"]
     actions = ["send_new_staff_code"]
+
+    def get_queryset(self, request):
+        return roles.changeable_by(request.user, super().get_queryset(request))
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or roles.may_change(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or roles.may_change(request.user, obj))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            staff_edits.user_changed_by_staff(user=obj, before=form.initial)
 
     def get_form(self, request, obj=None, **kwargs):
         if not on_platform_host(request):

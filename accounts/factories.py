@@ -1,4 +1,5 @@
-"""A customer of a tenant, for tests that need one (portal.factories builds the tenant)."""
+"""A customer of a tenant, for tests that need one (portal.factories builds the tenant); staff
+on each rung of the roles' ladder (accounts.roles)."""
 
 import factory
 
@@ -23,6 +24,30 @@ class UserFactory(ScopeFreeFactory):
     def saved(user, create, extracted, **kwargs):
         if create:
             user.save()
+
+
+def staff_user(tenant, username="staff", *, permissions=None, tenant_superuser=False, **fields):
+    """A staff member of ``tenant`` holding the demo staff's permissions (accounts.demo), or
+    the ``permissions`` given (Permission rows); ``tenant_superuser``: in the tenant
+    superusers' group too, as the demo's director."""
+    from django.contrib.auth.models import Group, Permission
+
+    from .demo import STAFF_PERMISSIONS
+    from .roles import TENANT_SUPERUSERS_GROUP
+
+    user = UserFactory(tenant=tenant, username=username, is_staff=True, **fields)
+    if permissions is None:
+        permissions = [Permission.objects.get(content_type__app_label=app, codename=codename)
+                       for app, codename in (name.split(".") for name in STAFF_PERMISSIONS)]
+    user.user_permissions.set(permissions)
+    if tenant_superuser:
+        # The migration made the group; a transactional test's flush (the e2e tests) empties the table.
+        user.groups.add(Group.objects.get_or_create(name=TENANT_SUPERUSERS_GROUP)[0])
+    return user
+
+
+def platform_superuser(username="root", **fields):
+    return UserFactory(tenant=None, username=username, is_staff=True, is_superuser=True, **fields)
 
 
 def free_the_registrys_first_counterparty():

@@ -4,12 +4,14 @@ superusers on its own host.
 A tenant has no Django superusers (``superusers_belong_to_platform``: ``is_superuser`` is
 the platform's), and permissions will not do either: a staff member may hold every
 permission there is and still must not read what staff did. A tenant's superuser is a
-staff member of that tenant in the group ``TENANT_SUPERUSERS_GROUP``; only platform
-superusers change a user's groups (accounts.admin's privilege fields), and the change is
-itself on the trail.
+staff member of that tenant in the group ``TENANT_SUPERUSERS_GROUP`` (accounts.roles, the
+ladder of roles); only platform superusers change a user's groups (accounts.admin's
+privilege fields), and the change is itself on the trail.
 """
 
-TENANT_SUPERUSERS_GROUP = "Суперпользователи организации"
+from accounts.roles import TENANT_SUPERUSERS_GROUP, Role, role_of
+
+__all__ = ["TENANT_SUPERUSERS_GROUP", "can_read_trail"]
 
 
 def can_read_trail(request):
@@ -18,4 +20,4 @@ def can_read_trail(request):
         return False
     if request.tenant is None:
         return user.is_superuser
-    return user.tenant_id == request.tenant.pk and user.groups.filter(name=TENANT_SUPERUSERS_GROUP).exists()
+    return user.tenant_id == request.tenant.pk and role_of(user) == Role.TENANT_SUPERUSER

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.admin import TenantOwnedAdmin
 
 from .access import can_read_trail
-from .changes import change_rows
+from .changes import change_rows, who
 from .models import ACTION_NAMES, ERASED, ERASED_LABEL, AuditEntry
 
 
@@ -95,10 +95,7 @@ class AuditEntryAdmin(TenantOwnedAdmin):
 
     @admin.display(description=_("кто"))
     def who(self, entry):
-        if entry.actor is not None:
-            full_name = entry.actor.get_full_name()
-            return f"{entry.actor.username} ({full_name})" if full_name else entry.actor.username
-        return entry.actor_email or _("система")
+        return who(entry)
 
     @admin.display(description=_("IP-адрес"))
     def address(self, entry):

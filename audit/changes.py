@@ -15,7 +15,7 @@ from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from .models import ERASED, ERASED_LABEL
+from .models import ERASED, ERASED_LABEL, SECRET_LABELS
 
 
 NOTHING = "—"
@@ -26,6 +26,15 @@ class ChangeRow:
     field: str
     before: str
     after: str
+
+
+def who(entry):
+    """The staff member as the trail names them: login (full name), else the e-mail the
+    entry kept of a deleted one, else the system."""
+    if entry.actor is not None:
+        full_name = entry.actor.get_full_name()
+        return f"{entry.actor.username} ({full_name})" if full_name else entry.actor.username
+    return entry.actor_email or _("система")
 
 
 def change_rows(entry):
@@ -58,6 +67,8 @@ def display_value(field, value):
         return NOTHING
     if value == ERASED:
         return str(ERASED_LABEL)
+    if value in SECRET_LABELS:
+        return str(SECRET_LABELS[value])
     value = str(value)
     if field is None:
         return value

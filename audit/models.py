@@ -23,6 +23,12 @@ from .recording import is_recording
 # What an erased value is stored as (audit.services.entries_erase_subject), and shown as.
 ERASED = "<erased>"
 ERASED_LABEL = _("стёрто по запросу на удаление")
+# What a secret's change is stored as (audit.services.entry_secret_changed): that there was
+# one before and after, never a value, not even a hash.
+SECRET, NEW_SECRET, NO_SECRET = "<secret>", "<new secret>", "<no secret>"
+SECRET_LABELS = {
+    SECRET: _("задан (не записывается)"), NEW_SECRET: _("новый (не записывается)"), NO_SECRET: _("не задан"),
+}
 ACTION_NAMES = {
     AbstractLogEntry.Action.CREATE: _("создание"),
     AbstractLogEntry.Action.UPDATE: _("изменение"),
@@ -102,3 +108,17 @@ class AuditEntry(AbstractLogEntry):
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("Audit entries are never deleted.")
+
+
+def entries_forget_deleted_user(sender, instance, **kwargs):
+    """A user deleted in the admin (not erased: that is privacy's, which keeps the row):
+    the entries about their data keep no subject, as SET_NULL does for the older ones. Those
+    this deletion has just written too (the user's, their links'...), which the database
+    would refuse at commit: the deletion collected the entries before writing them."""
+    AuditEntry._base_manager.filter(subject_id=instance.pk).update(subject=None)
+
+
+def entries_delete_with_tenant(sender, instance, **kwargs):
+    """A deleted tenant takes its trail along, the entries its deletion has just written
+    (one per deleted row) included. The tenant's own deletion is a platform entry."""
+    AuditEntry._base_manager.filter(tenant_id=instance.pk).delete()

@@ -1,7 +1,17 @@
-"""Writes to the trail other than the library's own: erasure under 152-FZ."""
+"""Writes to the trail other than the library's own: a secret that staff change, and
+erasure under 152-FZ."""
 
 from .apps import KEPT_ON_ERASURE
-from .models import ERASED, AuditEntry
+from .models import ERASED, NEW_SECRET, NO_SECRET, SECRET, AuditEntry
+
+
+def entry_secret_changed(instance, *, field, was_set, is_set):
+    """An entry saying that ``instance``'s secret ``field`` (a password) was set, replaced or
+    removed: the library never sees the change, since the field is excluded from its diffs.
+    Like every entry, written only inside an admin request (audit.recording), with the
+    request's actor; the value is never recorded, not even as a hash."""
+    before, after = SECRET if was_set else NO_SECRET, NEW_SECRET if is_set else NO_SECRET
+    return AuditEntry.objects.log_create(instance, action=AuditEntry.Action.UPDATE, changes={field: [before, after]})
 
 
 def entries_erase_subject(*, user):

@@ -25,6 +25,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Role, acts_as
+from audit.history import TrailInHistory
 from meters.models import Meter, Reading
 from portal.admin import LargeTableAdmin, TenantOwnedAdmin, on_platform_host
 
@@ -40,10 +42,18 @@ SEARCH_ACCOUNTS_LIMIT = 1000
 
 
 @admin.register(Supplier)
-class SupplierAdmin(TenantOwnedAdmin):
+class SupplierAdmin(TrailInHistory, TenantOwnedAdmin):
+    """A supplier's payee details (``Supplier.PAYEE_DETAILS``) are what every receipt and its
+    payment QR code pay to: only a tenant superuser (or a platform superuser) changes them,
+    and every change is on the trail, before and after, shown in the supplier's history."""
+
     list_display = ["name", "code", "account_number_pattern", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "code"]
+    payee_description = _("Заполните все реквизиты или ни одного: без них квитанция не формируется. "
+                          "Расчётный счёт проверяется по контрольному ключу вместе с БИК.")
+    payee_read_only_description = _("Реквизиты меняет только суперпользователь организации: по ним платят по "
+                                    "каждой квитанции и её QR-коду.")
     fieldsets = [
         (None, {"fields": ["tenant", "code", "name", "is_active"]}),
         (_("Номер лицевого счёта"), {"fields": [
@@ -51,11 +61,27 @@ class SupplierAdmin(TenantOwnedAdmin):
             "account_number_hint",
         ]}),
         (_("Реквизиты для квитанции и QR-кода"), {
-            "fields": ["payee_name", "inn", "kpp", "settlement_account", "bic", "correspondent_account", "bank_name"],
-            "description": _("Заполните все реквизиты или ни одного: без них квитанция не формируется. "
-                             "Расчётный счёт проверяется по контрольному ключу вместе с БИК."),
+            "fields": list(Supplier.PAYEE_DETAILS), "description": payee_description,
         }),
     ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "account_number_separators":
+            kwargs["strip"] = False  # the space is a separator: stripped, every save dropped it
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def changes_payee(self, request):
+        return acts_as(request.user, Role.TENANT_SUPERUSER)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if self.changes_payee(request) else [*readonly, *Supplier.PAYEE_DETAILS]
+
+    def get_fieldsets(self, request, obj=None):
+        if self.changes_payee(request):
+            return self.fieldsets
+        *others, (title, options) = self.fieldsets
+        return [*others, (title, {**options, "description": self.payee_read_only_description})]
 
 
 class ContractInline(admin.TabularInline):

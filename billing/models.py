@@ -93,7 +93,10 @@ class Supplier(models.Model):
             raise ValidationError({"account_number_pattern": _("Ошибка в шаблоне: %(error)s") % {"error": error}})
         self._clean_payee()
 
+    # Required together (the KPP is optional: an individual entrepreneur has none).
     PAYEE_FIELDS = ("payee_name", "inn", "settlement_account", "bic", "correspondent_account", "bank_name")
+    # Every payee detail, in the order of a form: only a tenant superuser changes them (billing.admin).
+    PAYEE_DETAILS = ("payee_name", "inn", "kpp", "settlement_account", "bic", "correspondent_account", "bank_name")
 
     def _clean_payee(self):
         """All of the payee's details or none of them; and the ones given must be right."""

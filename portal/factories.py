@@ -40,3 +40,45 @@ class TenantFactory(ScopeFreeFactory):
     short_name = factory.LazyAttribute(lambda tenant: tenant.slug.capitalize())
     kind = Tenant.Kind.ELECTRICITY_RETAIL
     policy = factory.RelatedFactory(TenantPolicyFactory, factory_related_name="tenant")
+
+
+def admin_form_data(page):
+    """The values a browser would submit from an admin page's form (a change form): the
+    data a test edits and posts back, as a person would."""
+    from html.parser import HTMLParser
+
+    class FormFields(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.data, self._select, self._textarea = {}, None, None
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            name = attrs.get("name")
+            if tag == "input" and name and attrs.get("type") not in ("submit", "button", "file"):
+                if attrs.get("type") in ("checkbox", "radio"):
+                    if "checked" in attrs:
+                        self.data[name] = attrs.get("value", "on")
+                else:
+                    self.data[name] = attrs.get("value", "")
+            elif tag == "select" and name:
+                self._select = name
+            elif tag == "option" and self._select and "selected" in attrs:
+                self.data[self._select] = attrs.get("value", "")
+            elif tag == "textarea" and name:
+                self._textarea = name
+                self.data[name] = ""
+
+        def handle_endtag(self, tag):
+            if tag == "select":
+                self._select = None
+            elif tag == "textarea":
+                self._textarea = None
+
+        def handle_data(self, data):
+            if self._textarea:
+                self.data[self._textarea] += data
+
+    parser = FormFields()
+    parser.feed(page.content.decode())
+    return parser.data

@@ -3,74 +3,25 @@ when and before → after, in the object's tenant; a tenant's superusers and pla
 superusers read it, plain staff do not, another tenant never does, nobody changes it."""
 
 import json
-from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 
-from accounts.factories import UserFactory
+from accounts.factories import UserFactory, platform_superuser, staff_user
 from audit.access import TENANT_SUPERUSERS_GROUP
 from audit.models import AuditEntry
 from audit.recording import recording_admin_changes
+from portal.factories import admin_form_data
 from portal.scoping import scopes_disabled, tenant_scope
 
 USER_CHANGE = "/admin/accounts/user/{}/change/"
 ENTRY = "/admin/audit/auditentry/{}/change/"
 
 
-class FormFields(HTMLParser):
-    """The values a browser would submit from the page's form (the admin's change form)."""
-
-    def __init__(self):
-        super().__init__()
-        self.data, self._select, self._textarea = {}, None, None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        name = attrs.get("name")
-        if tag == "input" and name and attrs.get("type") not in ("submit", "button", "file"):
-            if attrs.get("type") in ("checkbox", "radio"):
-                if "checked" in attrs:
-                    self.data[name] = attrs.get("value", "on")
-            else:
-                self.data[name] = attrs.get("value", "")
-        elif tag == "select" and name:
-            self._select = name
-        elif tag == "option" and self._select and "selected" in attrs:
-            self.data[self._select] = attrs.get("value", "")
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.data[name] = ""
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-    def handle_data(self, data):
-        if self._textarea:
-            self.data[self._textarea] += data
-
-
-def submitted(page):
-    parser = FormFields()
-    parser.feed(page.content.decode())
-    return parser.data
-
-
 def tenant_superusers_group():
     # Migration 0002 makes it; a transactional test's flush (the e2e tests) empties the table.
     return Group.objects.get_or_create(name=TENANT_SUPERUSERS_GROUP)[0]
-
-
-def staff(tenant, username, *, permissions=(), superuser_of_tenant=False):
-    user = UserFactory(tenant=tenant, username=username, is_staff=True)
-    user.user_permissions.set(permissions)
-    if superuser_of_tenant:
-        user.groups.add(tenant_superusers_group())
-    return user
 
 
 @pytest.fixture
@@ -84,10 +35,10 @@ def edited(alpha_and_beta, tenant_client, admin_login):
     alpha, _beta = alpha_and_beta
     customer = UserFactory(tenant=alpha, username="customer", email="customer@example.com",
                            last_name="Иванов", first_name="Иван", phone="+79001112233")
-    editor = staff(alpha, "editor", permissions=Permission.objects.filter(content_type__app_label="accounts"))
+    editor = staff_user(alpha, "editor", permissions=Permission.objects.filter(content_type__app_label="accounts"))
     client = tenant_client(alpha)
     admin_login(client, editor)
-    data = submitted(client.get(USER_CHANGE.format(customer.pk)))
+    data = admin_form_data(client.get(USER_CHANGE.format(customer.pk)))
     data.update(last_name="Петров", phone="+79004445566")
     response = client.post(USER_CHANGE.format(customer.pk), data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
@@ -106,14 +57,15 @@ def test_a_staff_edit_in_the_admin_is_recorded_with_who_when_before_and_after(ed
 
 
 def test_no_secret_is_ever_recorded(edited, alpha_and_beta):
-    """Not the hash, not a new password set by staff, not a login's timestamp."""
+    """Not the hash, not a new password set by staff, not a login's timestamp: that staff
+    set a password is recorded, never the password."""
     alpha, _beta = alpha_and_beta
     customer, client = edited["customer"], edited["client"]
     response = client.post(f"/admin/accounts/user/{customer.pk}/password/",
                            {"password1": "Brand-new-secret-42", "password2": "Brand-new-secret-42",
                             "usable_password": "true"})
     assert response.status_code == 302
-    data = submitted(client.get("/admin/accounts/user/add/"))
+    data = admin_form_data(client.get("/admin/accounts/user/add/"))
     data.update(username="newcomer", usable_password="true", password1="Another-secret-43",
                 password2="Another-secret-43")
     response = client.post("/admin/accounts/user/add/", data)
@@ -126,9 +78,11 @@ def test_no_secret_is_ever_recorded(edited, alpha_and_beta):
             [entry.changes, entry.changes_text, entry.serialized_data, entry.object_repr, entry.additional_data]
             for entry in entries
         ], ensure_ascii=False)
-    # The surname and phone, then the newcomer's creation: the password change left no entry.
-    assert [entry.action for entry in entries] == [AuditEntry.Action.CREATE, AuditEntry.Action.UPDATE]
-    assert "password" not in recorded and "last_login" not in recorded
+    # The surname and phone, the password (that it changed), then the newcomer's creation.
+    assert [entry.action for entry in entries] == [AuditEntry.Action.CREATE, AuditEntry.Action.UPDATE,
+                                                   AuditEntry.Action.UPDATE]
+    assert entries[1].changes == {"password": ["<secret>", "<new secret>"]}
+    assert "password" not in json.dumps([entries[0].changes, entries[2].changes]) and "last_login" not in recorded
     for secret in (customer.password, newcomer.password, "Brand-new-secret-42", "Another-secret-43"):
         assert secret not in recorded
 
@@ -144,7 +98,7 @@ def test_changes_outside_the_admin_are_not_recorded(alpha_and_beta):
 
 def test_a_tenant_superuser_reads_the_trail_in_russian(edited, alpha_and_beta, tenant_client, admin_login):
     alpha, _beta = alpha_and_beta
-    reader = staff(alpha, "chief", superuser_of_tenant=True)
+    reader = staff_user(alpha, "chief", permissions=(), tenant_superuser=True)
     client = tenant_client(alpha)
     admin_login(client, reader)
     listing = client.get("/admin/audit/auditentry/")
@@ -157,7 +111,7 @@ def test_a_tenant_superuser_reads_the_trail_in_russian(edited, alpha_and_beta, t
 
 def test_plain_staff_even_with_every_permission_cannot_read_it(edited, alpha_and_beta, tenant_client, admin_login):
     alpha, _beta = alpha_and_beta
-    boss = staff(alpha, "boss", permissions=Permission.objects.all())
+    boss = staff_user(alpha, "boss", permissions=Permission.objects.all())
     client = tenant_client(alpha)
     admin_login(client, boss)
     assert client.get("/admin/audit/auditentry/").status_code == 403
@@ -167,7 +121,7 @@ def test_plain_staff_even_with_every_permission_cannot_read_it(edited, alpha_and
 
 def test_another_tenants_superuser_never_sees_it(edited, alpha_and_beta, tenant_client, admin_login):
     _alpha, beta = alpha_and_beta
-    reader = staff(beta, "chief", superuser_of_tenant=True)
+    reader = staff_user(beta, "chief", permissions=(), tenant_superuser=True)
     client = tenant_client(beta)
     admin_login(client, reader)
     assert list(client.get("/admin/audit/auditentry/").context["cl"].queryset) == []
@@ -178,7 +132,7 @@ def test_another_tenants_superuser_never_sees_it(edited, alpha_and_beta, tenant_
 
 def test_a_platform_superuser_reads_every_tenants_trail(edited, alpha_and_beta, tenant_client, admin_login):
     alpha, _beta = alpha_and_beta
-    root = UserFactory(tenant=None, username="root", is_staff=True, is_superuser=True)
+    root = platform_superuser()
     client = tenant_client(None)
     admin_login(client, root)
     listing = client.get("/admin/audit/auditentry/")
@@ -188,8 +142,8 @@ def test_a_platform_superuser_reads_every_tenants_trail(edited, alpha_and_beta, 
 def test_nobody_changes_or_deletes_an_entry(edited, alpha_and_beta, tenant_client, admin_login):
     alpha, _beta = alpha_and_beta
     entry = edited["entry"]
-    root = UserFactory(tenant=None, username="root", is_staff=True, is_superuser=True)
-    readers = [(alpha, staff(alpha, "chief", superuser_of_tenant=True)), (None, root)]
+    root = platform_superuser()
+    readers = [(alpha, staff_user(alpha, "chief", permissions=(), tenant_superuser=True)), (None, root)]
     for tenant, reader in readers:
         client = tenant_client(tenant)
         admin_login(client, reader)
@@ -226,11 +180,11 @@ def test_granting_the_tenant_superuser_role_is_itself_on_the_trail(alpha_and_bet
     """Only a platform superuser changes a user's groups (on the platform's host); the entry
     goes to the user's tenant, and its readers see who was made one of them."""
     alpha, _beta = alpha_and_beta
-    member = staff(alpha, "deputy")
-    root = UserFactory(tenant=None, username="root", is_staff=True, is_superuser=True)
+    member = staff_user(alpha, "deputy", permissions=())
+    root = platform_superuser()
     client = tenant_client(None)
     admin_login(client, root)
-    data = submitted(client.get(USER_CHANGE.format(member.pk)))
+    data = admin_form_data(client.get(USER_CHANGE.format(member.pk)))
     data["groups"] = str(tenant_superusers_group().pk)
     assert client.post(USER_CHANGE.format(member.pk), data).status_code == 302
     with tenant_scope(alpha):
@@ -256,3 +210,80 @@ def test_erasing_a_customer_blanks_their_data_in_the_trail_and_keeps_who_did_wha
     assert "Иванов" not in recorded and "+7900" not in recorded and "customer" not in recorded
     assert set(erased.changes) == {"last_name", "phone"}
     assert (erased.actor, erased.timestamp, erased.action) == (entry.actor, entry.timestamp, entry.action)
+
+
+def test_the_trail_shows_a_staff_password_reset_and_a_supplier_change(alpha_and_beta, tenant_client, admin_login):
+    """Issue 22: the director reads that staff reset a customer's password (never what to)
+    and that the supplier's payee changed, from what to what; each in the object's history
+    page too."""
+    from billing.bank_details import with_key
+    from billing.demo import payee_details
+    from billing.factories import SupplierFactory
+
+    alpha, _beta = alpha_and_beta
+    customer = UserFactory(tenant=alpha, username="customer", email="customer@example.com")
+    supplier = SupplierFactory(tenant=alpha, code="energo", name="Энергосбыт", **payee_details("ryazan"))
+    clerk = staff_user(alpha, "clerk", first_name="Пётр")
+    chief = staff_user(alpha, "chief", tenant_superuser=True)
+    clerk_client, chief_client = tenant_client(alpha), tenant_client(alpha)
+    admin_login(clerk_client, clerk)
+    admin_login(chief_client, chief)
+    assert clerk_client.post(f"/admin/accounts/user/{customer.pk}/password/",
+                             {"password1": "Reset-by-staff-31", "password2": "Reset-by-staff-31",
+                              "usable_password": "true"}).status_code == 302
+    data = admin_form_data(chief_client.get(f"/admin/billing/supplier/{supplier.pk}/change/"))
+    old_account = supplier.settlement_account
+    data["settlement_account"] = with_key(f"{old_account[:10]}99{old_account[12:]}", supplier.bic[-3:])
+    assert chief_client.post(f"/admin/billing/supplier/{supplier.pk}/change/", data).status_code == 302
+    listing = chief_client.get("/admin/audit/auditentry/").content.decode()
+    assert "clerk (Пётр)" in listing and "Пароль: задан (не записывается) → новый (не записывается)" in listing
+    assert f"Расчётный счёт: {old_account} → {data['settlement_account']}" in listing
+    assert "Reset-by-staff-31" not in listing
+    history = chief_client.get(f"/admin/accounts/user/{customer.pk}/history/").content.decode()
+    assert "Журнал действий сотрудников" in history and "новый (не записывается)" in history
+
+
+def check_constraints_now():
+    """The foreign keys PostgreSQL checks at commit, checked now (a test never commits)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_a_user_deleted_in_the_admin_is_a_deletion_on_the_trail(alpha_and_beta, tenant_client, admin_login):
+    """The deletion's own entries (the user's, their consent's) name the user as subject
+    while the user is being deleted: they keep no subject, as the older entries, and the
+    commit goes through."""
+    from accounts.models import ConsentAcceptance
+    from portal.models import ConsentDocument
+
+    alpha, _beta = alpha_and_beta
+    member = staff_user(alpha, "member")
+    document = ConsentDocument._base_manager.create(tenant=alpha, title="Согласие", kind="personal_data", text="…")
+    ConsentAcceptance._base_manager.create(tenant=alpha, user=member, document=document)
+    client = tenant_client(alpha)
+    chief = staff_user(alpha, "chief", permissions=Permission.objects.filter(content_type__app_label="accounts"),
+                       tenant_superuser=True)
+    admin_login(client, chief)
+    assert client.post(f"/admin/accounts/user/{member.pk}/delete/", {"post": "yes"}).status_code == 302
+    check_constraints_now()
+    with tenant_scope(alpha):
+        assert not type(member).objects.filter(pk=member.pk).exists()
+        entries = list(AuditEntry.objects.filter(action=AuditEntry.Action.DELETE))
+    assert {(entry.content_type.model, entry.actor.username, entry.subject) for entry in entries} == {
+        ("user", "chief", None), ("consentacceptance", "chief", None)}
+
+
+def test_a_deleted_tenant_takes_its_trail_along(alpha_and_beta, tenant_client, admin_login):
+    from portal.models import Tenant
+
+    alpha, beta = alpha_and_beta
+    UserFactory(tenant=alpha, username="customer")
+    client = tenant_client(None)
+    admin_login(client, platform_superuser())
+    assert client.post(f"/admin/portal/tenant/{alpha.pk}/delete/", {"post": "yes"}).status_code == 302
+    check_constraints_now()
+    with scopes_disabled():
+        assert not Tenant.objects.filter(pk=alpha.pk).exists()
+        assert [(entry.tenant, str(entry)) for entry in AuditEntry.objects.all()] == [(None, "Удаление: Alpha")]

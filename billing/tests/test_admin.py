@@ -15,11 +15,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.demo import STAFF_PERMISSIONS
+from accounts.factories import staff_user
 from accounts.models import User
+from audit.models import AuditEntry
 from billing import forms as billing_forms
+from billing.demo import payee_details
 from billing.factories import SupplierFactory, billing_rows
-from billing.models import Account, AccountLink, ImportFile, ImportRun
+from billing.models import Account, AccountLink, ImportFile, ImportRun, Supplier
 from meters.models import Meter, Reading
+from portal.factories import admin_form_data
 from portal.pagination import LargeTablePaginator
 from portal.scoping import scopes_disabled, tenant_scope
 
@@ -182,6 +186,69 @@ def test_staff_confirm_a_links_access_with_the_proof_on_record(world, outbox):
     client.post(changelist, {"action": "confirm_access", "_selected_action": [other.pk]})
     with scopes_disabled():
         assert AccountLink.objects.get(pk=other.pk).access == "basic"
+
+
+# --- A supplier's payee details ---------------------------------------------------------------
+
+
+@pytest.fixture
+def payee_world(world, tenant_client, admin_login):
+    """Alpha's supplier with payee details (every receipt's QR code pays to them); alpha's
+    director (a tenant superuser) signed in on a second client."""
+    alpha, beta, client, rows = world
+    supplier = rows["alpha"]["account"].supplier
+    with tenant_scope(alpha):
+        Supplier.objects.filter(pk=supplier.pk).update(**payee_details("ryazan"))
+        supplier.refresh_from_db()
+    director = tenant_client(alpha)
+    admin_login(director, staff_user(alpha, "director", tenant_superuser=True))
+    return alpha, supplier, client, director
+
+
+def test_payee_details_are_read_only_to_staff(payee_world):
+    """A staff member who may change the supplier cannot change where its receipts pay:
+    the fields are not in the form, a posted value is ignored; the trail has the name only."""
+    alpha, supplier, client, _director = payee_world
+    page = client.get(url(supplier, "change"))
+    form = page.context["adminform"].form
+    assert not set(Supplier.PAYEE_DETAILS) & set(form.fields)
+    assert "суперпользователь организации" in page.content.decode()
+    data = admin_form_data(page)
+    data.update(name="Энергосбыт (новое имя)", inn="7707083893", settlement_account="40702810938000000001",
+                bic="044525225", payee_name="ООО «Чужой получатель»")
+    assert client.post(url(supplier, "change"), data).status_code == 302
+    with tenant_scope(alpha):
+        stored = Supplier.objects.get(pk=supplier.pk)
+        name_entry = AuditEntry.objects.get()
+    assert (stored.name, stored.account_number_separators) == ("Энергосбыт (новое имя)", " -")
+    assert {name: getattr(stored, name) for name in Supplier.PAYEE_DETAILS} == {
+        name: getattr(supplier, name) for name in Supplier.PAYEE_DETAILS}
+    assert name_entry.changes == {"name": [supplier.name, "Энергосбыт (новое имя)"]}
+    # Nor on a new supplier.
+    data = admin_form_data(client.get(url(Supplier, "add")))
+    data.update(code="fresh", name="Новый", **payee_details("samara"))
+    assert client.post(url(Supplier, "add"), data).status_code == 302
+    with tenant_scope(alpha):
+        assert Supplier.objects.get(code="fresh").inn == ""
+
+
+def test_a_tenant_superuser_changes_the_payee_on_the_trail_and_in_the_history(payee_world):
+    alpha, supplier, client, director = payee_world
+    data = admin_form_data(director.get(url(supplier, "change")))
+    new_inn = payee_details("samara")["inn"]
+    data.update(inn=new_inn)
+    assert director.post(url(supplier, "change"), data).status_code == 302
+    with tenant_scope(alpha):
+        assert Supplier.objects.get(pk=supplier.pk).inn == new_inn
+        entry = AuditEntry.objects.get()
+    assert (entry.actor.username, entry.tenant, entry.object_id) == ("director", alpha, supplier.pk)
+    assert entry.changes == {"inn": [supplier.inn, new_inn]}
+    history = director.get(url(supplier, "history")).content.decode()
+    assert f"ИНН получателя: {supplier.inn} → {new_inn}" in history
+    # Plain staff see Django's history, not the trail's values.
+    staff_history = client.get(url(supplier, "history"))
+    assert staff_history.status_code == 200
+    assert supplier.inn not in staff_history.content.decode()
 
 
 # --- Upload ----------------------------------------------------------------------------------
