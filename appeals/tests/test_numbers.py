@@ -9,17 +9,12 @@ import time
 import pytest
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
-from django.test import Client
 
 from accounts.factories import UserFactory
 from appeals import applications, demo, services
 from appeals.models import Appeal, AppealCounter, Topic
 from portal.factories import TenantFactory
 from portal.scoping import scopes_disabled, tenant_scope
-
-
-def host_of(tenant):
-    return f"{tenant.slug}.localhost"
 
 
 def appeal_of(tenant, author, text="Вопрос"):
@@ -155,16 +150,3 @@ def test_the_migration_numbers_existing_appeals_per_tenant_in_the_order_they_cam
     author = UserFactory(tenant=alpha)
     assert appeal_of(alpha, author).number == 4  # the counter goes on from the renumbered ones
 
-
-@pytest.mark.django_db
-def test_the_number_is_not_in_any_customer_url(tenants):
-    """The thread, its reopening, the application pages: public ids only."""
-    alpha, _beta = tenants
-    demo.seed([alpha])
-    author = UserFactory(tenant=alpha)
-    appeal = appeal_of(alpha, author)
-    client = Client(HTTP_HOST=host_of(alpha))
-    client.force_login(author)
-    assert client.get(f"/appeals/{appeal.public_id}/").status_code == 200
-    assert client.get(f"/appeals/{appeal.number}/").status_code == 404
-    assert client.get(f"/appeals/{appeal.pk}/").status_code == 404
