@@ -193,8 +193,8 @@ class AnswerForm(forms.Form):
 @admin.register(Appeal)
 class AppealAdmin(TenantOwnedAdmin):
     form = AppealStaffForm
-    list_display = ["number", "created_at", "kind", "topic", "status", "who", "assignee", "account"]
-    list_display_links = ["number"]
+    list_display = ["number_shown", "created_at", "kind", "topic", "status", "who", "assignee", "account"]
+    list_display_links = ["number_shown"]
     list_filter = ["status", "kind", "topic", ("assignee", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["topic", "author", "assignee", "account"]
     search_fields = ["author__username"]  # the box; get_search_results searches
@@ -247,7 +247,7 @@ class AppealAdmin(TenantOwnedAdmin):
             return queryset, False
         found = Q(author__in=User.objects.filter(username=term).values("pk"))
         if parse_id(term) is not None:
-            found |= Q(pk=parse_id(term))
+            found |= Q(number=parse_id(term))
         return queryset.filter(found), False
 
     def has_add_permission(self, request):
@@ -256,9 +256,9 @@ class AppealAdmin(TenantOwnedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=_("номер"), ordering="pk")
-    def number(self, appeal):
-        return f"№ {appeal.pk}"
+    @admin.display(description=_("номер"), ordering="number")
+    def number_shown(self, appeal):
+        return f"№ {appeal.number}"
 
     @admin.display(description=_("автор"))
     def who(self, appeal):

@@ -123,7 +123,8 @@ def grid_draft_save(*, tenant, author, applicant, object_address, max_power_kw, 
 
 def documents_add(appeal, *, user, files):
     """Attach checked files (``attachments.check_files``) to the draft: at most
-    ``MAX_DOCUMENTS`` in all, counting those already attached."""
+    ``MAX_DOCUMENTS`` in all, counting those already attached, and within the daily quotas
+    of files (``services.refuse_over_quota``)."""
     if appeal.kind == Appeal.Kind.GRID_CONNECTION:
         _refuse_unless_activated(user)
     with transaction.atomic():
@@ -131,7 +132,10 @@ def documents_add(appeal, *, user, files):
         already = Attachment.objects.filter(appeal=locked, message__isnull=True).count()
         if already + len(files) > MAX_DOCUMENTS:
             raise ApplicationRefused(documents_limit_message(already))
-        services.attach_files(locked, None, files, user)
+        try:
+            services.attach_files(locked, None, files, user)
+        except services.AppealRefused as refused:
+            raise ApplicationRefused(str(refused)) from None
         locked.save(update_fields=["updated_at"])
     return locked
 

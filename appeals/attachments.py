@@ -1,9 +1,12 @@
 """What an attachment may be: at most MAX_FILES files of MAX_BYTES each, a PDF, JPEG, PNG,
 DOCX or XLSX as its content says (``filetype`` reads the magic numbers, and for DOCX/XLSX the
-ZIP's parts), whatever its name claims; stored under a safe name."""
+ZIP's parts), whatever its name claims; a DOCX or XLSX whose parts unpack to more than
+``MAX_UNPACKED_BYTES`` (a zip bomb) is refused; stored under a safe name."""
 
 import re
 import unicodedata
+import zipfile
+import zlib
 from dataclasses import dataclass
 
 import filetype
@@ -22,6 +25,17 @@ ALLOWED = {
 }
 # Enough of the file for every matcher (the ZIP matchers look into the first entries).
 HEAD_BYTES = 8192
+# A DOCX or XLSX is a ZIP of XML parts and pictures. Whoever opens one (staff's Word or
+# Excel, a virus scanner, a preview) unpacks it: all its parts together may unpack to at most
+# this much (a real 10 MB document unpacks to a few tens of MB, a zip bomb to gigabytes) ...
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+# ... no part bigger than RATIO_FROM may be packed more than MAX_RATIO times (text XML packs
+# 5-20 times, deflate at most about 1000), and there are at most MAX_PARTS parts.
+MAX_RATIO = 100
+RATIO_FROM = 1024 * 1024
+MAX_PARTS = 1000
+ZIP_KINDS = {"docx", "xlsx"}
+UNPACK_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -61,9 +75,40 @@ def check_files(files):
             errors.append(_("«%(name)s»: такой формат не принимается. Приложите PDF, JPEG, PNG, DOCX или XLSX.")
                           % {"name": shown})
             continue
+        if kind.extension in ZIP_KINDS and not unpacks_safely(upload):
+            errors.append(_("«%(name)s»: документ не открывается или распаковывается в слишком большой объём. "
+                            "Сохраните его заново или приложите PDF.") % {"name": shown})
+            continue
         extension, content_type = ALLOWED[kind.extension]
         checked.append(CheckedFile(upload=upload, name=safe_name(upload.name, extension), content_type=content_type,
                                    size=upload.size))
     if errors:
         raise ValidationError(errors)
     return checked
+
+
+def unpacks_safely(upload):
+    """Whether the ZIP in ``upload`` is a readable archive of at most MAX_PARTS parts that
+    unpack to at most MAX_UNPACKED_BYTES, none packed more than MAX_RATIO times. The sizes
+    the archive declares are checked first, then each part is unpacked in chunks and
+    thrown away: a part that unpacks to more than it declares (or to other bytes: the CRC)
+    makes ``zipfile`` raise, so the declared sizes are the true ones. The upload is
+    rewound."""
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            parts = archive.infolist()
+            if len(parts) > MAX_PARTS or sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES:
+                return False
+            if any(part.file_size > RATIO_FROM and part.file_size > MAX_RATIO * max(part.compress_size, 1)
+                   for part in parts):
+                return False
+            for part in parts:
+                with archive.open(part) as stream:
+                    while stream.read(UNPACK_CHUNK):
+                        pass
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, RuntimeError, ValueError,
+            OSError, EOFError):
+        return False  # damaged, encrypted, or packed by a method zipfile does not read
+    finally:
+        upload.seek(0)
+    return True

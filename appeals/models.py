@@ -12,7 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Account
@@ -70,6 +70,44 @@ class Topic(models.Model):
         return self.name
 
 
+class AppealCounter(models.Model):
+    """The last number a tenant gave an appeal or application: numbers go 1, 2, 3… per
+    tenant, so no customer learns from theirs how many appeals other tenants receive."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, primary_key=True, related_name="+",
+                                  verbose_name=_("организация"))
+    last_number = models.PositiveIntegerField(_("последний номер"), default=0)
+
+    objects = tenant_scoped_manager()()
+
+    class Meta:
+        verbose_name = _("счётчик номеров обращений")
+        verbose_name_plural = _("счётчики номеров обращений")
+
+    def __str__(self):
+        return f"{self.tenant}: {self.last_number}"
+
+    @classmethod
+    def next_number(cls, tenant_id):
+        """The tenant's next number. The counter's row stays locked until the caller's
+        transaction ends, so appeals written at once get one number each, in turn; a
+        number taken by a transaction that rolls back is taken back with it. The row is
+        made with the tenant's first appeal (two first appeals at once: the second insert
+        waits for the first to commit, fails, and locks the row the first made)."""
+        counters = cls._base_manager.filter(tenant_id=tenant_id)
+        with transaction.atomic():
+            counter = counters.select_for_update().first()
+            if counter is None:
+                try:
+                    with transaction.atomic():
+                        counter = cls._base_manager.create(tenant_id=tenant_id)
+                except IntegrityError:
+                    counter = counters.select_for_update().get()
+            counter.last_number += 1
+            counter.save(update_fields=["last_number"])
+        return counter.last_number
+
+
 class Appeal(models.Model):
     class Kind(models.TextChoices):
         APPEAL = "appeal", _("обращение")
@@ -107,6 +145,9 @@ class Appeal(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", verbose_name=_("организация"))
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The tenant's own sequence (AppealCounter), given when the row is first saved; URLs use
+    # public_id.
+    number = models.PositiveIntegerField(_("номер"), editable=False)
     kind = models.CharField(_("вид"), max_length=10, choices=Kind.choices, default=Kind.APPEAL)
     status = models.CharField(_("статус"), max_length=12, choices=Status.choices, default=Status.NEW)
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, null=True, blank=True, related_name="appeals",
@@ -148,13 +189,21 @@ class Appeal(models.Model):
             models.Index(fields=["author"], condition=models.Q(unread_by_author=True), name="appeal_unread"),
             models.Index(fields=["tenant", "status"], name="appeal_queue"),
         ]
+        constraints = [models.UniqueConstraint(fields=["tenant", "number"], name="appeal_unique_number")]
 
     def __str__(self):
-        return f"№ {self.pk} · {self.get_kind_display()}"
+        return f"№ {self.number} · {self.get_kind_display()}"
 
-    @property
-    def number(self):
-        return self.pk
+    def save(self, *args, **kwargs):
+        if self.number is not None:
+            return super().save(*args, **kwargs)
+        try:
+            with transaction.atomic():  # the number and the row, or neither
+                self.number = AppealCounter.next_number(self.tenant_id)
+                return super().save(*args, **kwargs)
+        except BaseException:
+            self.number = None
+            raise
 
     @property
     def is_application(self):
@@ -234,6 +283,11 @@ class Attachment(models.Model):
         verbose_name = _("вложение")
         verbose_name_plural = _("вложения")
         ordering = ["pk"]
+        indexes = [
+            # The daily quotas of files (appeals.services.refuse_over_quota).
+            models.Index(fields=["uploaded_by", "created_at"], name="attachment_user_day"),
+            models.Index(fields=["tenant", "created_at"], name="attachment_tenant_day"),
+        ]
 
     def __str__(self):
         return self.name

@@ -1,8 +1,16 @@
 """Appeals, support questions and applications: writing them, the thread, statuses, and
-telling the author when staff answer."""
+telling the author when staff answer.
 
+Files a customer attaches count against two daily quotas (``USER_BYTES_PER_DAY``,
+``TENANT_BYTES_PER_DAY``), checked before anything of them is stored (``store_files``)."""
+
+import datetime
+
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,34 +47,107 @@ def _forget_unread(appeal):
         transaction.on_commit(lambda: cache.delete(unread_cache_key(user_id)))
 
 
-def attach_files(appeal, message, files, user):
-    """Store checked files (``attachments.check_files``) on the appeal, and on ``message``
-    when given (an application's documents have none until it is sent)."""
-    for checked in files:
-        attachment = Attachment(tenant=appeal.tenant, appeal=appeal, message=message, name=checked.name,
-                                content_type=checked.content_type, size=checked.size, uploaded_by=user)
-        attachment.file.save(checked.name, checked.upload, save=False)
+# What a customer may store in a day (the tenant's calendar day): two full forms of five
+# 10 MB files. And what all of a tenant's users may store in a day together: the disk one
+# tenant's customers can fill, whatever number of accounts they register.
+USER_BYTES_PER_DAY = 100 * 1024 * 1024
+TENANT_BYTES_PER_DAY = 5 * 1024 * 1024 * 1024
+
+
+def _stored_since(attachments, since):
+    return attachments.filter(created_at__gte=since).aggregate(total=Sum("size"))["total"] or 0
+
+
+def refuse_over_quota(*, tenant, user, size):
+    """AppealRefused, with what is left, when ``size`` more bytes from ``user`` would take
+    their files stored today, or the tenant's, past a daily quota. Staff are not limited.
+
+    The user's row is locked for the rest of the transaction, so that one person's uploads
+    sent at once are counted one after another. The tenant's sum is not locked (that would
+    make every customer's upload wait for the others'): it can be passed by at most the
+    uploads in flight at the moment it is reached, which the number of web workers bounds."""
+    if user is None or user.is_staff or not size:
+        return
+    list(get_user_model()._base_manager.select_for_update().filter(pk=user.pk).values_list("pk"))
+    since = datetime.datetime.combine(tenant.today(), datetime.time.min, tzinfo=tenant.zone)
+    used = _stored_since(Attachment.objects.filter(uploaded_by=user), since)
+    if used + size > USER_BYTES_PER_DAY:
+        raise AppealRefused(_(
+            "Файлы не приложены: за день можно загрузить не больше %(limit)s, сегодня вы уже загрузили %(used)s, "
+            "а эти файлы занимают %(size)s. Отправьте файлы завтра или уменьшите их."
+        ) % {"limit": filesizeformat(USER_BYTES_PER_DAY), "used": filesizeformat(used), "size": filesizeformat(size)})
+    if _stored_since(Attachment.objects.filter(tenant=tenant), since) + size > TENANT_BYTES_PER_DAY:
+        raise AppealRefused(_(
+            "Файлы не приложены: сегодня личный кабинет уже принял столько файлов, сколько может за день. "
+            "Отправьте файлы завтра или без файлов."
+        ))
+
+
+def store_files(*, tenant, user, files):
+    """Checked files (``attachments.check_files``) stored, as unsaved Attachments for the
+    caller to tie to an appeal and save; refused first, with nothing stored, when a daily
+    quota would be passed (``refuse_over_quota``)."""
+    refuse_over_quota(tenant=tenant, user=user, size=sum(checked.size for checked in files))
+    stored = []
+    try:
+        for checked in files:
+            attachment = Attachment(tenant=tenant, name=checked.name, content_type=checked.content_type,
+                                    size=checked.size, uploaded_by=user)
+            attachment.file.save(checked.name, checked.upload, save=False)
+            stored.append(attachment)
+    except BaseException:
+        forget_stored(stored)
+        raise
+    return stored
+
+
+def forget_stored(stored):
+    """Delete the files of Attachments that were stored and will not be saved."""
+    for attachment in stored:
+        attachment.file.storage.delete(attachment.file.name)
+
+
+def save_stored(stored, appeal, message):
+    """Save stored Attachments on the appeal, and on ``message`` when given (an
+    application's documents have none until it is sent)."""
+    for attachment in stored:
+        attachment.appeal, attachment.message = appeal, message
         attachment.save()
+
+
+def attach_files(appeal, message, files, user):
+    """store_files, then save them on the appeal (and ``message``)."""
+    save_stored(store_files(tenant=appeal.tenant, user=user, files=files), appeal, message)
 
 
 def appeal_create(*, tenant, author, kind=Appeal.Kind.APPEAL, topic=None, account=None, text, files=(),
                   contact_name="", contact_email="", contact_phone="", public_id=None):
     """A new appeal or support question with its first message and files. With the form's
     ``public_id``, the same form sent twice makes one appeal (the second gets the first's;
-    AppealRefused if that id is someone else's)."""
+    AppealRefused if that id is someone else's). AppealRefused, with nothing stored, over a
+    daily quota of files.
+
+    The files are stored before the appeal's row is written: the row takes the tenant's next
+    number (``AppealCounter``), whose lock is then held only for the few rows left."""
+    stored = []
     try:
         with transaction.atomic():
+            stored = store_files(tenant=tenant, user=author, files=files)
             appeal = Appeal.objects.create(
                 tenant=tenant, author=author, kind=kind, topic=topic, account=account, status=Appeal.Status.NEW,
                 contact_name=contact_name, contact_email=contact_email, contact_phone=contact_phone,
                 submitted_at=timezone.now(), **({"public_id": public_id} if public_id else {}),
             )
             message = Message.objects.create(tenant=tenant, appeal=appeal, author=author, text=text)
-            attach_files(appeal, message, files, author)
+            save_stored(stored, appeal, message)
     except IntegrityError:
+        forget_stored(stored)
         appeal = Appeal.objects.filter(public_id=public_id, author=author).first() if author else None
         if appeal is None:
             raise AppealRefused(_("Эта форма устарела. Откройте её заново.")) from None
+    except BaseException:
+        forget_stored(stored)
+        raise
     return appeal
 
 

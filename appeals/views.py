@@ -122,7 +122,6 @@ def attachment_download(request, attachment_id):
     response = FileResponse(file, as_attachment=True, filename=attachment.name,
                             content_type=attachment.content_type)
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
     return response
 
 

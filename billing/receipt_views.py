@@ -23,7 +23,6 @@ from django.db import transaction
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
 from . import receipts
@@ -73,7 +72,6 @@ def _attachment(invoice, file):
     response = FileResponse(file, as_attachment=True, filename=receipts.download_name(invoice),
                             content_type="application/pdf")
     response["X-Content-Type-Options"] = "nosniff"
-    patch_cache_control(response, private=True, no_store=True)
     return response
 
 
@@ -101,12 +99,10 @@ def invoice_receipt_wait(request, invoice_id):
     else:
         queue_render(invoice, source)
         state = "pending"
-    response = render(request, "billing/receipt_status.html", {
+    return render(request, "billing/receipt_status.html", {
         "state": state, "invoice": invoice, "account": invoice.account, "refresh_seconds": REFRESH_SECONDS,
         "download_url": reverse("billing:invoice_receipt", kwargs={"invoice_id": invoice.pk}),
     })
-    patch_cache_control(response, private=True, no_store=True)
-    return response
 
 
 @require_GET
@@ -119,8 +115,6 @@ def invoice_receipt_status(request, invoice_id):
         file.close()
     else:
         queue_render(invoice, source)
-    response = JsonResponse({
+    return JsonResponse({
         "ready": file is not None, "url": reverse("billing:invoice_receipt", kwargs={"invoice_id": invoice.pk}),
     })
-    patch_cache_control(response, private=True, no_store=True)
-    return response

@@ -4,6 +4,11 @@ E-mail uses Django's backends (EMAIL_URL); the default writes each message to OU
 an .eml file. SMS go through a small backend interface chosen by SMS_BACKEND:
 ``file`` (OUTBOX_DIR, for development) or ``http`` (a gateway configured by environment).
 Nothing here decides *what* to send: portal.services does, and portal.tasks delivers.
+
+The outbox is the portal's own disk, not the person's mailbox: an erasure deletes what it
+holds for the person (``outbox_delete_to``), and a message that must forget its recipient
+is rewritten without it once written (``outbox_forget_recipient``). Each file names the
+OutgoingMessage it delivers (``MESSAGE_HEADER``, the SMS record's ``message``).
 """
 
 import abc
@@ -25,6 +30,7 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 TENANT_HEADER = "X-Portal-Tenant"
+MESSAGE_HEADER = "X-Portal-Message"
 
 
 def _outbox_file(suffix):
@@ -52,16 +58,21 @@ class SmsError(Exception):
 
 class BaseSmsBackend(abc.ABC):
     @abc.abstractmethod
-    def send(self, *, tenant_slug, to, text):
-        """Hand one SMS to the transport; raise SmsError when it is refused."""
+    def send(self, *, tenant_slug, to, text, message_id=None):
+        """Hand one SMS to the transport; raise SmsError when it is refused. ``message_id``:
+        the OutgoingMessage it delivers, for a transport that keeps a copy."""
 
 
 class FileSmsBackend(BaseSmsBackend):
-    def send(self, *, tenant_slug, to, text):
-        path = _outbox_file("sms.json")
-        record = {"tenant": tenant_slug, "to": to, "text": text, "sent_at": timezone.now().isoformat()}
-        path.with_suffix(".tmp").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-        path.with_suffix(".tmp").rename(path)
+    def send(self, *, tenant_slug, to, text, message_id=None):
+        record = {"tenant": tenant_slug, "to": to, "text": text, "sent_at": timezone.now().isoformat(),
+                  "message": message_id}
+        _write_sms(_outbox_file("sms.json"), record)
+
+
+def _write_sms(path, record):
+    path.with_suffix(".tmp").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    path.with_suffix(".tmp").rename(path)  # readers never see a half-written file
 
 
 class HttpSmsBackend(BaseSmsBackend):
@@ -74,7 +85,7 @@ class HttpSmsBackend(BaseSmsBackend):
         if not settings.SMS_GATEWAY_URL:
             raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_GATEWAY_URL.")
 
-    def send(self, *, tenant_slug, to, text):
+    def send(self, *, tenant_slug, to, text, message_id=None):
         body = json.dumps({"sender": settings.SMS_SENDER, "to": to, "text": text, "tenant": tenant_slug}).encode()
         request = urllib.request.Request(settings.SMS_GATEWAY_URL, data=body, method="POST")
         request.add_header("Content-Type", "application/json")
@@ -108,26 +119,62 @@ class OutboxEntry:
     subject: str
     text: str
     sent_at: datetime
+    message_id: str = ""  # the OutgoingMessage's id, as text ("" in files written before it was kept)
 
 
 def read_outbox(*, tenant_slug=None, limit=50):
     """The latest messages in OUTBOX_DIR, newest first; only ``tenant_slug``'s if given
     (``""``: the platform's own, sent without a tenant)."""
-    if not settings.OUTBOX_DIR.is_dir():
-        return []
     entries = []
-    for path in sorted(settings.OUTBOX_DIR.iterdir(), reverse=True):
-        if path.name.endswith(".eml"):
-            entry = _read_email(path)
-        elif path.name.endswith(".sms.json"):
-            entry = _read_sms(path)
-        else:
-            continue
+    for _path, entry in _outbox_entries():
         if tenant_slug is None or entry.tenant_slug == tenant_slug:
             entries.append(entry)
         if len(entries) >= limit:
             break
     return entries
+
+
+def _outbox_entries():
+    """(path, OutboxEntry) of every message in the outbox, newest first."""
+    if not settings.OUTBOX_DIR.is_dir():
+        return
+    for path in sorted(settings.OUTBOX_DIR.iterdir(), reverse=True):
+        try:
+            if path.name.endswith(".eml"):
+                yield path, _read_email(path)
+            elif path.name.endswith(".sms.json"):
+                yield path, _read_sms(path)
+        except FileNotFoundError:  # deleted meanwhile (an erasure)
+            continue
+
+
+def outbox_delete_to(addresses):
+    """Delete every message in the outbox addressed to one of ``addresses`` (e-mail
+    addresses in any case, phones as stored). Returns how many were deleted."""
+    wanted = {address.strip().lower() for address in addresses if address}
+    deleted = 0
+    for path, entry in list(_outbox_entries()):
+        if entry.to.strip().lower() in wanted:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
+
+
+def outbox_forget_recipient(message_id):
+    """Rewrite the outbox's copy of OutgoingMessage ``message_id``, if a file transport wrote
+    one, without its recipient."""
+    for path, entry in list(_outbox_entries()):
+        if entry.message_id != str(message_id):
+            continue
+        if entry.channel == "sms":
+            record = json.loads(path.read_text(encoding="utf-8"))
+            record["to"] = ""
+            _write_sms(path, record)
+        else:
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            del message["To"]
+            path.with_suffix(".tmp").write_bytes(message.as_bytes())
+            path.with_suffix(".tmp").rename(path)
 
 
 def _read_email(path):
@@ -140,6 +187,7 @@ def _read_email(path):
         subject=message.get("Subject", ""),
         text=body.get_content() if body else "",
         sent_at=datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.get_current_timezone()),
+        message_id=message.get(MESSAGE_HEADER) or "",
     )
 
 
@@ -152,4 +200,5 @@ def _read_sms(path):
         subject="",
         text=record.get("text", ""),
         sent_at=datetime.fromisoformat(record["sent_at"]),
+        message_id=str(record.get("message") or ""),
     )

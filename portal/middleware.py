@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 from django_scopes import scopes_disabled
 
 from .hosts import UnknownHost, resolve_host
@@ -77,3 +78,38 @@ class RequestLimitsMiddleware:
         if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get("QUERY_STRING", ""):
             return HttpResponseBadRequest("NUL in the query string", content_type="text/plain")
         return self.get_response(request)
+
+
+class PrivateResponseMiddleware:
+    """``Cache-Control: private, no-store`` on every response to a signed-in user, and to
+    anyone whose request carries a session or whose response starts or ends one (half-way
+    through a registration or a login's second step, a login, a logout).
+
+    A person's pages and downloads (the overview, invoices, receipts, the history and its
+    CSV, meters, payments, appeals and their files, the profile, the data export) must stay
+    out of every cache between the server and the person, and out of the browser's disk
+    cache, where the next user of a shared computer would find them. Here once, for every
+    view, instead of each view remembering (portal/tests/test_private_pages.py walks the
+    URLs). Visitors without a session get their pages as before: the kept anonymous pages
+    (portal.page_cache) are served only to them, and this adds nothing to those.
+
+    Sits outside SessionMiddleware, so that it sees the session cookie the response sets
+    or deletes; it reads ``request.user`` on the way out, once AuthenticationMiddleware has
+    set it (a response made before that, a redirect of CommonMiddleware, has none)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self._is_personal(request, response):
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    @staticmethod
+    def _is_personal(request, response):
+        cookie = settings.SESSION_COOKIE_NAME
+        if cookie in request.COOKIES or cookie in response.cookies:
+            return True
+        user = getattr(request, "user", None)
+        return user is not None and user.is_authenticated

@@ -478,7 +478,9 @@ class OutgoingMessage(models.Model):
     however often the task runs (acks_late, retries, a message duplicated in the broker):
     a task sends only after moving the row from «queued» to «sending» itself.
 
-    The text is not stored: it may carry a one-time code, which lives only as a hash.
+    The text is not stored: it may carry a one-time code, which lives only as a hash. A
+    message marked ``forget_recipient`` (an erasure's notice, and whatever was still queued
+    for the erased person) loses its recipient once it is sent or given up on.
     """
 
     class Channel(models.TextChoices):
@@ -500,6 +502,7 @@ class OutgoingMessage(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                              related_name="+", verbose_name=_("пользователь"))
     status = models.CharField(_("состояние"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    forget_recipient = models.BooleanField(_("забыть получателя после отправки"), default=False)
     attempts = models.PositiveSmallIntegerField(_("попыток"), default=0)
     error = models.CharField(_("последняя ошибка"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("создано"), auto_now_add=True)

@@ -10,29 +10,33 @@ from captcha.models import CaptchaStore
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import models, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from . import tasks
-from .messaging import TENANT_HEADER, get_sms_backend
+from .messaging import MESSAGE_HEADER, TENANT_HEADER, get_sms_backend, outbox_forget_recipient
 from .models import OutgoingMessage, Tenant, TenantDomain, TenantPolicy
 
 
-def message_send_email(*, tenant, to, subject, body, headers=None, user_id=None):
+def message_send_email(*, tenant, to, subject, body, headers=None, user_id=None, forget_recipient=False):
     """Queue an e-mail from ``tenant`` (None: the platform) to the address ``to``; ``headers``
-    (e.g. List-Unsubscribe) are added to the message; ``user_id``: whose message it is."""
+    (e.g. List-Unsubscribe) are added to the message; ``user_id``: whose message it is;
+    ``forget_recipient``: the address is blanked once the message is sent (an erasure's notice)."""
     _queue(tenant=tenant, channel=OutgoingMessage.Channel.EMAIL, to=to, subject=subject, body=body, headers=headers,
-           user_id=user_id)
+           user_id=user_id, forget_recipient=forget_recipient)
 
 
-def message_send_sms(*, tenant, to, text, user_id=None):
+def message_send_sms(*, tenant, to, text, user_id=None, forget_recipient=False):
     """Queue an SMS from ``tenant`` to the phone number ``to`` (+7XXXXXXXXXX)."""
-    _queue(tenant=tenant, channel=OutgoingMessage.Channel.SMS, to=to, subject="", body=text, user_id=user_id)
+    _queue(tenant=tenant, channel=OutgoingMessage.Channel.SMS, to=to, subject="", body=text, user_id=user_id,
+           forget_recipient=forget_recipient)
 
 
-def _queue(*, tenant, channel, to, subject, body, headers=None, user_id=None):
+def _queue(*, tenant, channel, to, subject, body, headers=None, user_id=None, forget_recipient=False):
     # The row is written in the caller's transaction (a rolled-back registration leaves
     # none); the text travels only in the task's arguments.
-    message = OutgoingMessage.objects.create(tenant=tenant, channel=channel, to=to, user_id=user_id)
+    message = OutgoingMessage.objects.create(tenant=tenant, channel=channel, to=to, user_id=user_id,
+                                             forget_recipient=forget_recipient)
     arguments = {"tenant_id": tenant.pk if tenant else None, "message_id": message.pk, "subject": subject, "body": body}
     if headers:
         arguments["headers"] = dict(headers)  # only when given: tasks queued before keep their arguments
@@ -46,7 +50,11 @@ def message_deliver(*, tenant, message_id, subject, body, headers=None):
 
     At most once, not at least once: a worker that dies while sending leaves the message
     «sending», and it is not sent again (a person can ask for a new code; two SMS with two
-    different codes would be worse)."""
+    different codes would be worse).
+
+    A message marked ``forget_recipient`` is marked sent and loses its address in one
+    statement (an erasure may mark it while it is being sent), and the outbox's copy of it,
+    where a file transport wrote one, loses its recipient too."""
     messages = OutgoingMessage.objects.filter(pk=message_id)
     if not messages.filter(status=OutgoingMessage.Status.QUEUED).update(
         status=OutgoingMessage.Status.SENDING, attempts=models.F("attempts") + 1
@@ -55,25 +63,40 @@ def message_deliver(*, tenant, message_id, subject, body, headers=None):
     message = messages.get()
     try:
         if message.channel == OutgoingMessage.Channel.SMS:
-            get_sms_backend().send(tenant_slug=tenant.slug if tenant else "", to=message.to, text=body)
+            get_sms_backend().send(tenant_slug=tenant.slug if tenant else "", to=message.to, text=body,
+                                   message_id=message.pk)
         else:
-            _send_email(tenant=tenant, to=message.to, subject=subject, body=body, headers=headers)
+            _send_email(tenant=tenant, to=message.to, subject=subject, body=body, headers=headers,
+                        message_id=message.pk)
     except Exception as error:
         messages.update(status=OutgoingMessage.Status.QUEUED, error=str(error)[:500])
         raise
-    messages.update(status=OutgoingMessage.Status.SENT, sent_at=timezone.now(), error="")
+    messages.update(status=OutgoingMessage.Status.SENT, sent_at=timezone.now(), **_error_and_forgetting(""))
+    if messages.filter(forget_recipient=True).exists():
+        outbox_forget_recipient(message.pk)
     return True
 
 
+def _error_and_forgetting(error):
+    """Values for an update that ends a message: ``error``; and where the row is marked
+    forget_recipient, the address blanked and the error too (a transport's error may quote
+    the address)."""
+    marked = When(forget_recipient=True, then=Value(""))
+    return {"to": Case(marked, default=F("to")), "error": Case(marked, default=Value(error))}
+
+
 def message_give_up(*, message_id, error):
-    OutgoingMessage.objects.filter(pk=message_id).update(status=OutgoingMessage.Status.FAILED, error=str(error)[:500])
+    OutgoingMessage.objects.filter(pk=message_id).update(status=OutgoingMessage.Status.FAILED,
+                                                         **_error_and_forgetting(str(error)[:500]))
 
 
-def _send_email(*, tenant, to, subject, body, headers=None):
+def _send_email(*, tenant, to, subject, body, headers=None, message_id=None):
     from_email = settings.DEFAULT_FROM_EMAIL
     if tenant:
         from_email = f"{tenant.short_name} <{settings.DEFAULT_FROM_EMAIL}>"
     message = EmailMessage(subject=subject, body=body, from_email=from_email, to=[to], headers=dict(headers or {}))
+    if message_id is not None:
+        message.extra_headers[MESSAGE_HEADER] = str(message_id)
     if tenant:
         message.extra_headers[TENANT_HEADER] = tenant.slug
     message.send()

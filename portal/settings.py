@@ -76,6 +76,9 @@ MIDDLEWARE = [
     "portal.middleware.RequestLimitsMiddleware",
     # Before everything that may touch tenant-owned rows (sessions load the user).
     "portal.middleware.TenantMiddleware",
+    # Cache-Control: private, no-store for whoever is signed in or has a session; outside
+    # SessionMiddleware, to see the session cookie a response sets.
+    "portal.middleware.PrivateResponseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # No LocaleMiddleware: the language is not negotiated from Accept-Language while only the
     # Russian UI exists (an English browser got allauth's and Django's English mixed into

@@ -1,9 +1,11 @@
 """Deletion requests and the erasure they end in.
 
 The erasure (``erase_user``) runs in one transaction, in the tenant's scope:
-1. the person is told, in that transaction, at the contact about to be erased (a rolled-back
-   erasure tells nothing; the queued message keeps its address until it is sent);
-2. past messages to those contacts forget the address;
+1. messages to the person's contacts, and messages of theirs to contacts they had before a
+   change, forget the address: those sent at once, those still waiting once they are sent;
+   the outbox's copies (a file transport's) are deleted once the erasure commits;
+2. the person is told, in that transaction, at the contact about to be erased (a rolled-back
+   erasure tells nothing); that message too forgets its address once it is sent;
 3. every app's ``erase_user_data`` (privacy.registry), in INSTALLED_APPS order;
 4. the user row is anonymised: names blank, e-mail and phone blank (the unique constraints
    on them skip blanks), the login replaced by a unique unusable value, the password
@@ -19,11 +21,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.messaging import outbox_delete_to
 from portal.models import OutgoingMessage
 from portal.services import message_send_email, message_send_sms
 
@@ -44,15 +47,17 @@ def _render(name, tenant, context):
     return render_to_string(f"privacy/messages/{name}", {"tenant": tenant, **context}).strip()
 
 
-def notify(user, template, **context):
-    """E-mail, or SMS where the user has no e-mail (as accounts' security notices)."""
+def notify(user, template, *, forget_recipient=False, **context):
+    """E-mail, or SMS where the user has no e-mail (as accounts' security notices);
+    ``forget_recipient``: the message's address is blanked once it is sent."""
     tenant = user.tenant
     if user.email:
         message_send_email(tenant=tenant, to=user.email, subject=_render(f"{template}.subject.txt", tenant, context),
-                           body=_render(f"{template}.email.txt", tenant, context), user_id=user.pk)
+                           body=_render(f"{template}.email.txt", tenant, context), user_id=user.pk,
+                           forget_recipient=forget_recipient)
     elif user.phone:
         message_send_sms(tenant=tenant, to=user.phone, text=_render(f"{template}.sms.txt", tenant, context),
-                         user_id=user.pk)
+                         user_id=user.pk, forget_recipient=forget_recipient)
 
 
 # The person's side
@@ -144,15 +149,28 @@ def carry_out(*, deletion_id):
 def erase_user(user, *, deletion=None):
     """Erase the user's personal data (the steps in this module's docstring). Runs in the
     caller's transaction."""
-    # Messages to the person's contacts, and the person's messages to contacts they had
-    # before a change (OutgoingMessage.user).
-    contacts = [contact for contact in (user.email, user.phone) if contact]
-    OutgoingMessage.objects.filter(Q(to__in=contacts) | Q(user=user)).exclude(
-        status__in=[OutgoingMessage.Status.QUEUED, OutgoingMessage.Status.SENDING]).update(to="")
-    notify(user, "erased", deletion=deletion)
+    forget_messages(user)
+    notify(user, "erased", deletion=deletion, forget_recipient=True)
     erase_everywhere(user)
     _anonymise(user)
     delete_user_sessions(user.pk)
+
+
+def forget_messages(user):
+    """Messages to the person's contacts, and the person's messages to contacts they had
+    before a change (OutgoingMessage.user), forget the address: at once where they have
+    gone, once sent where they still wait (queued, or being sent right now). One statement,
+    so that a message being sent meanwhile is found either still waiting or already sent
+    (portal.services.message_deliver marks it sent in one statement too). The outbox's
+    copies are deleted once the erasure commits: before the erasure's own notice is
+    delivered, whose copy then only loses its recipient."""
+    contacts = [contact for contact in (user.email, user.phone) if contact]
+    theirs = OutgoingMessage.objects.filter(Q(to__in=contacts) | Q(user=user))
+    addresses = set(contacts) | set(theirs.exclude(to="").values_list("to", flat=True).distinct())
+    waiting = Q(status__in=[OutgoingMessage.Status.QUEUED, OutgoingMessage.Status.SENDING])
+    theirs.update(forget_recipient=True, to=Case(When(waiting, then=F("to")), default=Value("")),
+                  error=Case(When(waiting, then=F("error")), default=Value("")))
+    transaction.on_commit(lambda: outbox_delete_to(addresses))
 
 
 def _anonymise(user):

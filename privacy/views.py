@@ -34,9 +34,7 @@ def my_data(request):
             return render(request, "privacy/data.html", status=429)
         archive = user_data_archive(request.user)
         filename = f"my-data-{request.tenant.slug}-{request.tenant.today():%Y-%m-%d}.zip"
-        response = FileResponse(archive, as_attachment=True, filename=filename, content_type="application/zip")
-        response["Cache-Control"] = "no-store"
-        return response
+        return FileResponse(archive, as_attachment=True, filename=filename, content_type="application/zip")
     return render(request, "privacy/data.html")
 
 

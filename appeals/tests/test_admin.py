@@ -145,7 +145,7 @@ def test_the_queue_shows_the_tenants_appeals_newest_first(world):
     shown = list(page.context["cl"].result_list)
     assert shown == [made["alpha"]["application"], made["alpha"]["appeal"]]
     html = page.content.decode()
-    for text in (f"№ {made['alpha']['appeal'].pk}", "обращение", "заявка на заключение договора", "новое",
+    for text in (f"№ {made['alpha']['appeal'].number}", "обращение", "заявка на заключение договора", "новое",
                  "customer-alpha", "Общие вопросы"):
         assert text in html
 
@@ -153,13 +153,16 @@ def test_the_queue_shows_the_tenants_appeals_newest_first(world):
 def test_the_queue_searches_by_number_and_login_and_filters(world):
     alpha, beta, client, staff, made = world
     mine = made["alpha"]["appeal"]
-    found = client.get(url(Appeal), {"q": str(mine.pk)}).context["cl"].result_list
+    found = client.get(url(Appeal), {"q": str(mine.number)}).context["cl"].result_list
     assert [appeal.pk for appeal in found] == [mine.pk]
-    assert [appeal.pk for appeal in client.get(url(Appeal), {"q": f"№{mine.pk}"}).context["cl"].result_list] == [
+    assert [appeal.pk for appeal in client.get(url(Appeal), {"q": f"№{mine.number}"}).context["cl"].result_list] == [
         mine.pk]
+    assert list(client.get(url(Appeal), {"q": str(mine.pk + 1000)}).context["cl"].result_list) == []
     by_login = client.get(url(Appeal), {"q": "customer-alpha"}).context["cl"].result_list
     assert len(by_login) == 2
-    assert list(client.get(url(Appeal), {"q": str(made["beta"]["appeal"].pk)}).context["cl"].result_list) == []
+    theirs = made["beta"]["appeal"]
+    assert theirs.pk not in [appeal.pk for appeal in client.get(url(Appeal), {"q": str(theirs.number)}).context[
+        "cl"].result_list]
     assert list(client.get(url(Appeal), {"q": "customer-beta"}).context["cl"].result_list) == []
     assert client.get(url(Appeal), {"q": "нет такого"}).status_code == 200
     contracts = client.get(url(Appeal), {"kind__exact": "contract"}).context["cl"].result_list
@@ -207,7 +210,7 @@ def test_staff_answer_with_a_file_reaches_the_customers_thread_and_e_mail(world,
     assert attachment.file.read() == TINY_PDF
 
     [mail] = outbox.messages(to="customer@alpha.example")
-    assert f"№ {appeal.pk}" in mail.subject
+    assert f"№ {appeal.number}" in mail.subject
     assert f"/appeals/{appeal.public_id}/" in mail.text
     page = client.get(url(appeal, "change")).content.decode()
     assert "Ответ отправлен автору" in page and "Счёт пересчитан" in page and download_url(attachment) in page
@@ -221,7 +224,7 @@ def test_an_author_with_only_a_phone_gets_an_sms(world, outbox):
     assert reload(appeal).status == Appeal.Status.IN_PROGRESS
     [sms] = outbox.messages(to="+79001234567")
     assert sms.channel == "sms"
-    assert f"№ {appeal.pk}" in sms.text
+    assert f"№ {appeal.number}" in sms.text
 
 
 def test_a_visitors_support_question_gets_the_answer_itself_by_e_mail(world, outbox):

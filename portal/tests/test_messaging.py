@@ -128,3 +128,50 @@ def test_a_task_for_a_deleted_tenant_is_dropped(tenants):
     missing = Tenant.objects.order_by("-pk").first().pk + 100
     assert deliver_message.apply(kwargs={"tenant_id": missing, "message_id": 1, "subject": "", "body": "x"}).get() is None
     assert read_outbox() == []
+
+
+@pytest.mark.parametrize("channel", ["email", "sms"])
+def test_a_message_that_forgets_its_recipient_is_delivered_then_blanked_in_its_row_and_outbox_copy(
+        tenants, channel, django_capture_on_commit_callbacks):
+    from portal.models import OutgoingMessage
+    from portal.scoping import tenant_scope
+
+    tenant = tenants[0]
+    with tenant_scope(tenant), django_capture_on_commit_callbacks(execute=True):
+        if channel == "email":
+            message_send_email(tenant=tenant, to="ivan@example.com", subject="Удалено", body="Прощайте",
+                               forget_recipient=True)
+            message_send_email(tenant=tenant, to="ivan@example.com", subject="Другое", body="Остаётся")
+        else:
+            message_send_sms(tenant=tenant, to="+79001234567", text="Прощайте", forget_recipient=True)
+            message_send_sms(tenant=tenant, to="+79001234567", text="Остаётся")
+    with tenant_scope(tenant):
+        forgotten, kept = OutgoingMessage.objects.order_by("pk")
+    assert (forgotten.status, forgotten.to) == ("sent", "")
+    assert kept.status == "sent" and kept.to  # the other message to the same address keeps it
+    entries = {entry.message_id: entry for entry in read_outbox()}
+    assert entries[str(forgotten.pk)].to == "" and "Прощайте" in entries[str(forgotten.pk)].text
+    assert entries[str(kept.pk)].to == kept.to
+
+
+def test_a_message_that_forgets_its_recipient_forgets_it_when_given_up_too(tenants, monkeypatch):
+    from portal import services
+    from portal.models import OutgoingMessage
+    from portal.scoping import tenant_scope
+
+    class BrokenGateway:
+        def send(self, **kwargs):
+            raise SmsError("gateway refused +79001234567")
+
+    monkeypatch.setattr(services, "get_sms_backend", BrokenGateway)
+    tenant = tenants[0]
+    with tenant_scope(tenant):
+        message = OutgoingMessage.objects.create(tenant=tenant, channel="sms", to="+79001234567",
+                                                 forget_recipient=True)
+        with pytest.raises(SmsError):
+            services.message_deliver(tenant=tenant, message_id=message.pk, subject="", body="Прощайте")
+        message.refresh_from_db()
+        assert (message.status, message.to) == ("queued", "+79001234567")  # the retry needs it
+        services.message_give_up(message_id=message.pk, error="gateway refused +79001234567")
+        message.refresh_from_db()
+    assert (message.status, message.to, message.error) == ("failed", "", "")

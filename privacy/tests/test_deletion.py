@@ -146,14 +146,18 @@ def test_confirming_erases_the_person(world, tenant_client, staff_client, outbox
         assert consents and all(c.withdrawn_at and c.ip_address is None and c.user_agent == "" for c in consents)
         assert not Appeal.objects.filter(pk=consumer.appeal.pk).exists()
         assert not Message.objects.filter(text="Текст от consumer").exists()
-        # Nothing names the person any more, but the notice telling them.
-        assert list(OutgoingMessage.objects.filter(to__in=[email, phone]).values_list("to", flat=True)) == [email]
+        # Nothing names the person any more, not even the notice telling them, once it was sent.
+        assert not OutgoingMessage.objects.filter(to__in=[email, phone]).exists()
+        notice = OutgoingMessage.objects.filter(user=user).latest("pk")
+        assert (notice.channel, notice.status, notice.to, notice.forget_recipient) == ("email", "sent", "", True)
         # The family member's data and link to the same account are untouched.
         assert AccountLink.objects.filter(user=world["family"].user, account=consumer.account).exists()
     assert not Session.objects.filter(session_key=session_key).exists()
     assert browser.get("/privacy/data/").status_code == 302  # signed out
-    told = outbox.messages(email)[0]
-    assert "учётная запись удалена" in told.subject and "удалена" in told.text
+    # The notice was written to the outbox, which then forgot whom to (and everything else sent there).
+    assert outbox.messages(email) == [] and outbox.messages(phone) == []
+    [told] = [entry for entry in outbox.messages() if entry.message_id == str(notice.pk)]
+    assert "учётная запись удалена" in told.subject and "удалена" in told.text and told.to == ""
     # The erased person's archive would be empty of them: nothing of theirs is left to find.
     with tenant_scope(alpha):
         assert not User.objects.filter(email=email).exists() and not User.objects.filter(phone=phone).exists()

@@ -1,14 +1,20 @@
 """After a confirmed erasure nothing in the database holds the person's contacts or name:
 not the contacts they had before a profile change, not another user's pending change that
 named them, and the staff's decision stays on the audit trail (attacks from the review of
-issue 13, kept as tests)."""
+issue 13, kept as tests). Nor the notice that tells them of the erasure, once it is sent,
+nor a message still queued for them when the erasure ran, nor the outbox's files (issue 22,
+part 3)."""
 
+from django.conf import settings
 from django.db import connection
 
 from accounts.factories import PASSWORD
 from accounts.models import User
 from audit.models import AuditEntry
+from portal.messaging import read_outbox
+from portal.models import OutgoingMessage
 from portal.scoping import tenant_scope
+from portal.services import message_send_email, message_send_sms
 
 from .test_deletion import decide, requests_of, signed_in, staff_of
 
@@ -30,6 +36,16 @@ def columns_holding(needles):
                 if cursor.fetchone()[0]:
                     found.setdefault(needle, []).append((table, column))
     return found
+
+
+def outbox_holding(needles):
+    """{needle: how many places hold it} in the outbox: its files' bytes, and what the files
+    read as (an encoded header or body)."""
+    folder = settings.OUTBOX_DIR
+    texts = [path.read_bytes().decode("utf-8", "replace") for path in folder.iterdir()] if folder.is_dir() else []
+    texts += [f"{entry.to} {entry.subject} {entry.text}" for entry in read_outbox(limit=10**6)]
+    counts = {needle: sum(needle.lower() in text.lower() for text in texts) for needle in needles}
+    return {needle: count for needle, count in counts.items() if count}
 
 
 def erase(tenant_client, admin_login, tenant, person):
@@ -54,8 +70,11 @@ def test_erasure_forgets_the_contacts_replaced_in_the_profile(world, tenant_clie
 
     erase(tenant_client, admin_login, alpha, consumer)
 
-    # The new e-mail stays once: the address of the «your data is erased» notice itself.
-    assert columns_holding([old_email, old_phone, NEW_PHONE, surname]) == {}
+    # Not even the address of the «your data is erased» notice itself, once it was sent.
+    assert columns_holding([old_email, old_phone, NEW_EMAIL, NEW_PHONE, surname]) == {}
+    with tenant_scope(alpha):
+        notice = OutgoingMessage.objects.filter(user=user).latest("pk")
+    assert (notice.status, notice.to) == ("sent", "")
 
 
 def test_erasure_forgets_the_person_in_another_users_pending_change(world, tenant_client, admin_login, outbox):
@@ -79,3 +98,54 @@ def test_the_staff_decision_survives_the_erasure_it_caused(world, tenant_client,
         changes = [entry.changes for entry in AuditEntry.objects.filter(content_type__model="deletionrequest")]
     assert any(change.get("status", [None, None])[1] == "confirmed" for change in changes), changes
     assert all("<erased>" not in change.get("decided_by", []) for change in changes), changes
+
+
+def test_the_outbox_keeps_nothing_addressed_to_the_person(world, tenant_client, admin_login, outbox,
+                                                          django_capture_on_commit_callbacks):
+    """The file transports (development, and SMS in docker-compose unless a gateway is set)
+    write every message to the outbox: the codes and notices sent to the person stay there
+    with their contacts, unless the erasure deletes them. The erasure's notice is written
+    too, and then loses its recipient."""
+    alpha, consumer = world["alpha"], world["consumer"]
+    user = consumer.user
+    email, phone = user.email, user.phone
+    with tenant_scope(alpha), django_capture_on_commit_callbacks(execute=True):
+        message_send_email(tenant=alpha, to=email, subject="Код", body="Код подтверждения: 4711", user_id=user.pk)
+        message_send_sms(tenant=alpha, to=phone, text="Код подтверждения: 4712", user_id=user.pk)
+    signed_in(tenant_client, consumer, alpha).post("/privacy/delete/", {"password": PASSWORD})  # tells them
+    assert set(outbox_holding([email, phone])) == {email, phone}  # what the erasure must not leave
+    others = [entry for entry in outbox.messages() if entry.to not in (email, phone)]
+
+    erase(tenant_client, admin_login, alpha, consumer)
+
+    assert outbox_holding([email, phone]) == {}
+    [notice] = [entry for entry in outbox.messages() if entry.to not in (email, phone) and entry not in others]
+    assert notice.to == "" and "учётная запись удалена" in notice.subject
+    assert [entry for entry in outbox.messages() if entry != notice] == others  # nobody else's are touched
+
+
+def test_a_message_still_queued_at_the_erasure_forgets_its_recipient_when_sent(
+        world, tenant_client, admin_login, django_capture_on_commit_callbacks):
+    """A reminder queued for the person just before the erasure, delivered by the worker just
+    after it: its row would keep the address the erasure blanked everywhere else."""
+    alpha, consumer = world["alpha"], world["consumer"]
+    user = consumer.user
+    phone = user.phone
+    with tenant_scope(alpha), django_capture_on_commit_callbacks() as delivery:  # left for the worker
+        message_send_sms(tenant=alpha, to=phone, text="Передайте показания", user_id=user.pk)
+    with tenant_scope(alpha):
+        assert OutgoingMessage.objects.get(to=phone).status == "queued"
+
+    erase(tenant_client, admin_login, alpha, consumer)
+    with tenant_scope(alpha):
+        waiting = OutgoingMessage.objects.get(to=phone)  # the address is what the worker sends to
+    assert (waiting.status, waiting.forget_recipient) == ("queued", True)
+    [deliver] = delivery
+    deliver()  # the worker's turn
+
+    with tenant_scope(alpha):
+        waiting.refresh_from_db()
+    assert (waiting.status, waiting.to) == ("sent", "")
+    assert columns_holding([phone]) == {} and outbox_holding([phone]) == {}
+    [sent] = [entry for entry in read_outbox() if entry.message_id == str(waiting.pk)]
+    assert (sent.to, sent.text) == ("", "Передайте показания")

@@ -70,7 +70,7 @@ def test_the_archive_holds_the_consumers_records_and_nothing_else(world, tenant_
     assert data["linked_accounts"][0]["holder_name"] == consumer.account.holder_name
     assert [row["value"] for row in data["readings"]] == [str(consumer.reading.value)]
     assert [row["number"] for row in data["payments"]] == [str(consumer.payment.public_id)]
-    assert [row["number"] for row in data["appeals"]] == [consumer.appeal.pk]
+    assert [row["number"] for row in data["appeals"]] == [consumer.appeal.number]
     assert "Текст от consumer" in [row["text"] for row in data["appeal_messages"]]
     assert [row["file_name"] for row in data["appeal_attachments"]] == ["заявление.pdf"]
     assert rows_of(members, "readings.csv")[0]["meter_serial"] == consumer.reading.meter.serial
