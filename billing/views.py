@@ -5,7 +5,6 @@ import csv
 import re
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -18,35 +17,18 @@ from django.views.decorators.http import require_POST
 from meters.services import reading_window
 from payments.selectors import awaiting_billing
 from portal.months import add_months, month_start, parse_month
+from portal.pages import tenant_page
 from portal.ratelimits import by_client
 from portal.spreadsheet import not_a_formula
 from portal.transactions import atomic_unless_safe
 
 from . import fragments, links, selectors
 from .access import (
-    CURRENT_ACCOUNT_KEY, Need, NeedsProof, access_link, basic_gives, current_link, link_gives, links_of_request,
+    CURRENT_ACCOUNT_KEY, Need, access_link, basic_gives, current_link, link_gives, links_of_request,
     request_access_link, select_account,
 )
 from .forms import ControlQuestionForm, LinkAccountForm, WizardDetailsForm, WizardTypeForm
 from .models import Account, AccountLink, Service, Supplier
-
-
-def tenant_page(view):
-    """A signed-in consumer's page of a tenant (never the platform's host); a page whose need
-    the user's link does not meet sends them to the proofs (billing.access's ladder)."""
-
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if request.tenant is None:
-            raise Http404
-        try:
-            return view(request, *args, **kwargs)
-        except NeedsProof as needs:
-            messages.info(request, _("Этот раздел откроется, когда вы подтвердите, что лицевой счёт ваш."))
-            return redirect("billing:extended_access", account_id=needs.link.account_id)
-
-    wrapped.__name__ = view.__name__
-    return wrapped
 
 
 @atomic_unless_safe

@@ -85,7 +85,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "accounts.middleware.ConsentGateMiddleware",
+    # The gates every page of a signed-in customer passes first (accounts' consent gate).
+    "portal.pages.PageGateMiddleware",
     "portal.middleware.PlatformSuperuserMiddleware",
     # The actor of admin changes (django-auditlog), inside the request's tenant scope.
     "audit.middleware.AdminAuditMiddleware",
