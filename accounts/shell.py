@@ -1,7 +1,10 @@
-"""What accounts puts into the page shell (portal.pages): the consent gate."""
+"""What accounts puts into the page shell (portal.pages): the consent gate, and the menu's
+entries for signing in, signing up and the profile."""
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
+from portal.navigation import MenuEntry
 from portal.pages import signed_in_customer
 
 from .services import consent_gate_passes
@@ -23,3 +26,9 @@ def consent_gate(request):
 
 
 GATES = (consent_gate,)
+
+MENU = (
+    MenuEntry(30, "account_login", _("Вход"), signed_in=False),
+    MenuEntry(40, "accounts:signup", _("Регистрация"), signed_in=False),
+    MenuEntry(80, "accounts:profile", _("Профиль"), signed_in=True),
+)

@@ -11,8 +11,8 @@
   (billing's ``NeedsProof``, for an account the user has still to prove is theirs); the
   shell shows its message and sends the user where they can earn the access.
 
-The kernel names no app: the apps bring their gates in ``<app>/shell.py``, found through
-the app registry (``app_shell_modules``).
+The kernel names no app: the apps bring their gates and menu entries (portal.navigation)
+in ``<app>/shell.py``, found through the app registry (``app_shell_modules``).
 """
 
 from functools import lru_cache, wraps

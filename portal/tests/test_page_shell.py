@@ -1,6 +1,9 @@
 """The page shell (portal.pages): a tenant's page is a 404 on the platform's host, asks a
 visitor to sign in, and sends a user a view refuses for now (PageRedirect) where they can
-earn the page; the apps' gates stop a signed-in customer on every page but the ungated ones."""
+earn the page; the apps' gates stop a signed-in customer on every page but the ungated ones;
+the menu is assembled from the apps' entries, in their order."""
+
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -11,6 +14,7 @@ from django.test import RequestFactory
 
 from accounts.factories import UserFactory
 from portal import pages
+from portal.navigation import main_menu
 from portal.pages import PageGateMiddleware, PageRedirect, signed_in_customer, tenant_page
 
 
@@ -73,3 +77,24 @@ def test_the_gates_are_for_signed_in_customers_of_a_tenant_and_not_for_static_fi
     for user in (staff, AnonymousUser()):
         assert shell(request_to("/support/", tenant=alpha, user=user)).content == b"page"
     assert shell(request_to("/", tenant=None, user=customer)).content == b"page"
+
+
+MENU_FOR_VISITORS = [
+    ("Главная", "/"), ("Поддержка", "/support/"), ("Вход", "/accounts/login/"), ("Регистрация", "/accounts/signup/"),
+]
+MENU_SIGNED_IN = [
+    ("Главная", "/"), ("Поддержка", "/support/"), ("Лицевые счета", "/overview/"), ("Обращения", "/appeals/"),
+    ("Мои подписки", "/settings/subscriptions/"), ("Профиль", "/accounts/profile/"),
+]
+
+
+@pytest.mark.django_db
+def test_the_menu_is_the_apps_entries_in_their_order(tenants):
+    alpha = tenants[0]
+
+    def menu(tenant, user):
+        return [(str(item.label), item.url) for item in main_menu(SimpleNamespace(tenant=tenant, user=user))]
+
+    assert menu(alpha, AnonymousUser()) == MENU_FOR_VISITORS
+    assert menu(alpha, UserFactory(tenant=alpha)) == MENU_SIGNED_IN
+    assert menu(None, AnonymousUser()) == []
