@@ -16,20 +16,12 @@ from django.utils import timezone
 
 from accounts.factories import UserFactory
 from billing import links
-from billing.factories import SupplierFactory
+from billing.factories import SupplierFactory, link
 from billing.models import AccountLink, BillingPayment, Charge
-from billing.tests.test_consumer_pages import TODAY, link, linked_accounts, make_account, text_of
+from meters.factories import TODAY, linked_accounts, make_account
 from meters.models import Meter, Reading
 from portal.scoping import scopes_disabled
-
-
-@pytest.fixture
-def gas(tenants):
-    alpha, beta = tenants
-    supplier = SupplierFactory(tenant=alpha, code="ryazan", name="Газ Рязань", account_number_separators=" -",
-                               account_number_strip_leading_zeros=True, account_number_pattern=r"[1-9]\d{7}",
-                               account_number_hint="8 цифр")
-    return alpha, beta, supplier
+from portal.testing import text_of
 
 
 def ask_questions(tenant, *questions):
@@ -37,15 +29,6 @@ def ask_questions(tenant, *questions):
     for question in questions:
         setattr(tenant.policy, f"question_{question}", True)
     tenant.policy.save()
-
-
-@pytest.fixture
-def consumer(gas, tenant_client):
-    alpha, _beta, _supplier = gas
-    user = UserFactory(tenant=alpha)
-    client = tenant_client(alpha)
-    client.force_login(user)
-    return user, client
 
 
 # --- What a basic link gives away ----------------------------------------------------------

@@ -1,81 +1,19 @@
 """The consumer's account pages: linking, the control question, the overview, invoices,
 history; each page reached only through the user's own link."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from accounts.factories import UserFactory
-from billing import fragments, pins
-from billing.factories import AccountLinkFactory, SupplierFactory
-from billing.models import Account, AccountLink, BillingPayment, Charge, Invoice, PinRequest
-from meters.models import Meter, Reading
+from billing import fragments
+from billing.factories import SupplierFactory, link
+from billing.models import Account, AccountLink, Charge, PinRequest
+from meters.factories import linked_accounts, make_account
 from portal.scoping import scopes_disabled
-
-TODAY = datetime.date(2026, 11, 24)
-
-
-def make_account(supplier, number, *, periods=2, meters=1, pin="4821"):
-    tenant = supplier.tenant
-    with scopes_disabled():
-        account = Account.objects.create(
-            tenant=tenant, supplier=supplier, number=number, subscriber_type="individual",
-            holder_name="Иванов Иван", address="г. Рязань, ул. Ленина, 1",
-            pin_hash=pins.pin_hash(tenant.pk, supplier.code, number, pin),
-        )
-        for index in range(meters):
-            meter = Meter.objects.create(tenant=tenant, account=account, serial=f"SN-{number}-{index}", service="gas",
-                                         digits=5, decimals=3, verified_until=TODAY + datetime.timedelta(days=30))
-            Reading.objects.create(tenant=tenant, meter=meter, value=Decimal("100.5"), taken_on=TODAY, source="estimated")
-        for month in range(periods):
-            period = datetime.date(2026 - (month + 1) // 12, (11 - month - 1) % 12 + 1, 1)
-            Charge.objects.create(tenant=tenant, account=account, period=period, service="gas", charged=Decimal("1234.56"),
-                                  closing_balance=Decimal("1500.00") if month == 0 else Decimal("10"),
-                                  due_on=period + datetime.timedelta(days=55))
-            Invoice.objects.create(tenant=tenant, account=account, period=period, number=f"I-{number}-{month}",
-                                   total=Decimal("1500.00"))
-        BillingPayment.objects.create(tenant=tenant, account=account, paid_at=timezone.now(), amount=Decimal("700"))
-    return account
-
-
-def text_of(response):
-    # Russian number formatting groups thousands with a no-break space.
-    return response.content.decode().replace("\xa0", " ")
-
-
-def link(user, account, access="full"):
-    with scopes_disabled():
-        return AccountLinkFactory(user=user, account=account, access=access)
-
-
-def linked_accounts(user, supplier, *numbers):
-    """Accounts of ``supplier`` numbered ``numbers``, each linked to ``user`` with full access."""
-    accounts = [make_account(supplier, number) for number in numbers]
-    for account in accounts:
-        link(user, account)
-    return accounts
-
-
-@pytest.fixture
-def gas(tenants):
-    alpha, beta = tenants
-    supplier = SupplierFactory(tenant=alpha, code="ryazan", name="Газ Рязань", account_number_separators=" -",
-                               account_number_strip_leading_zeros=True, account_number_pattern=r"[1-9]\d{7}",
-                               account_number_hint="8 цифр")
-    return alpha, beta, supplier
-
-
-@pytest.fixture
-def consumer(gas, tenant_client):
-    alpha, _beta, _supplier = gas
-    user = UserFactory(tenant=alpha)
-    client = tenant_client(alpha)
-    client.force_login(user)
-    return user, client
+from portal.testing import text_of
 
 
 @pytest.mark.django_db
