@@ -116,6 +116,32 @@ def tenants(db):
     return TenantFactory(slug="alpha"), TenantFactory(slug="beta")
 
 
+@pytest.fixture
+def gas(tenants):
+    """The two plain tenants and a gas supplier of the first, whose account numbers are eight
+    digits typed with spaces, dashes or a leading zero: (alpha, beta, supplier). For the
+    consumer's pages of every app (meters.factories.make_account builds its accounts)."""
+    from billing.factories import SupplierFactory
+
+    alpha, beta = tenants
+    supplier = SupplierFactory(tenant=alpha, code="ryazan", name="Газ Рязань", account_number_separators=" -",
+                               account_number_strip_leading_zeros=True, account_number_pattern=r"[1-9]\d{7}",
+                               account_number_hint="8 цифр")
+    return alpha, beta, supplier
+
+
+@pytest.fixture
+def consumer(gas, tenant_client):
+    """A customer of ``gas``'s first tenant, and a client signed in as them: (user, client)."""
+    from accounts.factories import UserFactory
+
+    alpha, _beta, _supplier = gas
+    user = UserFactory(tenant=alpha)
+    client = tenant_client(alpha)
+    client.force_login(user)
+    return user, client
+
+
 def host_of(tenant):
     return f"{tenant.slug}.localhost"
 

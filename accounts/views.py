@@ -5,11 +5,8 @@ The user in the middle of registration is kept in the session (``SIGNUP_SESSION_
 never in a URL, so a step page only ever serves the browser that started it.
 """
 
-from functools import wraps
-
 from allauth.account.views import PasswordChangeView
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.page_cache import anonymous_page
+from portal.pages import tenant_page
 from portal.ratelimits import by_field, by_user, client_ip, limited, reserve_failure
 
 from . import profile as profile_rules
@@ -54,16 +52,6 @@ TOO_MANY_CODES = _("На этот телефон или e-mail уже отпра
 per_login = {field: by_field(field, normalize=services.normalized_login) for field in ("login", "inn", "phone")}
 
 
-def tenant_required(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if request.tenant is None:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 def client_info(request):
     return services.ClientInfo(ip_address=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
 
@@ -80,7 +68,7 @@ def _continue_as(request, user):
 
 
 @anonymous_page
-@tenant_required
+@tenant_page(signed_in=False)
 def signup(request):
     tenant = request.tenant
     if request.user.is_authenticated:
@@ -135,7 +123,7 @@ def _start_registration(request, form):
     return services.registration_start(tenant=tenant, signup=signup)
 
 
-@tenant_required
+@tenant_page(signed_in=False)
 def signup_step(request):
     if SIGNUP_STAND_IN_KEY in request.session:
         return _stand_in_step(request, request.session[SIGNUP_STAND_IN_KEY])
@@ -243,7 +231,7 @@ def _signup_consents(request, user):
     return render(request, "accounts/signup_consents.html", {"form": form})
 
 
-@tenant_required
+@tenant_page(signed_in=False)
 @require_POST
 def signup_resend(request):
     if limited(request, "accounts.resend", rate="10/m"):
@@ -270,7 +258,7 @@ def signup_resend(request):
     return redirect("accounts:signup_step")
 
 
-@tenant_required
+@tenant_page(signed_in=False)
 def signup_done(request):
     user = pending_user(request)
     if user is None or services.registration_next_step(user) is not None:
@@ -284,7 +272,7 @@ def signup_done(request):
 ACTIVATION_PURPOSES = [Confirmation.Purpose.SIGNUP_EMAIL, Confirmation.Purpose.SIGNUP_CLAIM]
 
 
-@tenant_required
+@tenant_page(signed_in=False)
 def activate(request, key):
     """The e-mailed link. GET only shows a button (mail scanners follow links); POST uses it."""
     try:
@@ -312,7 +300,7 @@ def activate(request, key):
 INACTIVE_USER_SESSION_KEY = "inactive_user_id"
 
 
-@tenant_required
+@tenant_page(signed_in=False)
 @require_POST
 def activation_resend(request):
     """«Выслать ссылку»: a not yet confirmed user asks for the link again, either logged in
@@ -341,7 +329,7 @@ def inactive_user(request):
     return user if user is not None and not user.is_active else None
 
 
-@tenant_required
+@tenant_page(signed_in=False)
 def account_inactive(request):
     """allauth's "account not activated" notice, with a way to get the link again."""
     user = inactive_user(request)
@@ -351,7 +339,7 @@ def account_inactive(request):
     })
 
 
-@tenant_required
+@tenant_page(signed_in=False)
 def signup_continue(request):
     """A customer registered by staff enters the one-time password from the SMS.
 
@@ -385,7 +373,7 @@ def signup_continue(request):
 
 
 @anonymous_page
-@tenant_required
+@tenant_page(signed_in=False)
 def password_reset(request):
     tenant = request.tenant
     by_contract = tenant.policy.registers_by_contract
@@ -422,7 +410,7 @@ def _start_reset(request, started):
     request.session[RESET_DECOY_SESSION_KEY] = started.decoy_name
 
 
-@tenant_required
+@tenant_page(signed_in=False)
 def password_reset_code(request):
     """Enter the code (and, unless it came with the contract form, the new password). The
     page answers alike whether the login exists (services.recovery_by_code)."""
@@ -453,7 +441,7 @@ def password_reset_code(request):
     return render(request, "accounts/password_reset_code.html", {"form": form})
 
 
-@tenant_required
+@tenant_page(signed_in=False)
 def password_reset_key(request, key):
     try:
         confirmation = find_by_key(key=key, purposes=[Confirmation.Purpose.PASSWORD_RESET])
@@ -480,13 +468,13 @@ class PortalPasswordChangeView(PasswordChangeView):
         return super().dispatch(request, *args, **kwargs)
 
 
-password_change = login_required(PortalPasswordChangeView.as_view())
+password_change = tenant_page(PortalPasswordChangeView.as_view())
 
 
 # Consents
 
 
-@login_required
+@tenant_page
 def consents(request):
     """What the user has accepted; the required documents still to sign (guide 004: the gate
     keeps the user here until they are); optional ones to give or withdraw."""
@@ -541,8 +529,7 @@ def _profile_page(request, *, names_form=None, phone_form=None, email_form=None)
     })
 
 
-@tenant_required
-@login_required
+@tenant_page
 def profile(request):
     """«Мой профиль»: the name form here; the phone and e-mail forms post to their own URLs."""
     if request.method != "POST":
@@ -580,8 +567,7 @@ def _contact_form_valid(request, form):
     return valid
 
 
-@tenant_required
-@login_required
+@tenant_page
 @require_POST
 def profile_phone(request):
     form = PhoneChangeForm(request.POST, user=request.user)
@@ -595,8 +581,7 @@ def profile_phone(request):
     return _profile_page(request, phone_form=form)
 
 
-@tenant_required
-@login_required
+@tenant_page
 def profile_phone_confirm(request):
     """The code sent to the new phone. A number that is someone else's gets the same page
     (its code matches nothing: accounts/profile.py)."""
@@ -632,8 +617,7 @@ def _contact_changed(done, user, old_login):
     return _("%(done)s Теперь входите с ним: %(login)s.") % {"done": done, "login": user.username}
 
 
-@tenant_required
-@login_required
+@tenant_page
 @require_POST
 def profile_phone_resend(request):
     if limited(request, "accounts.resend", rate="10/m", key=by_user):
@@ -650,8 +634,7 @@ def profile_phone_resend(request):
     return redirect("accounts:profile_phone_confirm")
 
 
-@tenant_required
-@login_required
+@tenant_page
 @require_POST
 def profile_email(request):
     form = EmailChangeForm(request.POST, user=request.user)
@@ -668,7 +651,7 @@ def profile_email(request):
     return _profile_page(request, email_form=form)
 
 
-@tenant_required
+@tenant_page(signed_in=False)
 def profile_email_confirm(request, key):
     """The link mailed to the new address. It works without signing in: the key names the
     user it was issued for and proves the address (docs/accounts.md, «Profile»). GET only

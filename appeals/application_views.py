@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from billing.views import tenant_page
 from portal.ids import parse_id
+from portal.pages import tenant_page
 from portal.ratelimits import by_user, limited
 
 from . import applications

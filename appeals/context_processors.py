@@ -1,11 +1,13 @@
 from django.utils.functional import SimpleLazyObject
 
+from portal.pages import signed_in_customer
+
 
 def unread_appeals(request):
     """The menu's counter of answered appeals the signed-in customer has not read: asked only
     when a page shows the menu (the admin's pages never do), from the cache."""
-    user = getattr(request, "user", None)
-    if request.tenant is None or user is None or not user.is_authenticated or user.is_staff:
+    user = signed_in_customer(request)
+    if user is None:
         return {}
     from .services import unread_count
 

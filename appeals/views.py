@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.access import user_links
-from billing.views import tenant_page
+from portal.pages import tenant_page
 from portal.ratelimits import by_client, by_user, limited
 
 from . import selectors, services
@@ -125,11 +125,10 @@ def attachment_download(request, attachment_id):
     return response
 
 
+@tenant_page(signed_in=False)
 @require_http_methods(["GET", "POST"])
 def support_question(request):
     """A question to technical support, from a visitor or a signed-in customer."""
-    if request.tenant is None:
-        raise Http404
     visitor = not request.user.is_authenticated
     if visitor and request.method == "GET" and request.GET.get("sent"):
         number = request.session.get(SENT_QUESTION_KEY)

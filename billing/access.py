@@ -15,8 +15,8 @@ Each link has a level, and each page asks for what it ``Need``s:
   control question or PIN, the wizard's surname or INN, the contract's registered contact,
   or staff; billing.links makes and raises links). It gives everything.
 
-A page whose need the link does not meet raises NeedsProof; the page shell sends the user
-to the proofs the policy accepts.
+A page whose need the link does not meet raises NeedsProof, a kernel PageRedirect: the page
+shell (portal.pages.tenant_page) sends the user to the proofs the policy accepts.
 
 The current account (the switch in the header) lives in the session under
 ``CURRENT_ACCOUNT_KEY`` as the account's id; a stale or foreign id falls back to the first
@@ -26,9 +26,12 @@ link.
 import enum
 
 from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from portal.ids import parse_id
 from portal.models import TenantPolicy
+from portal.pages import PageRedirect
 
 from . import fragments
 from .models import AccountLink
@@ -65,12 +68,19 @@ def basic_gives(policy):
     return gives
 
 
-class NeedsProof(Exception):
-    """The user's link does not meet the page's need: the user must prove the account is theirs."""
+class NeedsProof(PageRedirect):
+    """The user's link does not meet the page's need: the user must prove the account is
+    theirs. The page shell (portal.pages) sends them to the proofs with this message."""
+
+    message = _("Этот раздел откроется, когда вы подтвердите, что лицевой счёт ваш.")
 
     def __init__(self, link):
-        super().__init__(link.account_id)
+        super().__init__()
         self.link = link
+
+    @property
+    def url(self):
+        return reverse("billing:extended_access", kwargs={"account_id": self.link.account_id})
 
 
 CURRENT_ACCOUNT_KEY = "billing:current_account"

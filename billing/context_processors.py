@@ -2,12 +2,13 @@
 
 from django.utils.functional import SimpleLazyObject
 
+from portal.pages import signed_in_customer
+
 from .access import current_link, links_of_request
 
 
 def account_switch(request):
-    user = getattr(request, "user", None)
-    if getattr(request, "tenant", None) is None or user is None or not user.is_authenticated or user.is_staff:
+    if signed_in_customer(request) is None:
         return {}
 
     def switch():

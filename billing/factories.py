@@ -3,6 +3,7 @@
 import factory
 
 from portal.factories import ScopeFreeFactory, TenantFactory
+from portal.scoping import scopes_disabled
 
 from .models import AccountLink, Supplier
 
@@ -26,6 +27,12 @@ class AccountLinkFactory(ScopeFreeFactory):
     tenant = factory.LazyAttribute(lambda link: link.account.tenant)
     access = AccountLink.Access.FULL
     proof = factory.LazyAttribute(lambda link: AccountLink.Proof.STAFF if link.access == AccountLink.Access.FULL else "")
+
+
+def link(user, account, access="full"):
+    """``user``'s link to ``account`` (AccountLinkFactory), made outside any tenant scope."""
+    with scopes_disabled():
+        return AccountLinkFactory(user=user, account=account, access=access)
 
 
 def billing_rows(supplier, number, *, user=None):

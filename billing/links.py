@@ -354,6 +354,12 @@ def contract_links_sync(*, user):
     return len(missing) + contract_links_end(user=user)
 
 
+# Where a session notes the tenant's billing version (billing.fragments) when the overview
+# (cabinet.views) last synced the user's contract links; unlinking an account drops it, so
+# the next overview links a contract's account again.
+CONTRACTS_SYNCED_KEY = "billing:contracts_synced"
+
+
 # The import's kinds that can move or end a contract, or change an account's contract.
 CONTRACT_KINDS = {"counterparties", "contracts", "accounts"}
 

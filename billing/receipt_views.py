@@ -25,10 +25,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from portal.pages import tenant_page
+
 from . import receipts
 from .access import Need, access_link
 from .models import Invoice
-from .views import tenant_page
 
 # One queued task per invoice and data at a time, however often the waiting page refreshes;
 # a task lost on the way is queued again after this many seconds.

@@ -5,9 +5,7 @@ from . import receipt_urls, views
 app_name = "billing"
 
 urlpatterns = [
-    path("overview/", views.overview, name="overview"),
     path("personal/link/", views.link_account, name="link"),
-    path("personal/select/", views.select, name="select"),
     path("personal/<str:account_id>/unlink/", views.unlink_account, name="unlink"),
     path("personal/<str:account_id>/extended/", views.extended_access, name="extended_access"),
     path("personal/<str:account_id>/invoices/", views.invoices, name="invoices"),

@@ -1,141 +1,30 @@
-"""The signed-in consumer's pages about their personal accounts. Every page that names an
-account reaches it through billing.access, so a foreign id is a 404 like a missing one."""
+"""The signed-in consumer's pages about their personal accounts: linking and unlinking, the
+proofs of extended access, invoices and history (the overview, which shows meters and
+payments too, is the cabinet's). Every page that names an account reaches it through
+billing.access, so a foreign id is a 404 like a missing one."""
 
 import csv
 import re
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from meters.services import reading_window
-from payments.selectors import awaiting_billing
 from portal.months import add_months, month_start, parse_month
+from portal.pages import tenant_page
 from portal.ratelimits import by_client
 from portal.spreadsheet import not_a_formula
 from portal.transactions import atomic_unless_safe
 
 from . import fragments, links, selectors
-from .access import (
-    CURRENT_ACCOUNT_KEY, Need, NeedsProof, access_link, basic_gives, current_link, link_gives, links_of_request,
-    request_access_link, select_account,
-)
+from .access import CURRENT_ACCOUNT_KEY, Need, access_link, basic_gives, request_access_link
 from .forms import ControlQuestionForm, LinkAccountForm, WizardDetailsForm, WizardTypeForm
 from .models import Account, AccountLink, Service, Supplier
-
-
-def tenant_page(view):
-    """A signed-in consumer's page of a tenant (never the platform's host); a page whose need
-    the user's link does not meet sends them to the proofs (billing.access's ladder)."""
-
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if request.tenant is None:
-            raise Http404
-        try:
-            return view(request, *args, **kwargs)
-        except NeedsProof as needs:
-            messages.info(request, _("Этот раздел откроется, когда вы подтвердите, что лицевой счёт ваш."))
-            return redirect("billing:extended_access", account_id=needs.link.account_id)
-
-    wrapped.__name__ = view.__name__
-    return wrapped
-
-
-@atomic_unless_safe
-@tenant_page
-def overview(request):
-    policy = request.tenant.policy
-    by_registration = policy.account_linking == policy.AccountLinking.BY_REGISTRATION
-    # Guide 000's contracts (before the links: they may add some); other tenants' consumers
-    # have none to ask for.
-    contracts = _registration_contracts(request) if by_registration else []
-    user_links = links_of_request(request)
-    link = current_link(request, user_links)
-    context = {
-        "contracts": contracts,
-        "links": user_links,
-        "link": link,
-        "can_link": not by_registration,
-        "basic_shows_amounts": Need.AMOUNTS in basic_gives(policy),
-    }
-    if link is not None:
-        full = link.access == AccountLink.Access.FULL
-        amounts, pays = link_gives(link, Need.AMOUNTS, policy), link_gives(link, Need.PAY, policy)
-        today = request.tenant.today()
-        asked = [fragments.Fragment(
-            "overview", request.tenant.pk, link.account_id, (full, amounts, pays, today),
-            lambda: _account_block(link.account, full=full, amounts=amounts, pays=pays, today=today),
-        )]
-        if len(user_links) > 1:
-            # Each account's amount to pay: charges, which only an import changes.
-            account_ids = sorted(item.account_id for item in user_links)
-            asked.append(fragments.Fragment("totals", request.tenant.pk, None, tuple(account_ids),
-                                            lambda: selectors.last_period_totals(account_ids)))
-        html, *totals = fragments.cached_together(*asked)  # one round trip for both
-        context["account_block"] = mark_safe(html)  # rendered by our template, escaped there
-        if totals:
-            context["summary"] = [(item, totals[0].get(item.account_id)) for item in user_links]
-    return render(request, "billing/overview.html", context)
-
-
-# The tenant's billing version (billing.fragments) when this session last linked the accounts
-# of the user's contracts.
-CONTRACTS_SYNCED_KEY = "billing:contracts_synced"
-
-
-def _registration_contracts(request):
-    """Guide 000: the user's contracts, and the accounts of those contracts linked
-    (links.contract_links_sync). Both change only with the tenant's billing data (an
-    import of accounts or contracts replaces its fragments' version), so the links are
-    synced once per session and version, and the contracts come from the cache: no query on
-    most visits of the overview."""
-    tenant_id, user = request.tenant.pk, request.user
-    version = fragments.tenant_version(tenant_id)
-    if request.session.get(CONTRACTS_SYNCED_KEY) != version:
-        links.contract_links_sync(user=user)
-        request.session[CONTRACTS_SYNCED_KEY] = version
-    return fragments.cached("contracts", tenant_id=tenant_id, account_id=None, parts=("user", user.pk),
-                            build=lambda: selectors.contracts_for_user(user))
-
-
-def _account_block(account, *, full, amounts, pays, today):
-    """The overview's section about one account, as HTML: what billing.fragments caches under
-    the account, what the access level gives and the day."""
-    overview = selectors.account_overview(account, full=full, today=today)
-    context = {"overview": overview, "account": account, "full": full, "amounts": amounts, "pays": pays}
-    if overview.meters:
-        context["window"] = reading_window(account).on(today)
-    if full:  # «оплачено 1 500 ₽, ожидает учёта»: paid here, not yet in billing's data
-        context["awaiting"], context["awaiting_total"] = awaiting_billing(account, today=today)
-    return render_to_string("billing/overview_account.html", context)
-
-
-@tenant_page
-@require_POST
-def select(request):
-    link = select_account(request, request.POST.get("account", ""))
-    return redirect(_same_page_for(request.POST.get("next", ""), link.account_id, request))
-
-
-def _same_page_for(target, account_id, request):
-    """Where the header's switch returns: the same page of the newly chosen account, the
-    overview from a page of one meter or account, the page itself elsewhere."""
-    overview = reverse("billing:overview")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        return overview
-    page = re.fullmatch(r"/personal/\d+/(invoices|history)/", target)
-    if page:
-        return reverse(f"billing:{page[1]}", kwargs={"account_id": account_id})
-    return overview if target.startswith("/personal/") else target
 
 
 @tenant_page
@@ -167,7 +56,7 @@ def _linked(request, link):
     messages.success(request, _("Лицевой счёт %(number)s подключён.") % {"number": link.account.number})
     if link.access == AccountLink.Access.BASIC:
         return redirect("billing:extended_access", account_id=link.account_id)
-    return redirect("billing:overview")
+    return redirect("cabinet:overview")
 
 
 WIZARD_KEY = "billing:link_wizard"
@@ -203,7 +92,7 @@ def _link_wizard(request, suppliers):
                 link = links.link_create(user=request.user, account=account, proof=AccountLink.Proof.WIZARD)
             except links.LinkRefused as refused:
                 messages.error(request, refused.message)
-                return redirect("billing:overview")
+                return redirect("cabinet:overview")
             return _linked(request, link)
         return render(request, "billing/link_wizard.html", {"step": "confirm", "account": account, "state": state})
     form = WizardTypeForm(request.POST or None, initial={"subscriber_type": state.get("type", "individual")})
@@ -220,9 +109,9 @@ def unlink_account(request, account_id):
     number = link.account.number
     links.link_delete(link=link)
     # Guide 000 links a contract's account again at the next overview, as it always did.
-    request.session.pop(CONTRACTS_SYNCED_KEY, None)
+    request.session.pop(links.CONTRACTS_SYNCED_KEY, None)
     messages.success(request, _("Лицевой счёт %(number)s отключён.") % {"number": number})
-    return redirect("billing:overview")
+    return redirect("cabinet:overview")
 
 
 @tenant_page
@@ -231,7 +120,7 @@ def extended_access(request, account_id):
     the account can answer, and a request to staff (guide 004's PIN request)."""
     link = access_link(request.user, account_id)
     if link.access == AccountLink.Access.FULL:
-        return redirect("billing:overview")
+        return redirect("cabinet:overview")
     policy = request.tenant.policy
     questions = links.questions_for(link, policy)
     form = ControlQuestionForm(request.POST or None, questions=questions)
@@ -243,7 +132,7 @@ def extended_access(request, account_id):
         else:
             text = _("Запрос отправлен. Сотрудник свяжется с вами, чтобы подтвердить, что лицевой счёт ваш.")
         messages.success(request, text)
-        return redirect("billing:overview")
+        return redirect("cabinet:overview")
     if request.method == "POST" and form.is_valid():
         granted, message = links.link_prove_by_answer(
             link=link, policy=policy, client=by_client(None, request), question=form.cleaned_data["question"],
@@ -251,7 +140,7 @@ def extended_access(request, account_id):
         )
         if granted:
             messages.success(request, message)
-            return redirect("billing:overview")
+            return redirect("cabinet:overview")
         form.add_error("answer", message)
     return render(request, "billing/extended_access.html", {
         "form": form, "link": link, "policy": policy, "gives": {need.value for need in basic_gives(policy)},

@@ -15,7 +15,7 @@ from accounts.contacts import masked_person
 from billing import fragments
 from billing.access import Need, access_link, request_access_link
 from billing.models import AccountLink
-from billing.views import tenant_page
+from portal.pages import tenant_page
 from portal.transactions import atomic_unless_safe
 
 from . import charts, selectors, services

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from billing.views import tenant_page
+from portal.pages import tenant_page
 
 from . import services
 from .forms import SubscriptionForm

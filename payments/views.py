@@ -28,10 +28,10 @@ from accounts.contacts import masked_person
 from billing.access import Need, access_link
 from billing.models import AccountLink
 from billing.selectors import account_overview, invoice_number
-from billing.views import tenant_page
 from meters.models import Reading
 from portal.hosts import tenant_base_url
 from portal.ids import parse_id
+from portal.pages import tenant_page
 from portal.ratelimits import by_user, client_ip, limited
 
 from . import sandbox, selectors, services, tasks
@@ -162,12 +162,13 @@ def history(request, account_id):
 
 
 @csrf_exempt
+@tenant_page(signed_in=False)
 @require_POST
 def notify(request, provider_account_id):
     """A provider's notification: authenticated, stored once, answered 200 only after the
     commit; applied by a Celery task (the status is fetched from the provider there)."""
     provider_account_id = parse_id(provider_account_id)
-    if request.tenant is None or provider_account_id is None:
+    if provider_account_id is None:
         raise Http404
     # The tenant's own only; a sandbox shop only while the sandbox is on.
     provider_account = services.usable_provider_accounts().filter(pk=provider_account_id).first()

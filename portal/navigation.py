@@ -1,11 +1,25 @@
-"""The top menu: one list for every page, so every page shows the same one."""
+"""The top menu: one list for every page, so every page shows the same one, assembled from
+the entries the apps declare (``MENU`` in an app's ``shell.py``, portal.pages)."""
 
 from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.translation import gettext_lazy as _
+
+from .pages import app_shell_modules
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """An app's entry in the top menu. ``position`` orders the entries of all apps;
+    ``signed_in`` shows it to signed-in users only (True), to visitors only (False), or to
+    everyone (None)."""
+
+    position: int
+    url_name: str
+    label: str  # lazy: translated when shown
+    signed_in: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -21,15 +35,17 @@ def main_menu(request):
     return list(_menu(request.user.is_authenticated, get_urlconf(settings.ROOT_URLCONF), get_script_prefix()))
 
 
+def menu_entries():
+    """Every app's entries, in menu order."""
+    entries = [entry for module in app_shell_modules() for entry in getattr(module, "MENU", ())]
+    return sorted(entries, key=lambda entry: entry.position)
+
+
 @lru_cache(maxsize=64)
 def _menu(signed_in, urlconf, script_prefix):
     """The menu's items, reversed once per process and URL configuration rather than on
-    every request (six reverse() calls; the labels stay lazy, translated when shown)."""
-    names = [("portal:home", _("Главная")), ("portal:support", _("Поддержка"))]
-    if not signed_in:
-        names += [("account_login", _("Вход")), ("accounts:signup", _("Регистрация"))]
-    else:
-        names += [("billing:overview", _("Лицевые счета")), ("appeals:list", _("Обращения")),
-                  ("notifications:subscriptions", _("Мои подписки")),
-                  ("accounts:profile", _("Профиль"))]
-    return tuple(MenuItem(label=label, url=reverse(name, urlconf=urlconf), url_name=name) for name, label in names)
+    every request (the labels stay lazy, translated when shown)."""
+    return tuple(
+        MenuItem(label=entry.label, url=reverse(entry.url_name, urlconf=urlconf), url_name=entry.url_name)
+        for entry in menu_entries() if entry.signed_in in (None, signed_in)
+    )

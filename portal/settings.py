@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "appeals",
     "notifications",
     "privacy",
+    "cabinet",
     "auditlog",  # before audit: audit's admin replaces the one auditlog registers
     "audit",
     "portal.apps.PortalAdminConfig",
@@ -88,7 +89,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "accounts.middleware.ConsentGateMiddleware",
+    # The gates every page of a signed-in customer passes first (accounts' consent gate).
+    "portal.pages.PageGateMiddleware",
     "portal.middleware.PlatformSuperuserMiddleware",
     # The actor of admin changes (django-auditlog), inside the request's tenant scope.
     "audit.middleware.AdminAuditMiddleware",
@@ -167,7 +169,7 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.TenantModelBackend", "accounts.bac
 SILENCED_SYSTEM_CHECKS = ["auth.W004", "models.W047"]
 LOGIN_URL = "account_login"
 # The signed-in customer's home: an app's page, which the kernel reaches by this URL name.
-LOGIN_REDIRECT_URL = "billing:overview"
+LOGIN_REDIRECT_URL = "cabinet:overview"
 LOGOUT_REDIRECT_URL = "portal:home"
 
 # Argon2id at OWASP's minimum (accounts/hashers.py); docs/performance.md has the figures.

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include(allauth_urlpatterns)),
+    path("", include("cabinet.urls")),
     path("", include("billing.urls")),
     path("", include("meters.urls")),
     path("", include("payments.urls")),

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from .hosts import tenant_base_url
 from .messaging import read_outbox
 from .page_cache import anonymous_page
+from .pages import tenant_page
 from .selectors import tenant_directory
 
 
@@ -25,9 +26,8 @@ def home(request):
 
 
 @anonymous_page
+@tenant_page(signed_in=False)
 def support(request):
-    if request.tenant is None:
-        raise Http404
     return render(request, "portal/support.html")
 
 

@@ -1,6 +1,6 @@
 """The person's pages: «Скачать мои данные» and the request to delete the account.
 
-Both are the signed-in user's own, at their tenant's host (billing.views.tenant_page: a
+Both are the signed-in user's own, at their tenant's host (portal.pages.tenant_page: a
 platform host is a 404). The archive holds only what the apps' privacy modules give for
 this user (privacy.registry); it is built on POST, answered as an attachment that no cache
 keeps."""
@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from billing.views import tenant_page
+from portal.pages import tenant_page
 from portal.ratelimits import by_user, limited, reserve_failure
 
 from . import services

@@ -12,12 +12,10 @@ from accounts.factories import UserFactory
 from appeals import demo, services
 from appeals.attachments import MAX_BYTES
 from appeals.models import Appeal, Attachment, Topic
-from billing.tests import test_consumer_pages as billing_pages
-from billing.tests.test_consumer_pages import link, make_account, text_of
+from billing.factories import link
+from meters.factories import make_account
 from portal.scoping import scopes_disabled, tenant_scope
-
-# billing's fixtures: two plain tenants and a supplier (gas), a signed-in customer (consumer).
-gas, consumer = billing_pages.gas, billing_pages.consumer
+from portal.testing import text_of
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = bytes.fromhex(

@@ -15,6 +15,7 @@ from accounts.factories import UserFactory
 from appeals import applications
 from appeals.models import Appeal, ApplicationObject, Attachment, Message
 from portal.scoping import scopes_disabled, tenant_scope
+from portal.testing import text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +25,6 @@ def _private_files_in_tmp(settings, tmp_path):
     settings.STORAGES = {**settings.STORAGES, "private": {
         "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "private")},
     }}
-
-
-def text_of(response):
-    return response.content.decode().replace("\xa0", " ")
 
 
 def pdf(name="договор.pdf"):

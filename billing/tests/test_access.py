@@ -22,6 +22,7 @@ from meters import services as meter_services
 from meters.models import Reading
 from portal.models import TenantPolicy
 from portal.scoping import scopes_disabled, tenant_scope
+from portal.testing import text_of
 
 BasicAccess = TenantPolicy.BasicAccess
 
@@ -376,10 +377,6 @@ def demo_consumers_account(gaz):
         account = consumer_accounts(gaz)[0]
         holder = User.objects.get(username="consumer@gaz.example")
     return account, holder
-
-
-def text_of(response):
-    return response.content.decode().replace("\xa0", " ")
 
 
 @pytest.mark.django_db

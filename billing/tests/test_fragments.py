@@ -11,13 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from accounts.factories import UserFactory
 from billing import fragments
 from billing.exports import export_readings
-from billing.factories import SupplierFactory
+from billing.factories import SupplierFactory, link
 from billing.models import Account, Charge
-from billing.tests.test_consumer_pages import link, linked_accounts, make_account, text_of
 from billing.tests.test_imports import DATA, run_import, write_all, write_csv
 from meters import services as meter_services
+from meters.factories import linked_accounts, make_account
 from meters.models import Meter, ReadingWindow
 from portal.scoping import scopes_disabled, tenant_scope
+from portal.testing import text_of
 
 
 def queries(client, path):

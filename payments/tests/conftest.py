@@ -1,6 +1,7 @@
 import pytest
 
-from billing.tests.test_consumer_pages import consumer, gas, link, make_account  # noqa: F401 - fixtures
+from billing.factories import link
+from meters.factories import make_account
 from payments.models import ProviderAccount
 from portal.scoping import scopes_disabled
 

@@ -10,10 +10,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from billing.tests.test_consumer_pages import link, make_account, text_of
+from billing.factories import link
+from meters.factories import make_account
 from payments import exports, sandbox, services
 from payments.models import Payment, PaymentEvent, SandboxPayment
 from portal.scoping import scopes_disabled, tenant_scope
+from portal.testing import text_of
 
 from .conftest import make_shop
 from .test_payments import notify, pay_through, payment_of, start, to_sandbox

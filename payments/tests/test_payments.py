@@ -11,12 +11,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from billing.factories import link
 from billing.models import BillingPayment
 from billing.signals import billing_data_changed
-from billing.tests.test_consumer_pages import text_of
 from payments import sandbox, services, tasks
+from meters.factories import make_account
 from payments.models import Payment, PaymentEvent, SandboxPayment
 from portal.scoping import scopes_disabled
+from portal.testing import text_of
 
 from .conftest import make_shop
 
@@ -285,8 +287,6 @@ def test_payment_pages_are_their_payers_own(payer, gas, tenant_client):
 
 @pytest.mark.django_db
 def test_a_basic_link_is_sent_to_the_control_question(gas, consumer):
-    from billing.tests.test_consumer_pages import link, make_account
-
     _alpha, _beta, supplier = gas
     user, client = consumer
     account = make_account(supplier, "23185957")
@@ -298,8 +298,6 @@ def test_a_basic_link_is_sent_to_the_control_question(gas, consumer):
 
 @pytest.mark.django_db
 def test_a_supplier_without_a_provider_says_so(gas, consumer):
-    from billing.tests.test_consumer_pages import link, make_account
-
     _alpha, _beta, supplier = gas
     user, client = consumer
     account = make_account(supplier, "23185958")

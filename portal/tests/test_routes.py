@@ -33,10 +33,11 @@ EXPECTED_ROUTES = {
     "accounts/logout/": "account_logout",
     "accounts/password/change/": "account_change_password",
     "accounts/inactive/": "account_inactive",
-    # billing: the signed-in customer's pages
+    # cabinet: the signed-in customer's overview and the header's account switch
     "overview/": "overview",
-    "personal/link/": "link",
     "personal/select/": "select",
+    # billing: the signed-in customer's pages
+    "personal/link/": "link",
     "personal/<str:account_id>/unlink/": "unlink",
     "personal/<str:account_id>/extended/": "extended_access",
     "personal/<str:account_id>/invoices/": "invoices",

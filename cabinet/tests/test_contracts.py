@@ -1,3 +1,6 @@
+"""Guide 000 on the overview: the contracts of the signed-in legal entity, in constant queries,
+never another tenant's; and the tenant's home leads a signed-in customer to the overview."""
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -51,4 +54,4 @@ def test_the_tenants_home_sends_a_signed_in_customer_to_the_overview(demo_tenant
     assert "Зарегистрироваться" in client.get("/").content.decode()
     client.force_login(user)
     assert client.get("/").url == "/overview/"
-    tenant_client(gaz).get("/overview/").url.startswith("/accounts/login/")
+    assert tenant_client(gaz).get("/overview/").url.startswith("/accounts/login/")
