@@ -13,12 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from allauth.account import admin as allauth_admin
 from audit.history import TrailInHistory
+from portal import roles
 from portal.admin import TenantOwnedAdmin, on_platform_host
+from portal.phones import normalize_phone
 
-from . import roles, services, staff_edits
+from . import services, staff_edits
 from .confirmations import ResendTooSoon
 from .models import ConsentAcceptance, User, normalize_email
-from portal.phones import normalize_phone
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -84,7 +85,7 @@ class ConsentAcceptanceInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(TrailInHistory, TenantOwnedAdmin, DjangoUserAdmin):
-    """Users, of whom each staff member reaches only those below them (accounts.roles): the
+    """Users, of whom each staff member reaches only those below them (portal.roles): the
     list, every page of one user (change, password, history, delete) and every action see
     only those, so the others answer like missing ones."""
 

@@ -29,6 +29,8 @@ CONSUMERS = {
 }
 SEED_AFTER = ("billing",)
 STAFF_GROUP = _noop("Сотрудники организации")
+DIRECTOR_USERNAME = "director"
+DIRECTOR_PASSWORD = "demo-director-2026"
 # What tenant staff may do in the admin; the tenant scope limits it to their own rows.
 STAFF_PERMISSIONS = [
     "portal.view_tenant",
@@ -100,6 +102,7 @@ def seed(tenants):
     """Staff of each tenant and the platform superuser; passwords only when created."""
     from django.contrib.auth.models import Group, Permission
 
+    from portal.roles import TENANT_SUPERUSERS_GROUP
     from portal.scoping import tenant_scope
 
     from .models import User
@@ -110,10 +113,15 @@ def seed(tenants):
         for app, codename in (name.split(".") for name in STAFF_PERMISSIONS)
     )
 
+    # The director reads the audit trail and changes staff (portal.roles); the group is made by
+    # audit's migration, and a database flushed by tests has lost it.
+    superusers_group, _created = Group.objects.get_or_create(name=TENANT_SUPERUSERS_GROUP)
     for tenant in tenants:
         with tenant_scope(tenant):
             ensure_staff_member(tenant, username=STAFF_USERNAME, password=STAFF_PASSWORD, first_name="Сотрудник",
                                 groups=[staff_group])
+            ensure_staff_member(tenant, username=DIRECTOR_USERNAME, password=DIRECTOR_PASSWORD,
+                                first_name="Руководитель", groups=[staff_group, superusers_group])
     consumers = [seed_consumer(tenant) for tenant in tenants if tenant.slug in CONSUMERS]
     with tenant_scope(None):
         admin, created = User.objects.get_or_create(
@@ -127,6 +135,8 @@ def seed(tenants):
     return [
         f"Platform admin (tenant directory host)/admin/: login {SUPERUSER_USERNAME} / {SUPERUSER_PASSWORD}",
         f"Each tenant's /admin/: staff login {STAFF_USERNAME} / {STAFF_PASSWORD}",
+        f"Each tenant's /admin/ with the audit trail (a tenant superuser): {DIRECTOR_USERNAME} / "
+        f"{DIRECTOR_PASSWORD}, the same second factor",
         f"Admin second factor: TOTP secret {OTP_DEMO_SECRET} in an authenticator app, or",
         "  .venv/bin/python manage.py demo_otp_code",
         f"Each tenant's demo consumer (password {CONSUMER_PASSWORD}, accounts linked with full access):",

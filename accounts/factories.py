@@ -1,5 +1,5 @@
 """A customer of a tenant, for tests that need one (portal.factories builds the tenant); staff
-on each rung of the roles' ladder (accounts.roles)."""
+on each rung of the roles' ladder (portal.roles)."""
 
 import factory
 
@@ -33,7 +33,7 @@ def staff_user(tenant, username="staff", *, permissions=None, tenant_superuser=F
     from django.contrib.auth.models import Group, Permission
 
     from .demo import STAFF_PERMISSIONS
-    from .roles import TENANT_SUPERUSERS_GROUP
+    from portal.roles import TENANT_SUPERUSERS_GROUP
 
     user = UserFactory(tenant=tenant, username=username, is_staff=True, **fields)
     if permissions is None:

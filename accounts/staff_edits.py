@@ -5,7 +5,7 @@ The trail records a user's login, contacts and active flag like every other fiel
 or disable is recorded here as that, without the value (audit.services). Either way the
 person hears of it by their usual channel (e-mail, else SMS), and a replaced e-mail or
 phone hears of it too: if the change was not the person's wish, that is the contact they
-still hold. Who may change whom is accounts.roles.
+still hold. Who may change whom is portal.roles.
 """
 
 from django.utils.translation import gettext_lazy as _

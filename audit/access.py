@@ -4,12 +4,12 @@ superusers on its own host.
 A tenant has no Django superusers (``superusers_belong_to_platform``: ``is_superuser`` is
 the platform's), and permissions will not do either: a staff member may hold every
 permission there is and still must not read what staff did. A tenant's superuser is a
-staff member of that tenant in the group ``TENANT_SUPERUSERS_GROUP`` (accounts.roles, the
+staff member of that tenant in the group ``TENANT_SUPERUSERS_GROUP`` (portal.roles, the
 ladder of roles); only platform superusers change a user's groups (accounts.admin's
 privilege fields), and the change is itself on the trail.
 """
 
-from accounts.roles import TENANT_SUPERUSERS_GROUP, Role, role_of
+from portal.roles import TENANT_SUPERUSERS_GROUP, Role, role_of
 
 __all__ = ["TENANT_SUPERUSERS_GROUP", "can_read_trail"]
 

@@ -25,7 +25,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import Role, acts_as
+from portal.roles import Role, acts_as
 from audit.history import TrailInHistory
 from meters.models import Meter, Reading
 from portal.admin import LargeTableAdmin, TenantOwnedAdmin, on_platform_host

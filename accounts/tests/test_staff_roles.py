@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.factories import PASSWORD, UserFactory, platform_superuser, staff_user
 from accounts.models import User
-from accounts.roles import Role, changeable_by, may_change, role_of
+from portal.roles import Role, changeable_by, may_change, role_of
 from audit.models import AuditEntry
 from portal.factories import admin_form_data
 from portal.scoping import scopes_disabled, tenant_scope
