@@ -9,7 +9,7 @@ meters.csv (one electricity meter an account), readings.csv, charges.csv and pay
 (one row per account and month for the last --periods months): UTF-8 without a BOM, `;`,
 decimal commas and both date forms, the way 1C exports them, every row valid. Then:
 
-1. a throw-away PostgreSQL database (portal_bench_import on 127.0.0.1:5432, dropped and
+1. a throw-away PostgreSQL database (portal_bench_import on 127.0.0.1:5432, or $BENCH_IMPORT_DATABASE; dropped and
    created for each size), migrated, with one tenant and one supplier;
 2. per file, in dependency order: a plain `COPY … FROM STDIN (FORMAT csv)` of the file into
    a bare table with the same columns, all text, no index (the floor: PostgreSQL parses the
@@ -46,7 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "import_speed.json"
 DOCS = ROOT / "docs" / "performance.md"
-DATABASE = "portal_bench_import"
+# Several people may share the machine's PostgreSQL and Redis: each may name their own.
+DATABASE = os.environ.get("BENCH_IMPORT_DATABASE", "portal_bench_import")
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 ENV = {
@@ -54,7 +55,7 @@ ENV = {
     "DEBUG": "false",
     "SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
     "DATABASE_URL": DATABASE_URL,
-    "REDIS_URL": "redis://127.0.0.1:6379/12",
+    "REDIS_URL": os.environ.get("BENCH_IMPORT_REDIS_URL", "redis://127.0.0.1:6379/12"),
     "CELERY_BROKER_URL": "",
     "SECURE_SSL_REDIRECT": "false",
     "LOG_LEVEL": "WARNING",
