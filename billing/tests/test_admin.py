@@ -17,8 +17,9 @@ from django.urls import reverse
 from accounts.demo import STAFF_PERMISSIONS
 from accounts.models import User
 from billing import forms as billing_forms
-from billing.factories import SupplierFactory, billing_rows
+from billing.factories import SupplierFactory
 from billing.models import Account, AccountLink, ImportFile, ImportRun
+from meters.factories import exchange_rows
 from meters.models import Meter, Reading
 from portal.pagination import LargeTablePaginator
 from portal.scoping import scopes_disabled, tenant_scope
@@ -56,7 +57,7 @@ def world(tenants, tenant_client, admin_login):
         supplier = SupplierFactory(tenant=tenant, code="energo")
         with tenant_scope(tenant):
             consumer = User.objects.create_user(tenant=tenant, username=f"consumer{number}", password="x")
-        made = billing_rows(supplier, number, user=consumer)
+        made = exchange_rows(supplier, number, user=consumer)
         made["import_file"].rejected_lines.save("rejected.csv", content(f"строка;причина\n2;плохая строка {number}\n"))
         rows[tenant.slug] = made
     client = tenant_client(alpha)

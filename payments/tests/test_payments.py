@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from billing.models import BillingPayment
-from billing.signals import billing_data_changed
+from portal.exchange.signals import billing_data_changed
 from billing.tests.test_consumer_pages import text_of
 from payments import sandbox, services, tasks
 from payments.models import Payment, PaymentEvent, SandboxPayment
