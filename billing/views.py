@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from meters.selectors import meter_lines
 from meters.services import reading_window
 from payments.selectors import awaiting_billing
 from portal.months import add_months, month_start, parse_month
@@ -109,7 +110,8 @@ def _registration_contracts(request):
 def _account_block(account, *, full, amounts, pays, today):
     """The overview's section about one account, as HTML: what billing.fragments caches under
     the account, what the access level gives and the day."""
-    overview = selectors.account_overview(account, full=full, today=today)
+    overview = selectors.account_overview(account, full=full)
+    overview.meters = meter_lines(account, today=today)
     context = {"overview": overview, "account": account, "full": full, "amounts": amounts, "pays": pays}
     if overview.meters:
         context["window"] = reading_window(account).on(today)
