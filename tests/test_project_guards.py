@@ -61,24 +61,50 @@ def test_every_model_with_a_tenant_has_a_scoped_default_manager():
     assert unscoped == {}, "give these a tenant_scoped_manager (or portal.scoping.scope_default_manager)"
 
 
+def imports_of(app, floors_above):
+    """{module path: the apps of ``floors_above`` it imports} for every module of ``app``
+    outside its tests (absolute imports, anywhere in the module, read from its syntax tree)."""
+    import ast
+
+    found = {}
+    for path in sorted((ROOT / app).rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if "/tests/" in relative:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            apps_named = {name.split(".")[0] for name in names} & set(floors_above)
+            if apps_named:
+                found.setdefault(relative, set()).update(apps_named)
+    return found
+
+
 FEATURE_APPS = ("accounts", "billing", "meters", "appeals")
 # The kernel may name an app's URLs (wiring) and nothing else of it.
 KERNEL_WIRING = {"portal/urls.py"}
 
 
 def test_the_kernel_imports_no_feature_app():
-    import ast
+    offenders = imports_of("portal", FEATURE_APPS)
+    assert {path: apps for path, apps in offenders.items() if path not in KERNEL_WIRING} == {}
 
-    offenders = []
-    for path in sorted((ROOT / "portal").rglob("*.py")):
-        relative = path.relative_to(ROOT).as_posix()
-        if "/tests/" in relative or relative in KERNEL_WIRING:
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
-            offenders += [f"{relative}: {name}" for name in names if name.split(".")[0] in FEATURE_APPS]
-    assert offenders == []
+
+# Billing is a floor: meters and payments build on it (meters/exchange.py declares meters'
+# files, meters.admin adds its inlines to an account's page), never the other way round.
+ABOVE_BILLING = ("meters", "payments")
+# TEMPORARY: the consumer's pages that show billing, meters and payments together still live
+# in billing (the overview in views.py, which reads meter lines, reading windows and payments
+# awaiting billing). They move to the cabinet app (issue 23, item 2); then this empties.
+# (receipt_views.py, context_processors.py and the templatetags import neither already.)
+BILLING_VIEWS_NOT_YET_MOVED = {"billing/views.py"}
+
+
+def test_billing_imports_neither_meters_nor_payments():
+    offenders = imports_of("billing", ABOVE_BILLING)
+    assert {path: apps for path, apps in offenders.items() if path not in BILLING_VIEWS_NOT_YET_MOVED} == {}
+    # An allowance no longer needed goes: the list only shrinks.
+    assert set(offenders) >= BILLING_VIEWS_NOT_YET_MOVED
 
 
 def test_no_app_has_a_migration_to_make(db):
