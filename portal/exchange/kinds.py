@@ -33,8 +33,8 @@ class Kind:
     target: str
     key: tuple  # target columns of the natural key
     values: tuple  # target columns compared and updated
-    # The kind applied right before this one, whose rows this one's name (a meter names an
-    # account); otherwise a kind follows the one its app declares before it.
+    # The kind applied right before this one, another app's whose rows this one names (a
+    # meter names an account); without it a kind follows the one its app declares before it.
     after: str = ""
     key_condition: str = ""  # extra condition on the target row (a partial unique index)
     sources: dict = field(default_factory=dict)  # value column -> file column, where they differ
