@@ -142,6 +142,32 @@ def consumer(gas, tenant_client):
     return user, client
 
 
+@pytest.fixture
+def alpha(tenants):
+    """Tenant alpha with the supplier «energo» the exchange files of billing.factories name
+    (tests of the import; a test folder may give ``alpha`` another meaning of its own)."""
+    from billing.factories import exchange_tenant
+
+    return exchange_tenant(tenants[0])
+
+
+@pytest.fixture
+def beta(tenants):
+    """Tenant beta with a supplier «energo» of its own: the same codes as alpha's."""
+    from billing.factories import exchange_tenant
+
+    return exchange_tenant(tenants[1], "Энергосбыт Беты")
+
+
+@pytest.fixture
+def imported(alpha, tmp_path):
+    """``alpha`` with every file of billing.factories.EXCHANGE_FILES imported."""
+    from billing.factories import run_import, write_exchange_files
+
+    run_import(alpha, write_exchange_files(tmp_path / "base"))
+    return alpha
+
+
 def host_of(tenant):
     return f"{tenant.slug}.localhost"
 

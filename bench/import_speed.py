@@ -9,7 +9,7 @@ meters.csv (one electricity meter an account), readings.csv, charges.csv and pay
 (one row per account and month for the last --periods months): UTF-8 without a BOM, `;`,
 decimal commas and both date forms, the way 1C exports them, every row valid. Then:
 
-1. a throw-away PostgreSQL database (portal_bench_import on 127.0.0.1:5432, dropped and
+1. a throw-away PostgreSQL database (portal_bench_import on 127.0.0.1:5432, or $BENCH_IMPORT_DATABASE; dropped and
    created for each size), migrated, with one tenant and one supplier;
 2. per file, in dependency order: a plain `COPY … FROM STDIN (FORMAT csv)` of the file into
    a bare table with the same columns, all text, no index (the floor: PostgreSQL parses the
@@ -32,7 +32,6 @@ charges' resolve query on the last size (run after the imports, on the staged fi
 
 import argparse
 import csv
-import inspect
 import json
 import math
 import os
@@ -46,7 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "import_speed.json"
 DOCS = ROOT / "docs" / "performance.md"
-DATABASE = "portal_bench_import"
+# Several people may share the machine's PostgreSQL and Redis: each may name their own.
+DATABASE = os.environ.get("BENCH_IMPORT_DATABASE", "portal_bench_import")
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 ENV = {
@@ -54,7 +54,7 @@ ENV = {
     "DEBUG": "false",
     "SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
     "DATABASE_URL": DATABASE_URL,
-    "REDIS_URL": "redis://127.0.0.1:6379/12",
+    "REDIS_URL": os.environ.get("BENCH_IMPORT_REDIS_URL", "redis://127.0.0.1:6379/12"),
     "CELERY_BROKER_URL": "",
     "SECURE_SSL_REDIRECT": "false",
     "LOG_LEVEL": "WARNING",
@@ -62,6 +62,8 @@ ENV = {
     "PYTHONPATH": str(ROOT),
 }
 TENANT = "bench"
+# The import's code: a run with local changes to it says so.
+ENGINE = ("portal/exchange", "billing/exchange.py", "meters/exchange.py")
 SUPPLIER = "bench-energo"
 KINDS = ("accounts", "meters", "readings", "charges", "payments")
 COLUMNS = {
@@ -240,7 +242,7 @@ def child_import(path, report_path, timings_path):
     from django.core.management import call_command
     from django.db import connection
 
-    from billing import imports
+    from portal.exchange import staging
 
     phases = {}
 
@@ -256,7 +258,7 @@ def child_import(path, report_path, timings_path):
                 add(name, time.perf_counter() - began)
         return wrapper
 
-    original_read_rows = imports.read_rows
+    original_read_rows = staging.read_rows
 
     def read_rows(*args, **kwargs):
         rows = original_read_rows(*args, **kwargs)
@@ -274,11 +276,11 @@ def child_import(path, report_path, timings_path):
                 return
             yield row
 
-    imports.read_rows = read_rows
-    imports.detect_encoding = timed(imports.detect_encoding, "detect_encoding")
-    imports._stage = timed(imports._stage, "stage")
-    imports._import_one = timed(imports._import_one, "transaction")
-    imports._collect_rejected = timed(imports._collect_rejected, "collect_rejected")
+    staging.read_rows = read_rows
+    staging.detect_encoding = timed(staging.detect_encoding, "detect_encoding")
+    staging._stage = timed(staging._stage, "stage")
+    staging._import_one = timed(staging._import_one, "transaction")
+    staging._collect_rejected = timed(staging._collect_rejected, "collect_rejected")
 
     def classify(sql):
         text = " ".join(sql.split())
@@ -362,12 +364,17 @@ def child_explain(path):
 
     django.setup()
     from django.db import connection, transaction
+    from django.utils import timezone
 
-    from billing import imports
+    from portal.exchange import staging
+    from portal.exchange.files import kind_of
+    from portal.exchange.registry import kinds
+    from portal.exchange.report import FileReport
+    from portal.exchange.values import Context
     from portal.models import Tenant
 
     tenant = Tenant.objects.get(slug=TENANT)
-    kind = imports.KIND_SPECS[imports.kind_of(path)]
+    kind = kinds()[kind_of(path)]
     captured = {}
 
     def execute_wrapper(execute, sql, params, many, context):
@@ -375,19 +382,15 @@ def child_explain(path):
             captured["sql"], captured["params"] = sql, params
         return execute(sql, params, many, context)
 
-    report = imports.FileReport(file=path.name)
-    now = imports.timezone.now()
-    today = imports.timezone.localdate(now)
-    context = imports.Context(tenant_id=tenant.pk, today=today, now=now, this_month=today.replace(day=1),
-                              postgres=True)
-    dialect = imports.Dialect(postgres=True)
+    report = FileReport(file=path.name)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    context = Context(tenant_id=tenant.pk, today=today, now=now, this_month=today.replace(day=1), postgres=True)
+    dialect = staging.Dialect(postgres=True)
     with transaction.atomic(), connection.cursor() as cursor, open(path, "rb") as binary, \
             connection.execute_wrapper(execute_wrapper):
-        imports._stage(cursor, kind, imports.read_rows(binary, kind, report, context), dialect)
-        if "values" in inspect.signature(imports._resolve).parameters:
-            imports._resolve(cursor, kind, kind.values, tenant.pk, dialect)
-        else:  # before the values of a file's own columns (fab0fbf)
-            imports._resolve(cursor, kind, tenant.pk, dialect)
+        staging._stage(cursor, kind, staging.read_rows(binary, kind, report, context), dialect)
+        staging._resolve(cursor, kind, kind.values, tenant.pk, dialect)
         cursor.execute("DROP TABLE resolved")
         select = captured["sql"].split("AS", 1)[1]
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {select}", captured["params"])
@@ -524,14 +527,14 @@ def main():
     options = parser.parse_args()
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "billing/imports.py"], cwd=ROOT, capture_output=True,
+    dirty = subprocess.run(["git", "status", "--porcelain", *ENGINE], cwd=ROOT, capture_output=True,
                            text=True).stdout.strip()
     result = {
         "what": "import_billing of generated exchange files into a fresh PostgreSQL database, one subprocess per "
                 "file; beside COPY of the same file into a bare text table",
         "label": options.label,
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "commit": commit.stdout.strip() + (" + local changes to billing/imports.py" if dirty else ""),
+        "commit": commit.stdout.strip() + (" + local changes to the import" if dirty else ""),
         "cpu_count": os.cpu_count(),
         "periods": options.periods,
         "goals": GOALS,

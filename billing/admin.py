@@ -25,10 +25,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from portal.roles import Role, acts_as
 from audit.history import TrailInHistory
-from meters.models import Meter, Reading
 from portal.admin import LargeTableAdmin, TenantOwnedAdmin, on_platform_host
+from portal.roles import Role, acts_as
 
 from . import links, services
 from .forms import MAX_UPLOAD_BYTES, ImportUploadForm
@@ -183,21 +182,6 @@ def changelist_link(model, text, **filters):
 # --- Billing data ----------------------------------------------------------------------------
 
 
-class MeterInline(admin.TabularInline):
-    model = Meter
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    fields = ["serial", "service", "zones", "digits", "decimals", "installed_on", "verified_until", "archived_on"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 class AccountLinkInline(admin.TabularInline):
     model = AccountLink
     extra = 0
@@ -230,7 +214,15 @@ class AccountAdmin(BillingOwnedAdmin):
         (_("Данные биллинга"), {"fields": ["related"]}),
     ]
     readonly_fields = ["has_pin", "questions_state", "related"]
-    inlines = [MeterInline, AccountLinkInline]
+    inlines = [AccountLinkInline]
+    # What the apps built on billing show of an account (meters.admin: its meters, and a link
+    # to their readings), added by them: billing imports none of them. Their inlines come
+    # before billing's; their links (model, text, lookup of the account's id) before «подключения».
+    inlines_of_apps = []
+    related_of_apps = []
+
+    def get_inlines(self, request, obj):
+        return [*self.inlines_of_apps, *self.inlines]
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -257,7 +249,7 @@ class AccountAdmin(BillingOwnedAdmin):
             changelist_link(Charge, _("начисления"), account__id__exact=account.pk),
             changelist_link(Invoice, _("счета"), account__id__exact=account.pk),
             changelist_link(BillingPayment, _("платежи"), account__id__exact=account.pk),
-            changelist_link(Reading, _("показания"), meter__account__id__exact=account.pk),
+            *(changelist_link(model, text, **{lookup: account.pk}) for model, text, lookup in self.related_of_apps),
             changelist_link(AccountLink, _("подключения"), account__id__exact=account.pk),
         ]
         return format_html_join(" · ", "{}", ((link,) for link in links))

@@ -7,8 +7,9 @@ class BillingConfig(AppConfig):
     verbose_name = _("Расчёты")
 
     def ready(self):
+        from portal.exchange.signals import billing_data_changed
+
         from . import fragments, links
-        from .signals import billing_data_changed
 
         fragments.watch_changes()  # an import stales the tenant's cached page fragments
         # An import of the registry ends the links whose contract it moved or terminated.

@@ -1,7 +1,7 @@
 """The demo's billing data: each tenant's suppliers with their account-number formats and
 payee details, guide 000's registry of legal entities for rgmek, and every tenant's
 accounts, meters, 24 months of readings, charges and payments (billing/demo_data.py
-generates them as exchange files; they are loaded through billing.imports like billing's
+generates them as exchange files; they are loaded through portal.exchange like billing's
 own). seed_demo (portal/demo.py) calls ``seed``; ``seed_demo --accounts N`` calls
 ``seed_accounts``."""
 
@@ -156,7 +156,7 @@ def accounts_of(tenant):
 
 
 def import_demo_data(tenant, *, today=None):
-    """Generate the tenant's demo billing files and import them (billing.imports); the report."""
+    """Generate the tenant's demo billing files and import them (portal.exchange); the report."""
     from .demo_data import import_accounts
 
     registry = registry_files() if tenant.slug == REGISTRY_TENANT else None

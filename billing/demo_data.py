@@ -1,6 +1,6 @@
 """Generated billing data that looks real: the exchange files (shared/EXCHANGE.md) a
 utility's billing system would send for a tenant's personal accounts, loaded through the
-import (billing.imports) like billing's own files.
+import (portal.exchange) like billing's own files.
 
 One generator serves the demo (a handful of accounts per tenant, described in
 DEMO_ACCOUNTS) and load tests (``seed_demo --accounts N``: N generated accounts). Everything
@@ -549,18 +549,20 @@ class DemoImportFailed(Exception):
 
 def import_accounts(tenant, accounts, *, registry=None, today=None):
     """Generate the files of ``accounts`` in a temporary directory and import them into
-    ``tenant`` (billing.imports). Returns the import's report (closed); raises
+    ``tenant`` (portal.exchange, as import_billing does). Returns the import's report (closed); raises
     DemoImportFailed when a file was refused or a row rejected."""
     from django.utils import timezone
 
-    from . import imports
+    from portal.exchange.files import sources_from_paths
+    from portal.exchange.report import ImportReport
+    from portal.exchange.staging import import_files
 
     today = today or timezone.localdate()
     with tempfile.TemporaryDirectory(prefix=f"demo-{tenant.slug}-") as directory:
         paths = write_exchange_files(directory, accounts, today, registry)
         if not paths:
-            return imports.ImportReport()
-        report = imports.import_files(tenant, imports.sources_from_paths(paths))
+            return ImportReport()
+        report = import_files(tenant, sources_from_paths(paths))
         try:
             problems = [f"{item.file}: {item.problem}" for item in report.files if item.problem]
             problems += [f"{item.file} line {rejected.line}: {rejected.reason()}"

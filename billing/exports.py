@@ -9,27 +9,23 @@ crash before the rename leaves no file and nothing marked; a crash between the r
 the commit leaves a file whose rows go again next time (billing recognises them by
 reading_id or provider_payment_id), never rows marked but not sent.
 
-"A period" re-exports for checking and marks nothing. Payments define their ExportKind in
-payments/exports.py and run through the same ``run_export``.
+"A period" re-exports for checking and marks nothing. Each app declares its export as an
+ExportKind beside its own tables (meters/exchange.py: readings; payments/exports.py:
+payments), and all run through the same ``run_export``.
 """
 
 import csv
 import os
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
 
-from meters.models import Reading
 from portal.months import add_months
 
 from . import fragments
 from .models import ExportRun
-
-READINGS_COLUMNS = ["supplier", "account_number", "serial", "zone", "value", "taken_on", "source", "submitted_at",
-                    "reading_id"]
 
 
 @dataclass
@@ -39,17 +35,9 @@ class ExportResult:
     run: ExportRun
 
 
-def _reading_row(reading):
-    meter = reading.meter
-    # The meter's decimals, or more where the reading has more (the meter's were lowered by
-    # a later meters.csv): rounding would send billing a value nobody submitted.
-    places = max(meter.decimals, -min(0, reading.value.normalize().as_tuple().exponent))
-    value = reading.value.quantize(Decimal(1).scaleb(-places))
-    return [
-        meter.account.supplier.code, meter.account.number, meter.serial, reading.zone, f"{value:f}",
-        reading.taken_on.isoformat(), reading.source,
-        timezone.localtime(reading.submitted_at).isoformat(timespec="seconds"), reading.pk,
-    ]
+def export_file_stem(kind):
+    """How the files of an export of ``kind`` (ExportRun.Kind) are named: readings_export_…"""
+    return f"{kind}_export"
 
 
 def _write_atomically(path, rows, columns):
@@ -94,8 +82,9 @@ def run_export(spec, tenant, out_dir, *, period, now):
             # The run's id makes the name unique: two exports in one second (cron and an
             # operator, a retry) had one name, and the second replaced the first's file,
             # whose rows were marked as sent and never reached billing.
-            name = (f"{spec.kind}_export_{tenant.slug}_{period:%Y-%m}_{stamp}_{run.pk}.csv" if period
-                    else f"{spec.kind}_export_{tenant.slug}_{stamp}_{run.pk}.csv")
+            stem = export_file_stem(spec.kind)
+            name = (f"{stem}_{tenant.slug}_{period:%Y-%m}_{stamp}_{run.pk}.csv" if period
+                    else f"{stem}_{tenant.slug}_{stamp}_{run.pk}.csv")
             path = out_dir / name
             run.file_name = name
             if period is None:
@@ -115,25 +104,3 @@ def run_export(spec, tenant, out_dir, *, period, now):
             path.unlink(missing_ok=True)
         raise
     return ExportResult(path=path, rows=run.rows, run=run)
-
-
-READINGS = ExportKind(
-    kind=ExportRun.Kind.READINGS,
-    columns=READINGS_COLUMNS,
-    row=lambda reading: _reading_row(reading),
-    related=("meter__account__supplier",),
-    unsent=lambda tenant: Reading.objects.filter(
-        tenant=tenant, submitted_at__isnull=False, status=Reading.Status.SUBMITTED, export__isnull=True
-    ),
-    mark={"status": Reading.Status.EXPORTED},
-    # A re-export sends what went to billing: never a reading held for another person's.
-    in_period=lambda tenant, first, after: Reading.objects.filter(
-        tenant=tenant, submitted_at__isnull=False, taken_on__gte=first, taken_on__lt=after
-    ).exclude(status=Reading.Status.HELD),
-)
-
-
-def export_readings(tenant, out_dir, *, period=None, now=None):
-    """Export portal readings of ``tenant`` into ``out_dir``: those not yet exported (and mark
-    them), or with ``period`` (a date, the first of a month) those taken in that month."""
-    return run_export(READINGS, tenant, out_dir, period=period, now=now)

@@ -5,7 +5,8 @@ from django import forms
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _, ngettext
 
-from . import imports
+from portal.exchange.files import FileRefused, kind_of
+from portal.exchange.registry import kind_names
 
 MAX_UPLOAD_FILES = 20
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -57,11 +58,11 @@ class ImportUploadForm(forms.Form):
         errors = []
         for file in files:
             try:
-                imports.kind_of(file.name)
-            except imports.FileRefused:
+                kind_of(file.name)
+            except FileRefused:
                 errors.append(forms.ValidationError(
                     _("«%(name)s»: по имени непонятно, что в файле. Имя должно начинаться с одного из слов "
-                      "%(kinds)s и заканчиваться на .csv.") % {"name": file.name, "kinds": ", ".join(imports.KINDS)},
+                      "%(kinds)s и заканчиваться на .csv.") % {"name": file.name, "kinds": ", ".join(kind_names())},
                     code="unknown_kind"))
         names = [file.name for file in files]
         for name in sorted({name for name in names if names.count(name) > 1}):

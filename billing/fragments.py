@@ -151,8 +151,9 @@ def watch_changes():
     counterparties (edited by hand, not by an import); and every change of a user's links."""
     from django.db.models.signals import post_delete, post_save
 
+    from portal.exchange.signals import billing_data_changed
+
     from .models import AccountLink, Contract, Counterparty, Supplier
-    from .signals import billing_data_changed
 
     billing_data_changed.connect(_on_billing_data_changed, dispatch_uid="billing.fragments.import")
     # The user's links (billing.access), the access check of every account page. Deletes of

@@ -365,7 +365,7 @@ CONTRACT_KINDS = {"counterparties", "contracts", "accounts"}
 
 
 def on_billing_data_changed(sender, *, tenant, kinds, **kwargs):
-    """billing.signals.billing_data_changed: an import of the registry ends the links whose
+    """portal.exchange.signals.billing_data_changed: an import of the registry ends the links whose
     contract it moved or terminated, for every user of the tenant at once."""
     if kinds & CONTRACT_KINDS:
         from portal.scoping import tenant_scope

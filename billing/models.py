@@ -4,7 +4,7 @@ Suppliers (with their account-number formats and payee details), counterparties 
 contracts (the registry a legal entity registers against, guide 000), personal accounts,
 charges, invoices and the payments billing reports. Meters and readings live in `meters`.
 Every row that billing sends has a natural key that is a unique constraint here: importing
-a file twice changes nothing (billing/imports.py).
+a file twice changes nothing (portal/exchange, billing/exchange.py).
 """
 
 import re
@@ -256,7 +256,7 @@ class Account(models.Model):
 class Charge(models.Model):
     """What billing charged one account for one service in one period (a receipt's line)."""
 
-    # Tenant rows by the million (billing/imports.py): the account already fixes the tenant,
+    # Tenant rows by the million (portal/exchange): the account already fixes the tenant,
     # so the tenant's key is not checked row by row at commit (a quarter of an import's time).
     tenant = models.ForeignKey(
         Tenant, on_delete=models.CASCADE, related_name="+", db_constraint=False, verbose_name=_("организация")
@@ -296,7 +296,7 @@ class Charge(models.Model):
 class Invoice(models.Model):
     """One per account and period: the sum of that period's charges (built by the import)."""
 
-    # Tenant rows by the million (billing/imports.py): the account already fixes the tenant,
+    # Tenant rows by the million (portal/exchange): the account already fixes the tenant,
     # so the tenant's key is not checked row by row at commit (a quarter of an import's time).
     tenant = models.ForeignKey(
         Tenant, on_delete=models.CASCADE, related_name="+", db_constraint=False, verbose_name=_("организация")
@@ -333,7 +333,7 @@ class Invoice(models.Model):
 class BillingPayment(models.Model):
     """A payment as billing reports it (from any channel: bank, post, the portal)."""
 
-    # Tenant rows by the million (billing/imports.py): the account already fixes the tenant,
+    # Tenant rows by the million (portal/exchange): the account already fixes the tenant,
     # so the tenant's key is not checked row by row at commit (a quarter of an import's time).
     tenant = models.ForeignKey(
         Tenant, on_delete=models.CASCADE, related_name="+", db_constraint=False, verbose_name=_("организация")

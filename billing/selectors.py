@@ -6,9 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import OuterRef, Subquery, Sum
-from django.utils import timezone
 
-from meters.selectors import meter_lines
 from portal.months import add_months
 
 from .models import Account, BillingPayment, Charge, Contract, Invoice
@@ -30,7 +28,7 @@ class AccountOverview:
     charges: list = field(default_factory=list)  # the last period's, one per service
     to_pay: Decimal | None = None  # the last period's closing balance; negative: overpaid
     due_on: date | None = None
-    meters: list = field(default_factory=list)
+    meters: list = field(default_factory=list)  # meters.selectors.meter_lines, where a page shows them
     last_payment: BillingPayment | None = None
 
     @property
@@ -38,9 +36,9 @@ class AccountOverview:
         return self.to_pay is not None and self.to_pay < 0
 
 
-def account_overview(account, *, today=None, full=True):
-    """What the overview shows of one account (4 queries; 3 with basic access: no payment)."""
-    today = today or timezone.localdate()
+def account_overview(account, *, full=True):
+    """What billing says of one account on the overview (2 queries; 1 with basic access: no
+    payment). The meters are meters' to read: a page that shows them fills ``meters``."""
     overview = AccountOverview(account=account)
     # The last period's charges in one query: the period is a subquery.
     last_period = Charge.objects.filter(account=account).order_by("-period").values("period")[:1]
@@ -50,7 +48,6 @@ def account_overview(account, *, today=None, full=True):
         overview.to_pay = sum((charge.closing_balance for charge in overview.charges), Decimal(0))
         due = [charge.due_on for charge in overview.charges if charge.due_on]
         overview.due_on = max(due) if due else None
-    overview.meters = meter_lines(account, today=today)
     if full:
         overview.last_payment = BillingPayment.objects.filter(account=account).order_by("-paid_at").first()
     return overview

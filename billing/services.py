@@ -9,9 +9,10 @@ from django.core.files.base import ContentFile
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from portal.exchange.files import Source, apply_order
+from portal.exchange.staging import import_files
 from portal.spreadsheet import not_a_formula
 
-from . import imports
 from .models import ImportFile, ImportRun
 
 
@@ -102,10 +103,10 @@ def run_uploaded_import(tenant, run_id):
 
 
 def _run_uploaded_import(tenant, run):
-    files = sorted(run.files.all(), key=lambda file: imports.apply_order(file.name))
-    sources = [imports.Source(file.name, file.upload.open) for file in files if file.upload]
+    files = sorted(run.files.all(), key=lambda file: apply_order(file.name))
+    sources = [Source(file.name, file.upload.open) for file in files if file.upload]
     try:
-        report = imports.import_files(tenant, sources, dry_run=run.dry_run)
+        report = import_files(tenant, sources, dry_run=run.dry_run)
     except Exception as error:
         ImportRun.objects.filter(pk=run.pk).update(
             status=ImportRun.Status.FAILED, error=repr(error)[:2000], finished_at=timezone.now()

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from billing import fragments, links, selectors
 from billing.access import Need, basic_gives, current_link, link_gives, links_of_request, select_account
 from billing.models import AccountLink
+from meters.selectors import meter_lines
 from meters.services import reading_window
 from payments.selectors import awaiting_billing
 from portal.pages import tenant_page
@@ -75,7 +76,8 @@ def _registration_contracts(request):
 def _account_block(account, *, full, amounts, pays, today):
     """The overview's section about one account, as HTML: what billing.fragments caches under
     the account, what the access level gives and the day."""
-    overview = selectors.account_overview(account, full=full, today=today)
+    overview = selectors.account_overview(account, full=full)
+    overview.meters = meter_lines(account, today=today)
     context = {"overview": overview, "account": account, "full": full, "amounts": amounts, "pays": pays}
     if overview.meters:
         context["window"] = reading_window(account).on(today)

@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext, gettext_lazy as _
 
-from billing.admin import BillingOwnedAdmin, account_ids, changelist_link
+from billing.admin import AccountAdmin, BillingOwnedAdmin, account_ids, changelist_link
 from billing.models import Supplier
 from portal.admin import TenantOwnedAdmin, on_platform_host
 
@@ -29,6 +29,28 @@ from .models import Meter, Reading, ReadingWindow
 
 # Meter ids a search term names, at most this many.
 SEARCH_METERS_LIMIT = 1000
+
+
+class MeterInline(admin.TabularInline):
+    """An account's meters on its page in billing's admin (browsed, never edited)."""
+
+    model = Meter
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["serial", "service", "zones", "digits", "decimals", "installed_on", "verified_until", "archived_on"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# An account's page shows its meters and links to their readings: billing does not know meters.
+AccountAdmin.inlines_of_apps.append(MeterInline)
+AccountAdmin.related_of_apps.append((Reading, _("показания"), "meter__account__id__exact"))
 
 
 @admin.register(Meter)

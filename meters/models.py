@@ -88,7 +88,7 @@ class Reading(models.Model):
         FULL = "full", _("владелец (доступ подтверждён)")
         STAFF = "staff", _("сотрудник")
 
-    # Tenant rows by the million (billing/imports.py): the meter already fixes the tenant,
+    # Tenant rows by the million (portal/exchange): the meter already fixes the tenant,
     # so the tenant's key is not checked row by row at commit (a quarter of an import's time).
     tenant = models.ForeignKey(
         Tenant, on_delete=models.CASCADE, related_name="+", db_constraint=False, verbose_name=_("организация")

@@ -7,7 +7,7 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Уведомления")
 
     def ready(self):
-        from billing.signals import billing_data_changed
+        from portal.exchange.signals import billing_data_changed
 
         from .tasks import on_billing_data_changed
 

@@ -46,7 +46,7 @@ def dispatch_invoice_notices():
 
 
 def on_billing_data_changed(sender, *, tenant, kinds, **kwargs):
-    """billing.signals.billing_data_changed (sent after the import commits): invoices are
+    """portal.exchange.signals.billing_data_changed (sent after the import commits): invoices are
     built from charges, so an import that wrote charges may have brought new ones."""
     if "charges" in kinds:
         notify_new_invoices.delay(tenant_id=tenant.pk)

@@ -47,7 +47,7 @@ READINGS_WITH_PAYMENT = timedelta(hours=2)
 def pay(request, account_id):
     link = access_link(request.user, account_id, need=Need.PAY)
     account = link.account
-    overview = account_overview(account, today=request.tenant.today())
+    overview = account_overview(account)
     debt = overview.to_pay if overview.to_pay and overview.to_pay > 0 else None
     # «Оплатить и передать показания»: the readings page saved them and sent their ids here.
     readings = _readings_of(request, account, request.POST.get("readings") or request.GET.get("readings", ""))

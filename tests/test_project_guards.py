@@ -84,10 +84,6 @@ GOING_UP = {
     # Registration by contract (guide 000) reads billing's counterparties and contracts;
     # the demo's consumer links billing's demo accounts.
     ("accounts", "billing"): {"accounts/services.py", "accounts/demo.py"},
-    # Temporary, while billing's exchange moves into each app (issue 23, item 1): billing's
-    # non-view modules that still import meters. The lead empties this at that merge.
-    ("billing", "meters"): {"billing/admin.py", "billing/exports.py", "billing/factories.py", "billing/selectors.py",
-                            "billing/services.py", "billing/imports.py"},
 }
 
 

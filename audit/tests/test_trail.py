@@ -164,12 +164,12 @@ def test_nobody_changes_or_deletes_an_entry(edited, alpha_and_beta, tenant_clien
 def test_an_import_records_nothing_even_started_from_the_admin(tenants, tmp_path):
     from billing.factories import SupplierFactory
     from billing.models import Account
-    from billing.tests.test_imports import run_import, write_all
+    from billing.factories import run_import, write_exchange_files
 
     alpha = tenants[0]
     SupplierFactory(tenant=alpha, code="energo", name="Энергосбыт")
     with recording_admin_changes():  # as if the admin ran it in its request (eager Celery)
-        run_import(alpha, write_all(tmp_path))
+        run_import(alpha, write_exchange_files(tmp_path))
     with tenant_scope(alpha):
         assert Account.objects.exists()
     with scopes_disabled():

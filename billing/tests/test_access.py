@@ -15,11 +15,12 @@ from billing import links
 from billing.access import Need, link_gives
 from billing.demo import consumer_accounts
 from billing.demo_data import demo_pin
-from billing.factories import AccountLinkFactory, SupplierFactory, billing_rows
+from billing.factories import AccountLinkFactory, SupplierFactory
 from billing.models import AccountLink, Charge, Contract, Counterparty, PinRequest, WrongAnswers
-from billing.signals import billing_data_changed
 from meters import services as meter_services
+from meters.factories import exchange_rows
 from meters.models import Reading
+from portal.exchange.signals import billing_data_changed
 from portal.models import TenantPolicy
 from portal.scoping import scopes_disabled, tenant_scope
 from portal.testing import text_of
@@ -53,7 +54,7 @@ def policy_of(tenant, **fields):
 def test_a_basic_link_gives_what_the_policy_shows_and_never_full(alpha, basic_access, given):
     tenant, supplier = alpha
     policy = policy_of(tenant, basic_access=basic_access)
-    rows = billing_rows(supplier, "100", user=UserFactory(tenant=tenant))
+    rows = exchange_rows(supplier, "100", user=UserFactory(tenant=tenant))
     basic, full = rows["link"], AccountLinkFactory(user=UserFactory(tenant=tenant), account=rows["account"])
     assert {need for need in Need if link_gives(basic, need, policy)} == given
     assert all(link_gives(full, need, policy) for need in Need)
@@ -66,7 +67,7 @@ def test_where_the_last_charge_is_asked_a_basic_link_sees_no_amount_whatever_the
     TenantPolicy.objects.filter(pk=tenant.pk).update(
         basic_access=BasicAccess.PAY, extended_access=True, question_last_charge=True)
     policy = TenantPolicy.objects.get(pk=tenant.pk)
-    rows = billing_rows(supplier, "100", user=UserFactory(tenant=tenant))
+    rows = exchange_rows(supplier, "100", user=UserFactory(tenant=tenant))
     assert not link_gives(rows["link"], Need.AMOUNTS, policy) and not link_gives(rows["link"], Need.PAY, policy)
     policy.basic_access = BasicAccess.BALANCE
     with pytest.raises(Exception, match="basic_access"):
@@ -78,7 +79,7 @@ def test_full_access_is_never_stored_without_a_proof(alpha):
     from django.db import IntegrityError, transaction
 
     tenant, supplier = alpha
-    rows = billing_rows(supplier, "100", user=UserFactory(tenant=tenant))
+    rows = exchange_rows(supplier, "100", user=UserFactory(tenant=tenant))
     link = rows["link"]
     link.access = AccountLink.Access.FULL
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -93,7 +94,7 @@ def test_linking_by_number_gives_basic_access_even_without_a_control_question(al
     """Before, a tenant without the control question gave full access to a number."""
     tenant, supplier = alpha
     policy_of(tenant, extended_access=False)
-    rows = billing_rows(supplier, "100")
+    rows = exchange_rows(supplier, "100")
     user = UserFactory(tenant=tenant)
     with tenant_scope(tenant):
         link = links.link_by_number(user=user, client="1:10.0.0.1", supplier=supplier, number="100")
@@ -104,7 +105,7 @@ def test_linking_by_number_gives_basic_access_even_without_a_control_question(al
 @pytest.mark.django_db
 def test_an_unconfirmed_login_links_nothing(alpha):
     tenant, supplier = alpha
-    rows = billing_rows(supplier, "100")
+    rows = exchange_rows(supplier, "100")
     pending = UserFactory(tenant=tenant, activation_deadline=timezone.now() + datetime.timedelta(days=3))
     with tenant_scope(tenant):
         for attempt in (
@@ -121,7 +122,7 @@ def test_an_unconfirmed_login_links_nothing(alpha):
 @pytest.mark.django_db
 def test_the_wizards_answers_are_the_proof(alpha):
     tenant, supplier = alpha
-    rows = billing_rows(supplier, "100")  # holder «Владелец 100»
+    rows = exchange_rows(supplier, "100")  # holder «Владелец 100»
     user = UserFactory(tenant=tenant)
     with tenant_scope(tenant):
         with pytest.raises(links.LinkRefused):
@@ -142,7 +143,7 @@ def test_questions_are_offered_only_where_the_account_has_an_answer_nobody_would
     policy = policy_of(tenant, extended_access=True, question_meter_serial=True, question_last_charge=True,
                        question_pin=True, basic_access=BasicAccess.STATUS)
     user = UserFactory(tenant=tenant)
-    rows = billing_rows(supplier, "100", user=user)  # a meter, a charge of 100.00 in October, no PIN
+    rows = exchange_rows(supplier, "100", user=user)  # a meter, a charge of 100.00 in October, no PIN
     link = rows["link"]
     with tenant_scope(tenant):
         Charge.objects.create(tenant=tenant, account=rows["account"], period=datetime.date(2026, 11, 1),
@@ -158,7 +159,7 @@ def test_questions_are_offered_only_where_the_account_has_an_answer_nobody_would
         assert (link.access, link.proof) == ("full", "last_charge")
 
         # An account with nothing but zero charges and no meter: no question at all.
-        empty = billing_rows(supplier, "200", user=user)
+        empty = exchange_rows(supplier, "200", user=user)
         empty["meter"].delete()
         Charge.objects.filter(account=empty["account"]).update(charged=0)
         assert links.questions_for(empty["link"], policy) == []
@@ -174,7 +175,7 @@ def test_guessers_cannot_lock_the_holder_out_and_the_accounts_ceiling_is_staffs_
     PIN request goes on working."""
     tenant, supplier = alpha
     policy = policy_of(tenant, extended_access=True, question_meter_serial=True)
-    rows = billing_rows(supplier, "100")
+    rows = exchange_rows(supplier, "100")
     account, today = rows["account"], tenant.today()
     with tenant_scope(tenant):
         # Six guessers from two addresses, five wrong answers each: thirty in all.
@@ -216,7 +217,7 @@ def test_guessers_cannot_lock_the_holder_out_and_the_accounts_ceiling_is_staffs_
 def test_staff_confirm_a_link_and_the_customer_is_told(alpha, outbox, django_capture_on_commit_callbacks):
     tenant, supplier = alpha
     user = UserFactory(tenant=tenant, email="holder@example.com")
-    rows = billing_rows(supplier, "100", user=user)
+    rows = exchange_rows(supplier, "100", user=user)
     staff = UserFactory(tenant=tenant, is_staff=True)
     with tenant_scope(tenant), django_capture_on_commit_callbacks(execute=True):
         links.link_confirm_by_staff(link=rows["link"], staff=staff)
@@ -235,7 +236,7 @@ def registry(alpha):
     """A counterparty registered as a user, with one contract and its account."""
     tenant, supplier = alpha
     user = UserFactory(tenant=tenant, username="6229001125-1001")
-    rows = billing_rows(supplier, "100")
+    rows = exchange_rows(supplier, "100")
     with scopes_disabled():
         counterparty = Counterparty.objects.create(tenant=tenant, inn="6229001125", name="ООО «Хлеб»", account=user)
         contract = Contract.objects.create(tenant=tenant, supplier=supplier, number="1001", counterparty=counterparty)
@@ -287,7 +288,7 @@ def shared_meter(alpha):
     policy_of(tenant, basic_access=BasicAccess.PAY)
     holder = UserFactory(tenant=tenant, email="holder@example.com")
     stranger = UserFactory(tenant=tenant, email="stranger@example.com")
-    rows = billing_rows(supplier, "100")
+    rows = exchange_rows(supplier, "100")
     AccountLinkFactory(user=holder, account=rows["account"])
     AccountLinkFactory(user=stranger, account=rows["account"], access="basic")
     return tenant, rows["account"], rows["meter"], holder, stranger
@@ -331,7 +332,7 @@ def test_the_holders_reading_takes_the_place_of_a_strangers_and_the_stranger_is_
 
 @pytest.mark.django_db
 def test_between_equals_the_first_stays_and_only_the_chosen_reading_is_exported(shared_meter, tmp_path):
-    from billing.exports import export_readings
+    from meters.exchange import export_readings
 
     tenant, account, meter, holder, stranger = shared_meter
     spouse = UserFactory(tenant=tenant)

@@ -20,8 +20,9 @@ from accounts.models import User
 from audit.models import AuditEntry
 from billing import forms as billing_forms
 from billing.demo import payee_details
-from billing.factories import SupplierFactory, billing_rows
+from billing.factories import SupplierFactory
 from billing.models import Account, AccountLink, ImportFile, ImportRun, Supplier
+from meters.factories import exchange_rows
 from meters.models import Meter, Reading
 from portal.factories import admin_form_data
 from portal.pagination import LargeTablePaginator
@@ -60,7 +61,7 @@ def world(tenants, tenant_client, admin_login):
         supplier = SupplierFactory(tenant=tenant, code="energo")
         with tenant_scope(tenant):
             consumer = User.objects.create_user(tenant=tenant, username=f"consumer{number}", password="x")
-        made = billing_rows(supplier, number, user=consumer)
+        made = exchange_rows(supplier, number, user=consumer)
         made["import_file"].rejected_lines.save("rejected.csv", content(f"строка;причина\n2;плохая строка {number}\n"))
         rows[tenant.slug] = made
     client = tenant_client(alpha)

@@ -10,11 +10,10 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.factories import UserFactory
 from billing import fragments
-from billing.exports import export_readings
-from billing.factories import SupplierFactory, link
+from billing.factories import EXCHANGE_FILES, SupplierFactory, link, run_import, write_csv, write_exchange_files
 from billing.models import Account, Charge
-from billing.tests.test_imports import DATA, run_import, write_all, write_csv
 from meters import services as meter_services
+from meters.exchange import export_readings
 from meters.factories import linked_accounts, make_account
 from meters.models import Meter, ReadingWindow
 from portal.scoping import scopes_disabled, tenant_scope
@@ -52,7 +51,7 @@ def test_a_page_comes_from_the_cache_until_an_import_changes_its_data(tenants, t
                                                                      django_capture_on_commit_callbacks):
     alpha = tenants[0]
     SupplierFactory(tenant=alpha, code="energo", name="Энергосбыт")
-    run_import(alpha, write_all(tmp_path / "base"))
+    run_import(alpha, write_exchange_files(tmp_path / "base"))
     with scopes_disabled():
         account = Account.objects.get(number="100200300")
     user = UserFactory(tenant=alpha)
@@ -68,7 +67,7 @@ def test_a_page_comes_from_the_cache_until_an_import_changes_its_data(tenants, t
     assert october in first and november not in first and october in again and november not in again
     assert cached == rendered - 2  # neither the charges nor the payments were read
 
-    next_month = DATA["charges"].replace("2026-10", "2026-11").replace("INV-10", "INV-11")
+    next_month = EXCHANGE_FILES["charges"].replace("2026-10", "2026-11").replace("INV-10", "INV-11")
     with django_capture_on_commit_callbacks(execute=True):  # the import tells its listeners after commit
         run_import(alpha, write_csv(tmp_path / "next", "charges.csv", next_month))
     page, _count = queries(client, path)

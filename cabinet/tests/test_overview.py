@@ -130,7 +130,7 @@ def test_a_legal_entitys_accounts_come_with_its_registration(gas, consumer):
     """Guide 000: every contract of the counterparty's INN, imported before or after the
     registration, shows its account; another counterparty's do not."""
     from billing.models import Contract, Counterparty
-    from billing.signals import billing_data_changed
+    from portal.exchange.signals import billing_data_changed
 
     alpha, _beta, supplier = gas
     alpha.policy.account_linking = "by_registration"

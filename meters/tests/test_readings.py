@@ -172,7 +172,7 @@ def test_consumption_far_above_the_average_asks_to_confirm(account):
 
 @pytest.mark.django_db
 def test_a_second_submission_replaces_the_first_until_exported_then_corrects_it(account, tmp_path):
-    from billing.exports import export_readings
+    from meters.exchange import export_readings
 
     meter = make_meter(account, history=MONTHLY)
     first = submit(account, meter, "205").readings[0]
@@ -277,7 +277,7 @@ def test_a_replacement_racing_an_export_is_either_sent_or_left_as_a_correction(a
     write: the value stored as sent must be the value in the file."""
     import csv
 
-    from billing.exports import export_readings
+    from meters.exchange import export_readings
 
     meter = make_meter(account, history=MONTHLY)
     submit(account, meter, "205")
@@ -321,7 +321,7 @@ def test_one_box_confirms_the_same_question_for_both_zones(account, consumer):
 
 @pytest.mark.django_db
 def test_the_page_says_why_billing_rejected_a_reading(account, consumer, tmp_path):
-    from billing.exports import export_readings
+    from meters.exchange import export_readings
 
     _user, client = consumer
     meter = make_meter(account, decimals=0, history=MONTHLY)

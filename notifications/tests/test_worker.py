@@ -6,7 +6,8 @@ import textwrap
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from billing.imports import import_files, sources_from_paths
+from portal.exchange.files import sources_from_paths
+from portal.exchange.staging import import_files
 from billing.models import Invoice
 from meters.models import ReadingWindow
 from notifications.models import Notification

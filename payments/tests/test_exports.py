@@ -7,7 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from billing.tests.test_exports import make_meter, rows_of
+from billing.factories import export_rows
+from meters.factories import meter_with_account
 from payments import exports
 from payments.models import Payment
 from portal.scoping import scopes_disabled, tenant_scope
@@ -25,14 +26,14 @@ def pay(account, amount, *, status="succeeded", when=None):
 @pytest.mark.django_db
 def test_payments_since_last_sends_each_succeeded_payment_once(tenants, tmp_path):
     alpha, beta = tenants
-    account = make_meter(alpha).account
+    account = meter_with_account(alpha).account
     first = pay(account, "1500.5")
     pay(account, "10", status="pending")  # not paid: never exported
-    pay(make_meter(beta).account, "99")  # another tenant's
+    pay(meter_with_account(beta).account, "99")  # another tenant's
 
     with tenant_scope(alpha):
         result = exports.export_payments(alpha, tmp_path)
-    rows = rows_of(result.path)
+    rows = export_rows(result.path)
     assert [row["provider_payment_id"] for row in rows] == ["sb-1500.5"]
     assert rows[0] | {"paid_at": ""} == {
         "supplier": "main", "account_number": "1000000001", "paid_at": "", "amount": "1500.50",
@@ -46,8 +47,8 @@ def test_payments_since_last_sends_each_succeeded_payment_once(tenants, tmp_path
     with tenant_scope(alpha):
         again = exports.export_payments(alpha, tmp_path, now=timezone.now() + timedelta(seconds=1))
         check = exports.export_payments(alpha, tmp_path / "check", period=timezone.localdate().replace(day=1))
-    assert [row["provider_payment_id"] for row in rows_of(again.path)] == [second.provider_payment_id]
-    assert sorted(row["provider_payment_id"] for row in rows_of(check.path)) == ["sb-1500.5", "sb-20"]
+    assert [row["provider_payment_id"] for row in export_rows(again.path)] == [second.provider_payment_id]
+    assert sorted(row["provider_payment_id"] for row in export_rows(check.path)) == ["sb-1500.5", "sb-20"]
     with scopes_disabled():
         assert not Payment.objects.filter(export=check.run).exists()
 
@@ -55,6 +56,6 @@ def test_payments_since_last_sends_each_succeeded_payment_once(tenants, tmp_path
 @pytest.mark.django_db
 def test_export_payments_command(tenants, tmp_path, capsys):
     alpha, _beta = tenants
-    pay(make_meter(alpha).account, "5")
+    pay(meter_with_account(alpha).account, "5")
     call_command("export_payments", "--tenant", alpha.slug, "--out", str(tmp_path), "--since-last")
     assert "1 payments written to" in capsys.readouterr().out

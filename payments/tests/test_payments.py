@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from billing.factories import link
 from billing.models import BillingPayment
-from billing.signals import billing_data_changed
-from payments import sandbox, services, tasks
 from meters.factories import make_account
+from payments import sandbox, services, tasks
 from payments.models import Payment, PaymentEvent, SandboxPayment
+from portal.exchange.signals import billing_data_changed
 from portal.scoping import scopes_disabled
 from portal.testing import text_of
 

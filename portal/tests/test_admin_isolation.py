@@ -17,7 +17,7 @@ from django_otp.oath import totp
 
 from accounts.models import User
 from accounts import demo as accounts_demo
-from billing.factories import billing_rows
+from meters.factories import exchange_rows
 from billing.models import Contract, Counterparty, Supplier
 from appeals.factories import appeal_rows
 from payments.factories import payment_rows
@@ -53,7 +53,7 @@ def setup(demo_tenants, tenant_client, admin_login):
             counterparty = Counterparty.objects.create(tenant=tenant, inn="6229001125", name=f"Контрагент {tenant.slug}")
             Contract.objects.create(tenant=tenant, supplier=Supplier.objects.first(), number="1", counterparty=counterparty)
             consumer = User.objects.create_user(tenant=tenant, username="isolation-consumer", password="x")
-            rows = billing_rows(Supplier.objects.first(), "7770001", user=consumer)
+            rows = exchange_rows(Supplier.objects.first(), "7770001", user=consumer)
             payment_rows(rows["account"], user=consumer)
             appeal_rows(tenant, author=consumer, account=rows["account"])
             deletion_request_rows(consumer)

@@ -15,8 +15,9 @@ from accounts.factories import UserFactory
 from accounts.models import ConsentAcceptance
 from appeals.factories import appeal_rows
 from appeals.models import Attachment, Message
-from billing.factories import AccountLinkFactory, SupplierFactory, billing_rows
+from billing.factories import AccountLinkFactory, SupplierFactory
 from billing.models import AccountLink
+from meters.factories import exchange_rows
 from meters.models import Reading
 from payments.factories import payment_rows
 from portal.models import ConsentDocument
@@ -51,7 +52,7 @@ def make_person(tenant, supplier, tag, *, phone, extra_account=None):
         ConsentAcceptance.objects.create(tenant=tenant, user=user, document=document, ip_address="10.0.0.7",
                                          user_agent=f"browser-{tag}")
         number = f"{zlib.crc32(tag.encode()) % 10**9:09d}"
-        rows = billing_rows(supplier, number, user=user)
+        rows = exchange_rows(supplier, number, user=user)
         link = rows["link"]
         link.access, link.proof = AccountLink.Access.FULL, AccountLink.Proof.STAFF
         link.save()

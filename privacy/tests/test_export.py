@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from billing.factories import billing_rows
 from billing.models import AccountLink
+from meters.factories import exchange_rows
 from portal.scoping import tenant_scope
 from privacy.exports import csv_cell, section_csv
 
@@ -86,7 +86,7 @@ def test_the_archive_holds_the_consumers_records_and_nothing_else(world, tenant_
 def test_a_basic_link_shows_no_holder_or_address(world, tenant_client):
     consumer, alpha = world["consumer"], world["alpha"]
     with tenant_scope(alpha):
-        hidden = billing_rows(world["supplier"], "555000111")
+        hidden = exchange_rows(world["supplier"], "555000111")
         hidden["account"].holder_name, hidden["account"].address = "Скрытый Владелец", "ул. Скрытая, 9"
         hidden["account"].save()
         AccountLink.objects.create(tenant=alpha, user=consumer.user, account=hidden["account"],

@@ -2,8 +2,11 @@ import os
 
 from django.core.management.base import CommandError
 
-from billing import imports
 from billing.services import record_import_run
+from portal.exchange.files import sources_from_paths
+from portal.exchange.progress import terminal_progress
+from portal.exchange.report import print_report, write_report_json
+from portal.exchange.staging import import_files
 from portal.management.tenant_command import TenantCommand
 
 
@@ -28,20 +31,20 @@ class Command(TenantCommand):
         missing = [path for path in paths if not os.path.exists(path)]
         if missing:
             raise CommandError(f"No such file or directory: {', '.join(missing)}")
-        sources = imports.sources_from_paths(paths)
+        sources = sources_from_paths(paths)
         if not sources:
             raise CommandError("No .csv files found.")
-        report = imports.import_files(
-            tenant, sources, dry_run=dry_run, encoding=encoding, progress=imports.terminal_progress(self.stderr._out)
+        report = import_files(
+            tenant, sources, dry_run=dry_run, encoding=encoding, progress=terminal_progress(self.stderr._out)
         )
         try:
             record_import_run(tenant, report, dry_run=dry_run, user=None)
-            imports.print_report(report, self.stdout.write)
+            print_report(report, self.stdout.write)
             if dry_run:
                 self.stdout.write("Dry run: everything was rolled back.")
             if report_json:
                 with open(report_json, "w", encoding="utf-8") as stream:
-                    imports.write_report_json(report, stream)
+                    write_report_json(report, stream)
         finally:
             report.close()
         if any(file_report.problem for file_report in report.files):

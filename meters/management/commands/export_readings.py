@@ -1,5 +1,5 @@
-from billing.exports import export_readings
 from billing.management.export_command import ExportCommand
+from meters.exchange import export_readings
 
 
 class Command(ExportCommand):

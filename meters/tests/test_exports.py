@@ -1,9 +1,8 @@
-"""export_readings: nothing sent twice, nothing missed, atomic files, one tenant's rows."""
+"""export_readings (meters/exchange.py, through billing.exports.run_export): nothing sent
+twice, nothing missed, atomic files, one tenant's rows, no value rounded."""
 
-import csv
 import threading
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -11,51 +10,32 @@ from django.db import connection
 from django.utils import timezone
 
 from billing import exports
-from billing.factories import SupplierFactory
-from billing.models import Account
-from meters.models import Meter, Reading
+from billing.factories import export_rows
+from billing.models import ExportRun
+from meters import exchange
+from meters.factories import meter_with_account, submitted_reading
+from meters.models import Reading
 from portal.scoping import scopes_disabled, tenant_scope
 
 
-def make_meter(tenant, *, number="1000000001", decimals=3):
-    with scopes_disabled():
-        supplier = SupplierFactory(tenant=tenant, code="main")
-        account = Account.objects.create(tenant=tenant, supplier=supplier, number=number, subscriber_type="individual")
-        return Meter.objects.create(tenant=tenant, account=account, serial=f"S-{number}", service="gas", digits=5,
-                                    decimals=decimals)
-
-
-def submit(meter, value, *, taken_on=None):
-    with scopes_disabled():
-        return Reading.objects.create(
-            tenant_id=meter.tenant_id, meter=meter, value=Decimal(value), taken_on=taken_on or timezone.localdate(),
-            source="portal", submitted_at=timezone.now(), status="submitted",
-        )
-
-
-def rows_of(path):
-    with open(path, encoding="utf-8", newline="") as stream:
-        return list(csv.DictReader(stream, delimiter=";"))
-
-
 def reading_ids(path):
-    return sorted(int(row["reading_id"]) for row in rows_of(path))
+    return sorted(int(row["reading_id"]) for row in export_rows(path))
 
 
 def export(tenant, out, **options):
     with tenant_scope(tenant):
-        return exports.export_readings(tenant, out, **options)
+        return exchange.export_readings(tenant, out, **options)
 
 
 @pytest.mark.django_db
 def test_since_last_sends_each_reading_once_and_marks_it(tenants, tmp_path):
     alpha, _beta = tenants
-    meter = make_meter(alpha)
-    first, second = submit(meter, "123.45"), submit(meter, "124.5")
+    meter = meter_with_account(alpha)
+    first, second = submitted_reading(meter, "123.45"), submitted_reading(meter, "124.5")
 
     result = export(alpha, tmp_path)
     assert reading_ids(result.path) == [first.pk, second.pk]
-    row = rows_of(result.path)[0]
+    row = export_rows(result.path)[0]
     assert row == {
         "supplier": "main", "account_number": "1000000001", "serial": "S-1000000001", "zone": "1",
         "value": "123.450", "taken_on": first.taken_on.isoformat(), "source": "portal",
@@ -65,7 +45,7 @@ def test_since_last_sends_each_reading_once_and_marks_it(tenants, tmp_path):
     with scopes_disabled():
         assert set(Reading.objects.values_list("status", flat=True)) == {"exported"}
 
-    third = submit(meter, "125")
+    third = submitted_reading(meter, "125")
     again = export(alpha, tmp_path, now=timezone.now() + timedelta(seconds=1))
     assert reading_ids(again.path) == [third.pk]
     nothing = export(alpha, tmp_path, now=timezone.now() + timedelta(seconds=2))
@@ -75,11 +55,11 @@ def test_since_last_sends_each_reading_once_and_marks_it(tenants, tmp_path):
 @pytest.mark.django_db
 def test_period_reexport_marks_nothing(tenants, tmp_path):
     alpha, _beta = tenants
-    meter = make_meter(alpha)
+    meter = meter_with_account(alpha)
     today = timezone.localdate()
     month = today.replace(day=1)
-    this_month = submit(meter, "10", taken_on=month)
-    submit(meter, "5", taken_on=month - timedelta(days=1))  # the month before
+    this_month = submitted_reading(meter, "10", taken_on=month)
+    submitted_reading(meter, "5", taken_on=month - timedelta(days=1))  # the month before
     export(alpha, tmp_path)  # exported once
 
     check = export(alpha, tmp_path, period=month, now=timezone.now() + timedelta(seconds=1))
@@ -92,9 +72,9 @@ def test_period_reexport_marks_nothing(tenants, tmp_path):
 @pytest.mark.django_db
 def test_export_holds_only_its_tenants_readings(tenants, tmp_path):
     alpha, beta = tenants
-    alpha_meter, beta_meter = make_meter(alpha), make_meter(beta)
-    mine = submit(alpha_meter, "1")
-    theirs = submit(beta_meter, "2")
+    alpha_meter, beta_meter = meter_with_account(alpha), meter_with_account(beta)
+    mine = submitted_reading(alpha_meter, "1")
+    theirs = submitted_reading(beta_meter, "2")
     result = export(alpha, tmp_path)
     assert reading_ids(result.path) == [mine.pk]
     with scopes_disabled():
@@ -104,18 +84,18 @@ def test_export_holds_only_its_tenants_readings(tenants, tmp_path):
 @pytest.mark.django_db(transaction=True)  # a real rollback, as in production
 def test_a_failed_write_leaves_no_file_and_nothing_marked(tenants, tmp_path, monkeypatch):
     alpha, _beta = tenants
-    submit(make_meter(alpha), "1")
+    submitted_reading(meter_with_account(alpha), "1")
 
     def broken(reading):
         raise OSError("disk full")
 
-    monkeypatch.setattr(exports, "_reading_row", broken)
+    monkeypatch.setattr(exchange, "_reading_row", broken)
     with pytest.raises(OSError):
         export(alpha, tmp_path)
     assert list(tmp_path.iterdir()) == []
     with scopes_disabled():
         assert Reading.objects.get().status == "submitted"
-        assert not exports.ExportRun.objects.exists()
+        assert not ExportRun.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -123,8 +103,8 @@ def test_a_reading_written_during_an_export_goes_into_the_next_one(tenants, tmp_
     """Two connections: the export is paused after marking, while another request submits
     and commits a reading; that reading must be neither in this file nor lost."""
     alpha, _beta = tenants
-    meter = make_meter(alpha)
-    before = submit(meter, "1")
+    meter = meter_with_account(alpha)
+    before = submitted_reading(meter, "1")
     marked, resume = threading.Event(), threading.Event()
     real_write = exports._write_atomically
 
@@ -145,7 +125,7 @@ def test_a_reading_written_during_an_export_goes_into_the_next_one(tenants, tmp_
     worker = threading.Thread(target=run_export)
     worker.start()
     assert marked.wait(10)
-    during = submit(meter, "2")  # committed by this connection while the export's transaction is open
+    during = submitted_reading(meter, "2")  # committed by this connection while the export's transaction is open
     resume.set()
     worker.join(10)
 
@@ -156,9 +136,43 @@ def test_a_reading_written_during_an_export_goes_into_the_next_one(tenants, tmp_
 
 
 @pytest.mark.django_db
+def test_two_since_last_exports_in_the_same_second_keep_both_files(tenants, tmp_path):
+    """The file name had a one-second stamp: the second export of that second replaced the
+    first's file, whose readings were marked as sent and never reached billing."""
+    alpha_tenant, _beta = tenants
+    meter = meter_with_account(alpha_tenant)
+    first = submitted_reading(meter, "1.5")
+    now = timezone.now()
+    with tenant_scope(alpha_tenant):
+        one = exchange.export_readings(alpha_tenant, tmp_path, now=now)
+    second = submitted_reading(meter, "2.5")
+    with tenant_scope(alpha_tenant):
+        two = exchange.export_readings(alpha_tenant, tmp_path, now=now)
+
+    assert one.path != two.path
+    assert reading_ids(one.path) == [first.pk]
+    assert reading_ids(two.path) == [second.pk]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([one.path.name, two.path.name])
+
+
+@pytest.mark.django_db
+def test_an_export_never_rounds_a_submitted_reading(tenants, tmp_path):
+    """A reading keeps the decimals it was submitted with; a later meters.csv may lower the
+    meter's decimals, and the export rounded 123.456 to 123."""
+    alpha_tenant, _beta = tenants
+    meter = meter_with_account(alpha_tenant, decimals=3)
+    submitted_reading(meter, "123.456")
+    submitted_reading(meter, "7")
+    type(meter).objects.model._base_manager.filter(pk=meter.pk).update(decimals=0)
+    with tenant_scope(alpha_tenant):
+        result = exchange.export_readings(alpha_tenant, tmp_path)
+    assert [row["value"] for row in export_rows(result.path)] == ["123.456", "7"]
+
+
+@pytest.mark.django_db
 def test_command(tenants, tmp_path, capsys):
     alpha, _beta = tenants
-    submit(make_meter(alpha), "7")
+    submitted_reading(meter_with_account(alpha), "7")
     call_command("export_readings", "--tenant", alpha.slug, "--out", str(tmp_path), "--since-last")
     assert "1 readings written to" in capsys.readouterr().out
     call_command("export_readings", "--tenant", alpha.slug, "--out", str(tmp_path / "check"), "--period",
