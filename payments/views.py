@@ -78,7 +78,7 @@ def pay(request, account_id):
         "awaiting_total": awaiting_total if awaiting else None,
         "link": link, "account": account, "overview": overview, "debt": debt, "form": form,
         "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings),
-        "has_meters": bool(overview.meters),
+        "has_meters": account.meters.filter(archived_on__isnull=True).exists(),
         "available": services.usable_provider_accounts().filter(supplier_id=account.supplier_id).exists(),
     })
 

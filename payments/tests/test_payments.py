@@ -399,3 +399,11 @@ def test_a_notify_url_with_odd_digits_is_a_404(payer):
     _user, client, _account, _shop = payer
     for odd in ("²", "１", "٣", "9" * 40):
         assert client.post(f"/payments/notify/{odd}/", data=b"{}", content_type="application/json").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_pay_page_offers_readings_first_where_the_account_has_meters(payer):
+    """The pay page reads whether there are meters itself (billing's overview no longer
+    brings them): «Передать показания и оплатить» is there for an account with meters."""
+    _user, client, account, _shop = payer
+    assert "Передать показания и оплатить" in text_of(client.get(f"/personal/{account.pk}/pay/"))
