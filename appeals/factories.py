@@ -1,4 +1,13 @@
-"""Rows of every appeals model for a tenant, for tests that walk every table (the admin)."""
+"""Appeals' staff and rows of every appeals model for a tenant, for tests that walk every table
+(the admin)."""
+
+from accounts.factories import staff_user
+
+APPEALS_STAFF_PERMISSIONS = [
+    "appeals.view_appeal", "appeals.change_appeal",
+    "appeals.view_topic", "appeals.add_topic", "appeals.change_topic", "appeals.delete_topic",
+    "appeals.view_appealspolicy", "appeals.add_appealspolicy", "appeals.change_appealspolicy",
+]
 
 # The smallest PDF `filetype` (and a viewer) takes: the header, one empty page, the trailer.
 TINY_PDF = (
@@ -10,6 +19,12 @@ TINY_PDF = (
 # Where the rows' file is stored: one file for all of them, written once, so that a walk that
 # builds rows for every test leaves no new file each time.
 ROWS_FILE_NAME = "appeals/factory-rows.pdf"
+
+
+def appeals_staff(tenant, username="staff", permissions=APPEALS_STAFF_PERMISSIONS):
+    """A staff member of ``tenant`` who works the appeals queue (through a group of their own)."""
+    return staff_user(tenant, username, permissions=permissions, group=f"appeals-{username}",
+                      email=f"{username}@{tenant.slug}.example")
 
 
 def appeal_rows(tenant, *, author=None, account=None):

@@ -9,15 +9,13 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import services
+from accounts.factories import UserFactory, demo_staff_code, signup_consents
 from accounts.models import Confirmation, User
 from portal.phones import normalize_phone
 from accounts import demo as accounts_demo
 from portal.models import TenantDomain, TenantPolicy
 from portal.scoping import scopes_disabled, tenant_scope
 
-from .test_security import consents_of as signup_consents
-from .test_security import make_user
-from .test_staff_two_factor import current_code
 
 PROXY = "10.0.0.1"  # the one trusted proxy in front of the portal
 
@@ -97,7 +95,7 @@ def test_ten_wrong_admin_logins_behind_the_proxy_do_not_lock_out_the_real_staff(
         behind_proxy("rgmek", f"198.51.100.{attempt}").post("/admin/login/", {"username": f"guess{attempt}",
                                                                               "password": "x"})
     response = behind_proxy("rgmek", "203.0.113.5").post(
-        "/admin/login/", {"username": "staff", "password": accounts_demo.STAFF_PASSWORD, "otp_token": current_code()})
+        "/admin/login/", {"username": "staff", "password": accounts_demo.STAFF_PASSWORD, "otp_token": demo_staff_code()})
     assert response.status_code == 302
 
 
@@ -133,7 +131,7 @@ def test_a_request_that_skipped_the_proxy_is_keyed_on_its_connection(behind_prox
 
 def test_the_login_lock_out_holds_on_every_spelling_of_the_tenants_host(demo_tenants):
     gaz = demo_tenants["gaz"]
-    make_user(gaz, email="ivan@example.com", password="Right12345")
+    UserFactory(tenant=gaz, email="ivan@example.com", password="Right12345")
     with scopes_disabled():
         TenantDomain.objects.create(tenant=gaz, domain="lk.gaz.example")
     for _ in range(5):
@@ -145,8 +143,8 @@ def test_the_login_lock_out_holds_on_every_spelling_of_the_tenants_host(demo_ten
 
 def test_failed_phone_logins_lock_that_phone_only(demo_tenants):
     mygaz = demo_tenants["mygaz"]
-    make_user(mygaz, phone="+79001112233", password="gas123")
-    make_user(mygaz, phone="+79001112244", password="gas456")
+    UserFactory(tenant=mygaz, email="", phone="+79001112233", password="gas123")
+    UserFactory(tenant=mygaz, email="", phone="+79001112244", password="gas456")
     for _ in range(5):
         Client(HTTP_HOST="mygaz.localhost").post("/accounts/login/", {"login": "+79001112233", "password": "x"})
     assert not logs_in(Client(HTTP_HOST="mygaz.localhost"), "8 (900) 111-22-33", "gas123")
@@ -165,8 +163,8 @@ def reset_pages(client, login, tries, password):
 @pytest.mark.parametrize("password", ["Zq7Wx3Pv", "exampleQ7"])
 def test_recovery_answers_alike_for_an_account_a_pending_one_and_nobody(demo_tenants, password, client_at):
     gaz = demo_tenants["gaz"]
-    make_user(gaz, email="example@example.com")
-    make_user(gaz, email="pending@example.com", is_active=False, activation_deadline=timezone.now() + timedelta(days=1))
+    UserFactory(tenant=gaz, email="example@example.com")
+    UserFactory(tenant=gaz, email="pending@example.com", is_active=False, activation_deadline=timezone.now() + timedelta(days=1))
     existing = reset_pages(client_at("gaz", "10.7.0.1"), "example@example.com", 6, password)
     pending = reset_pages(client_at("gaz", "10.7.0.2"), "pending@example.com", 6, password)
     nobody = reset_pages(client_at("gaz", "10.7.0.3"), "nobody@example.com", 6, password)
@@ -177,7 +175,7 @@ def test_recovery_answers_alike_for_an_account_a_pending_one_and_nobody(demo_ten
 
 def test_a_new_password_like_the_login_is_refused_only_once_the_code_is_proven(demo_tenants, outbox, client_at):
     gaz = demo_tenants["gaz"]
-    make_user(gaz, email="example@example.com", password="Old12345")
+    UserFactory(tenant=gaz, email="example@example.com", password="Old12345")
     client = client_at("gaz")
     client.post("/accounts/password/reset/", {"login": "example@example.com"})
     code = outbox.last_code("example@example.com")
@@ -228,7 +226,7 @@ def test_the_admin_and_staff_registration_store_a_full_width_phone_as_ascii(demo
     from accounts.admin import CustomerRegistrationForm
 
     gaz = demo_tenants["gaz"]
-    customer = make_user(gaz, email="ivan@example.com")
+    customer = UserFactory(tenant=gaz, email="ivan@example.com")
     with tenant_scope(gaz):
         customer.phone = "+7９００５５５００９9"
         customer.full_clean()  # what the admin's change form runs
@@ -246,7 +244,7 @@ def test_the_admin_and_staff_registration_store_a_full_width_phone_as_ascii(demo
                                   "/accounts/login/code/confirm/", "/accounts/confirm-email/abc/",
                                   "/accounts/password/reset/key/1-set-password/x/"])
 def test_allauths_unused_pages_are_not_served(demo_tenants, path, client_at):
-    user = make_user(demo_tenants["gaz"], email="ivan@example.com")
+    user = UserFactory(tenant=demo_tenants["gaz"], email="ivan@example.com")
     client = client_at("gaz")
     client.force_login(user)
     assert client.get(path).status_code in (400, 404)
@@ -266,7 +264,7 @@ def mygaz_signup(client_at, phone, password="gas123", address="10.3.0.1"):
 def test_a_signup_with_a_taken_phone_gets_the_page_a_new_one_gets_and_the_owner_is_told(demo_tenants, outbox,
                                                                                          client_at):
     mygaz = demo_tenants["mygaz"]
-    make_user(mygaz, phone="+79001112233")
+    UserFactory(tenant=mygaz, email="", phone="+79001112233")
     taken_client, taken = mygaz_signup(client_at, "+79001112233")
     fresh_client, fresh = mygaz_signup(client_at, "+79001112299", address="10.3.0.2")
     assert taken.status_code == fresh.status_code == 302
@@ -449,7 +447,7 @@ def test_phone_spellings_the_lock_out_would_not_know_are_refused(typed):
 
 def test_the_lock_out_holds_for_every_accepted_spelling_of_a_phone(demo_tenants):
     mygaz = demo_tenants["mygaz"]
-    make_user(mygaz, phone="+79005550001", password="gas123")
+    UserFactory(tenant=mygaz, email="", phone="+79005550001", password="gas123")
     for _ in range(5):
         Client(HTTP_HOST="mygaz.localhost").post("/accounts/login/", {"login": "+79005550001", "password": "x"})
     for spelling in ("8 900 555-00-01", "+7 (900) 555 00 01", "9005550001", "+7９００５５５０００1", "+7/900/555/00/01"):
@@ -501,7 +499,7 @@ def test_a_claim_link_works_in_the_browser_that_made_the_claim(demo_tenants, out
 
 def test_recovery_answers_alike_across_sessions_within_the_cooldown(demo_tenants, client_at):
     gaz = demo_tenants["gaz"]
-    make_user(gaz, email="example@example.com")
+    UserFactory(tenant=gaz, email="example@example.com")
 
     def two_sessions(login, first, second):
         pages = []

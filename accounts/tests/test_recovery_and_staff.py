@@ -2,15 +2,10 @@
 
 from django.urls import reverse
 
+from accounts.factories import UserFactory
 from accounts.models import ConsentAcceptance, User
 from portal.models import ConsentDocument
 from portal.scoping import tenant_scope
-
-
-def make_user(tenant, **fields):
-    password = fields.pop("password")
-    with tenant_scope(tenant):
-        return User.objects.create_user(tenant=tenant, **fields, password=password)
 
 
 def logs_in(client, login, password):
@@ -20,7 +15,7 @@ def logs_in(client, login, password):
 
 def test_rgmek_recovery_repeats_the_registration_form(registry_unregistered, demo_tenants, tenant_client, outbox):
     rgmek = demo_tenants["rgmek"]
-    user = make_user(rgmek, username="6229001125-1001", email="buh@hleb.example", password="old-pass1")
+    user = UserFactory(tenant=rgmek, username="6229001125-1001", email="buh@hleb.example", password="old-pass1")
     with tenant_scope(rgmek):
         from billing.models import Counterparty
 
@@ -46,7 +41,7 @@ def test_rgmek_recovery_with_an_unknown_contract_says_so(demo_tenants, tenant_cl
 
 def test_mygaz_phone_recovery_by_sms_code(demo_tenants, tenant_client, outbox):
     mygaz = demo_tenants["mygaz"]
-    make_user(mygaz, username="+79007776655", phone="+79007776655", password="gas123")
+    UserFactory(tenant=mygaz, email="", username="+79007776655", phone="+79007776655", password="gas123")
     client = tenant_client(mygaz)
     client.post("/accounts/password/reset/", {"login": "8 900 777-66-55"})
     code = outbox.last_code("+79007776655")
@@ -56,7 +51,7 @@ def test_mygaz_phone_recovery_by_sms_code(demo_tenants, tenant_client, outbox):
 
 def test_a_reset_ends_every_session(demo_tenants, tenant_client, outbox):
     mef = demo_tenants["mef"]
-    make_user(mef, username="ivan@example.com", email="ivan@example.com", password="OldSecret123")
+    UserFactory(tenant=mef, username="ivan@example.com", email="ivan@example.com", password="OldSecret123")
     logged_in = tenant_client(mef)
     assert logs_in(logged_in, "ivan@example.com", "OldSecret123")
     client = tenant_client(mef)

@@ -8,22 +8,11 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import confirmations, services
+from accounts.factories import UserFactory, signup_consents
 from accounts.models import Confirmation, ConsentAcceptance, User
 from portal.models import ConsentDocument, TenantPolicy
 from portal.scoping import scopes_disabled, tenant_scope
 from portal.services import policy_warnings
-
-
-def make_user(tenant, *, email="", phone="", password="Pass12345x", **fields):
-    with tenant_scope(tenant):
-        return User.objects.create_user(
-            tenant=tenant, username=email or phone, email=email, phone=phone, password=password, **fields
-        )
-
-
-def consents_of(tenant):
-    with tenant_scope(tenant):
-        return {f"consent_{d.pk}": "on" for d in ConsentDocument.objects.filter(moment="signup")}
 
 
 def start_mygaz_phone_signup(client, phone="+79007776655"):
@@ -81,7 +70,7 @@ def test_code_lifetime_follows_the_policy(registry_unregistered, demo_tenants, t
     client = tenant_client(demo_tenants["rgmek"])
     client.post("/accounts/signup/", {
         "inn": "6229001125", "contract_number": "1001", "password1": "secret-a1", "password2": "secret-a1",
-        "contact": "+79001110001", **consents_of(demo_tenants["rgmek"]),
+        "contact": "+79001110001", **signup_consents(demo_tenants["rgmek"]),
     })
     confirmation = confirmation_of(demo_tenants["rgmek"], "+79001110001")
     lifetime = (confirmation.code_expires_at - confirmation.created_at).total_seconds()
@@ -90,8 +79,8 @@ def test_code_lifetime_follows_the_policy(registry_unregistered, demo_tenants, t
 
 def test_a_code_is_bound_to_its_purpose_and_user(mygaz, outbox, settings):
     with tenant_scope(mygaz):
-        alice = make_user(mygaz, phone="+79000000001")
-        bob = make_user(mygaz, phone="+79000000002")
+        alice = UserFactory(tenant=mygaz, email="", phone="+79000000001")
+        bob = UserFactory(tenant=mygaz, email="", phone="+79000000002")
         issued = confirmations.issue(user=alice, purpose="signup_phone", channel="sms", destination=alice.phone)
         confirmations.issue(user=bob, purpose="signup_phone", channel="sms", destination=bob.phone)
         with pytest.raises(confirmations.ConfirmationError):
@@ -126,8 +115,7 @@ def test_an_activation_link_works_only_at_its_own_tenant(demo_tenants, tenant_cl
                                                          django_capture_on_commit_callbacks):
     gaz, mef = demo_tenants["gaz"], demo_tenants["mef"]
     with tenant_scope(gaz), django_capture_on_commit_callbacks(execute=True):
-        user = make_user(gaz, email="ivan@example.com", is_active=False,
-                         activation_deadline=timezone.now() + timedelta(hours=1))
+        user = UserFactory(tenant=gaz, email="ivan@example.com", is_active=False, activation_deadline=timezone.now() + timedelta(hours=1))
         services.consents_record(user=user, documents=services.consent_documents(moment="signup"),
                                  client=services.ClientInfo(None, ""))
         services.registration_advance(user=user)
@@ -149,7 +137,7 @@ def test_signup_is_rate_limited_per_ip(mygaz, tenant_client):
 
 def test_recovery_is_rate_limited_per_login(demo_tenants, tenant_client):
     gaz = demo_tenants["gaz"]
-    make_user(gaz, email="ivan@example.com")
+    UserFactory(tenant=gaz, email="ivan@example.com")
     for attempt in range(5):
         Client(HTTP_HOST="gaz.localhost", REMOTE_ADDR=f"10.0.0.{attempt}").post(
             "/accounts/password/reset/", {"login": "ivan@example.com"})
@@ -160,7 +148,7 @@ def test_recovery_is_rate_limited_per_login(demo_tenants, tenant_client):
 
 def test_login_is_rate_limited(demo_tenants, tenant_client):
     gaz = demo_tenants["gaz"]
-    make_user(gaz, email="ivan@example.com")
+    UserFactory(tenant=gaz, email="ivan@example.com")
     client = tenant_client(gaz)
     for attempt in range(6):
         response = client.post("/accounts/login/", {"login": "ivan@example.com", "password": "wrong"})
@@ -172,7 +160,7 @@ def test_login_is_rate_limited(demo_tenants, tenant_client):
 
 def test_recovery_does_not_reveal_whether_an_account_exists(demo_tenants, tenant_client, outbox):
     gaz = demo_tenants["gaz"]
-    make_user(gaz, email="ivan@example.com")
+    UserFactory(tenant=gaz, email="ivan@example.com")
     known = tenant_client(gaz).post("/accounts/password/reset/", {"login": "ivan@example.com"}, follow=True)
     unknown = tenant_client(gaz).post("/accounts/password/reset/", {"login": "nobody@example.com"}, follow=True)
     assert known.status_code == unknown.status_code == 200
@@ -182,7 +170,7 @@ def test_recovery_does_not_reveal_whether_an_account_exists(demo_tenants, tenant
 
 def test_login_errors_do_not_reveal_whether_an_account_exists(demo_tenants, tenant_client):
     gaz = demo_tenants["gaz"]
-    make_user(gaz, email="ivan@example.com")
+    UserFactory(tenant=gaz, email="ivan@example.com")
     known = tenant_client(gaz).post("/accounts/login/", {"login": "ivan@example.com", "password": "wrong"})
     unknown = tenant_client(gaz).post("/accounts/login/", {"login": "nobody@example.com", "password": "wrong"})
     assert known.context["form"].errors == unknown.context["form"].errors
@@ -193,7 +181,7 @@ def test_login_errors_do_not_reveal_whether_an_account_exists(demo_tenants, tena
 
 def test_recovery_at_one_tenant_never_touches_another(demo_tenants, tenant_client, outbox):
     gaz, mef = demo_tenants["gaz"], demo_tenants["mef"]
-    make_user(mef, email="ivan@example.com", password="mef-Pass123")
+    UserFactory(tenant=mef, email="ivan@example.com", password="mef-Pass123")
     tenant_client(gaz).post("/accounts/password/reset/", {"login": "ivan@example.com"})
     assert outbox.messages("ivan@example.com") == []
     tenant_client(mef).post("/accounts/password/reset/", {"login": "ivan@example.com"})
@@ -206,7 +194,7 @@ def test_the_same_email_registers_at_gaz_and_mef_as_two_accounts(demo_tenants, t
     monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
     for slug, password in (("gaz", "abc12"), ("mef", "Secret123x")):
         tenant = demo_tenants[slug]
-        consents = consents_of(tenant)
+        consents = signup_consents(tenant)
         response = tenant_client(tenant).post("/accounts/signup/", {
             "email": "same@example.com", "password1": password, "password2": password, "last_name": "А",
             "first_name": "Б", "phone": "+79001234567", "captcha_0": "x", "captcha_1": "PASSED", **consents,
@@ -241,7 +229,7 @@ def test_odd_input_gets_a_message_and_changes_nothing(mygaz, tenant_client, valu
 
 def test_a_replayed_reset_link_is_refused(demo_tenants, tenant_client, outbox):
     mef = demo_tenants["mef"]
-    make_user(mef, email="ivan@example.com")
+    UserFactory(tenant=mef, email="ivan@example.com")
     tenant_client(mef).post("/accounts/password/reset/", {"login": "ivan@example.com"})
     link = outbox.last_link("ivan@example.com", path="/accounts/password/reset/key/")
     data = {"password1": "NewSecret123", "password2": "NewSecret123"}
@@ -254,7 +242,7 @@ def test_a_replayed_reset_link_is_refused(demo_tenants, tenant_client, outbox):
 
 def test_login_rotates_the_session(demo_tenants, tenant_client):
     gaz = demo_tenants["gaz"]
-    make_user(gaz, email="ivan@example.com", password="abc12")
+    UserFactory(tenant=gaz, email="ivan@example.com", password="abc12")
     client = tenant_client(gaz)
     client.get("/accounts/login/")
     client.session.save()
@@ -265,7 +253,7 @@ def test_login_rotates_the_session(demo_tenants, tenant_client):
 
 def test_password_change_rotates_this_session_ends_others_and_notifies(demo_tenants, tenant_client, outbox):
     mef = demo_tenants["mef"]
-    make_user(mef, email="ivan@example.com", password="Old-Secret123")
+    UserFactory(tenant=mef, email="ivan@example.com", password="Old-Secret123")
     this, other = tenant_client(mef), tenant_client(mef)
     for client in (this, other):
         client.post("/accounts/login/", {"login": "ivan@example.com", "password": "Old-Secret123"})
@@ -280,7 +268,7 @@ def test_password_change_rotates_this_session_ends_others_and_notifies(demo_tena
 
 
 def test_phone_only_users_are_notified_by_sms(mygaz, outbox, django_capture_on_commit_callbacks):
-    user = make_user(mygaz, phone="+79007776655", password="gas123")
+    user = UserFactory(tenant=mygaz, email="", phone="+79007776655", password="gas123")
     with tenant_scope(mygaz), django_capture_on_commit_callbacks(execute=True):
         services.password_reset_complete(user=user, password="gas456")
     assert "пароль" in outbox.messages("+79007776655")[0].text.lower()
@@ -316,7 +304,7 @@ def test_forwarded_for_is_trusted_only_behind_a_configured_proxy(demo_tenants, s
 
 def test_an_optional_consent_can_be_withdrawn_a_required_one_cannot(demo_tenants, tenant_client):
     rosseti = demo_tenants["rosseti"]
-    user = make_user(rosseti, email="p@example.com", password="Very-long-passphrase-1")
+    user = UserFactory(tenant=rosseti, email="p@example.com", password="Very-long-passphrase-1")
     with tenant_scope(rosseti):
         documents = list(ConsentDocument.objects.filter(moment="signup"))
         services.consents_record(user=user, documents=documents, client=services.ClientInfo("127.0.0.1", "x"))
@@ -337,10 +325,10 @@ def test_an_optional_consent_can_be_withdrawn_a_required_one_cannot(demo_tenants
 
 def test_expire_unactivated_deletes_only_expired_accounts_of_policies_that_say_so(demo_tenants, capsys):
     past, future = timezone.now() - timedelta(minutes=1), timezone.now() + timedelta(hours=1)
-    expired_gaz = make_user(demo_tenants["gaz"], email="old@example.com", activation_deadline=past)
-    fresh_gaz = make_user(demo_tenants["gaz"], email="new@example.com", activation_deadline=future)
-    active_gaz = make_user(demo_tenants["gaz"], email="active@example.com")
-    kept_mef = make_user(demo_tenants["mef"], email="old@example.com", activation_deadline=past)  # mef keeps them
+    expired_gaz = UserFactory(tenant=demo_tenants["gaz"], email="old@example.com", activation_deadline=past)
+    fresh_gaz = UserFactory(tenant=demo_tenants["gaz"], email="new@example.com", activation_deadline=future)
+    active_gaz = UserFactory(tenant=demo_tenants["gaz"], email="active@example.com")
+    kept_mef = UserFactory(tenant=demo_tenants["mef"], email="old@example.com", activation_deadline=past)  # mef keeps them
     call_command("expire_unactivated")
     output = capsys.readouterr().out
     assert "gaz: 1 deleted" in output and "mef: 0 deleted" in output
@@ -387,7 +375,7 @@ def test_one_phone_gets_at_most_ten_codes_an_hour_whoever_asks(mygaz, tenant_cli
 
 def test_a_junk_withdrawal_id_changes_nothing(demo_tenants, tenant_client):
     rosseti = demo_tenants["rosseti"]
-    user = make_user(rosseti, email="p@example.com", password="Very-long-passphrase-1")
+    user = UserFactory(tenant=rosseti, email="p@example.com", password="Very-long-passphrase-1")
     client = tenant_client(rosseti)
     client.force_login(user)
     for junk in ("abc", "1 OR 1=1", "-1", ""):
@@ -396,7 +384,7 @@ def test_a_junk_withdrawal_id_changes_nothing(demo_tenants, tenant_client):
 
 def test_login_never_redirects_to_another_host(demo_tenants, tenant_client):
     gaz = demo_tenants["gaz"]
-    make_user(gaz, email="ivan@example.com", password="abc12")
+    UserFactory(tenant=gaz, email="ivan@example.com", password="abc12")
     client = tenant_client(gaz)
     for target in ("http://evil.example/", "//evil.example/", "http://mef.localhost/"):
         response = client.post("/accounts/login/", {"login": "ivan@example.com", "password": "abc12", "next": target})

@@ -17,7 +17,7 @@ from appeals.factories import TINY_PDF
 from appeals.models import Appeal, AppealsPolicy, Attachment, Message
 from portal.scoping import scopes_disabled, tenant_scope
 
-from .test_admin import staff_of
+from appeals.factories import appeals_staff
 
 
 def host_of(tenant):
@@ -138,7 +138,7 @@ def test_a_nul_byte_in_the_queues_filter_is_no_server_error(tenants, tenant_clie
         pytest.skip("SQLite stores NUL bytes; PostgreSQL refuses them")
     alpha, _beta = tenants
     client = tenant_client(alpha)
-    admin_login(client, staff_of(alpha))
+    admin_login(client, appeals_staff(alpha))
     response = client.get("/admin/appeals/appeal/", {parameter: "\x00"})
     assert response.status_code in (200, 302, 400)
 

@@ -8,28 +8,14 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from accounts.demo import STAFF_PERMISSIONS
-from accounts.models import User
+from accounts.factories import platform_superuser, staff_user
 from billing.factories import SupplierFactory
 from billing.models import Account
 from meters.models import Meter, Reading, ReadingWindow
 from meters.selectors import add_months
-from portal.scoping import scopes_disabled, tenant_scope
-
-
-def staff_of(tenant, username="staff", permissions=STAFF_PERMISSIONS):
-    group, _created = Group.objects.get_or_create(name=f"staff:{username}")
-    group.permissions.set(
-        Permission.objects.get(content_type__app_label=app, codename=codename)
-        for app, codename in (name.split(".") for name in permissions)
-    )
-    with tenant_scope(tenant):
-        user = User.objects.create_user(tenant=tenant, username=username, password="x", is_staff=True)
-    user.groups.add(group)
-    return user
+from portal.scoping import scopes_disabled
 
 
 def monthly_history(months=6):
@@ -60,7 +46,7 @@ def world(tenants, tenant_client, admin_login):
             account = Account.objects.create(tenant=tenant, supplier=supplier, number=f"7{tenant.pk}0001",
                                              subscriber_type="individual", holder_name="Иванов Иван Иванович")
         meters[tenant.slug] = make_meter(tenant, account, serial=f"E-{tenant.slug}")
-    staff = staff_of(alpha)
+    staff = staff_user(alpha)
     client = tenant_client(alpha)
     admin_login(client, staff)
     return alpha, beta, client, staff, meters
@@ -162,7 +148,7 @@ def test_the_meters_page_and_list_link_the_entry(world):
 
 def test_staff_without_the_permission_see_no_entry(world, tenant_client, admin_login):
     alpha, _beta, _client, _staff, meters = world
-    viewer = staff_of(alpha, "viewer", permissions=["meters.view_meter", "meters.view_reading"])
+    viewer = staff_user(alpha, "viewer", permissions=["meters.view_meter", "meters.view_reading"])
     client = tenant_client(alpha)
     admin_login(client, viewer)
     meter = meters["alpha"]
@@ -237,7 +223,7 @@ def test_a_platform_superusers_window_takes_a_supplier_of_its_own_tenant_only(wo
     alpha, beta, _client, _staff, _meters = world
     with scopes_disabled():
         theirs = SupplierFactory(tenant=beta, code="gas")
-        superuser = User.objects.create_superuser(tenant=None, username="root", password="x", email="root@localhost")
+        superuser = platform_superuser(email="root@localhost")
     client = tenant_client(None)
     admin_login(client, superuser)
     fields = {"tenant": alpha.pk, "subscriber_type": "", "first_day": "20", "last_day": "25"}

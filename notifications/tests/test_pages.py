@@ -8,7 +8,7 @@ from notifications import services
 from notifications.models import Subscription
 from portal.scoping import scopes_disabled
 
-from .conftest import subscriber
+from notifications.factories import subscriber
 
 pytestmark = pytest.mark.django_db
 

@@ -7,11 +7,10 @@ import pytest
 
 from notifications import privacy, tasks
 from notifications.models import InvoiceWatermark, Notification, Subscription
-from notifications.factories import notification_rows
+from notifications.factories import notification_rows, subscriber
 from portal.models import Tenant
 from portal.scoping import scopes_disabled, tenant_scope
 
-from .conftest import subscriber
 
 pytestmark = pytest.mark.django_db
 

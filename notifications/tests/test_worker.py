@@ -14,9 +14,9 @@ from notifications.models import Notification
 from portal.messaging import read_outbox
 from portal.models import OutgoingMessage
 from portal.scoping import scopes_disabled
-from portal.tests.test_celery_worker import redis_celery_app, wait_for  # noqa: F401 (a fixture)
+from portal.testing import wait_for
 
-from .conftest import create, subscriber
+from notifications.factories import create, subscriber
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,8 +17,8 @@ from payments.models import Payment, PaymentEvent, SandboxPayment
 from portal.scoping import scopes_disabled, tenant_scope
 from portal.testing import text_of
 
-from .conftest import make_shop
-from .test_payments import notify, pay_through, payment_of, start, to_sandbox
+from payments.factories import make_shop
+from payments.factories import notify, pay_through, payment_of, start, to_sandbox
 
 YOOKASSA_IP = "185.71.76.5"
 

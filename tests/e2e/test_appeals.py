@@ -27,11 +27,11 @@ from appeals import demo as appeals_demo
 from appeals.models import Appeal, Attachment
 from portal.scoping import scopes_disabled
 
-from .test_accessibility import AXE
-from .test_account_flows import expect_signed_in_as, log_in
-from .test_consumer_accounts import DESKTOP, PASSWORD, PHONE, linked_accounts, log_in_as_demo_consumer, main, new_page
-from .test_content_security_policy import assert_no_complaints, watch_policy
-from .test_payments import Audit
+from .browser import (
+    AXE, DESKTOP, PASSWORD, PHONE, Audit, assert_no_complaints, expect_signed_in_as, linked_accounts, log_in,
+    log_in_as_demo_consumer, main, new_page, watch_policy,
+)
+
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = bytes.fromhex(

@@ -13,18 +13,9 @@ from playwright.sync_api import expect
 from accounts.models import Confirmation
 from portal.scoping import tenant_scope
 
-from .test_account_flows import (
-    activate_by_link,
-    code_in,
-    enter_code,
-    expect_signed_in_as,
-    fill_rgmek_form,
-    link_in,
-    log_in,
-    make_user,
-    newest_message,
-    tenant,
-    tick_consents,
+from .browser import (
+    activate_by_link, code_in, enter_code, expect_signed_in_as, fill_rgmek_form, link_in, log_in, make_user,
+    newest_message, tenant, tick_consents,
 )
 
 

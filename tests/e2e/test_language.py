@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .test_account_flows import make_user
+from .browser import make_user
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .test_account_flows import expect_signed_in_as, log_in, make_user
+from .browser import expect_signed_in_as, log_in, make_user
+
 
 MEF_HINT = "Пароль: от 8 до 128 символов, только латинские буквы и цифры, заглавные и строчные латинские буквы"
 
