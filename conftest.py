@@ -5,6 +5,7 @@ from django.test import Client
 
 from portal import demo
 from portal.models import Tenant
+from portal.testing import host_of
 
 
 @pytest.fixture(autouse=True)
@@ -168,10 +169,6 @@ def imported(alpha, tmp_path):
     return alpha
 
 
-def host_of(tenant):
-    return f"{tenant.slug}.localhost"
-
-
 @pytest.fixture
 def tenant_client(django_capture_on_commit_callbacks):
     """A test client bound to a tenant's host: tenant_client(tenant, REMOTE_ADDR=...).
@@ -234,6 +231,13 @@ def admin_login():
         session.save()
 
     return login
+
+
+
+@pytest.fixture
+def captcha_passes(monkeypatch):
+    """The captcha takes "PASSED" (django-simple-captcha reads its settings once, at import)."""
+    monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
 
 
 @pytest.fixture

@@ -33,8 +33,9 @@ def staff_user(tenant, username="staff", *, permissions=None, group=None, tenant
     superusers' group too, as the demo's director."""
     from django.contrib.auth.models import Group, Permission
 
-    from .demo import STAFF_PERMISSIONS
     from portal.roles import TENANT_SUPERUSERS_GROUP
+
+    from .demo import STAFF_PERMISSIONS
 
     user = UserFactory(tenant=tenant, username=username, is_staff=True, **fields)
     if permissions is None:

@@ -60,3 +60,22 @@ def appeal_rows(tenant, *, author=None, account=None):
     attachment.save()
     return {"topic": topic, "appeals_policy": policy, "appeal": appeal, "application_object": application_object,
             "message": message, "attachment": attachment}
+
+
+def contract_customer(tenant, client):
+    """A customer of ``tenant`` (which takes contract applications) signed in on ``client``,
+    with a draft contract application: (user, draft)."""
+    from accounts.factories import UserFactory
+    from portal.scoping import tenant_scope
+
+    from . import applications
+    from .models import AppealsPolicy
+
+    with tenant_scope(tenant):
+        AppealsPolicy.objects.get_or_create(tenant=tenant, defaults={"contract_applications": True})
+    user = UserFactory(tenant=tenant)
+    client.force_login(user)
+    with tenant_scope(tenant):
+        draft = applications.contract_draft_save(tenant=tenant, author=user, subscriber_type="individual",
+                                                 objects=[("г. Рязань, ул. Садовая, 1", "жилой дом")])
+    return user, draft

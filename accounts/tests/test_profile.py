@@ -14,6 +14,7 @@ from accounts.models import Confirmation, User
 from portal.factories import TenantFactory
 from portal.models import OutgoingMessage
 from portal.scoping import tenant_scope
+from portal.testing import logs_in
 
 OLD_PHONE, NEW_PHONE, OTHER_PHONE = "+79007770001", "+79007770002", "+79007770003"
 
@@ -27,11 +28,6 @@ def signed_in(tenant_client, user):
     client = tenant_client(user.tenant)
     client.force_login(user)
     return client
-
-
-def logs_in(client, login, password=PASSWORD):
-    client.post("/accounts/login/", {"login": login, "password": password})
-    return "_auth_user_id" in client.session
 
 
 def messages_to(tenant, to):
@@ -377,8 +373,8 @@ def test_a_phone_login_moves_to_the_new_phone(phone_tenant, tenant_client, outbo
     client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})
     client.post("/accounts/profile/phone/confirm/", {"code": outbox.last_code(NEW_PHONE)})
     assert reload(user).username == NEW_PHONE
-    assert logs_in(tenant_client(phone_tenant), "8 900 777-00-02")
-    assert not logs_in(tenant_client(phone_tenant), OLD_PHONE)
+    assert logs_in(tenant_client(phone_tenant), "8 900 777-00-02", PASSWORD)
+    assert not logs_in(tenant_client(phone_tenant), OLD_PHONE, PASSWORD)
     # The old number is free for someone else's signup now (its login went with it).
     UserFactory(tenant=phone_tenant, email="", phone=OLD_PHONE)
 
@@ -387,8 +383,8 @@ def test_an_email_login_moves_to_the_new_email(person, tenant_client, outbox):
     client = signed_in(tenant_client, person)
     start_email_change(client)
     client.post(outbox.last_link("anna.new@example.com", path="/accounts/profile/email/"))
-    assert logs_in(tenant_client(person.tenant), "anna.new@example.com")
-    assert not logs_in(tenant_client(person.tenant), "anna@example.com")
+    assert logs_in(tenant_client(person.tenant), "anna.new@example.com", PASSWORD)
+    assert not logs_in(tenant_client(person.tenant), "anna@example.com", PASSWORD)
 
 
 def test_a_generated_contract_login_never_changes(db, tenant_client, outbox):
@@ -402,7 +398,7 @@ def test_a_generated_contract_login_never_changes(db, tenant_client, outbox):
     client.post(outbox.last_link("new@hleb.example", path="/accounts/profile/email/"))
     user = reload(user)
     assert (user.username, user.phone, user.email) == ("6229001125-1001", NEW_PHONE, "new@hleb.example")
-    assert logs_in(tenant_client(rgmek), "6229001125-1001")
+    assert logs_in(tenant_client(rgmek), "6229001125-1001", PASSWORD)
 
 
 # Other users and tenants

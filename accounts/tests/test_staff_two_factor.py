@@ -2,9 +2,9 @@
 
 from django.test import Client
 
-from accounts.models import User
 from accounts import demo as accounts_demo
 from accounts.factories import demo_staff_code
+from accounts.models import User
 from portal.scoping import tenant_scope
 
 

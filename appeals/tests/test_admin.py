@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 
 from accounts.models import User
@@ -498,3 +499,18 @@ def test_platform_superusers_see_every_tenants_appeals_and_assign_within_the_app
     assert platform.post(url(theirs, "change"), change_data(page, assignee=beta_staff.pk)).status_code == 302
     assert reload(theirs).assignee == beta_staff
     assert platform.get(download_url(made["beta"]["attachment"])).status_code == 200
+
+
+# --- Attacks: a NUL byte in the queue's filters --------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("parameter", ["status", "kind"])
+def test_a_nul_byte_in_the_queues_filter_is_no_server_error(tenants, tenant_client, admin_login, parameter):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite stores NUL bytes; PostgreSQL refuses them")
+    alpha, _beta = tenants
+    client = tenant_client(alpha)
+    admin_login(client, appeals_staff(alpha))
+    response = client.get("/admin/appeals/appeal/", {parameter: "\x00"})
+    assert response.status_code in (200, 302, 400)

@@ -2,7 +2,6 @@ import pytest
 
 from billing.factories import SupplierFactory
 from meters.models import ReadingWindow
-
 from notifications.factories import create
 
 

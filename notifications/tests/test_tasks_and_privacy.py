@@ -6,11 +6,10 @@ import datetime
 import pytest
 
 from notifications import privacy, tasks
-from notifications.models import InvoiceWatermark, Notification, Subscription
 from notifications.factories import notification_rows, subscriber
+from notifications.models import InvoiceWatermark, Notification, Subscription
 from portal.models import Tenant
 from portal.scoping import scopes_disabled, tenant_scope
-
 
 pytestmark = pytest.mark.django_db
 

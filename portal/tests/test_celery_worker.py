@@ -10,7 +10,6 @@ from portal.scoping import tenant_scope
 from portal.testing import wait_for
 
 
-
 def queued_sms(tenant, to, text):
     with tenant_scope(tenant):
         message = OutgoingMessage.objects.create(tenant=tenant, channel="sms", to=to)

@@ -17,13 +17,9 @@ from portal import captcha
 from portal.factories import TenantFactory
 from portal.models import ConsentDocument, TenantDomain
 from portal.scoping import tenant_scope
-from portal.testing import through_wsgi
+from portal.testing import host_of, through_wsgi
 
 PAGES = ["/", "/support/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
-
-
-def host_of(tenant):
-    return f"{tenant.slug}.localhost"
 
 
 def visit(tenant, path, *, host=None, **client_options):

@@ -16,7 +16,7 @@ from django.contrib.sessions.models import Session
 from django.db import connection
 
 from accounts.factories import PASSWORD, UserFactory
-from accounts.models import ConsentAcceptance, Confirmation, User
+from accounts.models import Confirmation, ConsentAcceptance, User
 from appeals.models import Appeal, Message
 from audit.models import AuditEntry
 from billing.models import AccountLink, PinRequest

@@ -20,8 +20,6 @@ from portal import demo
 from portal.models import Tenant
 from portal.scoping import scopes_disabled
 
-
-
 LOGIN_LABEL = {"gaz": "E-mail", "mef": "E-mail", "rosseti": "E-mail", "mygaz": "Телефон или e-mail", "rgmek": "Логин"}
 
 

@@ -13,7 +13,6 @@ from portal.context_processors import contrast
 
 from .browser import AXE, axe_violations, expect_signed_in_as, log_in, make_user
 
-
 SLUGS = [t["slug"] for t in demo.TENANTS]
 
 

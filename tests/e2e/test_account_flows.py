@@ -17,8 +17,20 @@ from billing.models import Counterparty
 from portal.scoping import tenant_scope
 
 from .browser import (
-    CONSENT_LABELS, activate_by_link, code_in, enter_code, expect_signed_in_as, fill_passwords, fill_rgmek_form,
-    link_in, log_in, make_user, newest_message, staff_log_in, tenant, tick_consents,
+    CONSENT_LABELS,
+    activate_by_link,
+    code_in,
+    enter_code,
+    expect_signed_in_as,
+    fill_passwords,
+    fill_rgmek_form,
+    link_in,
+    log_in,
+    make_user,
+    newest_message,
+    staff_log_in,
+    tenant,
+    tick_consents,
 )
 
 

@@ -28,10 +28,20 @@ from appeals.models import Appeal, Attachment
 from portal.scoping import scopes_disabled
 
 from .browser import (
-    AXE, DESKTOP, PASSWORD, PHONE, Audit, assert_no_complaints, expect_signed_in_as, linked_accounts, log_in,
-    log_in_as_demo_consumer, main, new_page, watch_policy,
+    AXE,
+    DESKTOP,
+    PASSWORD,
+    PHONE,
+    Audit,
+    assert_no_complaints,
+    expect_signed_in_as,
+    linked_accounts,
+    log_in,
+    log_in_as_demo_consumer,
+    main,
+    new_page,
+    watch_policy,
 )
-
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = bytes.fromhex(

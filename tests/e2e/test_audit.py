@@ -18,7 +18,6 @@ from portal.scoping import tenant_scope
 
 from .browser import DESKTOP, assert_no_complaints, new_page, watch_policy
 
-
 CHIEF_PASSWORD = "chief-password-2026"
 
 

@@ -24,10 +24,23 @@ from meters.models import Meter
 from portal.scoping import scopes_disabled
 
 from .browser import (
-    AXE, DESKTOP, PHONE, assert_fits, axe_violations, consumer_login, flash, last_period_total, linked_accounts,
-    log_in_as_demo_consumer, main, month_year, new_page, rub, squeezed, tenant,
+    AXE,
+    DESKTOP,
+    PHONE,
+    assert_fits,
+    axe_violations,
+    consumer_login,
+    flash,
+    last_period_total,
+    linked_accounts,
+    log_in_as_demo_consumer,
+    main,
+    month_year,
+    new_page,
+    rub,
+    squeezed,
+    tenant,
 )
-
 
 # The product's yardstick: on a 360-px phone a consumer sees what they owe and has the
 # receipt within 6 taps after login (the overview, where login lands, is tap 0).

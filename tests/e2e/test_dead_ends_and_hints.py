@@ -14,8 +14,17 @@ from accounts.models import Confirmation
 from portal.scoping import tenant_scope
 
 from .browser import (
-    activate_by_link, code_in, enter_code, expect_signed_in_as, fill_rgmek_form, link_in, log_in, make_user,
-    newest_message, tenant, tick_consents,
+    activate_by_link,
+    code_in,
+    enter_code,
+    expect_signed_in_as,
+    fill_rgmek_form,
+    link_in,
+    log_in,
+    make_user,
+    newest_message,
+    tenant,
+    tick_consents,
 )
 
 

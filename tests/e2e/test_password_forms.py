@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from .browser import expect_signed_in_as, log_in, make_user
 
-
 MEF_HINT = "Пароль: от 8 до 128 символов, только латинские буквы и цифры, заглавные и строчные латинские буквы"
 
 

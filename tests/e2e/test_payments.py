@@ -26,10 +26,23 @@ from portal.models import Tenant
 from portal.scoping import scopes_disabled
 
 from .browser import (
-    AXE, PHONE, Audit, assert_fits, baseline, last_period_total, linked_accounts, log_in_as_demo_consumer, main,
-    month_year, new_page, rub, shown, squeezed, typed, watch_policy,
+    AXE,
+    PHONE,
+    Audit,
+    assert_fits,
+    baseline,
+    last_period_total,
+    linked_accounts,
+    log_in_as_demo_consumer,
+    main,
+    month_year,
+    new_page,
+    rub,
+    shown,
+    squeezed,
+    typed,
+    watch_policy,
 )
-
 
 SLUG = "gaz"
 # The product's yardstick: 6 taps after login to see what you owe, pass readings, pay and

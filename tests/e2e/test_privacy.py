@@ -18,7 +18,15 @@ from portal.scoping import scopes_disabled
 from privacy.models import DeletionRequest
 
 from .browser import (
-    AXE, PASSWORD, PHONE, assert_fits, axe_violations, linked_accounts, log_in_as_demo_consumer, main, new_page,
+    AXE,
+    PASSWORD,
+    PHONE,
+    assert_fits,
+    axe_violations,
+    linked_accounts,
+    log_in_as_demo_consumer,
+    main,
+    new_page,
 )
 
 

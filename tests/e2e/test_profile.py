@@ -8,9 +8,15 @@ from playwright.sync_api import expect
 from accounts.demo import CONSUMER_PASSWORD
 
 from .browser import (
-    PHONE, assert_fits, code_in, flash, log_in_as_demo_consumer, main, new_page, newest_message,
+    PHONE,
+    assert_fits,
+    code_in,
+    flash,
+    log_in_as_demo_consumer,
+    main,
+    new_page,
+    newest_message,
 )
-
 
 OLD_PHONE = "+79007770104"  # mef's demo consumer (accounts/demo.py)
 NEW_PHONE = "+79007770199"

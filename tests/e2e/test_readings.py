@@ -22,7 +22,6 @@ from portal.scoping import scopes_disabled
 
 from .browser import baseline, expect_signed_in_as, log_in, shown, typed
 
-
 LOGIN = "consumer@mef.example"
 REASON = "Показание не совпадает с контрольным"
 

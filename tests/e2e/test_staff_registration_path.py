@@ -8,7 +8,6 @@ from playwright.sync_api import expect
 
 from accounts import services
 from accounts.models import Confirmation
-
 from portal.scoping import tenant_scope
 
 from .browser import code_in, newest_message, staff_log_in, tenant

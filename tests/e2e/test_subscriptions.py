@@ -14,7 +14,6 @@ from portal.scoping import scopes_disabled, tenant_scope
 
 from .browser import log_in
 
-
 LOGIN = "consumer@gaz.example"
 
 
