@@ -13,6 +13,7 @@ from django.urls import reverse
 from accounts.factories import platform_superuser, staff_user
 from billing.factories import SupplierFactory
 from billing.models import Account
+from meters.factories import make_meter
 from meters.models import Meter, Reading, ReadingWindow
 from meters.selectors import add_months
 from portal.scoping import scopes_disabled
@@ -22,17 +23,6 @@ def monthly_history(months=6):
     """Readings on the 1st of each of the last ``months`` months: 100, 110, 120… (10 a month)."""
     this_month = datetime.date.today().replace(day=1)
     return [(add_months(this_month, -months + index), 100 + 10 * index) for index in range(months)]
-
-
-def make_meter(tenant, account, *, serial, zones=1, decimals=0):
-    with scopes_disabled():
-        meter = Meter.objects.create(tenant=tenant, account=account, serial=serial, service="electricity",
-                                     zones=zones, digits=6, decimals=decimals)
-        for taken_on, value in monthly_history():
-            for zone in range(1, zones + 1):
-                Reading.objects.create(tenant=tenant, meter=meter, zone=zone, value=Decimal(value),
-                                       taken_on=taken_on, source=Reading.Source.AMR)
-    return meter
 
 
 @pytest.fixture
@@ -45,7 +35,8 @@ def world(tenants, tenant_client, admin_login):
         with scopes_disabled():
             account = Account.objects.create(tenant=tenant, supplier=supplier, number=f"7{tenant.pk}0001",
                                              subscriber_type="individual", holder_name="Иванов Иван Иванович")
-        meters[tenant.slug] = make_meter(tenant, account, serial=f"E-{tenant.slug}")
+        meters[tenant.slug] = make_meter(account, serial=f"E-{tenant.slug}", service="electricity", digits=6,
+                                         history=monthly_history())
     staff = staff_user(alpha)
     client = tenant_client(alpha)
     admin_login(client, staff)
@@ -86,7 +77,8 @@ def test_staff_enter_a_reading_received_by_phone(world):
 def test_a_two_zone_meter_and_a_day_in_the_past(world):
     alpha, _beta, client, staff, meters = world
     with scopes_disabled():
-        meter = make_meter(alpha, meters["alpha"].account, serial="E-two", zones=2, decimals=1)
+        meter = make_meter(meters["alpha"].account, serial="E-two", service="electricity", zones=2, decimals=1, digits=6,
+                           history=monthly_history())
     yesterday = alpha.today() - datetime.timedelta(days=1)
     page = client.get(entry_url(meter)).content.decode()
     assert "Зона 1" in page and "Зона 2" in page
