@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from accounts.factories import UserFactory
+from accounts.factories import UserFactory, staff_user
 from accounts.models import User
 from billing import links
 from billing.access import Need, link_gives
@@ -225,6 +225,48 @@ def test_staff_confirm_a_link_and_the_customer_is_told(alpha, outbox, django_cap
     assert (rows["link"].access, rows["link"].proof, rows["link"].proven_by) == ("full", "staff", staff)
     rows["pin_request"].refresh_from_db()
     assert rows["pin_request"].handled_at is not None  # the request it answers is done
+
+
+@pytest.mark.django_db
+def test_only_the_questions_the_policy_asks_are_answered_and_only_their_exact_answer(gas):
+    """The control question's rules in billing.links (the page in the attacks below is the
+    wiring): a question the policy does not ask is refused even with its right answer; the
+    PIN is its four ASCII digits, padding and other scripts' digits are not; a serial is
+    matched without spaces and case; the last charge in whole kopecks."""
+    alpha, _beta, supplier = gas
+    policy = tenant_policy(alpha, extended_access=True, question_pin=True)
+    account = make_account(supplier, "23185952")  # PIN 4821, meter SN-23185952-0, last charge 1 234,56
+    today = timezone.localdate()
+
+    def answer(question, text, *, user=None):
+        the_link = link(user or UserFactory(tenant=alpha), account, access="basic")
+        with tenant_scope(alpha):
+            granted, _message = links.link_prove_by_answer(link=the_link, policy=policy, client=f"c{the_link.pk}",
+                                                           question=question, answer=text, today=today)
+        return granted
+
+    assert not answer("meter_serial", "SN-23185952-0")  # not asked by this policy
+    for wrong in ("４８２１", "４821", "04821", "4821\x00", "4821 0", ""):
+        assert not answer("pin", wrong), wrong
+    assert answer("pin", " 4821 ")
+    policy = tenant_policy(alpha, question_pin=False, question_meter_serial=True, question_last_charge=True)
+    assert answer("meter_serial", "sn-2318 5952-0")
+    assert not answer("last_charge", "1234,56") and not answer("last_charge", "１２３４５６")
+    assert answer("last_charge", "123456")
+
+
+@pytest.mark.django_db
+def test_a_pin_request_is_one_open_request_per_user_and_account(gas):
+    alpha, _beta, supplier = gas
+    account = make_account(supplier, "23185952")
+    user = UserFactory(tenant=alpha)
+    the_link = link(user, account, access="basic")
+    with tenant_scope(alpha):
+        first = links.pin_request_create(link=the_link)
+        assert links.pin_request_create(link=the_link) == first
+        links.link_confirm_by_staff(link=the_link, staff=staff_user(alpha))
+        assert links.pin_request_create(link=the_link) != first  # the first was handled
+        assert PinRequest.objects.filter(account=account, handled_at=None).count() == 1
 
 
 # --- Contracts (guide 000) ----------------------------------------------------------------------
