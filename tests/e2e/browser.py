@@ -89,6 +89,10 @@ def log_in_as_demo_consumer(page, portal, slug):
     return login
 
 
+def heading(page):
+    return page.get_by_role("heading", level=1)
+
+
 def main(page):
     return page.get_by_role("main")
 

@@ -16,9 +16,8 @@ from .browser import AXE, axe_violations, expect_signed_in_as, log_in, make_user
 SLUGS = [t["slug"] for t in demo.TENANTS]
 
 
-@pytest.fixture(autouse=True)
-def _captcha_test_mode(monkeypatch):
-    monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
+# The captcha takes "PASSED" (the root conftest's captcha_passes).
+pytestmark = pytest.mark.usefixtures("captcha_passes")
 
 
 def hex_of(css_colour):

@@ -33,17 +33,8 @@ from .browser import (
     tick_consents,
 )
 
-
-@pytest.fixture(autouse=True)
-def _captcha_test_mode(monkeypatch):
-    # django-simple-captcha reads its settings once, at import; "PASSED" is then accepted.
-    monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
-
-
-@pytest.fixture(autouse=True)
-def _links_reach_the_live_server(portal, settings):
-    # Mailed links print PORTAL_PORT; the demo's is 8000, the live server's is random.
-    settings.PORTAL_PORT = portal.url().rsplit(":", 1)[1].rstrip("/")
+# The captcha takes "PASSED" (the root conftest's captcha_passes).
+pytestmark = pytest.mark.usefixtures("captcha_passes")
 
 
 # What a person does: read the outbox, log in, tick consents.

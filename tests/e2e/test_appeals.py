@@ -28,13 +28,12 @@ from appeals.models import Appeal, Attachment
 from portal.scoping import scopes_disabled
 
 from .browser import (
-    AXE,
     DESKTOP,
     PASSWORD,
-    PHONE,
     Audit,
     assert_no_complaints,
     expect_signed_in_as,
+    heading,
     linked_accounts,
     log_in,
     log_in_as_demo_consumer,
@@ -60,10 +59,8 @@ def _private_files_in_tmp(tmp_path, monkeypatch):
                         FileSystemStorage(location=tmp_path / "private"))
 
 
-@pytest.fixture(autouse=True)
-def _captcha_test_mode(monkeypatch):
-    # django-simple-captcha reads its settings once, at import; "PASSED" is then accepted.
-    monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
+# The captcha takes "PASSED" (the root conftest's captcha_passes).
+pytestmark = pytest.mark.usefixtures("captcha_passes")
 
 
 @pytest.fixture
@@ -81,16 +78,6 @@ def files(tmp_path):
 
 
 @pytest.fixture
-def axe_phone(browser):
-    """A phone on which axe's script may be injected (the site's CSP allows no inline script)."""
-    if not AXE.exists():
-        pytest.skip(f"{AXE} is missing: `make axe` (run by `make test`) installs it")
-    page = new_page(browser, PHONE, bypass_csp=True)
-    yield page
-    page.context.close()
-
-
-@pytest.fixture
 def admin_desktop(browser):
     """A desktop under the site's CSP; page.complaints collects every policy complaint."""
     page = watch_policy(new_page(browser, DESKTOP))
@@ -99,10 +86,6 @@ def admin_desktop(browser):
 
 
 # What the pages look like to a person.
-
-
-def heading(page):
-    return page.get_by_role("heading", level=1)
 
 
 def menu(page):

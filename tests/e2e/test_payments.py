@@ -26,11 +26,11 @@ from portal.models import Tenant
 from portal.scoping import scopes_disabled
 
 from .browser import (
-    AXE,
     PHONE,
     Audit,
     assert_fits,
     baseline,
+    heading,
     last_period_total,
     linked_accounts,
     log_in_as_demo_consumer,
@@ -53,16 +53,6 @@ PUBLIC_ID = re.compile(r"/payments/([0-9a-f-]{36})/")
 
 
 @pytest.fixture
-def axe_phone(browser):
-    """A phone on which axe's script may be injected (the site's CSP allows no inline script)."""
-    if not AXE.exists():
-        pytest.skip(f"{AXE} is missing: `make axe` (run by `make test`) installs it")
-    page = new_page(browser, PHONE, bypass_csp=True)
-    yield page
-    page.context.close()
-
-
-@pytest.fixture
 def watched_phone(browser):
     """A phone under the site's CSP; page.complaints collects every policy complaint."""
     page = watch_policy(new_page(browser, PHONE))
@@ -71,10 +61,6 @@ def watched_phone(browser):
 
 
 # What the pages look like to a person.
-
-
-def heading(page):
-    return page.get_by_role("heading", level=1)
 
 
 def details(page):
