@@ -5,6 +5,7 @@ from django.test import Client
 
 from portal import demo
 from portal.models import Tenant
+from portal.testing import host_of
 
 
 @pytest.fixture(autouse=True)
@@ -168,10 +169,6 @@ def imported(alpha, tmp_path):
     return alpha
 
 
-def host_of(tenant):
-    return f"{tenant.slug}.localhost"
-
-
 @pytest.fixture
 def tenant_client(django_capture_on_commit_callbacks):
     """A test client bound to a tenant's host: tenant_client(tenant, REMOTE_ADDR=...).
@@ -234,3 +231,37 @@ def admin_login():
         session.save()
 
     return login
+
+
+
+@pytest.fixture
+def captcha_passes(monkeypatch):
+    """The captcha takes "PASSED" (django-simple-captcha reads its settings once, at import)."""
+    monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
+
+
+@pytest.fixture
+def redis_celery_app():
+    """A Celery app of the portal's tasks on the test broker (TEST_CELERY_BROKER_URL), for
+    tests that start a real worker."""
+    import os
+
+    from celery import Celery
+
+    from portal.celery import app as portal_app
+
+    broker_url = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+    app = Celery("portal-test", set_as_current=False)
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    # A result backend only here: the tests wait for tasks to finish.
+    app.conf.update(broker_url=broker_url, result_backend=broker_url, task_always_eager=False,
+                    task_default_queue="portal-test")
+    app.loader.import_default_modules()
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge("portal-test")  # nothing left from an earlier run
+    yield app
+    app.close()
+    # start_worker makes its app the current and default one; give that back, or every
+    # later .delay() would be sent to this test's Redis queue, where nobody listens.
+    portal_app.set_current()
+    portal_app.set_default()

@@ -12,7 +12,8 @@ from portal.services import message_send_email
 from . import messages
 from .models import User
 from portal.phones import normalize_phone
-from .services import normalized_login, notify_user
+from .messages import notify_user
+from .services import normalized_login
 
 
 class PhoneField(forms.CharField):

@@ -15,18 +15,30 @@ def _render(name, tenant, context):
     return render_to_string(path, {"tenant": tenant, **context}).strip()
 
 
-def send_sms(*, tenant, to, template, user=None, **context):
-    """``user``: whose message it is (portal.models.OutgoingMessage.user), where known."""
+def send_sms(*, tenant, to, template, user=None, forget_recipient=False, **context):
+    """``user``: whose message it is (portal.models.OutgoingMessage.user), where known;
+    ``forget_recipient``: the message's address is blanked once it is sent."""
     message_send_sms(tenant=tenant, to=to, text=_render(f"{template}.sms.txt", tenant, context),
-                     user_id=user.pk if user else None)
+                     user_id=user.pk if user else None, forget_recipient=forget_recipient)
 
 
-def send_email(*, tenant, to, template, user=None, **context):
+def send_email(*, tenant, to, template, user=None, forget_recipient=False, **context):
     message_send_email(tenant=tenant, to=to, subject=_render(f"{template}.subject.txt", tenant, context),
-                       body=_render(f"{template}.email.txt", tenant, context), user_id=user.pk if user else None)
+                       body=_render(f"{template}.email.txt", tenant, context), user_id=user.pk if user else None,
+                       forget_recipient=forget_recipient)
 
 
 def send(*, tenant, contact, template, user=None, **context):
     """By the contact's own channel: SMS to a phone, e-mail to an address."""
     sender = send_sms if contact.is_phone else send_email
     sender(tenant=tenant, to=contact.value, template=template, user=user, **context)
+
+
+def notify_user(*, user, template, forget_recipient=False, **context):
+    """A notice to the user's e-mail, or by SMS when there is no e-mail (every app's notices
+    to a person go this way: security notices, payments' receipts, privacy's decisions)."""
+    send = {"tenant": user.tenant, "template": template, "user": user, "forget_recipient": forget_recipient}
+    if user.email:
+        send_email(to=user.email, **send, **context)
+    elif user.phone:
+        send_sms(to=user.phone, **send, **context)

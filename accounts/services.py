@@ -34,6 +34,7 @@ from portal.scoping import scopes_disabled, tenant_scope
 
 from . import confirmations, messages
 from .contacts import Contact
+from .messages import notify_user
 from .models import Confirmation, ConsentAcceptance, User, normalize_email
 from portal.phones import looks_like_phone, normalize_phone
 
@@ -639,14 +640,6 @@ def password_reset_complete(*, user, password=None, password_hash=None):
         user.set_password(password)
     user.save(update_fields=["password"])
     notify_user(user=user, template="password_changed")
-
-
-def notify_user(*, user, template, **context):
-    """A security notice to the user's e-mail, or by SMS when there is no e-mail."""
-    if user.email:
-        messages.send_email(tenant=user.tenant, to=user.email, template=template, user=user, **context)
-    elif user.phone:
-        messages.send_sms(tenant=user.tenant, to=user.phone, template=template, user=user, **context)
 
 
 # Consents

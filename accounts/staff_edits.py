@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.services import entry_secret_changed
 
 from . import messages
-from .services import notify_user
+from .messages import notify_user
 
 TEMPLATE = "changed_by_staff"
 # What the message names, of the fields it is about (a person's way in).

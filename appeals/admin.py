@@ -36,6 +36,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from accounts.models import User
 from portal.admin import TenantOwnedAdmin, on_platform_host
+from portal.forms import MultipleFileField
 from portal.ids import parse_id
 
 from . import services
@@ -143,29 +144,13 @@ class AppealStaffForm(forms.ModelForm):
         return status
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input (Django's documented pattern): cleans to a list."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.docx,.xlsx"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        items = [item for item in (data if isinstance(data, (list, tuple)) else [data]) if item]
-        return [super(MultipleFileField, self).clean(item, initial) for item in items]
-
-
 ANSWER_STATUSES = [Appeal.Status.ANSWERED, Appeal.Status.IN_PROGRESS, Appeal.Status.CLOSED]
 
 
 class AnswerForm(forms.Form):
     text = forms.CharField(label=_("Ответ"), max_length=10000, widget=forms.Textarea(attrs={"rows": 8, "cols": 80}))
     files = MultipleFileField(
-        label=_("Файлы"), required=False,
+        accept=".pdf,.jpg,.jpeg,.png,.docx,.xlsx", label=_("Файлы"), required=False,
         help_text=_("До %(files)s файлов по %(size)s: PDF, JPEG, PNG, DOCX или XLSX.") % {
             "files": MAX_FILES, "size": filesizeformat(MAX_BYTES)},
     )

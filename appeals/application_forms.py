@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Account
+from portal.forms import MultipleFileField
 
 from .applications import MAX_DOCUMENTS, MAX_OBJECTS, MAX_POWER_KW, documents_limit_message
 from .attachments import check_files
@@ -186,30 +187,12 @@ class GridForm(forms.Form):
         return power.quantize(Decimal("0.01"))
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input (Django's documented recipe)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.docx,.xlsx"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
-
-
 class DocumentsForm(forms.Form):
     """Documents to attach: checked by their content (``attachments.check_files``), at most
     ``MAX_DOCUMENTS`` in all with those already attached (``already``)."""
 
     documents = MultipleFileField(
-        label=_("Файлы документов"), required=False,
+        accept=".pdf,.jpg,.jpeg,.png,.docx,.xlsx", label=_("Файлы документов"), required=False,
         error_messages={"empty": _("Файл пустой: выберите другой."),
                         "invalid": _("Не удалось прочитать файл: выберите его снова.")},
     )

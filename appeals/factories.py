@@ -1,4 +1,13 @@
-"""Rows of every appeals model for a tenant, for tests that walk every table (the admin)."""
+"""Appeals' staff and rows of every appeals model for a tenant, for tests that walk every table
+(the admin)."""
+
+from accounts.factories import staff_user
+
+APPEALS_STAFF_PERMISSIONS = [
+    "appeals.view_appeal", "appeals.change_appeal",
+    "appeals.view_topic", "appeals.add_topic", "appeals.change_topic", "appeals.delete_topic",
+    "appeals.view_appealspolicy", "appeals.add_appealspolicy", "appeals.change_appealspolicy",
+]
 
 # The smallest PDF `filetype` (and a viewer) takes: the header, one empty page, the trailer.
 TINY_PDF = (
@@ -10,6 +19,12 @@ TINY_PDF = (
 # Where the rows' file is stored: one file for all of them, written once, so that a walk that
 # builds rows for every test leaves no new file each time.
 ROWS_FILE_NAME = "appeals/factory-rows.pdf"
+
+
+def appeals_staff(tenant, username="staff", permissions=APPEALS_STAFF_PERMISSIONS):
+    """A staff member of ``tenant`` who works the appeals queue (through a group of their own)."""
+    return staff_user(tenant, username, permissions=permissions, group=f"appeals-{username}",
+                      email=f"{username}@{tenant.slug}.example")
 
 
 def appeal_rows(tenant, *, author=None, account=None):
@@ -45,3 +60,22 @@ def appeal_rows(tenant, *, author=None, account=None):
     attachment.save()
     return {"topic": topic, "appeals_policy": policy, "appeal": appeal, "application_object": application_object,
             "message": message, "attachment": attachment}
+
+
+def contract_customer(tenant, client):
+    """A customer of ``tenant`` (which takes contract applications) signed in on ``client``,
+    with a draft contract application: (user, draft)."""
+    from accounts.factories import UserFactory
+    from portal.scoping import tenant_scope
+
+    from . import applications
+    from .models import AppealsPolicy
+
+    with tenant_scope(tenant):
+        AppealsPolicy.objects.get_or_create(tenant=tenant, defaults={"contract_applications": True})
+    user = UserFactory(tenant=tenant)
+    client.force_login(user)
+    with tenant_scope(tenant):
+        draft = applications.contract_draft_save(tenant=tenant, author=user, subscriber_type="individual",
+                                                 objects=[("г. Рязань, ул. Садовая, 1", "жилой дом")])
+    return user, draft

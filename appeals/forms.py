@@ -11,6 +11,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portal.captcha import SingleUseCaptchaField
+from portal.forms import MultipleFileField
 from portal.phones import normalize_phone
 
 from .attachments import MAX_FILES, check_files
@@ -26,28 +27,20 @@ FILES_HELP = format_lazy(_("До {count} файлов: PDF, JPEG, PNG, DOCX ил
                          count=MAX_FILES)
 
 
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files of one ``<input type="file" multiple>``: a list of checked files
-    (``attachments.CheckedFile``), empty when none were chosen."""
+class AttachmentsField(MultipleFileField):
+    """The files of one ``<input type="file" multiple>`` checked by their content: a list of
+    ``attachments.CheckedFile``, empty when none were chosen."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPTED_FILES}))
         kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
+        super().__init__(accept=ACCEPTED_FILES, **kwargs)
 
     def clean(self, data, initial=None):
-        single = super().clean
-        uploads = data if isinstance(data, (list, tuple)) else [data]
-        uploads = [single(upload, initial) for upload in uploads if upload]
-        return check_files([upload for upload in uploads if upload])
+        return check_files(super().clean(data, initial))
 
 
 def files_field():
-    return MultipleFileField(label=_("Файлы"), help_text=FILES_HELP)
+    return AttachmentsField(label=_("Файлы"), help_text=FILES_HELP)
 
 
 def text_field(label):
@@ -59,7 +52,7 @@ class FilesKeptMixin:
     def files_lost(self):
         """Files were chosen but the form comes back: the browser does not keep them."""
         return self.is_bound and any(self.files.getlist(name) for name, field in self.fields.items()
-                                     if isinstance(field, MultipleFileField))
+                                     if isinstance(field, AttachmentsField))
 
 
 class AppealForm(FilesKeptMixin, forms.Form):

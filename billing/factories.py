@@ -5,7 +5,7 @@ import factory
 from portal.factories import ScopeFreeFactory, TenantFactory
 from portal.scoping import scopes_disabled
 
-from .models import AccountLink, Supplier
+from .models import Account, AccountLink, Supplier
 
 
 class SupplierFactory(ScopeFreeFactory):
@@ -15,6 +15,18 @@ class SupplierFactory(ScopeFreeFactory):
     tenant = factory.SubFactory(TenantFactory)
     code = factory.Sequence(lambda n: f"supplier{n}")
     name = factory.Sequence(lambda n: f"Поставщик {n}")
+
+
+class AccountFactory(ScopeFreeFactory):
+    """A personal account of an individual: AccountFactory(supplier=..., number="100")."""
+
+    class Meta:
+        model = Account
+
+    supplier = factory.SubFactory(SupplierFactory)
+    tenant = factory.LazyAttribute(lambda account: account.supplier.tenant)
+    number = factory.Sequence(lambda n: f"{1000000 + n}")
+    subscriber_type = Account.SubscriberType.INDIVIDUAL
 
 
 class AccountLinkFactory(ScopeFreeFactory):
@@ -46,7 +58,15 @@ def billing_rows(supplier, number, *, user=None):
     from django.utils import timezone
 
     from .models import (
-        Account, BillingPayment, Charge, ExportRun, ImportFile, ImportRun, Invoice, PinRequest, WrongAnswers,
+        Account,
+        BillingPayment,
+        Charge,
+        ExportRun,
+        ImportFile,
+        ImportRun,
+        Invoice,
+        PinRequest,
+        WrongAnswers,
     )
 
     tenant = supplier.tenant

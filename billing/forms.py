@@ -6,34 +6,16 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _, ngettext
 
 from portal.exchange.files import FileRefused, kind_of
+from portal.forms import MultipleFileField
 from portal.exchange.registry import kind_names
 
 MAX_UPLOAD_FILES = 20
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input (Django's documented pattern): cleans to a list."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".csv,text/csv"}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        items = [item for item in (data if isinstance(data, (list, tuple)) else [data]) if item]
-        if not items:
-            if self.required:
-                raise forms.ValidationError(self.error_messages["required"], code="required")
-            return []
-        return [super(MultipleFileField, self).clean(item, initial) for item in items]
-
-
 class ImportUploadForm(forms.Form):
     files = MultipleFileField(
+        accept=".csv,text/csv",
         label=_("Файлы из биллинга"),
         help_text=_("До %(files)s файлов CSV, всего не больше %(size)s. Вид файла определяется по имени: "
                     "accounts.csv, meters.csv, readings.csv, charges.csv, payments.csv, counterparties.csv, "

@@ -287,7 +287,7 @@ def link_confirm_by_staff(*, link, staff):
     """Staff confirmed in the admin that the account is the user's (a document seen in the
     office, a PIN request handled): full access, recorded with who confirmed it; the user is
     told."""
-    from accounts.services import notify_user
+    from accounts.messages import notify_user
 
     if link.access != AccountLink.Access.FULL:
         _prove(link, proof=Proof.STAFF, by=staff)

@@ -65,6 +65,20 @@ def meter_with_account(tenant, *, number="1000000001", decimals=3):
                                     decimals=decimals)
 
 
+def make_meter(account, *, history=(), **fields):
+    """A meter of ``account``: a gas meter with the model's defaults unless ``fields`` say
+    otherwise (serial S<n>), with billing's readings ``history``, (day, value[, source]), in
+    every zone."""
+    fields = {"service": "gas", **fields}
+    fields.setdefault("serial", f"S{Meter._base_manager.count()}")
+    meter = Meter._base_manager.create(tenant=account.tenant, account=account, **fields)
+    for taken_on, value, *source in history:
+        for zone in range(1, meter.zones + 1):
+            Reading._base_manager.create(tenant=account.tenant, meter=meter, zone=zone, value=Decimal(value),
+                                         taken_on=taken_on, source=source[0] if source else Reading.Source.AMR)
+    return meter
+
+
 def submitted_reading(meter, value, *, taken_on=None):
     """A reading of ``meter`` submitted in the portal and not yet exported."""
     with scopes_disabled():

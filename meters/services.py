@@ -404,7 +404,7 @@ def _forget(readings):
 def _tell(account, meter, readings, displaced, *, author):
     """The holders told of a reading someone else sent; the authors of readings it displaced,
     that theirs will not go to billing. Written in the submission's transaction."""
-    from accounts.services import notify_user
+    from accounts.messages import notify_user
     from accounts.contacts import masked_person
 
     who = masked_person(author.user, staff=author.access == Reading.Access.STAFF)

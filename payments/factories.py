@@ -1,4 +1,58 @@
-"""Rows of every payments model for an account, for tests that walk every table (the admin)."""
+"""Payments' rows for tests: a provider account (a shop) of a supplier, a payment made through
+the consumer's pages and the sandbox, a provider's notification; and rows of every payments
+model for an account, for tests that walk every table (the admin)."""
+
+import re
+import uuid
+
+from portal.scoping import scopes_disabled
+from portal.testing import text_of
+
+from . import sandbox
+from .models import Payment, ProviderAccount
+
+
+def make_shop(supplier, *, shop_id=None, secret="sandbox-secret-1", kind="sandbox"):
+    with scopes_disabled():
+        shop = ProviderAccount(tenant=supplier.tenant, supplier=supplier, kind=kind,
+                               shop_id=shop_id or f"shop-{supplier.tenant.slug}-{supplier.code}")
+        shop.set_secret(secret)
+        shop.save()
+    return shop
+
+
+def start(client, account, *, kind="debt", amount="", token=None):
+    token = token or uuid.uuid4()
+    response = client.post(f"/personal/{account.pk}/pay/", {"kind": kind, "amount": amount, "token": token})
+    return response, token
+
+
+def payment_of(token):
+    with scopes_disabled():
+        return Payment.objects.get(public_id=token)
+
+
+def to_sandbox(client, payment):
+    """Confirm the payment; the sandbox page's path it was sent to."""
+    response = client.post(f"/payments/{payment.public_id}/confirm/")
+    assert response.status_code == 302
+    path = re.sub(r"^https?://[^/]+", "", response["Location"])
+    assert path.startswith("/sandbox-pay/")
+    return path
+
+
+def pay_through(client, account, outcome="success", **start_options):
+    response, token = start(client, account, **start_options)
+    assert response.status_code == 302, text_of(response)
+    page = to_sandbox(client, payment_of(token))
+    client.post(page, {"outcome": outcome})
+    return payment_of(token)
+
+
+def notify(client, shop, body, signature=None):
+    headers = {} if signature is False else {
+        "HTTP_X_SANDBOX_SIGNATURE": signature or sandbox.sign(shop.secret, body)}
+    return client.post(f"/payments/notify/{shop.pk}/", data=body, content_type="application/json", **headers)
 
 
 def payment_rows(account, *, user=None):

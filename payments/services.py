@@ -17,13 +17,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import fragments
 from billing.access import holders
-from portal import services as portal_services
 
 from .models import Payment, PaymentEvent, ProviderAccount, to_kopecks
 from .providers import (
@@ -196,26 +194,17 @@ def _move(payment, target, reported):
 def _send_receipt(payment):
     """The payment's receipt, queued in the transaction that marked it paid: once. By e-mail,
     or by SMS to a payer who has only a phone (mygaz registers by phone)."""
-    user = payment.user
-    amount = f"{payment.amount:.2f}".replace(".", ",")
-    if user is not None and user.email:
-        portal_services.message_send_email(
-            tenant=payment.tenant, to=user.email, subject=_("Оплата %(amount)s ₽ принята") % {"amount": amount},
-            body=render_to_string("payments/receipt_email.txt", {"payment": payment, "tenant": payment.tenant}),
-            user_id=user.pk,
-        )
-    elif user is not None and user.phone:
-        portal_services.message_send_sms(tenant=payment.tenant, to=user.phone, text=_(
-            "Оплата %(amount)s руб. по л/с %(number)s принята. %(tenant)s") % {
-                "amount": amount, "number": payment.account.number, "tenant": payment.tenant.short_name},
-            user_id=user.pk)
+    from accounts.messages import notify_user
+
+    if payment.user is not None:
+        notify_user(user=payment.user, template="payments/messages/receipt", payment=payment)
 
 
 def _tell_holders(payment):
     """The account's holders (full access) other than the payer learn that someone paid, and
     who (masked): in the transaction that marked it paid, so once."""
     from accounts.contacts import masked_person
-    from accounts.services import notify_user
+    from accounts.messages import notify_user
 
     who = masked_person(payment.user)
     for holder in holders(payment.account, besides=payment.user):

@@ -82,3 +82,12 @@ def admin_form_data(page):
     parser = FormFields()
     parser.feed(page.content.decode())
     return parser.data
+
+
+def tenant_policy(tenant, **fields):
+    """``tenant``'s policy with ``fields`` set and saved (extended_access=True,
+    question_pin=True…)."""
+    for name, value in fields.items():
+        setattr(tenant.policy, name, value)
+    tenant.policy.save()
+    return tenant.policy

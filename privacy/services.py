@@ -22,13 +22,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.messages import notify_user
 from portal.messaging import outbox_delete_to
 from portal.models import OutgoingMessage
-from portal.services import message_send_email, message_send_sms
 
 from .models import DeletionRequest
 from .registry import erase_everywhere
@@ -40,27 +39,7 @@ class DeletionRefused(Exception):
     """A request that cannot be made or moved; the message is for the person or staff."""
 
 
-# Telling the person
-
-
-def _render(name, tenant, context):
-    return render_to_string(f"privacy/messages/{name}", {"tenant": tenant, **context}).strip()
-
-
-def notify(user, template, *, forget_recipient=False, **context):
-    """E-mail, or SMS where the user has no e-mail (as accounts' security notices);
-    ``forget_recipient``: the message's address is blanked once it is sent."""
-    tenant = user.tenant
-    if user.email:
-        message_send_email(tenant=tenant, to=user.email, subject=_render(f"{template}.subject.txt", tenant, context),
-                           body=_render(f"{template}.email.txt", tenant, context), user_id=user.pk,
-                           forget_recipient=forget_recipient)
-    elif user.phone:
-        message_send_sms(tenant=tenant, to=user.phone, text=_render(f"{template}.sms.txt", tenant, context),
-                         user_id=user.pk, forget_recipient=forget_recipient)
-
-
-# The person's side
+# The person's side (they are told through accounts.messages.notify_user)
 
 
 def open_request(user):
@@ -72,7 +51,7 @@ def request_deletion(*, user, reason=""):
     try:
         with transaction.atomic():
             deletion = DeletionRequest.objects.create(tenant=user.tenant, user=user, reason=reason.strip())
-            notify(user, "requested", deletion=deletion)
+            notify_user(user=user, template="privacy/messages/requested", deletion=deletion)
     except IntegrityError:
         raise DeletionRefused(_("Запрос на удаление учётной записи уже подан.")) from None
     return deletion
@@ -120,7 +99,7 @@ def confirm(deletion, *, staff):
 @transaction.atomic
 def reject(deletion, *, staff):
     deletion = _decide(deletion, DeletionRequest.Status.REJECTED, staff)
-    notify(deletion.user, "rejected", deletion=deletion)
+    notify_user(user=deletion.user, template="privacy/messages/rejected", deletion=deletion)
     return deletion
 
 
@@ -150,7 +129,7 @@ def erase_user(user, *, deletion=None):
     """Erase the user's personal data (the steps in this module's docstring). Runs in the
     caller's transaction."""
     forget_messages(user)
-    notify(user, "erased", deletion=deletion, forget_recipient=True)
+    notify_user(user=user, template="privacy/messages/erased", deletion=deletion, forget_recipient=True)
     erase_everywhere(user)
     _anonymise(user)
     delete_user_sessions(user.pk)

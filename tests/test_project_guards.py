@@ -130,6 +130,43 @@ def test_each_app_imports_only_the_floors_below_it():
     assert offenders == []
 
 
+def is_test_module(name):
+    """A module of tests or of fixtures (pytest's conftest), by its dotted name."""
+    last = name.rsplit(".", 1)[-1]
+    return last.startswith("test_") or last == "conftest"
+
+
+def imported_modules(path):
+    """The dotted names ``path`` imports, relative imports resolved (``from . import x``
+    names both the package and ``x``)."""
+    import ast
+
+    package = path.relative_to(ROOT).parent.parts
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package[:len(package) - node.level + 1]) if node.level else ""
+            module = ".".join(part for part in (base, node.module) if part)
+            names.append(module)
+            names += [f"{module}.{alias.name}" for alias in node.names]
+    return names
+
+
+def test_no_module_imports_a_test_module():
+    """Builders live in each app's factories.py, helpers in portal/testing.py (and the
+    browser's in tests/e2e/browser.py), shared fixtures in the nearest conftest.py: a test
+    module imports none of them from another test module, nor from a conftest."""
+    offenders = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sorted(ROOT.rglob("*.py"))
+        if not any(part.startswith(".") or part in NOT_OURS for part in path.relative_to(ROOT).parts)
+        for name in imported_modules(path) if is_test_module(name)
+    ]
+    assert offenders == []
+
+
 def test_no_app_has_a_migration_to_make(db):
     from io import StringIO
 

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from accounts import tasks
-from accounts.services import confirmations_delete_stale
 from accounts.models import Confirmation, User
+from accounts.services import confirmations_delete_stale
 from portal.scoping import scopes_disabled, tenant_scope
 from portal.services import tenant_create
 

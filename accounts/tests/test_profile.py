@@ -9,19 +9,14 @@ import pytest
 from django.utils import timezone
 
 from accounts import profile
+from accounts.factories import PASSWORD, UserFactory
 from accounts.models import Confirmation, User
 from portal.factories import TenantFactory
 from portal.models import OutgoingMessage
 from portal.scoping import tenant_scope
+from portal.testing import logs_in
 
-PASSWORD = "Pass-word-2026"
 OLD_PHONE, NEW_PHONE, OTHER_PHONE = "+79007770001", "+79007770002", "+79007770003"
-
-
-def make_user(tenant, *, email="", phone="", username=None, **fields):
-    with tenant_scope(tenant):
-        return User.objects.create_user(tenant=tenant, username=username or email or phone, email=email, phone=phone,
-                                        password=PASSWORD, **fields)
 
 
 def reload(user):
@@ -33,11 +28,6 @@ def signed_in(tenant_client, user):
     client = tenant_client(user.tenant)
     client.force_login(user)
     return client
-
-
-def logs_in(client, login, password=PASSWORD):
-    client.post("/accounts/login/", {"login": login, "password": password})
-    return "_auth_user_id" in client.session
 
 
 def messages_to(tenant, to):
@@ -66,7 +56,7 @@ def phone_tenant(db):
 
 @pytest.fixture
 def person(tenant):
-    return make_user(tenant, email="anna@example.com", phone=OLD_PHONE, last_name="Старая")
+    return UserFactory(tenant=tenant, email="anna@example.com", phone=OLD_PHONE, last_name="Старая")
 
 
 # The page and the name
@@ -101,7 +91,7 @@ def test_the_menu_has_profile_instead_of_consents_and_password(person, tenant_cl
 def test_a_required_name_stays_required(tenant, tenant_client):
     tenant.policy.full_name_field = "required"
     tenant.policy.save()
-    user = make_user(tenant, email="req@example.com", last_name="Был", first_name="Был")
+    user = UserFactory(tenant=tenant, email="req@example.com", last_name="Был", first_name="Был")
     response = signed_in(tenant_client, user).post("/accounts/profile/", {"last_name": "", "first_name": ""})
     assert response.status_code == 200
     assert "Исправьте ошибки в форме" in response.content.decode()
@@ -204,7 +194,7 @@ def test_the_current_phone_or_a_landline_is_refused(person, tenant_client):
 
 
 def test_a_taken_phone_looks_free_and_its_owner_is_told(person, tenant, tenant_client, outbox):
-    owner = make_user(tenant, email="owner@example.com", phone=OTHER_PHONE)
+    owner = UserFactory(tenant=tenant, email="owner@example.com", phone=OTHER_PHONE)
     client = signed_in(tenant_client, person)
     taken = client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": OTHER_PHONE})
     assert taken.url == "/accounts/profile/phone/confirm/"  # the page a free number gets
@@ -224,8 +214,8 @@ def test_a_taken_phone_looks_free_and_its_owner_is_told(person, tenant, tenant_c
 
 
 def test_a_race_at_apply_saves_nothing_and_says_why(tenant, tenant_client, outbox):
-    first = make_user(tenant, email="first@example.com")
-    second = make_user(tenant, email="second@example.com")
+    first = UserFactory(tenant=tenant, email="first@example.com")
+    second = UserFactory(tenant=tenant, email="second@example.com")
     first_client, second_client = signed_in(tenant_client, first), signed_in(tenant_client, second)
     first_client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})
     first_code = outbox.last_code(NEW_PHONE)
@@ -242,8 +232,8 @@ def test_a_race_at_apply_saves_nothing_and_says_why(tenant, tenant_client, outbo
 
 def test_the_database_constraint_backs_the_check_at_apply(tenant, tenant_client, outbox, monkeypatch):
     """Two confirmations committing at once both pass the check; the unique index decides."""
-    first = make_user(tenant, email="first@example.com", phone=NEW_PHONE)
-    second = make_user(tenant, email="second@example.com")
+    first = UserFactory(tenant=tenant, email="first@example.com", phone=NEW_PHONE)
+    second = UserFactory(tenant=tenant, email="second@example.com")
     client = signed_in(tenant_client, second)
     monkeypatch.setattr(profile, "_held_by_another", lambda user, **contact: False)
     client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})
@@ -253,7 +243,7 @@ def test_the_database_constraint_backs_the_check_at_apply(tenant, tenant_client,
 
 
 def test_a_reset_code_sent_to_the_old_phone_dies_with_it(phone_tenant, tenant_client, outbox):
-    user = make_user(phone_tenant, phone=OLD_PHONE)
+    user = UserFactory(tenant=phone_tenant, email="", phone=OLD_PHONE)
     tenant_client(phone_tenant).post("/accounts/password/reset/", {"login": OLD_PHONE})
     client = signed_in(tenant_client, user)
     client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})
@@ -295,7 +285,7 @@ def test_wrong_current_passwords_on_the_contact_forms_stop_at_five_an_hour(perso
 def test_the_punycode_spelling_of_a_taken_idn_address_is_taken_too(person, tenant, tenant_client, outbox):
     """«anna@пример.рф» and «anna@xn--e1afmkfd.xn--p1ai» are one mailbox: stored in one
     spelling, so the «taken» check, the unique index and the hourly budget see one address."""
-    owner = make_user(tenant, email="Anna@Пример.РФ", phone=OTHER_PHONE)
+    owner = UserFactory(tenant=tenant, email="Anna@Пример.РФ", phone=OTHER_PHONE)
     assert owner.email == "anna@пример.рф"
     start_email_change(signed_in(tenant_client, person), email="anna@xn--e1afmkfd.xn--p1ai")
     assert [message.to for message in messages_to(tenant, "anna@пример.рф")] == ["anna@пример.рф"]
@@ -346,7 +336,7 @@ def test_an_expired_email_link_is_refused(person, tenant_client, outbox):
 
 
 def test_a_taken_email_looks_free_and_its_owner_is_told(person, tenant, tenant_client, outbox):
-    make_user(tenant, email="owner@example.com")
+    UserFactory(tenant=tenant, email="owner@example.com")
     client = signed_in(tenant_client, person)
     free = start_email_change(client, "free@example.com")
     with tenant_scope(tenant):
@@ -362,10 +352,10 @@ def test_a_taken_email_looks_free_and_its_owner_is_told(person, tenant, tenant_c
 
 
 def test_a_race_for_an_email_keeps_the_link_and_saves_nothing(tenant, tenant_client, outbox):
-    person = make_user(tenant, email="anna@example.com")
+    person = UserFactory(tenant=tenant, email="anna@example.com")
     start_email_change(signed_in(tenant_client, person), "shared@example.com")
     link = outbox.last_link("shared@example.com", path="/accounts/profile/email/")
-    make_user(tenant, email="shared@example.com")  # registered meanwhile
+    UserFactory(tenant=tenant, email="shared@example.com")  # registered meanwhile
     response = tenant_client(tenant).post(link)
     assert response.status_code == 400
     assert "Этот e-mail уже указан в другом личном кабинете" in response.content.decode()
@@ -378,29 +368,28 @@ def test_a_race_for_an_email_keeps_the_link_and_saves_nothing(tenant, tenant_cli
 
 
 def test_a_phone_login_moves_to_the_new_phone(phone_tenant, tenant_client, outbox):
-    user = make_user(phone_tenant, phone=OLD_PHONE)
+    user = UserFactory(tenant=phone_tenant, email="", phone=OLD_PHONE)
     client = signed_in(tenant_client, user)
     client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})
     client.post("/accounts/profile/phone/confirm/", {"code": outbox.last_code(NEW_PHONE)})
     assert reload(user).username == NEW_PHONE
-    assert logs_in(tenant_client(phone_tenant), "8 900 777-00-02")
-    assert not logs_in(tenant_client(phone_tenant), OLD_PHONE)
+    assert logs_in(tenant_client(phone_tenant), "8 900 777-00-02", PASSWORD)
+    assert not logs_in(tenant_client(phone_tenant), OLD_PHONE, PASSWORD)
     # The old number is free for someone else's signup now (its login went with it).
-    make_user(phone_tenant, phone=OLD_PHONE)
+    UserFactory(tenant=phone_tenant, email="", phone=OLD_PHONE)
 
 
 def test_an_email_login_moves_to_the_new_email(person, tenant_client, outbox):
     client = signed_in(tenant_client, person)
     start_email_change(client)
     client.post(outbox.last_link("anna.new@example.com", path="/accounts/profile/email/"))
-    assert logs_in(tenant_client(person.tenant), "anna.new@example.com")
-    assert not logs_in(tenant_client(person.tenant), "anna@example.com")
+    assert logs_in(tenant_client(person.tenant), "anna.new@example.com", PASSWORD)
+    assert not logs_in(tenant_client(person.tenant), "anna@example.com", PASSWORD)
 
 
 def test_a_generated_contract_login_never_changes(db, tenant_client, outbox):
     rgmek = TenantFactory(slug="contracts", policy__login_kind="contract")
-    user = make_user(rgmek, username="6229001125-1001", email="buh@hleb.example", phone=OLD_PHONE,
-                     login_is_generated=True)
+    user = UserFactory(tenant=rgmek, username="6229001125-1001", email="buh@hleb.example", phone=OLD_PHONE, login_is_generated=True)
     client = signed_in(tenant_client, user)
     assert "6229001125-1001" in client.get("/accounts/profile/").content.decode()
     client.post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})
@@ -409,7 +398,7 @@ def test_a_generated_contract_login_never_changes(db, tenant_client, outbox):
     client.post(outbox.last_link("new@hleb.example", path="/accounts/profile/email/"))
     user = reload(user)
     assert (user.username, user.phone, user.email) == ("6229001125-1001", NEW_PHONE, "new@hleb.example")
-    assert logs_in(tenant_client(rgmek), "6229001125-1001")
+    assert logs_in(tenant_client(rgmek), "6229001125-1001", PASSWORD)
 
 
 # Other users and tenants
@@ -419,7 +408,7 @@ def test_another_tenants_host_knows_no_key(person, tenant_client, outbox):
     other = TenantFactory(slug="beta")
     start_email_change(signed_in(tenant_client, person))
     link = outbox.last_link("anna.new@example.com", path="/accounts/profile/email/")
-    intruder = make_user(other, email="intruder@example.com")
+    intruder = UserFactory(tenant=other, email="intruder@example.com")
     response = signed_in(tenant_client, intruder).post(link)
     assert response.status_code == 400 and "Ссылка недействительна." in response.content.decode()
     assert reload(person).email == "anna@example.com"
@@ -429,7 +418,7 @@ def test_another_tenants_host_knows_no_key(person, tenant_client, outbox):
 def test_another_user_sees_nothing_and_cannot_use_the_code(person, tenant, tenant_client, outbox):
     signed_in(tenant_client, person).post("/accounts/profile/phone/", {"current_password": PASSWORD, "phone": NEW_PHONE})
     code = outbox.last_code(NEW_PHONE)
-    other = signed_in(tenant_client, make_user(tenant, email="other@example.com"))
+    other = signed_in(tenant_client, UserFactory(tenant=tenant, email="other@example.com"))
     assert other.get("/accounts/profile/phone/confirm/").url == "/accounts/profile/"
     page = other.get("/accounts/profile/").content.decode()
     assert "***-**-02" not in page

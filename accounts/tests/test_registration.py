@@ -1,11 +1,20 @@
-"""Each demo tenant's registration, as its guide describes, through the real views."""
+"""Each demo tenant's registration, as its guide describes, through the real views; staff
+registering a customer (guide 001); and the attacks on it from the accounts review: signing up
+with someone's contact, claim links, resending, the staff-made registration's continuation."""
+
+from datetime import timedelta
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import ConsentAcceptance, User
+from accounts import services
+from accounts.factories import UserFactory, signup_consents
+from accounts.models import Confirmation, ConsentAcceptance, User
 from billing.models import Counterparty
 from portal.models import ConsentDocument
-from portal.scoping import tenant_scope
+from portal.scoping import scopes_disabled, tenant_scope
+from portal.testing import logs_in, page_text
 
 
 @pytest.fixture(autouse=True)
@@ -23,11 +32,6 @@ def consent_fields(tenant, *, optional=True):
 def user_of(tenant, **lookup):
     with tenant_scope(tenant):
         return User.objects.get(**lookup)
-
-
-def logs_in(client, login, password):
-    client.post("/accounts/login/", {"login": login, "password": password})
-    return "_auth_user_id" in client.session
 
 
 def test_gaz_email_link_login_before_activation(demo_tenants, tenant_client, outbox):
@@ -190,3 +194,221 @@ def test_rgmek_code_then_generated_login_and_all_contracts(registry_unregistered
         counterparty = Counterparty.objects.get(inn="6229001125")
         assert counterparty.account.username == "6229001125-1002"
         assert set(counterparty.contracts.values_list("number", flat=True)) == {"1001", "1002"}
+
+
+# --- Staff register a customer (guide 001) -------------------------------------------------------
+
+
+def test_staff_register_a_customer_who_finishes_by_sms_password_and_link(demo_tenants, tenant_client, outbox,
+                                                                          admin_login):
+    rosseti = demo_tenants["rosseti"]
+    staff = tenant_client(rosseti)
+    with tenant_scope(rosseti):
+        admin_login(staff, User.objects.get(username="staff"))
+    page = staff.get(reverse("admin:accounts_user_changelist")).content.decode()
+    assert "Зарегистрировать клиента" in page
+    response = staff.post(reverse("admin:accounts_user_register_customer"), {
+        "last_name": "Сидоров", "first_name": "Сидор", "email": "sidor@example.com", "phone": "+7 900 333-22-11",
+    })
+    assert response.status_code == 302
+    customer = tenant_client(rosseti)
+    customer.post("/accounts/signup/continue/", {"phone": "8 900 333 22 11", "code": outbox.last_code("+79003332211")})
+    # Staff cannot give the 152-FZ consents for the customer: the customer gives them now.
+    page = customer.get("/accounts/signup/confirm/").content.decode()
+    assert "Чтобы продолжить регистрацию, ознакомьтесь" in page
+    with tenant_scope(rosseti):
+        documents = list(ConsentDocument.objects.filter(moment="signup", is_active=True))
+    required = {f"consent_{d.pk}": "on" for d in documents if d.required}
+    assert "Без этого согласия" in customer.post("/accounts/signup/confirm/", {}).content.decode()
+    customer.post("/accounts/signup/confirm/", required)
+    assert "Придумайте пароль" in customer.get("/accounts/signup/confirm/").content.decode()
+    customer.post("/accounts/signup/confirm/", {"password1": "Very-long-passphrase-2", "password2": "Very-long-passphrase-2"})
+    assert not logs_in(tenant_client(rosseti), "sidor@example.com", "Very-long-passphrase-2")
+    customer.post(outbox.last_link("sidor@example.com"))
+    assert logs_in(tenant_client(rosseti), "sidor@example.com", "Very-long-passphrase-2")
+    with tenant_scope(rosseti):
+        given = set(ConsentAcceptance.objects.filter(user__email="sidor@example.com").values_list("document", flat=True))
+    assert given == {d.pk for d in documents if d.required}
+
+
+def test_staff_registration_is_not_offered_on_the_platform_host(demo_tenants, tenant_client, admin_login):
+    client = tenant_client(None)
+    with tenant_scope(None):
+        admin_login(client, User.objects.get(username="admin"))
+    response = client.get(reverse("admin:accounts_user_register_customer"))
+    assert response.status_code == 403
+
+
+# --- Attacks: the staff-made registration's continuation -------------------------------------
+
+
+@pytest.fixture
+def staff_made_code(demo_tenants, outbox, django_capture_on_commit_callbacks):
+    """A rosseti customer registered by staff: (the SMS code, a wrong one)."""
+    rosseti = demo_tenants["rosseti"]
+    with tenant_scope(rosseti), django_capture_on_commit_callbacks(execute=True):
+        services.registration_by_staff(tenant=rosseti, email="sidor@example.com", phone="+79003332211",
+                                       last_name="Сидоров", first_name="Сидор")
+    code = outbox.last_code("+79003332211")
+    return code, "000000" if code != "000000" else "111111"
+
+
+def test_the_continuation_answers_alike_and_a_stranger_cannot_kill_the_customers_code(client_at, staff_made_code):
+    code, wrong = staff_made_code
+    stranger = client_at("rosseti", "10.6.0.1")
+    pending = [page_text(stranger.post("/accounts/signup/continue/", {"phone": "+79003332211", "code": wrong}))
+               for _ in range(6)]
+    unknown = [page_text(client_at("rosseti", "10.6.0.2").post(
+        "/accounts/signup/continue/", {"phone": "+79003339999", "code": wrong})).replace("+79003339999", "+79003332211")
+        for _ in range(6)]
+    assert pending == unknown and "Неверный телефон или код" in pending[0]
+    for _ in range(4):
+        stranger.post("/accounts/signup/continue/", {"phone": "+79003332211", "code": wrong})
+    assert "Слишком много неверных попыток" in stranger.post("/accounts/signup/continue/", {
+        "phone": "+79003332211", "code": wrong}).content.decode()
+    # Only failures count: the customer, right from the first try, is not refused for them.
+    customer = client_at("rosseti", "10.6.0.3")
+    response = customer.post("/accounts/signup/continue/", {"phone": "+79003332211", "code": code})
+    assert response.status_code == 302
+
+
+def test_a_staff_made_code_outlasts_strangers_until_many_addresses_try(client_at, staff_made_code):
+    code, wrong = staff_made_code
+    for attempt in range(services.STAFF_CODE_MAX_ATTEMPTS - 1):
+        client_at("rosseti", f"10.7.{attempt // 10}.1").post("/accounts/signup/continue/",
+                                                            {"phone": "+79003332211", "code": wrong})
+    assert client_at("rosseti", "10.8.0.1").post("/accounts/signup/continue/", {
+        "phone": "+79003332211", "code": code}).status_code == 302
+
+
+# --- Attacks: signing up with someone's contact --------------------------------------------------
+
+
+def mygaz_signup(client_at, phone, password="gas123", address="10.3.0.1"):
+    client = client_at("mygaz", address)
+    response = client.post("/accounts/signup/", {"login": phone, "password1": password, "password2": password})
+    return client, response
+
+
+def test_a_signup_with_a_taken_phone_gets_the_page_a_new_one_gets_and_the_owner_is_told(demo_tenants, outbox,
+                                                                                         client_at):
+    mygaz = demo_tenants["mygaz"]
+    UserFactory(tenant=mygaz, email="", phone="+79001112233")
+    taken_client, taken = mygaz_signup(client_at, "+79001112233")
+    fresh_client, fresh = mygaz_signup(client_at, "+79001112299", address="10.3.0.2")
+    assert taken.status_code == fresh.status_code == 302
+    taken_page = page_text(taken_client.get("/accounts/signup/confirm/"))
+    fresh_page = page_text(fresh_client.get("/accounts/signup/confirm/")).replace("***-**-99", "***-**-33")
+    assert taken_page == fresh_page
+    notice = outbox.messages("+79001112233")[0].text
+    assert "уже есть" in notice and "восстановите пароль" in notice
+    wrong = [page_text(client.post("/accounts/signup/confirm/", {"code": "000000"})).replace("***-**-99", "***-**-33")
+             for client in (taken_client, fresh_client)]
+    assert wrong[0] == wrong[1]
+    resend = [page_text(client.post("/accounts/signup/resend/", follow=True)).replace("***-**-99", "***-**-33")
+              for client in (taken_client, fresh_client)]
+    assert resend[0] == resend[1]
+
+
+def test_a_signup_with_a_pending_registrations_phone_does_not_delete_it(demo_tenants, outbox, client_at):
+    mygaz = demo_tenants["mygaz"]
+    first_client, _ = mygaz_signup(client_at, "+79007776655", password="frst4x9")
+    mygaz_signup(client_at, "+79007776655", password="mlry4x9", address="10.3.0.9")
+    with tenant_scope(mygaz):
+        first = User.objects.get(phone="+79007776655")
+    assert first.check_password("frst4x9")
+    # The person at the phone gets the code and can still finish the first registration.
+    first_client.post("/accounts/signup/resend/")
+    with scopes_disabled():
+        Confirmation.objects.filter(destination="+79007776655").update(created_at=timezone.now() - timedelta(minutes=2))
+    first_client.post("/accounts/signup/resend/")
+    first_client.post("/accounts/signup/confirm/", {"code": outbox.last_code("+79007776655")})
+    assert logs_in(client_at("mygaz"), "+79007776655", "frst4x9")
+
+
+def test_only_who_proves_the_phone_takes_over_an_abandoned_registration(demo_tenants, outbox, client_at):
+    mygaz = demo_tenants["mygaz"]
+    mygaz_signup(client_at, "+79007776655", password="abnd4x9")
+    owner, _ = mygaz_signup(client_at, "+79007776655", password="ownr4x9", address="10.3.0.9")
+    owner.post("/accounts/signup/confirm/", {"code": outbox.last_code("+79007776655")})
+    with tenant_scope(mygaz):
+        user = User.objects.get(phone="+79007776655")
+    assert user.check_password("ownr4x9") and user.phone_verified
+    assert logs_in(client_at("mygaz"), "+79007776655", "ownr4x9")
+
+
+def test_a_staff_made_registration_is_never_replaced_by_a_self_signup(demo_tenants, outbox, client_at):
+    rosseti = demo_tenants["rosseti"]
+    with tenant_scope(rosseti):
+        customer = services.registration_by_staff(tenant=rosseti, email="sidor@example.com", phone="+79003332211",
+                                                  last_name="Сидоров", first_name="Сидор")
+    client = client_at("rosseti")
+    client.post("/accounts/signup/", {"last_name": "Х", "first_name": "Х", "email": "x@example.com",
+                                      "phone": "+79003332211", **signup_consents(rosseti)})
+    client.post("/accounts/signup/confirm/", {"code": outbox.last_code("+79003332211")})
+    with tenant_scope(rosseti):
+        assert User.objects.filter(pk=customer.pk, email="sidor@example.com").exists()
+        assert not User.objects.filter(email="x@example.com").exists()
+
+
+def test_rgmek_answers_a_registered_counterparty_like_a_new_one_and_tells_its_contact(registry_unregistered,
+                                                                                     demo_tenants, outbox,
+                                                                                     client_at):
+    rgmek = demo_tenants["rgmek"]
+    data = {"inn": "6229001125", "contract_number": "1001", "password1": "secret-a1", "password2": "secret-a1",
+            "contact": "+79001110001", **signup_consents(rgmek)}
+    fresh = client_at("rgmek")
+    fresh.post("/accounts/signup/", data)
+    fresh.post("/accounts/signup/confirm/", {"code": outbox.last_code("+79001110001")})
+    again = client_at("rgmek", "10.4.0.1")
+    response = again.post("/accounts/signup/", {**data, "contact": "buh@hleb.example"})
+    assert response.status_code == 302
+    assert "уже зарегистрирован" not in again.get("/accounts/signup/confirm/").content.decode()
+    assert "уже есть" in outbox.messages("buh@hleb.example")[0].text
+
+
+def test_resend_is_limited_per_client(mygaz_pending_client):
+    for _ in range(10):
+        mygaz_pending_client.post("/accounts/signup/resend/")
+    page = mygaz_pending_client.post("/accounts/signup/resend/", follow=True).content.decode()
+    assert "Слишком много попыток" in page
+
+
+@pytest.fixture
+def mygaz_pending_client(client_at):
+    client, _ = mygaz_signup(client_at, "+79007776655")
+    return client
+
+
+def test_a_claim_link_opened_by_the_address_owner_never_applies_a_strangers_registration(
+        demo_tenants, outbox, client_at, captcha_passes):
+    gaz = demo_tenants["gaz"]
+    victim = client_at("gaz", "10.9.1.1")
+    victim.post("/accounts/signup/", {"email": "v2@gaz.example", "password1": "vict1x", "password2": "vict1x",
+                                      "captcha_0": "x", "captcha_1": "PASSED", **signup_consents(gaz)})
+    attacker = client_at("gaz", "10.9.1.2")
+    attacker.post("/accounts/signup/", {"email": "v2@gaz.example", "password1": "evil1x", "password2": "evil1x",
+                                        "captcha_0": "x", "captcha_1": "PASSED", **signup_consents(gaz)})
+    claim_mail = outbox.messages("v2@gaz.example")[0].text
+    assert "незавершённая регистрация" in claim_mail or "незавершённую" in claim_mail
+    link = outbox.last_link("v2@gaz.example")
+    response = victim.post(link)  # the owner opens the newest mail, in their own browser
+    assert response.status_code == 400
+    assert "только в том браузере" in response.content.decode()
+    with tenant_scope(gaz):
+        user = User.objects.get(email="v2@gaz.example")
+    assert user.check_password("vict1x") and not user.email_verified
+
+
+def test_a_claim_link_works_in_the_browser_that_made_the_claim(demo_tenants, outbox, client_at, captcha_passes):
+    gaz = demo_tenants["gaz"]
+    client_at("gaz", "10.9.2.1").post("/accounts/signup/", {
+        "email": "v3@gaz.example", "password1": "abnd1x", "password2": "abnd1x", "captcha_0": "x",
+        "captcha_1": "PASSED", **signup_consents(gaz)})
+    owner = client_at("gaz", "10.9.2.2")
+    owner.post("/accounts/signup/", {"email": "v3@gaz.example", "password1": "ownr1x", "password2": "ownr1x",
+                                     "captcha_0": "x", "captcha_1": "PASSED", **signup_consents(gaz)})
+    assert owner.post(outbox.last_link("v3@gaz.example")).status_code == 302
+    with tenant_scope(gaz):
+        user = User.objects.get(email="v3@gaz.example")
+    assert user.check_password("ownr1x") and user.email_verified

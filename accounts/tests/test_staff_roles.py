@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from accounts.factories import PASSWORD, UserFactory, platform_superuser, staff_user
 from accounts.models import User
-from portal.roles import Role, changeable_by, may_change, role_of
 from audit.models import AuditEntry
 from portal.factories import admin_form_data
+from portal.roles import Role, changeable_by, may_change, role_of
 from portal.scoping import scopes_disabled, tenant_scope
 
 NEW_PASSWORD = "Staff-chosen-secret-77"

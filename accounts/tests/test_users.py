@@ -3,20 +3,16 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
+from accounts.factories import UserFactory
 from accounts.models import User
 from portal.factories import TenantFactory
 from portal.scoping import scopes_disabled, tenant_scope
 
 
-def make_user(tenant, username, password, **fields):
-    with tenant_scope(tenant):
-        return User.objects.create_user(username=username, password=password, tenant=tenant, **fields)
-
-
 def test_same_email_at_two_tenants_is_two_accounts(tenants):
     gaz, mef = tenants
-    at_gaz = make_user(gaz, "ivan@example.com", "gaz-password", email="ivan@example.com")
-    at_mef = make_user(mef, "ivan@example.com", "mef-password", email="ivan@example.com")
+    at_gaz = UserFactory(tenant=gaz, username="ivan@example.com", password="gaz-password", email="ivan@example.com")
+    at_mef = UserFactory(tenant=mef, username="ivan@example.com", password="mef-password", email="ivan@example.com")
     assert at_gaz.pk != at_mef.pk
     with tenant_scope(gaz):
         assert User.objects.get_by_natural_key("ivan@example.com") == at_gaz
@@ -62,8 +58,8 @@ def login(client, login, password):
 def test_a_password_logs_in_only_at_its_own_tenant(tenants, tenant_client):
     gaz, mef = tenants
     rgmek = TenantFactory(policy__login_kind="contract")
-    make_user(gaz, "ivan@example.com", "gaz-password", email="ivan@example.com")
-    make_user(mef, "ivan@example.com", "mef-password", email="ivan@example.com")
+    UserFactory(tenant=gaz, username="ivan@example.com", password="gaz-password", email="ivan@example.com")
+    UserFactory(tenant=mef, username="ivan@example.com", password="mef-password", email="ivan@example.com")
     assert login(tenant_client(gaz), "ivan@example.com", "gaz-password").status_code == 302
     assert login(tenant_client(mef), "ivan@example.com", "gaz-password").status_code == 200  # refused
     assert login(tenant_client(mef), "ivan@example.com", "mef-password").status_code == 302
@@ -71,7 +67,7 @@ def test_a_password_logs_in_only_at_its_own_tenant(tenants, tenant_client):
 
 
 def test_tenant_users_cannot_log_in_on_the_platform_host(tenants, tenant_client):
-    make_user(tenants[0], "ivan", "gaz-password")
+    UserFactory(tenant=tenants[0], username="ivan", password="gaz-password", email="")
     response = tenant_client(None).post("/admin/login/", {"username": "ivan", "password": "gaz-password"})
     assert response.status_code == 200
     assert "_auth_user_id" not in tenant_client(None).session
@@ -79,7 +75,7 @@ def test_tenant_users_cannot_log_in_on_the_platform_host(tenants, tenant_client)
 
 def test_a_session_cookie_does_not_work_at_another_tenant(tenants, tenant_client):
     gaz, mef = tenants
-    make_user(gaz, "ivan", "gaz-password", email="ivan@example.com")
+    UserFactory(tenant=gaz, username="ivan", password="gaz-password", email="ivan@example.com")
     at_gaz = tenant_client(gaz)
     login(at_gaz, "ivan@example.com", "gaz-password")
     assert at_gaz.get("/support/").context["user"].is_authenticated

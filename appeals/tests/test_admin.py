@@ -5,23 +5,19 @@ import os
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 
 from accounts.models import User
 from appeals import services
 from appeals.attachments import check_files
-from appeals.factories import TINY_PDF, appeal_rows
+from appeals.factories import TINY_PDF, appeal_rows, appeals_staff
 from appeals.models import Appeal, AppealsPolicy, ApplicationObject, Attachment, Message, Topic
 from portal.scoping import scopes_disabled, tenant_scope
 
-APPEALS_STAFF_PERMISSIONS = [
-    "appeals.view_appeal", "appeals.change_appeal",
-    "appeals.view_topic", "appeals.add_topic", "appeals.change_topic", "appeals.delete_topic",
-    "appeals.view_appealspolicy", "appeals.add_appealspolicy", "appeals.change_appealspolicy",
-]
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 
 
@@ -38,19 +34,6 @@ def stored_files(storage, folder="appeals"):
     root = storage.path(folder)
     return sorted(os.path.relpath(os.path.join(path, name), root)
                   for path, _dirs, names in os.walk(root) for name in names)
-
-
-def staff_of(tenant, username="staff", permissions=APPEALS_STAFF_PERMISSIONS):
-    group, _created = Group.objects.get_or_create(name=f"appeals-{username}")
-    group.permissions.set(
-        Permission.objects.get(content_type__app_label=app, codename=codename)
-        for app, codename in (name.split(".") for name in permissions)
-    )
-    with tenant_scope(tenant):
-        user = User.objects.create_user(tenant=tenant, username=username, password="x", is_staff=True,
-                                        email=f"{username}@{tenant.slug}.example")
-    user.groups.add(group)
-    return user
 
 
 def consumer_of(tenant, username, **fields):
@@ -78,7 +61,7 @@ def world(tenants, tenant_client, admin_login):
         rows = appeal_rows(tenant, author=author)
         made[tenant.slug] = {"author": author, "appeal": appeal, "application": rows["appeal"],
                              "attachment": rows["attachment"]}
-    staff = staff_of(alpha)
+    staff = appeals_staff(alpha)
     client = tenant_client(alpha)
     admin_login(client, staff)
     return alpha, beta, client, staff, made
@@ -300,8 +283,8 @@ def test_the_answer_page_shows_the_form_and_the_thread(world):
 def test_staff_assign_an_appeal_only_to_their_tenants_staff(world):
     alpha, beta, client, staff, made = world
     appeal = made["alpha"]["appeal"]
-    colleague = staff_of(alpha, "colleague")
-    stranger = staff_of(beta, "stranger")
+    colleague = appeals_staff(alpha, "colleague")
+    stranger = appeals_staff(beta, "stranger")
     page = client.get(url(appeal, "change"))
     offered = set(page.context["adminform"].form.fields["assignee"].queryset)
     assert offered == {staff, colleague}  # not the customer, not beta's staff
@@ -396,13 +379,13 @@ def test_staff_neither_add_nor_delete_appeals_nor_edit_messages(world):
 def test_staff_without_the_permission_see_no_appeals_and_no_files(world, tenant_client, admin_login):
     alpha, beta, client, staff, made = world
     appeal, attachment = made["alpha"]["appeal"], made["alpha"]["attachment"]
-    clerk = staff_of(alpha, "clerk", permissions=[])
+    clerk = appeals_staff(alpha, "clerk", permissions=[])
     other = tenant_client(alpha)
     admin_login(other, clerk)
     assert other.get(url(appeal, "change")).status_code == 403
     assert other.get(download_url(attachment)).status_code == 403
     assert other.post(answer_url(appeal), {"text": "x", "status": "answered"}).status_code == 403
-    viewer = staff_of(alpha, "viewer", permissions=["appeals.view_appeal"])
+    viewer = appeals_staff(alpha, "viewer", permissions=["appeals.view_appeal"])
     admin_login(other, viewer)
     assert other.get(download_url(attachment)).status_code == 200
     assert other.post(answer_url(appeal), {"text": "x", "status": "answered"}).status_code == 403
@@ -455,7 +438,7 @@ def test_another_tenants_appeal_and_files_are_not_found(world, tenant_client, ad
         assert TINY_PDF not in response.content
     # Beta's own staff on beta's host: their appeal is there; alpha's is not.
     beta_client = tenant_client(beta)
-    admin_login(beta_client, staff_of(beta, "beta-staff"))
+    admin_login(beta_client, appeals_staff(beta, "beta-staff"))
     assert beta_client.get(url(theirs["appeal"], "change")).status_code == 200
     assert beta_client.get(url(made["alpha"]["appeal"], "change")).status_code == 302
     assert beta_client.get(download_url(made["alpha"]["attachment"])).status_code == 404
@@ -508,7 +491,7 @@ def test_platform_superusers_see_every_tenants_appeals_and_assign_within_the_app
     listed = platform.get(url(Appeal)).context["cl"].result_list
     assert {appeal.tenant_id for appeal in listed} == {alpha.pk, beta.pk}
     theirs = made["beta"]["appeal"]
-    beta_staff = staff_of(beta, "beta-staff")
+    beta_staff = appeals_staff(beta, "beta-staff")
     page = platform.get(url(theirs, "change"))
     assert set(page.context["adminform"].form.fields["assignee"].queryset) == {beta_staff}
     response = platform.post(url(theirs, "change"), change_data(page, assignee=staff.pk))
@@ -516,3 +499,18 @@ def test_platform_superusers_see_every_tenants_appeals_and_assign_within_the_app
     assert platform.post(url(theirs, "change"), change_data(page, assignee=beta_staff.pk)).status_code == 302
     assert reload(theirs).assignee == beta_staff
     assert platform.get(download_url(made["beta"]["attachment"])).status_code == 200
+
+
+# --- Attacks: a NUL byte in the queue's filters --------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("parameter", ["status", "kind"])
+def test_a_nul_byte_in_the_queues_filter_is_no_server_error(tenants, tenant_client, admin_login, parameter):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite stores NUL bytes; PostgreSQL refuses them")
+    alpha, _beta = tenants
+    client = tenant_client(alpha)
+    admin_login(client, appeals_staff(alpha))
+    response = client.get("/admin/appeals/appeal/", {parameter: "\x00"})
+    assert response.status_code in (200, 302, 400)

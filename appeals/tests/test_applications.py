@@ -3,19 +3,23 @@ documents), a grid-connection application at rosseti (guide 001: only in an acti
 account); drafts resumed later, at most five documents, sent to staff as new."""
 
 import struct
+import threading
 import zlib
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
 from accounts.factories import UserFactory
 from appeals import applications
+from appeals.factories import TINY_PDF, contract_customer
 from appeals.models import Appeal, ApplicationObject, Attachment, Message
 from portal.scoping import scopes_disabled, tenant_scope
-from portal.testing import text_of
+from portal.testing import host_of, multipart, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -351,3 +355,76 @@ def test_a_page_of_an_application_needs_a_signed_in_customer(demo_tenants, tenan
     client = tenant_client(demo_tenants["mef"])
     response = client.get("/applications/contract/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+# --- Attacks: a row or document number to remove, a body without bounds, two tabs at once --------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("remove", ["²", "9" * 5000])
+@pytest.mark.parametrize("page", ["contract", "documents"])
+def test_an_odd_row_or_document_number_to_remove_is_no_server_error(tenants, tenant_client, page, remove):
+    alpha, _beta = tenants
+    client = tenant_client(alpha)
+    _user, draft = contract_customer(alpha, client)
+    url = (f"/applications/{draft.public_id}/contract/" if page == "contract"
+           else f"/applications/{draft.public_id}/documents/")
+    data = {"subscriber_type": "individual", "objects-count": "2", "objects-0-address": "a",
+            "objects-0-purpose": "b", "objects-1-address": "c", "objects-1-purpose": "d", "remove": remove}
+    response = client.post(url, data)
+    assert response.status_code in (200, 302)
+    with scopes_disabled():
+        assert Appeal.objects.get(pk=draft.pk).status == Appeal.Status.DRAFT
+
+
+@pytest.mark.django_db
+def test_an_oversized_body_is_refused_before_it_is_stored(tenants):
+    alpha, _beta = tenants
+    body, content_type = multipart({"name": "x", "email": "x@example.com", "text": "x"},
+                                   [("file", "big.pdf", b"%PDF-1.4\n" + b"\0" * (80 * 1024 * 1024))])
+    response = Client(HTTP_HOST=host_of(alpha)).generic("POST", "/support/question/", body,
+                                                        content_type=content_type)
+    assert response.status_code in (400, 413)
+    with scopes_disabled():
+        assert not Appeal.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_uploading_and_sending_at_once_keep_five_documents_and_one_summary(tenants):
+    alpha, _beta = tenants
+    client = Client(HTTP_HOST=host_of(alpha))
+    _user, draft = contract_customer(alpha, client)
+    cookies = client.cookies
+
+    def at_once(url, files_per_tab):
+        start = threading.Barrier(2)
+        statuses = []
+
+        def tab(number):
+            try:
+                tab_client = Client(HTTP_HOST=host_of(alpha))
+                tab_client.cookies = cookies
+                start.wait(5)
+                body, content_type = multipart({}, [("documents", f"д{number}-{index}.pdf", TINY_PDF)
+                                                    for index in range(files_per_tab)])
+                statuses.append(tab_client.generic("POST", url, body, content_type=content_type).status_code)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=tab, args=(number,)) for number in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        return statuses
+
+    at_once(f"/applications/{draft.public_id}/documents/", 3)
+    with scopes_disabled():
+        assert Attachment.objects.filter(appeal=draft).count() == 3
+    at_once(f"/applications/{draft.public_id}/submit/", 1)
+    with scopes_disabled():
+        sent = Appeal.objects.get(pk=draft.pk)
+        assert sent.status == Appeal.Status.NEW
+        assert Message.objects.filter(appeal=sent).count() == 1
+        assert Attachment.objects.filter(appeal=sent).count() <= applications.MAX_DOCUMENTS
+        assert not Attachment.objects.filter(appeal=sent, message__isnull=True).exists()

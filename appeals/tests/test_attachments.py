@@ -19,12 +19,14 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.factories import UserFactory
-from appeals import applications, attachments, services
+from appeals import applications, attachments
 from appeals import demo as appeals_demo
+from appeals import services
 from appeals.attachments import ALLOWED, MAX_BYTES, MAX_FILES, check_files, safe_name
-from appeals.factories import TINY_PDF, appeal_rows
+from appeals.factories import TINY_PDF, appeal_rows, contract_customer
 from appeals.models import Appeal, AppealsPolicy, Attachment, Message, Topic
 from portal.scoping import scopes_disabled, tenant_scope
+from portal.testing import multipart
 
 
 @pytest.fixture(autouse=True)
@@ -494,3 +496,27 @@ def test_uploads_sent_at_once_by_one_customer_do_not_pass_the_quota_together(ten
     assert sorted(results) == ["refused", "stored"]
     with scopes_disabled():
         assert Attachment.objects.filter(uploaded_by=user).count() == 2  # the earlier one and one of the two
+
+
+# --- Attacks: attachment ids of another customer or tenant ---------------------------------------
+
+
+@pytest.mark.django_db
+def test_attachment_ids_of_another_customer_or_tenant_are_all_404(tenants, tenant_client):
+    alpha, beta = tenants
+    alpha_client, beta_client, other_client = tenant_client(alpha), tenant_client(beta), tenant_client(alpha)
+    _owner, draft = contract_customer(alpha, alpha_client)
+    _beta_owner, beta_draft = contract_customer(beta, beta_client)
+    contract_customer(alpha, other_client)
+    for client, appeal in ((alpha_client, draft), (beta_client, beta_draft)):
+        body, content_type = multipart({}, [("documents", "счёт.pdf", TINY_PDF)])
+        assert client.generic("POST", f"/applications/{appeal.public_id}/documents/", body,
+                              content_type=content_type).status_code == 302
+    with scopes_disabled():
+        ids = list(Attachment.objects.values_list("pk", flat=True))
+        own = Attachment.objects.get(appeal=draft).pk
+    assert alpha_client.get(f"/appeals/files/{own}/")["Content-Disposition"].startswith("attachment")
+    for attachment_id in [*ids, max(ids) + 1, 0, 2**63, 10**30]:
+        assert other_client.get(f"/appeals/files/{attachment_id}/").status_code == 404
+        if attachment_id != own:
+            assert alpha_client.get(f"/appeals/files/{attachment_id}/").status_code == 404

@@ -1,26 +1,32 @@
 """Who may see and change an account (issue 22, part 1): the access ladder's rules at the
 service level (billing.access, billing.links), and the attacks that broke it, through the
-pages as a customer makes them."""
+pages as a customer makes them: the control question raced, the linking wizard used as an
+oracle of account numbers, a basic link reaching for what needs full access."""
 
 import datetime
 import re
+import threading
+import time
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
-from accounts.factories import UserFactory
+from accounts.factories import UserFactory, staff_user
 from accounts.models import User
 from billing import links
 from billing.access import Need, link_gives
 from billing.demo import consumer_accounts
 from billing.demo_data import demo_pin
-from billing.factories import AccountLinkFactory, SupplierFactory
+from billing.factories import AccountLinkFactory, SupplierFactory, link
 from billing.models import AccountLink, Charge, Contract, Counterparty, PinRequest, WrongAnswers
 from meters import services as meter_services
-from meters.factories import exchange_rows
-from meters.models import Reading
+from meters.factories import exchange_rows, make_account
+from meters.models import Meter, Reading
 from portal.exchange.signals import billing_data_changed
+from portal.factories import tenant_policy
 from portal.models import TenantPolicy
 from portal.scoping import scopes_disabled, tenant_scope
 from portal.testing import text_of
@@ -35,13 +41,6 @@ def alpha(tenants):
     return tenant, supplier
 
 
-def policy_of(tenant, **fields):
-    for name, value in fields.items():
-        setattr(tenant.policy, name, value)
-    tenant.policy.save()
-    return tenant.policy
-
-
 # --- The ladder ------------------------------------------------------------------------------
 
 
@@ -53,7 +52,7 @@ def policy_of(tenant, **fields):
 ])
 def test_a_basic_link_gives_what_the_policy_shows_and_never_full(alpha, basic_access, given):
     tenant, supplier = alpha
-    policy = policy_of(tenant, basic_access=basic_access)
+    policy = tenant_policy(tenant, basic_access=basic_access)
     rows = exchange_rows(supplier, "100", user=UserFactory(tenant=tenant))
     basic, full = rows["link"], AccountLinkFactory(user=UserFactory(tenant=tenant), account=rows["account"])
     assert {need for need in Need if link_gives(basic, need, policy)} == given
@@ -93,7 +92,7 @@ def test_full_access_is_never_stored_without_a_proof(alpha):
 def test_linking_by_number_gives_basic_access_even_without_a_control_question(alpha):
     """Before, a tenant without the control question gave full access to a number."""
     tenant, supplier = alpha
-    policy_of(tenant, extended_access=False)
+    tenant_policy(tenant, extended_access=False)
     rows = exchange_rows(supplier, "100")
     user = UserFactory(tenant=tenant)
     with tenant_scope(tenant):
@@ -140,7 +139,7 @@ def test_questions_are_offered_only_where_the_account_has_an_answer_nobody_would
     """A last charge of 0 is anybody's first guess: the kopecks question takes the last
     non-zero charge, or is not offered; no meter, no serial question; no PIN, no PIN question."""
     tenant, supplier = alpha
-    policy = policy_of(tenant, extended_access=True, question_meter_serial=True, question_last_charge=True,
+    policy = tenant_policy(tenant, extended_access=True, question_meter_serial=True, question_last_charge=True,
                        question_pin=True, basic_access=BasicAccess.STATUS)
     user = UserFactory(tenant=tenant)
     rows = exchange_rows(supplier, "100", user=user)  # a meter, a charge of 100.00 in October, no PIN
@@ -174,7 +173,7 @@ def test_guessers_cannot_lock_the_holder_out_and_the_accounts_ceiling_is_staffs_
     ceiling (30) that closes the question for everyone, which staff see and lift, while the
     PIN request goes on working."""
     tenant, supplier = alpha
-    policy = policy_of(tenant, extended_access=True, question_meter_serial=True)
+    policy = tenant_policy(tenant, extended_access=True, question_meter_serial=True)
     rows = exchange_rows(supplier, "100")
     account, today = rows["account"], tenant.today()
     with tenant_scope(tenant):
@@ -226,6 +225,48 @@ def test_staff_confirm_a_link_and_the_customer_is_told(alpha, outbox, django_cap
     assert (rows["link"].access, rows["link"].proof, rows["link"].proven_by) == ("full", "staff", staff)
     rows["pin_request"].refresh_from_db()
     assert rows["pin_request"].handled_at is not None  # the request it answers is done
+
+
+@pytest.mark.django_db
+def test_only_the_questions_the_policy_asks_are_answered_and_only_their_exact_answer(gas):
+    """The control question's rules in billing.links (the page in the attacks below is the
+    wiring): a question the policy does not ask is refused even with its right answer; the
+    PIN is its four ASCII digits, padding and other scripts' digits are not; a serial is
+    matched without spaces and case; the last charge in whole kopecks."""
+    alpha, _beta, supplier = gas
+    policy = tenant_policy(alpha, extended_access=True, question_pin=True)
+    account = make_account(supplier, "23185952")  # PIN 4821, meter SN-23185952-0, last charge 1 234,56
+    today = timezone.localdate()
+
+    def answer(question, text, *, user=None):
+        the_link = link(user or UserFactory(tenant=alpha), account, access="basic")
+        with tenant_scope(alpha):
+            granted, _message = links.link_prove_by_answer(link=the_link, policy=policy, client=f"c{the_link.pk}",
+                                                           question=question, answer=text, today=today)
+        return granted
+
+    assert not answer("meter_serial", "SN-23185952-0")  # not asked by this policy
+    for wrong in ("４８２１", "４821", "04821", "4821\x00", "4821 0", ""):
+        assert not answer("pin", wrong), wrong
+    assert answer("pin", " 4821 ")
+    policy = tenant_policy(alpha, question_pin=False, question_meter_serial=True, question_last_charge=True)
+    assert answer("meter_serial", "sn-2318 5952-0")
+    assert not answer("last_charge", "1234,56") and not answer("last_charge", "１２３４５６")
+    assert answer("last_charge", "123456")
+
+
+@pytest.mark.django_db
+def test_a_pin_request_is_one_open_request_per_user_and_account(gas):
+    alpha, _beta, supplier = gas
+    account = make_account(supplier, "23185952")
+    user = UserFactory(tenant=alpha)
+    the_link = link(user, account, access="basic")
+    with tenant_scope(alpha):
+        first = links.pin_request_create(link=the_link)
+        assert links.pin_request_create(link=the_link) == first
+        links.link_confirm_by_staff(link=the_link, staff=staff_user(alpha))
+        assert links.pin_request_create(link=the_link) != first  # the first was handled
+        assert PinRequest.objects.filter(account=account, handled_at=None).count() == 1
 
 
 # --- Contracts (guide 000) ----------------------------------------------------------------------
@@ -285,7 +326,7 @@ def test_a_contract_ends_links_only_of_the_contracts_holder(registry):
 def shared_meter(alpha):
     """An account with a meter, its holder (full access) and a stranger who linked it by number."""
     tenant, supplier = alpha
-    policy_of(tenant, basic_access=BasicAccess.PAY)
+    tenant_policy(tenant, basic_access=BasicAccess.PAY)
     holder = UserFactory(tenant=tenant, email="holder@example.com")
     stranger = UserFactory(tenant=tenant, email="stranger@example.com")
     rows = exchange_rows(supplier, "100")
@@ -504,3 +545,179 @@ def test_the_holder_is_told_when_someone_else_pays(demo_tenants, outbox, django_
     told = [message for message in outbox.messages(holder.email) if "оплачено" in message.text]
     assert told and re.search(r"p\*\*\*@e\*\*\*\.com", told[0].text) and "payer@example.com" not in told[0].text
     assert not [message for message in outbox.messages("payer@example.com") if "Оплатил:" in message.text]
+
+
+# --- Attacks: the control question raced ---------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_wrong_answers_do_not_get_past_five(tenants, monkeypatch):
+    """Twenty wrong answers sent at once: the check of the limit and the counting of a
+    failure must not leave room for more than five (a PIN has 10,000 values)."""
+    alpha, _beta = tenants
+    tenant_policy(alpha, extended_access=True, question_pin=True)
+    supplier = SupplierFactory(tenant=alpha, code="ryazan", account_number_pattern=r"\d+")
+    account = make_account(supplier, "23185952")
+    user = UserFactory(tenant=alpha)
+    link(user, account, access="basic")
+
+    checked = []
+    real = links._answer_is_right
+
+    def slow_answer(*args, **kwargs):  # a busy database: the check takes a while
+        checked.append(1)
+        time.sleep(0.3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(links, "_answer_is_right", slow_answer)
+    barrier = threading.Barrier(20)
+    results = []
+
+    def guess(number):
+        client = Client(HTTP_HOST="alpha.localhost")
+        client.force_login(user)
+        barrier.wait()
+        try:
+            response = client.post(f"/personal/{account.pk}/extended/",
+                                   {"question": "pin", "answer": f"{1000 + number}"})
+            results.append(response.content.decode())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess, args=(number,)) for number in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 20
+    assert len(checked) <= 5, f"{len(checked)} answers were checked"
+    assert sum("Ответ неверный" in page for page in results) <= 5
+
+
+@pytest.mark.django_db
+def test_a_right_answer_is_not_counted_as_a_failure(gas, tenant_client):
+    """Only failures count: a user who links several accounts and answers each right the
+    first time is never refused."""
+    alpha, _beta, supplier = gas
+    tenant_policy(alpha, extended_access=True, question_pin=True)
+    user = UserFactory(tenant=alpha)
+    client = tenant_client(alpha)
+    client.force_login(user)
+    for index in range(7):
+        account = make_account(supplier, f"2318595{index}")
+        the_link = link(user, account, access="basic")
+        response = client.post(f"/personal/{account.pk}/extended/", {"question": "pin", "answer": "4821"})
+        assert response.status_code == 302, index
+        the_link.refresh_from_db()
+        assert the_link.access == "full"
+
+
+@pytest.mark.django_db
+def test_answer_variants_and_unasked_questions(gas, consumer):
+    alpha, _beta, supplier = gas
+    tenant_policy(alpha, extended_access=True, question_pin=True)
+    user, client = consumer
+    account = make_account(supplier, "23185952")
+    the_link = link(user, account, access="basic")
+    url = f"/personal/{account.pk}/extended/"
+    # A question the policy does not ask is refused, even with its right answer.
+    response = client.post(url, {"question": "meter_serial", "answer": "SN-23185952-0"})
+    assert response.status_code == 200
+    # Unicode digits and padding are not the PIN.
+    for answer in ("４８２１", "４821", "04821", "4821\x00", "4821 0"):
+        client.post(url, {"question": "pin", "answer": answer})
+    the_link.refresh_from_db()
+    assert the_link.access == "basic"
+
+
+@pytest.mark.django_db
+def test_pin_requests_do_not_pile_up(gas, consumer):
+    alpha, _beta, supplier = gas
+    tenant_policy(alpha, extended_access=True, question_pin=True)
+    user, client = consumer
+    account = make_account(supplier, "23185952")
+    link(user, account, access="basic")
+    for _ in range(5):
+        client.post(f"/personal/{account.pk}/extended/", {"request_pin": "1"})
+    from billing.models import PinRequest
+
+    with scopes_disabled():
+        assert PinRequest.objects.count() == 1
+
+
+# --- Attacks: the wizard (guide 003) as an oracle ------------------------------------------------
+
+
+@pytest.fixture
+def wizard(gas):
+    alpha, _beta, supplier = gas
+    alpha.policy.account_linking = alpha.policy.AccountLinking.WIZARD
+    alpha.policy.save()
+    return alpha, supplier
+
+
+@pytest.mark.django_db
+def test_the_wizard_is_not_an_oracle_of_account_numbers(wizard, consumer):
+    """«The same message whatever was wrong»: a number billing does not know and a known
+    number with the wrong surname answer alike, and both count towards the day's ten."""
+    _alpha, supplier = wizard
+    user, client = consumer
+    make_account(supplier, "23185952")
+    client.post("/personal/link/", {"subscriber_type": "individual"})
+    known = client.post("/personal/link/?step=details",
+                        {"supplier": supplier.pk, "number": "23185952", "surname": "Петров"})
+    unknown = client.post("/personal/link/?step=details",
+                          {"supplier": supplier.pk, "number": "23185959", "surname": "Петров"})
+    assert "Данные не совпадают" in text_of(known)
+    assert "не найден" not in text_of(unknown)
+    assert "Данные не совпадают" in text_of(unknown)
+    for number in range(8):
+        client.post("/personal/link/?step=details",
+                    {"supplier": supplier.pk, "number": f"2318590{number}", "surname": "Петров"})
+    right = client.post("/personal/link/?step=details",
+                        {"supplier": supplier.pk, "number": "23185952", "surname": "Иванов"})
+    assert "Слишком много неудачных попыток" in text_of(right)
+
+
+@pytest.mark.django_db
+def test_the_wizards_steps_cannot_be_skipped(wizard, consumer):
+    _alpha, supplier = wizard
+    user, client = consumer
+    account = make_account(supplier, "23185952")
+    # Straight to the confirmation, and to the details without a type: back to the start.
+    client.post("/personal/link/?step=confirm")
+    client.post("/personal/link/?step=details", {"supplier": supplier.pk, "number": "23185952", "surname": "Иванов"})
+    with scopes_disabled():
+        assert not AccountLink.objects.filter(user=user).exists()
+    # A finished wizard cannot be replayed: the state went with the link.
+    client.post("/personal/link/", {"subscriber_type": "individual"})
+    client.post("/personal/link/?step=details", {"supplier": supplier.pk, "number": "23185952", "surname": "Иванов"})
+    assert client.post("/personal/link/?step=confirm").status_code == 302
+    client.post(f"/personal/{account.pk}/unlink/")
+    client.post("/personal/link/?step=confirm")
+    with scopes_disabled():
+        assert not AccountLink.objects.filter(user=user).exists()
+
+
+@pytest.mark.django_db
+def test_a_basic_link_gets_no_receipt_no_status_and_no_meter_page(gas, consumer):
+    alpha, _beta, supplier = gas
+    tenant_policy(alpha, extended_access=True, question_pin=True)
+    user, client = consumer
+    account = make_account(supplier, "23185952")
+    link(user, account, access="basic")
+    from billing.models import Invoice
+
+    with scopes_disabled():
+        invoice = Invoice.objects.filter(account=account).first()
+        meter = Meter.objects.get(account=account)
+    extended = f"/personal/{account.pk}/extended/"
+    for path in (f"/invoices/{invoice.pk}/receipt/", f"/invoices/{invoice.pk}/receipt/wait/",
+                 f"/invoices/{invoice.pk}/receipt/status/", f"/personal/{account.pk}/meters/{meter.pk}/",
+                 f"/personal/{account.pk}/readings/", f"/personal/{account.pk}/history/?format=csv",
+                 f"/personal/{account.pk}/invoices/?all=1"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.url == extended, path
+    assert client.post(f"/personal/{account.pk}/readings/", {f"m{meter.pk}z1": "200"}).url == extended
+    with scopes_disabled():
+        assert not Reading.objects.filter(source="portal").exists()

@@ -7,14 +7,13 @@ import textwrap
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.demo import STAFF_PERMISSIONS
 from accounts.factories import staff_user
 from accounts.models import User
 from audit.models import AuditEntry
@@ -39,18 +38,6 @@ def private_storage(tmp_path, monkeypatch):
     return storage
 
 
-def staff_of(tenant, username="staff"):
-    group, _created = Group.objects.get_or_create(name="staff")
-    group.permissions.set(
-        Permission.objects.get(content_type__app_label=app, codename=codename)
-        for app, codename in (name.split(".") for name in STAFF_PERMISSIONS)
-    )
-    with tenant_scope(tenant):
-        user = User.objects.create_user(tenant=tenant, username=username, password="x", is_staff=True)
-    user.groups.add(group)
-    return user
-
-
 @pytest.fixture
 def world(tenants, tenant_client, admin_login):
     """Two tenants with billing rows (account 100 at alpha, 200 at beta) and an import run
@@ -65,7 +52,7 @@ def world(tenants, tenant_client, admin_login):
         made["import_file"].rejected_lines.save("rejected.csv", content(f"строка;причина\n2;плохая строка {number}\n"))
         rows[tenant.slug] = made
     client = tenant_client(alpha)
-    admin_login(client, staff_of(alpha))
+    admin_login(client, staff_user(alpha, group="staff"))
     return alpha, beta, client, rows
 
 

@@ -1,17 +1,25 @@
 """The consumer's account pages: linking, the control question, invoices, history; each
-page reached only through the user's own link. (The overview is the cabinet's:
-cabinet/tests/test_overview.py.)"""
+page reached only through the user's own link; and the pages attacked: ids tampered with,
+data from billing's files as markup and as spreadsheet formulas, forged POSTs. (The overview
+is the cabinet's: cabinet/tests/test_overview.py.)"""
 
+import csv
+import io
+import re
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.factories import UserFactory
 from billing.factories import SupplierFactory, link
-from billing.models import Account, AccountLink, Charge, PinRequest
-from meters.factories import make_account
+from billing.models import Account, AccountLink, BillingPayment, Charge, PinRequest
+from meters.factories import TODAY, linked_accounts, make_account
+from meters.models import Meter, Reading
+from portal.factories import tenant_policy
 from portal.scoping import scopes_disabled
 from portal.testing import text_of
 
@@ -240,3 +248,177 @@ def test_linking_by_number_stops_after_twenty_unknown_numbers_a_day(gas, consume
         assert "не найден" in text_of(response)
     response = client.post("/personal/link/", {"supplier": supplier.pk, "number": "23185952"})
     assert "Слишком много попыток" in text_of(response)
+
+
+# --- Attacks: ids tampered with ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("raw", ["-1", "1e3", "²", "¹", "٣", "０", "9" * 40, "1%20", "%00", "1.0", "0x1"])
+def test_malformed_account_ids_are_a_404(gas, consumer, raw):
+    _alpha, _beta, supplier = gas
+    user, client = consumer
+    link(user, make_account(supplier, "23185952"))
+    for page in ("invoices", "history", "extended", "readings"):
+        assert client.get(f"/personal/{raw}/{page}/").status_code == 404, page
+    assert client.post(f"/personal/{raw}/unlink/").status_code == 404
+    assert client.post("/personal/select/", {"account": raw}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_unicode_spelling_of_the_users_own_id_is_not_another_url_for_it(gas, consumer):
+    """«０１» (full-width) and «٣» (Arabic-Indic) are digits to str.isdigit and int(): the
+    same 404 as every other malformed id, not a second spelling of an account's URL."""
+    _alpha, _beta, supplier = gas
+    user, client = consumer
+    (account,) = linked_accounts(user, supplier, "23185952")
+    fullwidth = "".join(chr(ord("０") + int(digit)) for digit in str(account.pk))
+    assert client.get(f"/personal/{account.pk}/invoices/").status_code == 200
+    assert client.get(f"/personal/{fullwidth}/invoices/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_another_users_and_another_tenants_accounts_are_a_404(gas, consumer, tenant_client):
+    alpha, beta, supplier = gas
+    user, client = consumer
+    (mine,) = linked_accounts(user, supplier, "23185952")
+    theirs = make_account(supplier, "23185953")
+    link(UserFactory(tenant=alpha), theirs)
+    beta_supplier = SupplierFactory(tenant=beta, code="ryazan", account_number_pattern=r"\d+")
+    foreign = make_account(beta_supplier, "23185954")
+    with scopes_disabled():
+        beta_user = UserFactory(tenant=beta)
+    link(beta_user, foreign)
+    with scopes_disabled():
+        meter = Meter.objects.get(account=theirs)
+        invoice = theirs.invoices.first() if hasattr(theirs, "invoices") else None
+    for account in (theirs, foreign):
+        for page in ("invoices", "history", "extended", "readings"):
+            assert client.get(f"/personal/{account.pk}/{page}/").status_code == 404
+        assert client.post(f"/personal/{account.pk}/unlink/").status_code == 404
+        assert client.post("/personal/select/", {"account": account.pk}).status_code == 404
+    # Their meter under my account's id.
+    assert client.get(f"/personal/{mine.pk}/meters/{meter.pk}/").status_code == 404
+    from billing.models import Invoice
+
+    with scopes_disabled():
+        invoices = list(Invoice.objects.filter(account__in=[theirs, foreign]))
+    for invoice in invoices:
+        for suffix in ("", "wait/", "status/"):
+            assert client.get(f"/invoices/{invoice.pk}/receipt/{suffix}").status_code == 404
+    assert client.get(f"/invoices/{'9' * 30}/receipt/status/").status_code == 404
+    with scopes_disabled():
+        assert AccountLink.objects.filter(account__in=[theirs, foreign]).count() == 2
+
+
+# --- Attacks: billing's data as markup and as formulas -------------------------------------------
+
+
+EVIL = '<script>alert(1)</script><img src="http://evil.example/x.png">'
+
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\t=1"]
+
+
+@pytest.mark.django_db
+def test_the_history_csv_holds_no_formulas(gas, consumer):
+    _alpha, _beta, supplier = gas
+    user, client = consumer
+    (account,) = linked_accounts(user, supplier, "23185952")
+    with scopes_disabled():
+        charges = list(Charge.objects.filter(account=account))
+        for charge, reason in zip(charges, FORMULAS, strict=False):
+            charge.recalculation_reason = reason
+            charge.save()
+        for index, channel in enumerate(FORMULAS):
+            BillingPayment.objects.create(tenant=account.tenant, account=account, amount=Decimal("1"), channel=channel,
+                                          paid_at=f"{TODAY.isoformat()}T10:0{index}Z")
+    response = client.get(f"/personal/{account.pk}/history/?format=csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    for row in rows:
+        for cell in row:
+            if cell in {"", "-"} or re.fullmatch(r"-?\d+(\.\d+)?", cell):
+                continue  # numbers, negative ones included, are numbers
+            assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), row
+
+
+@pytest.mark.django_db
+def test_the_history_csvs_file_name_is_safe(gas, consumer):
+    _alpha, _beta, supplier = gas
+    user, client = consumer
+    account = make_account(supplier, "23185952")
+    with scopes_disabled():
+        account.number = 'A";\r\nX-Evil: 1'
+        account.save()
+    link(user, account)
+    response = client.get(f"/personal/{account.pk}/history/?format=csv")
+    assert response.status_code == 200
+    assert '"' not in response["Content-Disposition"].split('filename="', 1)[1].rstrip('"')
+
+
+@pytest.mark.django_db
+def test_markup_from_billings_files_is_text_on_every_page(gas, consumer):
+    _alpha, _beta, supplier = gas
+    user, client = consumer
+    with scopes_disabled():
+        supplier.name = EVIL
+        supplier.save()
+    account = make_account(supplier, "23185952")
+    second = make_account(supplier, "23185953")
+    with scopes_disabled():
+        account.holder_name = account.address = EVIL
+        account.save()
+        Charge.objects.filter(account=account).update(recalculation_reason=EVIL, recalculated=Decimal("1"))
+        BillingPayment.objects.filter(account=account).update(channel=EVIL)
+        meter = Meter.objects.get(account=account)
+        meter.serial = EVIL[:50]
+        meter.save()
+        Reading.objects.create(tenant=account.tenant, meter=meter, value=Decimal("99"), taken_on=TODAY,
+                               source="portal", status="rejected", status_reason=EVIL,
+                               submitted_at=timezone.now())
+    link(user, account)
+    link(user, second)
+    client.post("/personal/select/", {"account": account.pk})
+    for path in ("/overview/", f"/personal/{account.pk}/invoices/", f"/personal/{account.pk}/history/",
+                 f"/personal/{account.pk}/readings/", f"/personal/{account.pk}/meters/{meter.pk}/"):
+        page = client.get(path).content.decode()
+        assert "<script>alert" not in page and '<img src="http://evil' not in page, path
+
+
+# --- Attacks: forged POSTs, GETs that change nothing ---------------------------------------------
+
+
+@pytest.mark.django_db
+def test_every_post_needs_the_csrf_token(gas):
+    alpha, _beta, supplier = gas
+    tenant_policy(alpha, extended_access=True, question_pin=True)
+    user = UserFactory(tenant=alpha)
+    account = make_account(supplier, "23185952")
+    other = make_account(supplier, "23185953")
+    link(user, account, access="basic")
+    link(user, other)
+    client = Client(HTTP_HOST="alpha.localhost", enforce_csrf_checks=True)
+    client.force_login(user)
+    for path, data in (
+        ("/personal/select/", {"account": other.pk}),
+        (f"/personal/{account.pk}/unlink/", {}),
+        (f"/personal/{account.pk}/extended/", {"request_pin": "1"}),
+        (f"/personal/{account.pk}/extended/", {"question": "pin", "answer": "4821"}),
+        ("/personal/link/", {"supplier": supplier.pk, "number": "23185954"}),
+        (f"/personal/{other.pk}/readings/", {}),
+    ):
+        assert client.post(path, data).status_code == 403, path
+    with scopes_disabled():
+        assert AccountLink.objects.filter(user=user).count() == 2
+        assert not AccountLink.objects.filter(user=user, access="full", account=account).exists()
+
+
+@pytest.mark.django_db
+def test_get_changes_nothing(gas, consumer):
+    _alpha, _beta, supplier = gas
+    user, client = consumer
+    (account,) = linked_accounts(user, supplier, "23185952")
+    for path in (f"/personal/{account.pk}/unlink/", "/personal/select/"):
+        assert client.get(path).status_code == 405
+    with scopes_disabled():
+        assert AccountLink.objects.filter(user=user).exists()

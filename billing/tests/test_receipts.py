@@ -5,6 +5,7 @@ invoice, and the receipt's URLs answering only the account's full-access users."
 
 import datetime
 import io
+import re
 import shutil
 import subprocess
 import threading
@@ -462,3 +463,37 @@ def test_a_receipts_queries_do_not_grow_with_its_charges(world, tenant_client):
         return len(captured)
 
     assert queries(few.pk) == queries(world["invoice"].pk)
+
+
+# --- Attacks: markup in billing's data -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_markup_in_billings_data_fetches_nothing_from_the_receipt(tenants):
+    """Names, address and reasons with tags and CSS URLs: text in the PDF, no fetch (the
+    fetcher would stop the rendering on any URL), and the QR payload keeps its fields."""
+    from django.core.files.storage import storages
+
+    from billing import qr, receipts
+    from billing.demo import payee_details
+    from billing.factories import invoice_with_charges
+    from portal.scoping import tenant_scope
+
+    alpha, _beta = tenants
+    hostile = '<img src="http://evil.example/a.png"><style>@import url(http://evil.example/x.css)</style>|Sum=1'
+    supplier = SupplierFactory(tenant=alpha, code="ryazan", name=hostile, **payee_details("ryazan"))
+    made = invoice_with_charges(supplier, "23185952", user=UserFactory(tenant=alpha))
+    with scopes_disabled():
+        made["account"].holder_name = made["account"].address = hostile
+        made["account"].save()
+        Charge.objects.filter(account=made["account"]).update(recalculation_reason=hostile)
+    with tenant_scope(alpha):
+        invoice, rendered = receipts.render_receipt(made["invoice"].pk)
+        data = storages["private"].open(invoice.receipt.name).read()
+        html = receipts.render_receipt_html(invoice, receipts.receipt_charges(invoice), source="x")
+    assert rendered and data.startswith(b"%PDF-")
+    assert "<img src=\"http://evil" not in html and "<style>@import" not in html
+    payload = re.search(r"ST00012\|[^<]*", html)
+    if payload:
+        fields = qr.parse_payload(payload.group(0).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">"))
+        assert list(fields).count("Sum") <= 1

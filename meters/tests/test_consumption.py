@@ -12,25 +12,17 @@ from django.utils import timezone
 
 from accounts.factories import UserFactory
 from billing import fragments
-from billing.factories import AccountLinkFactory, SupplierFactory
-from billing.models import Account
+from billing.factories import AccountFactory, AccountLinkFactory, SupplierFactory
 from meters import charts, selectors
-from meters.models import Meter, Reading
+from meters.factories import make_meter
+from meters.models import Reading
 from meters.selectors import State, add_months, month_start
 from portal.scoping import scopes_disabled, tenant_scope
 
 SVG = "{http://www.w3.org/2000/svg}"
 D = datetime.date
-
-
-def make_meter(supplier, number, *, zones=1, service="electricity", serial=None, decimals=0):
-    with scopes_disabled():
-        account = Account.objects.create(
-            tenant=supplier.tenant, supplier=supplier, number=number, subscriber_type="individual",
-            holder_name="Иванов Иван", address="г. Рязань, ул. Ленина, 1")
-        return Meter.objects.create(tenant=supplier.tenant, account=account, serial=serial or f"SN-{number}",
-                                    service=service, zones=zones, decimals=decimals,
-                                    verified_until=D(2031, 1, 1))
+# The meters here: electric, verified for years to come.
+ELECTRIC = {"service": "electricity", "verified_until": D(2031, 1, 1)}
 
 
 def read(meter, taken_on, value, source="amr", *, zone=1, status=""):
@@ -77,7 +69,7 @@ def by_month(series):
 
 @pytest.mark.django_db
 def test_monthly_consumption_per_zone_with_an_estimated_month_a_rollover_and_a_gap(supplier):
-    meter = make_meter(supplier, "100", zones=2, decimals=2)
+    meter = make_meter(AccountFactory(supplier=supplier, number="100"), serial="SN-100", zones=2, decimals=2, **ELECTRIC)
     # Zone 1: December's last reading is the baseline of January.
     read(meter, D(2025, 12, 10), "900")
     read(meter, D(2025, 12, 25), "1000")
@@ -121,7 +113,7 @@ def test_monthly_consumption_per_zone_with_an_estimated_month_a_rollover_and_a_g
 
 @pytest.mark.django_db
 def test_months_before_the_first_reading_are_left_out_and_the_first_has_nothing_to_subtract(supplier):
-    meter = make_meter(supplier, "101")
+    meter = make_meter(AccountFactory(supplier=supplier, number="101"), serial="SN-101", **ELECTRIC)
     read(meter, D(2026, 4, 20), "10")
     read(meter, D(2026, 5, 20), "25")
     with tenant_scope(supplier.tenant):
@@ -133,7 +125,8 @@ def test_months_before_the_first_reading_are_left_out_and_the_first_has_nothing_
 @pytest.mark.django_db
 def test_the_selector_makes_one_query_with_6_or_24_months_of_readings(supplier):
     today = D(2026, 11, 24)
-    short, long = make_meter(supplier, "200", zones=2), make_meter(supplier, "201", zones=2)
+    short = make_meter(AccountFactory(supplier=supplier, number="200"), serial="SN-200", zones=2, **ELECTRIC)
+    long = make_meter(AccountFactory(supplier=supplier, number="201"), serial="SN-201", zones=2, **ELECTRIC)
     monthly_readings(short, 6, today=today, zones=2)
     monthly_readings(long, 30, today=today, zones=2)  # more months than the chart shows, too
     with tenant_scope(supplier.tenant):
@@ -232,7 +225,7 @@ def url(account_id, meter_id):
 @pytest.mark.django_db
 def test_the_owner_sees_the_meter_its_chart_table_and_readings(supplier, consumer):
     user, client = consumer
-    meter = make_meter(supplier, "300", serial="ЭМ-77", decimals=1)
+    meter = make_meter(AccountFactory(supplier=supplier, number="300"), serial="ЭМ-77", decimals=1, **ELECTRIC)
     link(user, meter.account)
     this_month = month_start(timezone.localdate())
     read(meter, add_months(this_month, -3), "100")
@@ -256,7 +249,7 @@ def test_the_owner_sees_the_meter_its_chart_table_and_readings(supplier, consume
 @pytest.mark.django_db
 def test_a_meter_of_two_zones_has_a_chart_per_zone(supplier, consumer):
     user, client = consumer
-    meter = make_meter(supplier, "301", zones=2)
+    meter = make_meter(AccountFactory(supplier=supplier, number="301"), serial="SN-301", zones=2, **ELECTRIC)
     link(user, meter.account)
     monthly_readings(meter, 3, today=timezone.localdate(), zones=2)
     page = client.get(url(meter.account_id, meter.pk)).content.decode()
@@ -267,14 +260,15 @@ def test_a_meter_of_two_zones_has_a_chart_per_zone(supplier, consumer):
 def test_every_other_meter_is_a_404_and_anonymous_goes_to_login(tenants, supplier, consumer, tenant_client):
     alpha, beta = tenants
     user, client = consumer
-    own = make_meter(supplier, "400")
-    other_own = make_meter(supplier, "401")
+    own = make_meter(AccountFactory(supplier=supplier, number="400"), serial="SN-400", **ELECTRIC)
+    other_own = make_meter(AccountFactory(supplier=supplier, number="401"), serial="SN-401", **ELECTRIC)
     link(user, own.account)
     link(user, other_own.account)
     neighbour = UserFactory(tenant=alpha)
-    foreign = make_meter(supplier, "402")
+    foreign = make_meter(AccountFactory(supplier=supplier, number="402"), serial="SN-402", **ELECTRIC)
     link(neighbour, foreign.account)
-    elsewhere = make_meter(SupplierFactory(tenant=beta, code="beta"), "403")
+    elsewhere = make_meter(AccountFactory(supplier=SupplierFactory(tenant=beta, code="beta"), number="403"), serial="SN-403",
+                           **ELECTRIC)
     link(UserFactory(tenant=beta), elsewhere.account)
 
     assert client.get(url(own.account_id, own.pk)).status_code == 200
@@ -293,7 +287,7 @@ def test_every_other_meter_is_a_404_and_anonymous_goes_to_login(tenants, supplie
 @pytest.mark.django_db
 def test_a_basic_link_is_sent_to_the_control_question(supplier, consumer):
     user, client = consumer
-    meter = make_meter(supplier, "500")
+    meter = make_meter(AccountFactory(supplier=supplier, number="500"), serial="SN-500", **ELECTRIC)
     link(user, meter.account, access="basic")
     response = client.get(url(meter.account_id, meter.pk))
     assert response.status_code == 302
@@ -304,7 +298,8 @@ def test_a_basic_link_is_sent_to_the_control_question(supplier, consumer):
 def test_the_page_makes_as_many_queries_for_24_months_as_for_6(supplier, consumer):
     user, client = consumer
     today = timezone.localdate()
-    short, long = make_meter(supplier, "600", zones=2), make_meter(supplier, "601", zones=2)
+    short = make_meter(AccountFactory(supplier=supplier, number="600"), serial="SN-600", zones=2, **ELECTRIC)
+    long = make_meter(AccountFactory(supplier=supplier, number="601"), serial="SN-601", zones=2, **ELECTRIC)
     for meter, months in ((short, 6), (long, 24)):
         link(user, meter.account)
         monthly_readings(meter, months, today=today, zones=2)

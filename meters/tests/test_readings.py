@@ -1,5 +1,7 @@
 """Submitting readings: the rules, the window in the tenant's zone, replacement and
-correction, a race of two tabs, and the page."""
+correction, a race of two tabs, and the page; the page attacked (values that are not numbers
+in disguise, fields for meters and zones that are not the account's, confirmations forged up
+front, the meter page reached by another account's id)."""
 
 import datetime
 import threading
@@ -14,6 +16,7 @@ from accounts.factories import UserFactory
 from billing.factories import AccountLinkFactory, SupplierFactory
 from billing.models import Account
 from meters import services
+from meters.factories import make_meter
 from meters.models import Meter, Reading, ReadingWindow
 from portal.scoping import scopes_disabled, tenant_scope
 
@@ -32,18 +35,6 @@ def account(tenants):
     with scopes_disabled():
         return Account.objects.create(tenant=alpha, supplier=supplier, number="1000000001",
                                       subscriber_type="individual")
-
-
-def make_meter(account, *, zones=1, digits=5, decimals=3, history=()):
-    """A meter with billing's readings ``history``: (day, value[, source]) before November."""
-    with scopes_disabled():
-        meter = Meter.objects.create(tenant=account.tenant, account=account, serial=f"S{Meter.objects.count()}",
-                                     service="gas", zones=zones, digits=digits, decimals=decimals)
-        for taken_on, value, *source in history:
-            for zone in range(1, zones + 1):
-                Reading.objects.create(tenant=account.tenant, meter=meter, zone=zone, value=Decimal(value),
-                                       taken_on=taken_on, source=source[0] if source else "amr")
-    return meter
 
 
 def submit(account, meter, values, *, when=at(20), confirmed=(), user=None):
@@ -78,7 +69,7 @@ def test_window_edges():
 
 @pytest.mark.django_db
 def test_the_last_day_of_a_strict_window_ends_at_midnight_in_the_tenants_zone(account):
-    meter = make_meter(account, history=MONTHLY)
+    meter = make_meter(account, digits=5, decimals=3, history=MONTHLY)
     with scopes_disabled():
         ReadingWindow.objects.create(tenant=account.tenant, first_day=15, last_day=25, strict=True)
     # 25 November, 23:59 in Moscow: still open.
@@ -92,7 +83,7 @@ def test_the_last_day_of_a_strict_window_ends_at_midnight_in_the_tenants_zone(ac
 
 @pytest.mark.django_db
 def test_out_of_a_lenient_window_a_reading_counts_for_the_next_period(account):
-    meter = make_meter(account, history=MONTHLY)
+    meter = make_meter(account, digits=5, decimals=3, history=MONTHLY)
     submission = submit(account, meter, "205", when=at(27))
     assert submission.saved and submission.next_period
     assert submission.readings[0].period == datetime.date(2026, 12, 1)
@@ -118,7 +109,7 @@ def test_values_are_refused_with_what_to_do(account):
     assert "Введите число" in reasons(submit(account, meter, "12a"))[0]
     assert "5 разрядов" in reasons(submit(account, meter, "123456"))[0]
     assert "не больше 1 знаков" in reasons(submit(account, meter, "205,25"))[0]
-    integer = make_meter(account, decimals=0, history=MONTHLY)
+    integer = make_meter(account, digits=5, decimals=0, history=MONTHLY)
     assert "целые числа" in reasons(submit(account, integer, "205.5"))[0]
     assert submit(account, integer, "205,0").saved  # a zero after the point is no decimal
     assert submit(account, meter, " 00205,5 ").saved  # leading zeros as the dial shows them
@@ -126,9 +117,9 @@ def test_values_are_refused_with_what_to_do(account):
 
 @pytest.mark.django_db
 def test_archived_and_unverified_meters_and_the_wrong_zones_are_refused(account):
-    archived = make_meter(account, history=MONTHLY)
-    unverified = make_meter(account, history=MONTHLY)
-    two_zones = make_meter(account, zones=2, history=MONTHLY)
+    archived = make_meter(account, digits=5, decimals=3, history=MONTHLY)
+    unverified = make_meter(account, digits=5, decimals=3, history=MONTHLY)
+    two_zones = make_meter(account, digits=5, decimals=3, zones=2, history=MONTHLY)
     with scopes_disabled():
         Meter.objects.filter(pk=archived.pk).update(archived_on=datetime.date(2026, 11, 1))
         Meter.objects.filter(pk=unverified.pk).update(verified_until=datetime.date(2026, 11, 19))
@@ -143,7 +134,7 @@ def test_archived_and_unverified_meters_and_the_wrong_zones_are_refused(account)
 
 @pytest.mark.django_db
 def test_lower_than_the_last_reading_asks_to_confirm_and_stores_the_answer(account):
-    meter = make_meter(account, history=MONTHLY)  # last: 200 on 25 October
+    meter = make_meter(account, digits=5, decimals=3, history=MONTHLY)  # last: 200 on 25 October
     asked = submit(account, meter, "150")
     assert not asked.saved and asked.to_confirm[0].confirm == "lower"
     assert "Значение меньше предыдущего (200 на 25.10.2026). Счётчик заменён или прошёл через ноль?" in reasons(asked)
@@ -153,13 +144,14 @@ def test_lower_than_the_last_reading_asks_to_confirm_and_stores_the_answer(accou
 
 @pytest.mark.django_db
 def test_an_estimate_is_no_baseline_for_lower(account):
-    meter = make_meter(account, history=MONTHLY + [(datetime.date(2026, 11, 1), "900", "estimated")])
+    meter = make_meter(account, digits=5, decimals=3,
+                       history=MONTHLY + [(datetime.date(2026, 11, 1), "900", "estimated")])
     assert submit(account, meter, "205").saved
 
 
 @pytest.mark.django_db
 def test_consumption_far_above_the_average_asks_to_confirm(account):
-    meter = make_meter(account, history=MONTHLY)  # 10 a month
+    meter = make_meter(account, digits=5, decimals=3, history=MONTHLY)  # 10 a month
     asked = submit(account, meter, "250")  # 50: five times the average
     assert [problem.confirm for problem in asked.problems] == ["jump"]
     assert "Расход 50 — больше обычного в 5 раз (в среднем 10 в месяц)" in reasons(asked)[0]
@@ -174,7 +166,7 @@ def test_consumption_far_above_the_average_asks_to_confirm(account):
 def test_a_second_submission_replaces_the_first_until_exported_then_corrects_it(account, tmp_path):
     from meters.exchange import export_readings
 
-    meter = make_meter(account, history=MONTHLY)
+    meter = make_meter(account, digits=5, decimals=3, history=MONTHLY)
     first = submit(account, meter, "205").readings[0]
     again = submit(account, meter, "206").readings[0]
     assert again.pk == first.pk and again.value == Decimal("206")
@@ -189,7 +181,7 @@ def test_a_second_submission_replaces_the_first_until_exported_then_corrects_it(
 
 @pytest.mark.django_db(transaction=True)
 def test_two_tabs_submitting_at_once_give_one_reading(account):
-    meter = make_meter(account, history=MONTHLY)
+    meter = make_meter(account, digits=5, decimals=3, history=MONTHLY)
     start = threading.Barrier(2)
     results = []
 
@@ -226,8 +218,8 @@ def consumer(account, tenant_client):
 @pytest.mark.django_db
 def test_the_page_takes_a_plain_and_a_two_zone_meter_and_asks_before_saving_a_drop(account, consumer):
     _user, client = consumer
-    plain = make_meter(account, history=MONTHLY)
-    zoned = make_meter(account, zones=2, history=MONTHLY)
+    plain = make_meter(account, digits=5, decimals=3, history=MONTHLY)
+    zoned = make_meter(account, digits=5, decimals=3, zones=2, history=MONTHLY)
     url = f"/personal/{account.pk}/readings/"
     page = client.get(url).content.decode()
     assert f'name="m{plain.pk}z1"' in page and f'name="m{zoned.pk}z2"' in page and "Последнее: 200" in page
@@ -244,7 +236,7 @@ def test_the_page_takes_a_plain_and_a_two_zone_meter_and_asks_before_saving_a_dr
 @pytest.mark.django_db
 def test_the_page_is_the_account_owners_only(account, consumer, tenant_client, tenants):
     _alpha, beta = tenants
-    make_meter(account)
+    make_meter(account, digits=5, decimals=3)
     stranger = UserFactory(tenant=account.tenant)
     client = tenant_client(account.tenant)
     client.force_login(stranger)
@@ -256,7 +248,7 @@ def test_the_page_is_the_account_owners_only(account, consumer, tenant_client, t
 @pytest.mark.django_db
 def test_the_pages_query_count_does_not_grow_with_history(account, consumer):
     _user, client = consumer
-    short = make_meter(account, history=MONTHLY[-2:])
+    short = make_meter(account, digits=5, decimals=3, history=MONTHLY[-2:])
     url = f"/personal/{account.pk}/readings/"
     client.get(url)  # the first request of a session warms caches
     with CaptureQueriesContext(connection) as before:
@@ -279,7 +271,7 @@ def test_a_replacement_racing_an_export_is_either_sent_or_left_as_a_correction(a
 
     from meters.exchange import export_readings
 
-    meter = make_meter(account, history=MONTHLY)
+    meter = make_meter(account, digits=5, decimals=3, history=MONTHLY)
     submit(account, meter, "205")
     save, export = Reading.save, {}
 
@@ -312,7 +304,7 @@ def test_a_replacement_racing_an_export_is_either_sent_or_left_as_a_correction(a
 @pytest.mark.django_db
 def test_one_box_confirms_the_same_question_for_both_zones(account, consumer):
     _user, client = consumer
-    zoned = make_meter(account, zones=2, history=MONTHLY)
+    zoned = make_meter(account, digits=5, decimals=3, zones=2, history=MONTHLY)
     url = f"/personal/{account.pk}/readings/"
     page = client.post(url, {f"m{zoned.pk}z1": "150", f"m{zoned.pk}z2": "160"}).content.decode()
     assert page.count("Счётчик заменён") == 2
@@ -324,7 +316,7 @@ def test_the_page_says_why_billing_rejected_a_reading(account, consumer, tmp_pat
     from meters.exchange import export_readings
 
     _user, client = consumer
-    meter = make_meter(account, decimals=0, history=MONTHLY)
+    meter = make_meter(account, digits=5, decimals=0, history=MONTHLY)
     today = account.tenant.today()
     with tenant_scope(account.tenant):
         reading = services.submit_readings(account=account, meter=meter, values={1: "205"}).readings[0]
@@ -344,16 +336,111 @@ def test_after_months_without_a_reading_the_jump_is_a_months_share(account):
     # 10 a month until May, then nothing from the meter until now (estimates between):
     # 60 over six months is ordinary use, not a jump.
     history = [(datetime.date(2026, month, 25), 10 * month) for month in range(1, 6)]
-    meter = make_meter(account, history=history)
+    meter = make_meter(account, digits=5, decimals=3, history=history)
     assert submit(account, meter, "110").saved
 
 
 @pytest.mark.django_db
 def test_a_reading_staff_enter_for_an_earlier_day_counts_for_that_days_month(account):
-    meter = make_meter(account, history=MONTHLY)
+    meter = make_meter(account, digits=5, decimals=3, history=MONTHLY)
     with tenant_scope(account.tenant):
         submission = services.submit_readings(
             account=account, meter=meter, values={1: "205"}, access=Reading.Access.STAFF,
             taken_on=datetime.date(2026, 10, 30), now=datetime.datetime(2026, 11, 2, 12, tzinfo=MOSCOW),
         )
     assert submission.saved and submission.readings[0].period == datetime.date(2026, 10, 1)
+
+
+# --- The page attacked -------------------------------------------------------------------
+
+
+LAST = datetime.date(2026, 10, 24)
+
+
+@pytest.fixture
+def world(tenants, tenant_client):
+    """alpha's consumer with full access to one account (a plain meter, a two-zone one, an
+    archived one), and another consumer's account with a meter."""
+    alpha, _beta = tenants
+    supplier = SupplierFactory(tenant=alpha, code="gas")
+    user = UserFactory(tenant=alpha)
+    with scopes_disabled():
+        mine = Account.objects.create(tenant=alpha, supplier=supplier, number="1000000001", subscriber_type="individual")
+        theirs = Account.objects.create(tenant=alpha, supplier=supplier, number="1000000002",
+                                        subscriber_type="individual")
+        AccountLinkFactory(user=user, account=mine)
+        AccountLinkFactory(user=UserFactory(tenant=alpha), account=theirs)
+        meters = {
+            "plain": Meter.objects.create(tenant=alpha, account=mine, serial="P1", service="gas", digits=5, decimals=3),
+            "two": Meter.objects.create(tenant=alpha, account=mine, serial="T1", service="electricity", zones=2,
+                                        digits=6, decimals=0),
+            "archived": Meter.objects.create(tenant=alpha, account=mine, serial="A1", service="gas",
+                                             archived_on=LAST),
+            "theirs": Meter.objects.create(tenant=alpha, account=theirs, serial="X1", service="gas"),
+        }
+        for meter in meters.values():
+            for zone in range(1, meter.zones + 1):
+                Reading.objects.create(tenant=alpha, meter=meter, zone=zone, value=Decimal("100"), taken_on=LAST,
+                                       source="amr")
+    client = tenant_client(alpha)
+    client.force_login(user)
+    return alpha, mine, theirs, meters, client
+
+
+def portal_readings():
+    with scopes_disabled():
+        return list(Reading.objects.filter(source="portal"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", [
+    "1e3", "١٢٣", "１２３", "12,", ",5", ".5", "0x1", "-150", "+150", "1_500", "150\x00", "1" * 10_000, "150.5.1",
+    "150,5,1", "∞", "NaN", "Infinity", "150.0001", "1 5 0 0 0 0", "٫5",
+])
+def test_values_that_are_not_a_readings_number_are_refused(world, value):
+    _alpha, mine, _theirs, meters, client = world
+    response = client.post(f"/personal/{mine.pk}/readings/", {f"m{meters['plain'].pk}z1": value})
+    assert response.status_code == 200
+    assert portal_readings() == []
+
+
+@pytest.mark.django_db
+def test_fields_for_meters_and_zones_that_are_not_the_accounts_are_ignored(world):
+    _alpha, mine, _theirs, meters, client = world
+    response = client.post(f"/personal/{mine.pk}/readings/", {
+        f"m{meters['theirs'].pk}z1": "150", f"m{meters['archived'].pk}z1": "150",
+        f"m{meters['plain'].pk}z2": "150", f"m{meters['two'].pk}z3": "150",
+    })
+    assert response.status_code == 200 and "Введите показания хотя бы одного прибора" in response.content.decode()
+    # Only one zone of a two-zone meter: refused, not half-saved.
+    client.post(f"/personal/{mine.pk}/readings/", {f"m{meters['two'].pk}z1": "150"})
+    assert portal_readings() == []
+
+
+@pytest.mark.django_db
+def test_another_accounts_meter_page_and_readings_are_a_404(world):
+    _alpha, mine, theirs, meters, client = world
+    assert client.get(f"/personal/{mine.pk}/meters/{meters['theirs'].pk}/").status_code == 404
+    assert client.get(f"/personal/{theirs.pk}/meters/{meters['theirs'].pk}/").status_code == 404
+    assert client.get(f"/personal/{theirs.pk}/readings/").status_code == 404
+    assert client.post(f"/personal/{theirs.pk}/readings/", {f"m{meters['theirs'].pk}z1": "150"}).status_code == 404
+    assert client.get(f"/personal/{mine.pk}/meters/{'9' * 30}/").status_code == 404
+    assert portal_readings() == []
+
+
+@pytest.mark.django_db
+def test_a_confirmation_is_stored_only_on_the_reading_that_was_asked_about(world):
+    """Two zones, one lower than before: «lower» confirmed is that zone's answer. Sent up
+    front on a meter with nothing to confirm, it stores no confirmation at all."""
+    alpha, mine, _theirs, meters, _client = world
+    two, plain = meters["two"], meters["plain"]
+    when = datetime.datetime(2026, 11, 20, 12, tzinfo=datetime.UTC)
+    with tenant_scope(alpha):
+        submission = services.submit_readings(account=mine, meter=two, values={1: "90", 2: "120"},
+                                              confirmed={"lower"}, now=when)
+        forged = services.submit_readings(account=mine, meter=plain, values={1: "120"},
+                                          confirmed={"lower", "jump"}, now=when)
+    assert submission.saved and forged.saved
+    by_zone = {reading.zone: reading for reading in submission.readings}
+    assert by_zone[1].confirmed_lower and not by_zone[2].confirmed_lower
+    assert not forged.readings[0].confirmed_lower and not forged.readings[0].confirmed_jump

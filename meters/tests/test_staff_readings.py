@@ -8,45 +8,21 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from accounts.demo import STAFF_PERMISSIONS
-from accounts.models import User
+from accounts.factories import platform_superuser, staff_user
 from billing.factories import SupplierFactory
 from billing.models import Account
+from meters.factories import make_meter
 from meters.models import Meter, Reading, ReadingWindow
 from meters.selectors import add_months
-from portal.scoping import scopes_disabled, tenant_scope
-
-
-def staff_of(tenant, username="staff", permissions=STAFF_PERMISSIONS):
-    group, _created = Group.objects.get_or_create(name=f"staff:{username}")
-    group.permissions.set(
-        Permission.objects.get(content_type__app_label=app, codename=codename)
-        for app, codename in (name.split(".") for name in permissions)
-    )
-    with tenant_scope(tenant):
-        user = User.objects.create_user(tenant=tenant, username=username, password="x", is_staff=True)
-    user.groups.add(group)
-    return user
+from portal.scoping import scopes_disabled
 
 
 def monthly_history(months=6):
     """Readings on the 1st of each of the last ``months`` months: 100, 110, 120… (10 a month)."""
     this_month = datetime.date.today().replace(day=1)
     return [(add_months(this_month, -months + index), 100 + 10 * index) for index in range(months)]
-
-
-def make_meter(tenant, account, *, serial, zones=1, decimals=0):
-    with scopes_disabled():
-        meter = Meter.objects.create(tenant=tenant, account=account, serial=serial, service="electricity",
-                                     zones=zones, digits=6, decimals=decimals)
-        for taken_on, value in monthly_history():
-            for zone in range(1, zones + 1):
-                Reading.objects.create(tenant=tenant, meter=meter, zone=zone, value=Decimal(value),
-                                       taken_on=taken_on, source=Reading.Source.AMR)
-    return meter
 
 
 @pytest.fixture
@@ -59,8 +35,9 @@ def world(tenants, tenant_client, admin_login):
         with scopes_disabled():
             account = Account.objects.create(tenant=tenant, supplier=supplier, number=f"7{tenant.pk}0001",
                                              subscriber_type="individual", holder_name="Иванов Иван Иванович")
-        meters[tenant.slug] = make_meter(tenant, account, serial=f"E-{tenant.slug}")
-    staff = staff_of(alpha)
+        meters[tenant.slug] = make_meter(account, serial=f"E-{tenant.slug}", service="electricity", digits=6,
+                                         history=monthly_history())
+    staff = staff_user(alpha)
     client = tenant_client(alpha)
     admin_login(client, staff)
     return alpha, beta, client, staff, meters
@@ -100,7 +77,8 @@ def test_staff_enter_a_reading_received_by_phone(world):
 def test_a_two_zone_meter_and_a_day_in_the_past(world):
     alpha, _beta, client, staff, meters = world
     with scopes_disabled():
-        meter = make_meter(alpha, meters["alpha"].account, serial="E-two", zones=2, decimals=1)
+        meter = make_meter(meters["alpha"].account, serial="E-two", service="electricity", zones=2, decimals=1, digits=6,
+                           history=monthly_history())
     yesterday = alpha.today() - datetime.timedelta(days=1)
     page = client.get(entry_url(meter)).content.decode()
     assert "Зона 1" in page and "Зона 2" in page
@@ -162,7 +140,7 @@ def test_the_meters_page_and_list_link_the_entry(world):
 
 def test_staff_without_the_permission_see_no_entry(world, tenant_client, admin_login):
     alpha, _beta, _client, _staff, meters = world
-    viewer = staff_of(alpha, "viewer", permissions=["meters.view_meter", "meters.view_reading"])
+    viewer = staff_user(alpha, "viewer", permissions=["meters.view_meter", "meters.view_reading"])
     client = tenant_client(alpha)
     admin_login(client, viewer)
     meter = meters["alpha"]
@@ -237,7 +215,7 @@ def test_a_platform_superusers_window_takes_a_supplier_of_its_own_tenant_only(wo
     alpha, beta, _client, _staff, _meters = world
     with scopes_disabled():
         theirs = SupplierFactory(tenant=beta, code="gas")
-        superuser = User.objects.create_superuser(tenant=None, username="root", password="x", email="root@localhost")
+        superuser = platform_superuser(email="root@localhost")
     client = tenant_client(None)
     admin_login(client, superuser)
     fields = {"tenant": alpha.pk, "subscriber_type": "", "first_day": "20", "last_day": "25"}

@@ -7,11 +7,10 @@ import pytest
 
 from billing.models import Invoice
 from notifications import services
+from notifications.factories import create, subscriber
 from notifications.models import InvoiceWatermark, Subscription
 from portal.models import OutgoingMessage
 from portal.scoping import scopes_disabled, tenant_scope
-
-from .conftest import create, subscriber
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,9 @@ from django.core import signing
 
 from accounts.factories import UserFactory
 from notifications import services
+from notifications.factories import subscriber
 from notifications.models import Subscription
 from portal.scoping import scopes_disabled
-
-from .conftest import subscriber
 
 pytestmark = pytest.mark.django_db
 

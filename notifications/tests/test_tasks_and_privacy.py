@@ -6,12 +6,10 @@ import datetime
 import pytest
 
 from notifications import privacy, tasks
+from notifications.factories import notification_rows, subscriber
 from notifications.models import InvoiceWatermark, Notification, Subscription
-from notifications.factories import notification_rows
 from portal.models import Tenant
 from portal.scoping import scopes_disabled, tenant_scope
-
-from .conftest import subscriber
 
 pytestmark = pytest.mark.django_db
 

@@ -6,17 +6,16 @@ import textwrap
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from portal.exchange.files import sources_from_paths
-from portal.exchange.staging import import_files
 from billing.models import Invoice
 from meters.models import ReadingWindow
+from notifications.factories import create, subscriber
 from notifications.models import Notification
+from portal.exchange.files import sources_from_paths
+from portal.exchange.staging import import_files
 from portal.messaging import read_outbox
 from portal.models import OutgoingMessage
 from portal.scoping import scopes_disabled
-from portal.tests.test_celery_worker import redis_celery_app, wait_for  # noqa: F401 (a fixture)
-
-from .conftest import create, subscriber
+from portal.testing import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,17 +2,7 @@ import pytest
 
 from billing.factories import link
 from meters.factories import make_account
-from payments.models import ProviderAccount
-from portal.scoping import scopes_disabled
-
-
-def make_shop(supplier, *, shop_id=None, secret="sandbox-secret-1", kind="sandbox"):
-    with scopes_disabled():
-        shop = ProviderAccount(tenant=supplier.tenant, supplier=supplier, kind=kind,
-                               shop_id=shop_id or f"shop-{supplier.tenant.slug}-{supplier.code}")
-        shop.set_secret(secret)
-        shop.save()
-    return shop
+from payments.factories import make_shop
 
 
 @pytest.fixture

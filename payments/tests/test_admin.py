@@ -4,10 +4,9 @@ a supplier only with its own tenant."""
 import pytest
 
 from accounts.factories import UserFactory
+from payments.factories import make_shop
 from payments.models import ProviderAccount
 from portal.scoping import scopes_disabled
-
-from .conftest import make_shop
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """export_payments: each succeeded payment once, a month re-exported for checking, one tenant's."""
 
+import csv
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,7 +10,8 @@ from django.utils import timezone
 
 from billing.factories import export_rows
 from meters.factories import meter_with_account
-from payments import exports
+from payments import exports, services
+from payments.factories import pay_through
 from payments.models import Payment
 from portal.scoping import scopes_disabled, tenant_scope
 
@@ -59,3 +61,24 @@ def test_export_payments_command(tenants, tmp_path, capsys):
     pay(meter_with_account(alpha).account, "5")
     call_command("export_payments", "--tenant", alpha.slug, "--out", str(tmp_path), "--since-last")
     assert "1 payments written to" in capsys.readouterr().out
+
+
+# --- Attacks: money after the fact ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_payment_refunded_before_the_export_is_not_reported_as_paid_in_full(payer, tmp_path):
+    _user, client, account, _shop = payer
+    payment = pay_through(client, account, kind="amount", amount="100")
+    with scopes_disabled():
+        services.payment_refund(Payment.objects.select_related("provider_account").get(pk=payment.pk))
+        assert Payment.objects.get(pk=payment.pk).status == "refunded"
+    with tenant_scope(account.tenant):
+        result = exports.export_payments(account.tenant, tmp_path)
+    rows = []
+    if result.path:
+        with open(result.path, newline="", encoding="utf-8") as file:
+            rows = [row for row in csv.DictReader(file, delimiter=";")
+                    if row["provider_payment_id"] == payment.provider_payment_id]
+    # Left out, or reported with its refund (a refund column, or a row of its own taking it back).
+    assert sum(Decimal(row["amount"]) - Decimal(row.get("refunded_amount") or "0") for row in rows) == 0

@@ -9,9 +9,16 @@ import pytest
 from cryptography.fernet import Fernet
 from django.test import RequestFactory
 
+from payments.factories import make_shop
 from payments.models import ProviderAccount
-from payments.providers import NotificationRefused, PaymentRequest, ProviderError, ProviderUnavailable, provider_for
-from payments.providers import yookassa
+from payments.providers import (
+    NotificationRefused,
+    PaymentRequest,
+    ProviderError,
+    ProviderUnavailable,
+    provider_for,
+    yookassa,
+)
 from payments.providers.yookassa import YooKassaProvider
 
 from .yookassa_fake import FakeYooKassa
@@ -272,3 +279,33 @@ def test_an_unknown_event_is_refused(fake, event):
 def test_a_notification_id_with_path_characters_is_refused(fake, payment_id):
     with pytest.raises(NotificationRefused):
         provider().authenticate_notification(notification(obj={"id": payment_id}))
+
+
+# --- Attacks: notifications that are not YooKassa's ----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_deeply_nested_yookassa_notification_is_refused_not_a_500(gas, tenant_client):
+    from billing.factories import SupplierFactory
+
+    alpha, _beta, _supplier = gas
+    shop = make_shop(SupplierFactory(tenant=alpha, code="yoo"), kind="yookassa", secret="test_secret")
+    client = tenant_client(alpha, REMOTE_ADDR=YOOKASSA_IP)
+    body = b"[" * 100000 + b"]" * 100000
+    assert client.post(f"/payments/notify/{shop.pk}/", data=body, content_type="application/json").status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("forwarded", ["185.71.76.5, 203.0.113.7", "185.71.76.5,garbage", "185.71.76.5,,"])
+def test_a_forwarded_for_claim_behind_the_trusted_proxy_does_not_pass_the_yookassa_allow_list(
+        gas, tenant_client, settings, forwarded):
+    from billing.factories import SupplierFactory
+
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    alpha, _beta, _supplier = gas
+    shop = make_shop(SupplierFactory(tenant=alpha, code="yoo"), kind="yookassa", secret="test_secret")
+    client = tenant_client(alpha, REMOTE_ADDR="10.0.0.2")  # the proxy
+    body = json.dumps({"type": "notification", "event": "payment.succeeded", "object": {"id": "2d5c8f3a-000f"}})
+    response = client.post(f"/payments/notify/{shop.pk}/", data=body, content_type="application/json",
+                           HTTP_X_FORWARDED_FOR=forwarded)
+    assert response.status_code == 403

@@ -3,19 +3,15 @@
 import re
 from datetime import timedelta
 
-from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import demo as accounts_demo
+from accounts.factories import demo_staff_code
 from portal.scoping import scopes_disabled
 
 
-def current_code():
-    return f"{totp(bytes.fromhex(accounts_demo.OTP_DEMO_KEY)):06d}"
-
-
 def wrong_code():
-    return "000000" if current_code() != "000000" else "111111"
+    return "000000" if demo_staff_code() != "000000" else "111111"
 
 
 def admin_login(client, code):
@@ -30,7 +26,7 @@ def test_a_throttled_code_gets_a_russian_message_with_the_wait(demo_tenants, ten
     client = tenant_client(demo_tenants["gaz"])
     assert "Неверный или устаревший код" in admin_login(client, wrong_code()).content.decode()
 
-    response = admin_login(client, current_code())
+    response = admin_login(client, demo_staff_code())
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -48,7 +44,7 @@ def test_the_throttle_ends_and_the_right_code_opens_the_admin(demo_tenants, tena
         device = TOTPDevice.objects.get(user__tenant=demo_tenants["gaz"], user__username=accounts_demo.STAFF_USERNAME)
     device.throttling_failure_timestamp -= timedelta(seconds=31)
     device.save()
-    assert admin_login(client, current_code()).status_code == 302
+    assert admin_login(client, demo_staff_code()).status_code == 302
 
 
 def test_django_otps_own_throttle_message_formats_with_what_it_passes():

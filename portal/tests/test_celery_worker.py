@@ -1,43 +1,13 @@
 """A real Celery worker, consuming from Redis, delivers a message queued by the portal."""
 
-import os
-import time
-
 import pytest
-from celery import Celery
 from celery.contrib.testing.worker import start_worker
 
 from portal import demo
-from portal.celery import app as portal_app
 from portal.messaging import read_outbox
 from portal.models import OutgoingMessage, Tenant
 from portal.scoping import tenant_scope
-
-BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def redis_celery_app():
-    app = Celery("portal-test", set_as_current=False)
-    app.config_from_object("django.conf:settings", namespace="CELERY")
-    # A result backend only here: the tests wait for tasks to finish.
-    app.conf.update(broker_url=BROKER_URL, result_backend=BROKER_URL, task_always_eager=False,
-                    task_default_queue="portal-test")
-    app.loader.import_default_modules()
-    with app.connection_for_write() as connection:
-        connection.default_channel.queue_purge("portal-test")  # nothing left from an earlier run
-    yield app
-    app.close()
-    # start_worker makes its app the current and default one; give that back, or every
-    # later .delay() would be sent to this test's Redis queue, where nobody listens.
-    portal_app.set_current()
-    portal_app.set_default()
-
-
-def wait_for(condition, seconds=30):
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.1)
+from portal.testing import wait_for
 
 
 def queued_sms(tenant, to, text):

@@ -11,11 +11,7 @@ from django.test import Client
 from accounts.factories import UserFactory
 from appeals.services import unread_cache_key
 from portal.factories import TenantFactory
-from portal.tests.test_page_cache import script_prefix_restored, through_wsgi  # noqa: F401 (a fixture)
-
-
-def host_of(tenant):
-    return f"{tenant.slug}.localhost"
+from portal.testing import host_of, through_wsgi
 
 
 def signed_in(tenant, **fields):

@@ -8,24 +8,18 @@ import threading
 import pytest
 from captcha.models import CaptchaStore
 from django.contrib.auth import get_user_model
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection, connections, transaction
+from django.db import connection, connections, transaction
 from django.middleware.csrf import _does_token_match
-from django.urls import set_script_prefix
-from django.core.handlers.wsgi import WSGIHandler
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from portal import captcha
 from portal.factories import TenantFactory
 from portal.models import ConsentDocument, TenantDomain
 from portal.scoping import tenant_scope
+from portal.testing import host_of, through_wsgi
 
 PAGES = ["/", "/support/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
-
-
-def host_of(tenant):
-    return f"{tenant.slug}.localhost"
 
 
 def visit(tenant, path, *, host=None, **client_options):
@@ -131,31 +125,6 @@ def test_each_host_of_a_tenant_keeps_its_own_pages(tenant):
     for host in ("alpha.localhost", "lk.alpha.example", "alpha.localhost", "lk.alpha.example"):
         _client, page = visit(tenant, "/shows-host/", host=host)
         assert page.content.decode().endswith(f"<p>{host}</p>")
-
-
-def through_wsgi(host, path, *, script_name="", cookie=""):
-    """A GET through Django's WSGI handler, as gunicorn calls it (the test client sets no
-    script prefix): the page's text."""
-    environ = RequestFactory()._base_environ(PATH_INFO=path, HTTP_HOST=host, SCRIPT_NAME=script_name,
-                                              HTTP_COOKIE=cookie)
-    # As the test client does: the test's transaction keeps its connection open.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        response = WSGIHandler()(environ, lambda status, headers: None)
-        try:
-            return b"".join(response).decode()
-        finally:
-            response.close()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-
-
-@pytest.fixture
-def script_prefix_restored():
-    yield
-    set_script_prefix("/")
 
 
 @pytest.mark.parametrize("keys_alone", [True, False], ids=["keys alone", "as configured"])

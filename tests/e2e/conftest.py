@@ -84,3 +84,15 @@ def portal(live_server, transactional_db, settings):
             return f"http://{host}:{port}{path}"
 
     return Portal
+
+
+@pytest.fixture
+def axe_phone(browser):
+    """A phone on which axe's script may be injected (the site's CSP allows no inline script)."""
+    from .browser import AXE, PHONE, new_page
+
+    if not AXE.exists():
+        pytest.skip(f"{AXE} is missing: `make axe` (run by `make test`) installs it")
+    page = new_page(browser, PHONE, bypass_csp=True)
+    yield page
+    page.context.close()

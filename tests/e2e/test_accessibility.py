@@ -3,7 +3,6 @@ the captcha with a Russian alt and a spoken alternative, flash messages as a sta
 around a real list, and axe-core's serious and critical findings on the main pages."""
 
 import re
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -12,15 +11,13 @@ from playwright.sync_api import expect
 from portal import demo
 from portal.context_processors import contrast
 
-from .test_account_flows import expect_signed_in_as, log_in, make_user
+from .browser import AXE, axe_violations, expect_signed_in_as, log_in, make_user
 
-AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 SLUGS = [t["slug"] for t in demo.TENANTS]
 
 
-@pytest.fixture(autouse=True)
-def _captcha_test_mode(monkeypatch):
-    monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
+# The captcha takes "PASSED" (the root conftest's captcha_passes).
+pytestmark = pytest.mark.usefixtures("captcha_passes")
 
 
 def hex_of(css_colour):
@@ -75,16 +72,6 @@ def test_flash_messages_are_a_status_region_around_a_list(portal, page):
 # axe-core, injected as a file from node_modules (`make test` installs it).
 
 AXE_PAGES = ["/", "/support/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
-
-
-def axe_violations(page):
-    page.add_script_tag(path=str(AXE))
-    results = page.evaluate("""async () => {
-        const results = await axe.run(document, {resultTypes: ["violations"]});
-        return results.violations.filter(v => v.impact === "serious" || v.impact === "critical")
-            .map(v => v.id + " (" + v.impact + "): " + v.nodes.map(n => n.target.join(" ")).join(", "));
-    }""")
-    return results
 
 
 @pytest.fixture

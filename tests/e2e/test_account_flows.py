@@ -10,112 +10,39 @@ from datetime import timedelta
 
 import pytest
 from django.db.models import F
-from django_otp.oath import totp
 from playwright.sync_api import expect
 
-from accounts.models import Confirmation, User
+from accounts.models import Confirmation
 from billing.models import Counterparty
-from accounts import demo as accounts_demo
-from portal import demo
-from portal.models import Tenant
 from portal.scoping import tenant_scope
 
-CONSENT_LABELS = {
-    t["slug"]: {c["kind"]: c["checkbox_label"] for c in t["consents"] if c["moment"] == "signup"} for t in demo.TENANTS
-}
-LOGIN_LABEL = {"gaz": "E-mail", "mef": "E-mail", "rosseti": "E-mail", "mygaz": "Телефон или e-mail", "rgmek": "Логин"}
+from .browser import (
+    CONSENT_LABELS,
+    activate_by_link,
+    code_in,
+    enter_code,
+    expect_signed_in_as,
+    fill_passwords,
+    fill_rgmek_form,
+    link_in,
+    log_in,
+    make_user,
+    newest_message,
+    staff_log_in,
+    tenant,
+    tick_consents,
+)
 
-
-@pytest.fixture(autouse=True)
-def _captcha_test_mode(monkeypatch):
-    # django-simple-captcha reads its settings once, at import; "PASSED" is then accepted.
-    monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
-
-
-@pytest.fixture(autouse=True)
-def _links_reach_the_live_server(portal, settings):
-    # Mailed links print PORTAL_PORT; the demo's is 8000, the live server's is random.
-    settings.PORTAL_PORT = portal.url().rsplit(":", 1)[1].rstrip("/")
+# The captcha takes "PASSED" (the root conftest's captcha_passes).
+pytestmark = pytest.mark.usefixtures("captcha_passes")
 
 
 # What a person does: read the outbox, log in, tick consents.
 
 
-def newest_message(page, portal, slug, to):
-    """The text of the newest message the tenant sent to ``to``, read on /dev/outbox/."""
-    outbox = page.context.new_page()
-    try:
-        outbox.goto(portal.url(slug, "/dev/outbox/"))
-        expect(outbox.get_by_role("heading", level=1)).to_have_text("Исходящие сообщения")
-        heading = outbox.get_by_role("heading", name=re.compile(r"→ " + re.escape(to) + r"$"))
-        return outbox.get_by_role("article").filter(has=heading).first.locator("pre").inner_text()
-    finally:
-        outbox.close()
-
-
-def code_in(text):
-    match = re.search(r"[Кк]од[^0-9\n]*?(\d{6})\b", text)
-    assert match, text
-    return match.group(1)
-
-
-def link_in(text, slug, path):
-    match = re.search(r"https?://" + re.escape(slug) + r"\.localhost[:\d]*" + re.escape(path) + r"[\w-]+/", text)
-    assert match, text
-    return match.group(0)
-
-
-def log_in(page, portal, slug, login, password):
-    page.goto(portal.url(slug, "/accounts/login/"))
-    page.get_by_label(LOGIN_LABEL[slug], exact=True).fill(login)
-    page.get_by_label("Пароль", exact=True).fill(password)
-    page.get_by_role("button", name="Войти").click()
-
-
-def expect_signed_in_as(page, login):
-    expect(page.get_by_role("main")).to_contain_text(f"Вы вошли как {login}.")
-    expect(page.get_by_role("button", name="Выход")).to_be_visible()
-
-
 def log_out(page):
     page.get_by_role("navigation", name="Главное меню").get_by_role("button", name="Выход").click()
     expect(page.get_by_role("navigation", name="Главное меню").get_by_role("link", name="Вход")).to_be_visible()
-
-
-def fill_passwords(page, password, *, first="Пароль"):
-    page.get_by_label(first, exact=True).fill(password)
-    page.get_by_label("Повторите пароль", exact=True).fill(password)
-
-
-def tick_consents(page, slug, kinds=None):
-    for kind, label in CONSENT_LABELS[slug].items():
-        if kinds is None or kind in kinds:
-            page.get_by_label(label).check()
-
-
-def enter_code(page, code):
-    page.get_by_label("Код подтверждения").fill(code)
-    page.get_by_role("button", name="Подтвердить").click()
-
-
-def activate_by_link(page, link, email):
-    page.goto(link)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Активация личного кабинета")
-    expect(page.get_by_role("main")).to_contain_text(f"Подтвердите адрес {email}")
-    page.get_by_role("button", name="Активировать").click()
-    expect(page.get_by_role("status")).to_contain_text("Личный кабинет активирован")
-
-
-def tenant(slug):
-    return Tenant.objects.get(slug=slug)
-
-
-def make_user(slug, *, username, password, email="", phone="", **extra):
-    """An activated customer, as if registered earlier."""
-    owner = tenant(slug)
-    with tenant_scope(owner):
-        return User.objects.create_user(tenant=owner, username=username, email=email, phone=phone,
-                                        password=password, **extra)
 
 
 # 1. gaz: e-mail + captcha; may log in before activation and ask for the link again.
@@ -242,13 +169,6 @@ def test_rosseti_confirms_the_phone_then_sets_a_password_then_activates_by_link(
 
 
 # 4. rgmek: INN + contract + a contact from the contract; the generated login is shown once.
-
-
-def fill_rgmek_form(page, *, contract, contact, password="secret-a1", first="Пароль"):
-    page.get_by_label("ИНН").fill("6229001125")
-    page.get_by_label("№ договора").fill(contract)
-    fill_passwords(page, password, first=first)
-    page.get_by_label("E-mail или телефон, указанные в договоре").fill(contact)
 
 
 def test_rgmek_registers_by_contract_and_logs_in_with_the_generated_login(portal, page):
@@ -441,14 +361,6 @@ def test_logout_by_the_button_in_the_menu(portal, page):
 
 
 # Staff (kept from the earlier version of this file): the admin asks for a TOTP code.
-
-
-def staff_log_in(page, portal, slug):
-    page.goto(portal.url(slug, "/admin/"))
-    page.get_by_label("Логин:").fill(accounts_demo.STAFF_USERNAME)
-    page.get_by_label("Пароль:").fill(accounts_demo.STAFF_PASSWORD)
-    page.get_by_label("Код из приложения:").fill(f"{totp(bytes.fromhex(accounts_demo.OTP_DEMO_KEY)):06d}")
-    page.get_by_role("button", name="Войти").click()
 
 
 def test_a_customer_registered_by_staff_gives_the_consents_and_finishes(portal, browser, page):

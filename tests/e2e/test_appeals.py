@@ -27,11 +27,20 @@ from appeals import demo as appeals_demo
 from appeals.models import Appeal, Attachment
 from portal.scoping import scopes_disabled
 
-from .test_accessibility import AXE
-from .test_account_flows import expect_signed_in_as, log_in
-from .test_consumer_accounts import DESKTOP, PASSWORD, PHONE, linked_accounts, log_in_as_demo_consumer, main, new_page
-from .test_content_security_policy import assert_no_complaints, watch_policy
-from .test_payments import Audit
+from .browser import (
+    DESKTOP,
+    PASSWORD,
+    Audit,
+    assert_no_complaints,
+    expect_signed_in_as,
+    heading,
+    linked_accounts,
+    log_in,
+    log_in_as_demo_consumer,
+    main,
+    new_page,
+    watch_policy,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = bytes.fromhex(
@@ -50,10 +59,8 @@ def _private_files_in_tmp(tmp_path, monkeypatch):
                         FileSystemStorage(location=tmp_path / "private"))
 
 
-@pytest.fixture(autouse=True)
-def _captcha_test_mode(monkeypatch):
-    # django-simple-captcha reads its settings once, at import; "PASSED" is then accepted.
-    monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
+# The captcha takes "PASSED" (the root conftest's captcha_passes).
+pytestmark = pytest.mark.usefixtures("captcha_passes")
 
 
 @pytest.fixture
@@ -71,16 +78,6 @@ def files(tmp_path):
 
 
 @pytest.fixture
-def axe_phone(browser):
-    """A phone on which axe's script may be injected (the site's CSP allows no inline script)."""
-    if not AXE.exists():
-        pytest.skip(f"{AXE} is missing: `make axe` (run by `make test`) installs it")
-    page = new_page(browser, PHONE, bypass_csp=True)
-    yield page
-    page.context.close()
-
-
-@pytest.fixture
 def admin_desktop(browser):
     """A desktop under the site's CSP; page.complaints collects every policy complaint."""
     page = watch_policy(new_page(browser, DESKTOP))
@@ -89,10 +86,6 @@ def admin_desktop(browser):
 
 
 # What the pages look like to a person.
-
-
-def heading(page):
-    return page.get_by_role("heading", level=1)
 
 
 def menu(page):

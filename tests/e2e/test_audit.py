@@ -16,8 +16,7 @@ from audit.access import TENANT_SUPERUSERS_GROUP
 from portal.models import Tenant
 from portal.scoping import tenant_scope
 
-from .test_consumer_accounts import DESKTOP, new_page
-from .test_content_security_policy import assert_no_complaints, watch_policy
+from .browser import DESKTOP, assert_no_complaints, new_page, watch_policy
 
 CHIEF_PASSWORD = "chief-password-2026"
 

@@ -13,10 +13,8 @@ import re
 import shutil
 import subprocess
 import threading
-from decimal import Decimal
 
 import pytest
-from django.utils import dateformat, translation
 from playwright.sync_api import expect
 
 from accounts import demo as accounts_demo
@@ -25,22 +23,28 @@ from billing.models import Account, AccountLink, Charge, Invoice, PinRequest
 from meters.models import Meter
 from portal.scoping import scopes_disabled
 
-from .test_accessibility import AXE, axe_violations
-from .test_account_flows import expect_signed_in_as, log_in, tenant
+from .browser import (
+    AXE,
+    DESKTOP,
+    PHONE,
+    assert_fits,
+    axe_violations,
+    consumer_login,
+    flash,
+    last_period_total,
+    linked_accounts,
+    log_in_as_demo_consumer,
+    main,
+    month_year,
+    new_page,
+    rub,
+    squeezed,
+    tenant,
+)
 
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 900}
-PASSWORD = accounts_demo.CONSUMER_PASSWORD
 # The product's yardstick: on a 360-px phone a consumer sees what they owe and has the
 # receipt within 6 taps after login (the overview, where login lands, is tap 0).
 MAX_TAPS_TO_RECEIPT = 6
-
-
-def new_page(browser, viewport, *, bypass_csp=False):
-    context = browser.new_context(locale="ru-RU", viewport=viewport, accept_downloads=True, bypass_csp=bypass_csp)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    return page
 
 
 @pytest.fixture(params=["phone", "desktop"])
@@ -53,61 +57,11 @@ def any_width(request, browser):
 # What the pages look like to a person.
 
 
-def consumer_login(slug):
-    with scopes_disabled():
-        return accounts_demo.consumer_login(tenant(slug))
-
-
-def log_in_as_demo_consumer(page, portal, slug):
-    login = consumer_login(slug)
-    log_in(page, portal, slug, login, PASSWORD)
-    expect_signed_in_as(page, login)
-    expect(page).to_have_url(portal.url(slug, "/overview/"))
-    return login
-
-
-def main(page):
-    return page.get_by_role("main")
-
-
-def flash(page):
-    return page.get_by_role("status").first
-
-
 def account_heading(page, number):
     return main(page).get_by_role("heading", level=2, name=f"Лицевой счёт № {number}")
 
 
-def assert_fits(page):
-    """No horizontal scroll on a phone: the page is no wider than the screen."""
-    width = page.viewport_size["width"]
-    if width <= PHONE["width"]:
-        scroll_width = page.evaluate("document.documentElement.scrollWidth")
-        assert scroll_width <= width, f"{page.url}: {scroll_width}px wide at a {width}px viewport"
-
-
-def rub(amount):
-    """The overview's «1 234,56»: whitespace dropped, for comparing with page text."""
-    return f"{abs(Decimal(amount)):,.2f}".replace(",", "").replace(".", ",")
-
-
-def squeezed(text):
-    return re.sub(r"\s+", "", text)
-
-
-def month_year(day):
-    with translation.override("ru"):
-        return dateformat.format(day, "F Y")
-
-
 # Demo data, read from the database as a person reads it off a receipt.
-
-
-def linked_accounts(slug):
-    with scopes_disabled():
-        links = AccountLink.objects.filter(user__username=consumer_login(slug), tenant__slug=slug)
-        # In the overview's order (billing.access.user_links): the first is the current one.
-        return [link.account for link in links.select_related("account__supplier").order_by("linked_at", "pk")]
 
 
 def unlinked_account(slug, **filters):
@@ -120,13 +74,6 @@ def unlinked_account(slug, **filters):
         )
     assert account is not None, f"no demo account of {slug} left to link"
     return account
-
-
-def last_period_total(account):
-    with scopes_disabled():
-        charges = Charge.objects.filter(account=account)
-        period = max(charges.values_list("period", flat=True))
-        return period, sum(charges.filter(period=period).values_list("closing_balance", flat=True))
 
 
 def expect_what_is_owed(page, account):

@@ -11,43 +11,10 @@ from playwright.sync_api import expect
 from accounts import demo as accounts_demo
 from portal import demo
 
-REPORT_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", function (event) {
-  window.__policyViolation(event.violatedDirective + " blocked " + (event.blockedURI || "inline")
-    + " (" + event.sourceFile + ":" + event.lineNumber + ")");
-});
-"""
+from .browser import assert_no_complaints, watch_policy
 
-
-def is_policy_complaint(text):
-    return text.startswith("Refused to") or "Content Security Policy" in text or "Permissions-Policy" in text
-
-
-def watch_policy(page):
-    """``page``, collecting every policy complaint (console and violation events) into
-    ``page.complaints``; returns it."""
-    page.complaints = []
-    page.on("console", lambda message: page.complaints.append(f"console: {message.text}")
-            if is_policy_complaint(message.text) else None)
-    page.expose_binding("__policyViolation",
-                        lambda source, text: page.complaints.append(f"{source['frame'].url}: {text}"))
-    page.add_init_script(REPORT_VIOLATIONS)
-    return page
-
-
-def assert_no_complaints(page, where):
-    """``page`` (watch_policy) raised no policy complaint so far. "load" waits for every
-    image, script and style sheet, the loads a policy may refuse ("networkidle" waited half a
-    second more on each of ~250 pages); what a page fetches later (the captcha's refresh) is
-    checked where it happens."""
-    page.wait_for_load_state("load")
-    page.evaluate("() => new Promise(requestAnimationFrame)")  # let pending reports arrive
-    assert not page.complaints, f"{where}: {page.complaints}"
-
-
-@pytest.fixture(autouse=True)
-def _captcha_test_mode(monkeypatch):
-    monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
+# The captcha takes "PASSED" (the root conftest's captcha_passes).
+pytestmark = pytest.mark.usefixtures("captcha_passes")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from accounts.models import Confirmation
 from portal.scoping import tenant_scope
 
-from .test_account_flows import (
+from .browser import (
     activate_by_link,
     code_in,
     enter_code,
@@ -27,15 +27,8 @@ from .test_account_flows import (
     tick_consents,
 )
 
-
-@pytest.fixture(autouse=True)
-def _captcha_test_mode(monkeypatch):
-    monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
-
-
-@pytest.fixture(autouse=True)
-def _links_reach_the_live_server(portal, settings):
-    settings.PORTAL_PORT = portal.url().rsplit(":", 1)[1].rstrip("/")
+# The captcha takes "PASSED" (the root conftest's captcha_passes).
+pytestmark = pytest.mark.usefixtures("captcha_passes")
 
 
 def test_the_not_activated_page_sends_the_link_again(portal, page):

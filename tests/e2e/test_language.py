@@ -6,12 +6,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .test_account_flows import make_user
+from .browser import make_user
 
-
-@pytest.fixture(autouse=True)
-def _captcha_test_mode(monkeypatch):
-    monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
+# The captcha takes "PASSED" (the root conftest's captcha_passes).
+pytestmark = pytest.mark.usefixtures("captcha_passes")
 
 
 @pytest.fixture

@@ -8,14 +8,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .test_account_flows import expect_signed_in_as, log_in, make_user
+from .browser import expect_signed_in_as, log_in, make_user
 
 MEF_HINT = "Пароль: от 8 до 128 символов, только латинские буквы и цифры, заглавные и строчные латинские буквы"
 
 
-@pytest.fixture(autouse=True)
-def _captcha_test_mode(monkeypatch):
-    monkeypatch.setattr("captcha.conf.settings.CAPTCHA_TEST_MODE", True)
+# The captcha takes "PASSED" (the root conftest's captcha_passes).
+pytestmark = pytest.mark.usefixtures("captcha_passes")
 
 
 def fill_mef_signup(page, password, repeat=None):

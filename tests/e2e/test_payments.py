@@ -25,13 +25,24 @@ from payments.models import Payment
 from portal.models import Tenant
 from portal.scoping import scopes_disabled
 
-from .test_accessibility import AXE, axe_violations
-from .test_consumer_accounts import (
-    PHONE, assert_fits, last_period_total, linked_accounts, log_in_as_demo_consumer, main, month_year, new_page, rub,
+from .browser import (
+    PHONE,
+    Audit,
+    assert_fits,
+    baseline,
+    heading,
+    last_period_total,
+    linked_accounts,
+    log_in_as_demo_consumer,
+    main,
+    month_year,
+    new_page,
+    rub,
+    shown,
     squeezed,
+    typed,
+    watch_policy,
 )
-from .test_content_security_policy import watch_policy
-from .test_readings import baseline, shown, typed
 
 SLUG = "gaz"
 # The product's yardstick: 6 taps after login to see what you owe, pass readings, pay and
@@ -42,16 +53,6 @@ PUBLIC_ID = re.compile(r"/payments/([0-9a-f-]{36})/")
 
 
 @pytest.fixture
-def axe_phone(browser):
-    """A phone on which axe's script may be injected (the site's CSP allows no inline script)."""
-    if not AXE.exists():
-        pytest.skip(f"{AXE} is missing: `make axe` (run by `make test`) installs it")
-    page = new_page(browser, PHONE, bypass_csp=True)
-    yield page
-    page.context.close()
-
-
-@pytest.fixture
 def watched_phone(browser):
     """A phone under the site's CSP; page.complaints collects every policy complaint."""
     page = watch_policy(new_page(browser, PHONE))
@@ -59,26 +60,7 @@ def watched_phone(browser):
     page.context.close()
 
 
-class Audit:
-    """No horizontal scroll, and (on an axe_phone) axe-core's serious and critical findings,
-    collected page by page and asserted at the end of the test."""
-
-    def __init__(self, page):
-        self.page, self.found = page, []
-
-    def __call__(self, what):
-        assert_fits(self.page)
-        self.found.extend(f"{what} ({self.page.url}): {violation}" for violation in axe_violations(self.page))
-
-    def assert_clean(self):
-        assert not self.found, "\n".join(self.found)
-
-
 # What the pages look like to a person.
-
-
-def heading(page):
-    return page.get_by_role("heading", level=1)
 
 
 def details(page):

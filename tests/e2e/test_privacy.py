@@ -17,9 +17,16 @@ from accounts.models import User
 from portal.scoping import scopes_disabled
 from privacy.models import DeletionRequest
 
-from .test_accessibility import AXE, axe_violations
-from .test_consumer_accounts import (
-    PASSWORD, PHONE, assert_fits, linked_accounts, log_in_as_demo_consumer, main, new_page,
+from .browser import (
+    AXE,
+    PASSWORD,
+    PHONE,
+    assert_fits,
+    axe_violations,
+    linked_accounts,
+    log_in_as_demo_consumer,
+    main,
+    new_page,
 )
 
 

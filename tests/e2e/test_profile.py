@@ -7,8 +7,16 @@ from playwright.sync_api import expect
 
 from accounts.demo import CONSUMER_PASSWORD
 
-from .test_account_flows import code_in, newest_message
-from .test_consumer_accounts import PHONE, assert_fits, flash, log_in_as_demo_consumer, main, new_page
+from .browser import (
+    PHONE,
+    assert_fits,
+    code_in,
+    flash,
+    log_in_as_demo_consumer,
+    main,
+    new_page,
+    newest_message,
+)
 
 OLD_PHONE = "+79007770104"  # mef's demo consumer (accounts/demo.py)
 NEW_PHONE = "+79007770199"

@@ -10,11 +10,8 @@ any day.
 
 import datetime
 import re
-from decimal import Decimal
 
 from django.core.management import call_command
-from django.template.defaultfilters import floatformat
-from django.utils import translation
 from playwright.sync_api import expect
 
 from accounts import demo as accounts_demo
@@ -23,31 +20,10 @@ from meters.models import Meter, Reading, ReadingWindow
 from portal.models import Tenant
 from portal.scoping import scopes_disabled
 
-from .test_account_flows import expect_signed_in_as, log_in
+from .browser import baseline, expect_signed_in_as, log_in, shown, typed
 
 LOGIN = "consumer@mef.example"
 REASON = "Показание не совпадает с контрольным"
-
-
-def baseline(meter, zone, today):
-    """The value the rules compare with: the last reading taken from the meter itself."""
-    return (
-        Reading.objects.filter(meter=meter, zone=zone, taken_on__lte=today)
-        .exclude(source=Reading.Source.ESTIMATED).exclude(status=Reading.Status.REJECTED)
-        .order_by("-taken_on", "-pk").values_list("value", flat=True).first()
-    )
-
-
-def typed(meter, value):
-    """``value`` as the consumer types it: the meter's decimals, a decimal comma."""
-    return str(value.quantize(Decimal(1).scaleb(-meter.decimals))).replace(".", ",")
-
-
-def shown(meter, value, grouped=False):
-    """``value`` as a page shows it: floatformat with the meter's decimals in Russian
-    (the meter's page groups thousands)."""
-    with translation.override("ru"):
-        return floatformat(value, f"{meter.decimals}{'g' if grouped else ''}")
 
 
 def field(page, meter, zone):

@@ -8,10 +8,9 @@ from playwright.sync_api import expect
 
 from accounts import services
 from accounts.models import Confirmation
-
 from portal.scoping import tenant_scope
 
-from .test_account_flows import code_in, newest_message, staff_log_in, tenant
+from .browser import code_in, newest_message, staff_log_in, tenant
 
 
 def test_only_a_tenant_whose_staff_register_customers_offers_the_path(portal, page):

@@ -12,7 +12,7 @@ from notifications import services
 from portal.models import Tenant
 from portal.scoping import scopes_disabled, tenant_scope
 
-from .test_account_flows import log_in
+from .browser import log_in
 
 LOGIN = "consumer@gaz.example"
 
