@@ -233,20 +233,21 @@ def payment_refund(payment, *, amount=None):
     return payment_apply(payment, reported)
 
 
-def notification_receive(*, provider_account, request, client_ip):
+def notification_receive(*, provider_account, notification):
     """Authenticate a provider's notification and store it (once per body); the event to
     apply, or NotificationRefused. Its payment must be one of this provider account's."""
     provider = provider_for(provider_account)
-    provider_payment_id = provider.authenticate_notification(request)
+    provider_payment_id = provider.authenticate_notification(notification)
     if not Payment.objects.filter(provider_account=provider_account,
                                   provider_payment_id=provider_payment_id).exists():
         raise NotificationRefused(f"no payment {provider_payment_id} at this provider account")
-    digest = hashlib.sha256(request.body).hexdigest()
+    body = notification.body
+    digest = hashlib.sha256(body).hexdigest()
     event, created = PaymentEvent.objects.get_or_create(
         provider_account=provider_account, body_sha256=digest,
         defaults={"tenant": provider_account.tenant, "provider_payment_id": provider_payment_id,
-                  "event": _event_name(request.body), "body": request.body.decode("utf-8", "replace")[:20000],
-                  "client_ip": client_ip},
+                  "event": _event_name(body), "body": body.decode("utf-8", "replace")[:20000],
+                  "client_ip": notification.client_ip},
     )
     if not created:
         PaymentEvent.objects.filter(pk=event.pk).update(deliveries=F("deliveries") + 1)

@@ -32,12 +32,12 @@ from meters.models import Reading
 from portal.hosts import tenant_base_url
 from portal.ids import parse_id
 from portal.pages import tenant_page
-from portal.ratelimits import by_user, client_ip, limited
+from portal.ratelimits import by_user, limited
 
 from . import sandbox, selectors, services, tasks
 from .forms import PayForm
 from .models import Payment, SandboxPayment
-from .providers import NotificationRefused, ProviderError, provider_for
+from .providers import NotificationRefused, ProviderError, ProviderNotification, provider_for
 
 # How recent a reading passed before paying must be to be shown with the payment.
 READINGS_WITH_PAYMENT = timedelta(hours=2)
@@ -176,8 +176,8 @@ def notify(request, provider_account_id):
         raise Http404
     try:
         with transaction.atomic():
-            event = services.notification_receive(provider_account=provider_account, request=request,
-                                                  client_ip=client_ip(request))
+            event = services.notification_receive(provider_account=provider_account,
+                                                  notification=ProviderNotification.from_request(request))
             tenant_id = request.tenant.pk
             transaction.on_commit(lambda: tasks.apply_payment_event.delay(tenant_id=tenant_id, event_id=event.pk))
     except NotificationRefused as refused:

@@ -5,12 +5,13 @@ from .base import (
     PaymentRequest,
     Provider,
     ProviderError,
+    ProviderNotification,
     ProviderPayment,
     ProviderUnavailable,
     notification_json,
 )
 
-__all__ = ["NotificationRefused", "PaymentRequest", "Provider", "ProviderError", "ProviderPayment",
+__all__ = ["NotificationRefused", "PaymentRequest", "Provider", "ProviderError", "ProviderNotification", "ProviderPayment",
            "ProviderUnavailable", "notification_json", "provider_for"]
 
 

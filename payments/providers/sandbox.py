@@ -53,13 +53,13 @@ class SandboxProvider(Provider):
         self._call(sandbox.refund, payment_id=provider_payment_id, amount_kopecks=amount_kopecks)
         return self.fetch(provider_payment_id)
 
-    def authenticate_notification(self, request):
-        signature = request.headers.get(sandbox.SIGNATURE_HEADER, "")
-        expected = sandbox.sign(self.account.secret, request.body)
+    def authenticate_notification(self, notification):
+        signature = notification.headers.get(sandbox.SIGNATURE_HEADER, "")
+        expected = sandbox.sign(self.account.secret, notification.body)
         if not hmac.compare_digest(signature.encode(), expected.encode()):
             raise NotificationRefused("bad or missing signature")
         try:
-            payment_id = notification_json(request.body)["object"]["id"]
+            payment_id = notification_json(notification.body)["object"]["id"]
         except (KeyError, TypeError) as error:
             raise NotificationRefused("unreadable notification") from error
         if not isinstance(payment_id, str) or not ID.match(payment_id):
