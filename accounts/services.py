@@ -44,6 +44,28 @@ EMAIL_LINK = "email_link"
 PASSWORD = "password"
 CONFIRMATION_STEPS = (PHONE_CODE, EMAIL_CODE, EMAIL_LINK)
 
+# Rate limits, applied by the views with portal.ratelimits (per client unless it says "per
+# user"/"per login"); allauth's own forms (login, its password reset and change) take
+# ALLAUTH_RATE_LIMITS through accounts.allauth_settings.
+SIGNUP_STEPS_PER_MINUTE = "10/m"
+CODE_TRIES_PER_MINUTE = "10/m"  # a code or a link typed or followed: signup, recovery, the profile
+RESENDS_PER_MINUTE = "10/m"
+RESETS_PER_MINUTE = "5/m"
+RESETS_PER_LOGIN_PER_HOUR = "5/h"
+STAFF_CODE_FAILURES_PER_CLIENT = "10/h"
+PROFILE_CHANGES_PER_MINUTE = "10/m"  # per user
+CONTACT_CHANGES_PER_MINUTE = "5/m"  # per user
+# Wrong current passwords on the profile's contact forms, per user: guessing a password
+# through them gets no further than through the login form.
+PROFILE_PASSWORD_FAILURES = "5/h"
+ALLAUTH_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/300s/key",
+    "change_password": "5/m/user",
+    "reset_password": "20/m/ip,5/m/key",
+    "signup": "20/m/ip",
+}
+
 CONTRACT_NOT_FOUND = _("Ошибка регистрации! Контрагент не найден!")
 CONTACT_NOT_FOUND = _("Ошибка регистрации! Телефон (email) не найден!")
 WRONG_PHONE_OR_CODE = _("Неверный телефон или код. Если код не подходит, попросите сотрудника отправить новый.")

@@ -45,7 +45,6 @@ RESET_SESSION_KEY = "password_reset_user_id"
 RESET_DECOY_SESSION_KEY = "password_reset_decoy"
 TOO_MANY = _("Слишком много попыток. Подождите минуту и попробуйте снова.")
 TOO_MANY_FOR_AN_HOUR = _("Слишком много неверных попыток. Попробуйте через час.")
-STAFF_CODE_FAILURES_PER_CLIENT = "10/h"
 TOO_MANY_CODES = _("На этот телефон или e-mail уже отправлено много кодов. Попробуйте через час.")
 
 # One login typed many ways is one key (portal.ratelimits): a phone in +7 form, spaces dropped.
@@ -76,7 +75,7 @@ def signup(request):
     consents = services.consent_documents(moment="signup")
     form = SignupForm(request.POST or None, tenant=tenant, consents=consents)
     if request.method == "POST":
-        if limited(request, "accounts.signup", rate="10/m"):
+        if limited(request, "accounts.signup", rate=services.SIGNUP_STEPS_PER_MINUTE):
             form.add_error(None, TOO_MANY)
         elif form.is_valid():
             try:
@@ -172,7 +171,7 @@ def _code_step(request, *, step, destination, confirm, resend_in):
     so a stand-in cannot be told from a new registration."""
     form = CodeForm(request.POST or None)
     if request.method == "POST":
-        if limited(request, "accounts.confirm", rate="10/m"):
+        if limited(request, "accounts.confirm", rate=services.CODE_TRIES_PER_MINUTE):
             form.add_error(None, TOO_MANY)
         elif form.is_valid():
             try:
@@ -234,7 +233,7 @@ def _signup_consents(request, user):
 @tenant_page(signed_in=False)
 @require_POST
 def signup_resend(request):
-    if limited(request, "accounts.resend", rate="10/m"):
+    if limited(request, "accounts.resend", rate=services.RESENDS_PER_MINUTE):
         messages.error(request, TOO_MANY)
         return redirect("accounts:signup_step")
     stand_in = request.session.get(SIGNUP_STAND_IN_KEY)
@@ -350,7 +349,7 @@ def signup_continue(request):
     form = StaffContinueForm(request.POST or None)
     if request.method == "POST":
         # Counted before the try and forgiven when right: tries sent at once stop at the limit.
-        reservation = reserve_failure(request, "accounts.continue", rate=STAFF_CODE_FAILURES_PER_CLIENT)
+        reservation = reserve_failure(request, "accounts.continue", rate=services.STAFF_CODE_FAILURES_PER_CLIENT)
         if reservation.refused:
             form.add_error(None, TOO_MANY_FOR_AN_HOUR)
         elif not form.is_valid():
@@ -380,8 +379,8 @@ def password_reset(request):
     form_class = ContractRecoveryForm if by_contract else RecoveryForm
     form = form_class(request.POST or None, tenant=tenant)
     if request.method == "POST":
-        if limited(request, "accounts.reset", rate="5/m") or limited(
-            request, "accounts.reset-login", rate="5/h", key=per_login["inn" if by_contract else "login"]
+        if limited(request, "accounts.reset", rate=services.RESETS_PER_MINUTE) or limited(
+            request, "accounts.reset-login", rate=services.RESETS_PER_LOGIN_PER_HOUR, key=per_login["inn" if by_contract else "login"]
         ):
             form.add_error(None, TOO_MANY)
         elif form.is_valid() and by_contract and form.cleaned_data.get("password"):
@@ -423,7 +422,7 @@ def password_reset_code(request):
     form = NewPasswordForm(request.POST or None, tenant=tenant, with_code=True) if with_password else CodeForm(
         request.POST or None)
     if request.method == "POST":
-        if limited(request, "accounts.reset-code", rate="10/m"):
+        if limited(request, "accounts.reset-code", rate=services.CODE_TRIES_PER_MINUTE):
             form.add_error(None, TOO_MANY)
         elif form.is_valid():
             try:
@@ -535,7 +534,7 @@ def profile(request):
     if request.method != "POST":
         return _profile_page(request)
     form = ProfileNamesForm(request.POST, policy=request.tenant.policy)
-    if limited(request, "accounts.profile", rate="10/m", key=by_user):
+    if limited(request, "accounts.profile", rate=services.PROFILE_CHANGES_PER_MINUTE, key=by_user):
         form.add_error(None, TOO_MANY)
     elif form.is_valid():
         profile_rules.names_update(user=request.user, **form.cleaned_data)
@@ -544,20 +543,15 @@ def profile(request):
     return _profile_page(request, names_form=form)
 
 
-# Wrong current passwords on the profile's contact forms, per user: guessing a password
-# through them gets no further than through the login form.
-PROFILE_PASSWORD_FAILURES = "5/h"
-
-
 def _contact_form_valid(request, form):
     """A new phone's or e-mail's form, within its rate and with the right current password.
     Each try is counted as a failure before the password is checked and forgiven when it is
     right (portal.ratelimits.reserve_failure): guesses sent at once stop at the limit."""
-    reservation = reserve_failure(request, "accounts.profile-password", rate=PROFILE_PASSWORD_FAILURES, key=by_user)
+    reservation = reserve_failure(request, "accounts.profile-password", rate=services.PROFILE_PASSWORD_FAILURES, key=by_user)
     if reservation.refused:
         form.add_error(None, _("Слишком много неверных паролей. Попробуйте через час."))
         return False
-    if limited(request, "accounts.profile-contact", rate="5/m", key=by_user):
+    if limited(request, "accounts.profile-contact", rate=services.CONTACT_CHANGES_PER_MINUTE, key=by_user):
         reservation.forgive()
         form.add_error(None, TOO_MANY)
         return False
@@ -591,7 +585,7 @@ def profile_phone_confirm(request):
         return redirect("accounts:profile")
     form = CodeForm(request.POST or None)
     if request.method == "POST":
-        if limited(request, "accounts.profile-code", rate="10/m", key=by_user):
+        if limited(request, "accounts.profile-code", rate=services.CODE_TRIES_PER_MINUTE, key=by_user):
             form.add_error(None, TOO_MANY)
         elif form.is_valid():
             old_login = user.username
@@ -620,7 +614,7 @@ def _contact_changed(done, user, old_login):
 @tenant_page
 @require_POST
 def profile_phone_resend(request):
-    if limited(request, "accounts.resend", rate="10/m", key=by_user):
+    if limited(request, "accounts.resend", rate=services.RESENDS_PER_MINUTE, key=by_user):
         messages.error(request, TOO_MANY)
         return redirect("accounts:profile_phone_confirm")
     try:
@@ -661,7 +655,7 @@ def profile_email_confirm(request, key):
         if request.method != "POST":
             confirmation = profile_rules.email_change_link(key=key)
             return render(request, template, {"email": confirmation.destination})
-        if limited(request, "accounts.profile-link", rate="10/m"):
+        if limited(request, "accounts.profile-link", rate=services.CODE_TRIES_PER_MINUTE):
             return render(request, template, {"error": TOO_MANY}, status=429)
         old_login = request.user.username if request.user.is_authenticated else None
         user = profile_rules.email_change_confirm(key=key)

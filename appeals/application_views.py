@@ -30,8 +30,6 @@ STATUS_LABELS = {
     Appeal.Status.ANSWERED: gettext_lazy("есть ответ"),
     Appeal.Status.CLOSED: gettext_lazy("закрыта"),
 }
-DRAFTS_RATE = "30/h"
-UPLOADS_RATE = "60/h"
 
 
 def _offered_or_404(request, kind=None):
@@ -102,7 +100,8 @@ def application_contract(request, public_id=None):
         else:
             form = SubscriberForm(request.POST)
             if form.is_valid() & rows.is_valid():
-                if appeal is None and limited(request, "appeals.application_draft", rate=DRAFTS_RATE, key=by_user):
+                if appeal is None and limited(request, "appeals.application_draft",
+                                                rate=applications.DRAFTS_PER_HOUR, key=by_user):
                     form.add_error(None, _("Слишком много новых заявок подряд. Попробуйте позже."))
                 else:
                     try:
@@ -143,7 +142,8 @@ def application_grid(request, public_id=None):
         initial = {"applicant": request.user.get_full_name()}
     form = GridForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        if appeal is None and limited(request, "appeals.application_draft", rate=DRAFTS_RATE, key=by_user):
+        if appeal is None and limited(request, "appeals.application_draft",
+                                                rate=applications.DRAFTS_PER_HOUR, key=by_user):
             form.add_error(None, _("Слишком много новых заявок подряд. Попробуйте позже."))
         else:
             try:
@@ -211,7 +211,7 @@ def application_documents(request, public_id):
 
 def _attach(request, appeal, form):
     """Attach the form's checked files; False (and the form told why) when refused."""
-    if limited(request, "appeals.application_upload", rate=UPLOADS_RATE, key=by_user):
+    if limited(request, "appeals.application_upload", rate=applications.UPLOADS_PER_HOUR, key=by_user):
         form.add_error("documents", _("Слишком много загрузок подряд. Попробуйте позже."))
         return False
     try:

@@ -24,6 +24,9 @@ KINDS = (Appeal.Kind.CONTRACT, Appeal.Kind.GRID_CONNECTION)
 MAX_DOCUMENTS = attachments.MAX_FILES
 # Objects of one contract application.
 MAX_OBJECTS = 20
+# Rate limits, applied by the views: drafts started and documents uploaded per user.
+DRAFTS_PER_HOUR = "30/h"
+UPLOADS_PER_HOUR = "60/h"
 # The greatest maximum power a grid-connection application may ask for, kW.
 MAX_POWER_KW = Decimal("100000")
 

@@ -47,6 +47,12 @@ def _forget_unread(appeal):
         transaction.on_commit(lambda: cache.delete(unread_cache_key(user_id)))
 
 
+# Rate limits: what one customer may send (only forms that passed their checks count); the
+# views apply them with portal.ratelimits.
+APPEALS_PER_HOUR, APPEALS_PER_DAY = "10/h", "30/d"
+REPLIES_PER_HOUR = "60/h"
+QUESTIONS_PER_HOUR_VISITOR, QUESTIONS_PER_HOUR_USER = "5/h", "10/h"
+
 # What a customer may store in a day (the tenant's calendar day): two full forms of five
 # 10 MB files. And what all of a tenant's users may store in a day together: the disk one
 # tenant's customers can fill, whatever number of accounts they register.

@@ -33,6 +33,9 @@ from .secrets import SecretUnreadable
 
 logger = logging.getLogger(__name__)
 
+# Rate limit: payments one user may start in an hour (the view applies it).
+PAYMENTS_PER_HOUR = "30/h"
+
 # The largest single payment: above it a typo (an extra zero or two) is far likelier than a
 # real bill; bank cards' own limits are of this order.
 MAX_AMOUNT = Decimal("500000.00")

@@ -54,7 +54,7 @@ def pay(request, account_id):
     form = PayForm(request.POST or None, debt=debt,
                    initial={"token": uuid.uuid4(), "kind": Payment.Kind.DEBT if debt else Payment.Kind.AMOUNT})
     if request.method == "POST" and form.is_valid():
-        if limited(request, "payments.create", rate="30/h", key=by_user):
+        if limited(request, "payments.create", rate=services.PAYMENTS_PER_HOUR, key=by_user):
             messages.error(request, _("Слишком много платежей подряд. Попробуйте позже."))
         else:
             try:

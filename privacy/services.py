@@ -35,6 +35,12 @@ from .registry import erase_everywhere
 
 ERASED_LOGIN_PREFIX = "deleted-"
 
+# Rate limits, applied by the views (portal.ratelimits). An archive reads every app's tables
+# for the user: a few a day are plenty.
+EXPORTS_PER_HOUR, EXPORTS_PER_DAY = "3/h", "10/d"
+# Wrong passwords on the deletion form, per user.
+PASSWORD_FAILURES_PER_HOUR = "5/h"
+
 
 class DeletionRefused(Exception):
     """A request that cannot be made or moved; the message is for the person or staff."""
