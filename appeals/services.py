@@ -216,16 +216,6 @@ def reopen(appeal, *, user):
     return appeal
 
 
-def application_submit(appeal):
-    """A draft application goes to staff (new)."""
-    with transaction.atomic():
-        appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
-        set_status(appeal, Appeal.Status.NEW, save=False)
-        appeal.submitted_at = timezone.now()
-        appeal.save()
-    return appeal
-
-
 def _notify_author(appeal):
     """E-mail or SMS: the author's contacts, or a visitor's contact for the answer."""
     user = appeal.author

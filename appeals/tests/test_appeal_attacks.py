@@ -12,7 +12,7 @@ from django.db import connection
 from django.test import Client
 
 from accounts.factories import UserFactory
-from appeals import applications
+from appeals.applications import services as applications
 from appeals.factories import TINY_PDF
 from appeals.models import Appeal, AppealsPolicy, Attachment, Message
 from portal.scoping import scopes_disabled, tenant_scope

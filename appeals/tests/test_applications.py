@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.factories import UserFactory
-from appeals import applications
+from appeals.applications import services as applications
 from appeals.models import Appeal, ApplicationObject, Attachment, Message
 from portal.scoping import scopes_disabled, tenant_scope
 from portal.testing import text_of

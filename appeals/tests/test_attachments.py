@@ -19,7 +19,8 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.factories import UserFactory
-from appeals import applications, attachments, services
+from appeals import attachments, services
+from appeals.applications import services as applications
 from appeals import demo as appeals_demo
 from appeals.attachments import ALLOWED, MAX_BYTES, MAX_FILES, check_files, safe_name
 from appeals.factories import TINY_PDF, appeal_rows
