@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.pages import tenant_page
 from portal.ratelimits import by_user, limited, reserve_failure
 
-from . import services
+from . import selectors, services
 from .exports import user_data_archive
 from .forms import DeletionRequestForm
 
@@ -38,7 +38,7 @@ def my_data(request):
 @require_http_methods(["GET", "POST"])
 def delete_request(request):
     user = request.user
-    pending = services.open_request(user)
+    pending = selectors.deletion_request_open(user)
     form = DeletionRequestForm(request.POST or None, user=user)
     if request.method == "POST" and pending is None and not user.is_staff:
         # Counted before the check and forgiven when right: guesses sent at once stop at the limit.
@@ -49,7 +49,7 @@ def delete_request(request):
         elif form.is_valid():
             reservation.forgive()
             try:
-                services.request_deletion(user=user, reason=form.cleaned_data["reason"])
+                services.deletion_request_create(user=user, reason=form.cleaned_data["reason"])
             except services.DeletionRefused as refused:
                 messages.error(request, str(refused))
             else:
@@ -63,7 +63,7 @@ def delete_request(request):
 @tenant_page
 @require_POST
 def delete_cancel(request):
-    if services.cancel_request(user=request.user):
+    if services.deletion_request_cancel(user=request.user):
         messages.success(request, _("Запрос на удаление учётной записи отменён."))
     else:
         messages.error(request, _("Отменить можно только запрос, по которому ещё не принято решение."))
