@@ -86,7 +86,7 @@ def lookups(tenant, n):
     from allauth.account.adapter import get_adapter
     from allauth.account.internal.userkit import filter_users_by_email, get_user_by_username
 
-    from accounts import recovery, registration, services
+    from accounts import recovery, registration
     from accounts.models import User
 
     def as_kind(kind):  # the tenant with another login kind, in memory only

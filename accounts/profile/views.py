@@ -94,7 +94,7 @@ def profile_phone(request):
 @tenant_page
 def profile_phone_confirm(request):
     """The code sent to the new phone. A number that is someone else's gets the same page
-    (its code matches nothing: accounts/profile.py)."""
+    (its code matches nothing: accounts/profile/services.py)."""
     user = request.user
     pending = profile_rules.pending_change(user=user, purpose=profile_rules.CHANGE_PHONE)
     if pending is None:
