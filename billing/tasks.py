@@ -2,7 +2,8 @@ from celery import shared_task
 
 from portal.tasks import TenantTask
 
-from . import receipts, services
+from . import services
+from .receipts import services as receipts
 
 
 @shared_task(base=TenantTask, acks_late=True)

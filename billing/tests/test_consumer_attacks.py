@@ -384,7 +384,8 @@ def test_markup_in_billings_data_fetches_nothing_from_the_receipt(tenants):
     fetcher would stop the rendering on any URL), and the QR payload keeps its fields."""
     from django.core.files.storage import storages
 
-    from billing import qr, receipts
+    from billing import qr
+    from billing.receipts import services as receipts
     from billing.demo import payee_details
     from billing.factories import invoice_with_charges
     from portal.scoping import tenant_scope
