@@ -34,10 +34,11 @@ from portal.ids import parse_id
 from portal.pages import tenant_page
 from portal.ratelimits import by_user, limited
 
-from . import sandbox, selectors, services, tasks
+from . import selectors, services, tasks
 from .forms import PayForm
 from .models import Payment, SandboxPayment
 from .providers import NotificationRefused, ProviderError, ProviderNotification, provider_for
+from .providers.sandbox import remote as sandbox
 
 # How recent a reading passed before paying must be to be shown with the payment.
 READINGS_WITH_PAYMENT = timedelta(hours=2)

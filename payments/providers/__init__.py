@@ -17,7 +17,7 @@ __all__ = ["NotificationRefused", "PaymentRequest", "Provider", "ProviderError",
 
 def provider_for(account):
     """The provider object for a ProviderAccount."""
-    from .sandbox import SandboxProvider
+    from .sandbox.provider import SandboxProvider
     from .yookassa import YooKassaProvider
 
     classes = {"sandbox": SandboxProvider, "yookassa": YooKassaProvider}

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from billing.factories import link
 from meters.factories import make_account
-from payments import exports, sandbox, services
+from payments import exports, services
+from payments.providers.sandbox import remote as sandbox
 from payments.models import Payment, PaymentEvent, SandboxPayment
 from portal.scoping import scopes_disabled, tenant_scope
 from portal.testing import text_of

@@ -1,4 +1,4 @@
-"""The sandbox as a provider: the portal's side of payments/sandbox.py, called like a remote
+"""The sandbox as a provider: the portal's side of payments/providers/sandbox/remote.py, called like a remote
 API (its refusals and failures become ProviderError and ProviderUnavailable), its
 notifications authenticated by their HMAC signature."""
 
@@ -8,10 +8,10 @@ import re
 from django.conf import settings
 from django.urls import reverse
 
-from .. import sandbox
-from .base import (
+from ..base import (
     NotificationRefused, Provider, ProviderError, ProviderPayment, ProviderUnavailable, notification_json,
 )
+from . import remote as sandbox
 
 ID = re.compile(r"^[0-9a-f-]{36}$")
 
