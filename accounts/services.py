@@ -196,18 +196,18 @@ def consent_withdraw(*, user, acceptance_id):
 # Expiry
 
 
-def expire_unactivated(*, now=None):
+def users_expire_unactivated(*, now=None):
     """Delete the accounts past their activation window, tenant by tenant, where the
     tenant's policy says so. The one service behind `manage.py expire_unactivated` and the
     hourly beat task. Returns {tenant slug: how many were deleted}."""
     deleted = {}
     for tenant in Tenant.objects.select_related("policy").order_by("slug"):
         with tenant_scope(tenant):
-            deleted[tenant.slug] = _expire_unactivated_of(tenant, now=now or timezone.now())
+            deleted[tenant.slug] = _users_expire_unactivated_of(tenant, now=now or timezone.now())
     return deleted
 
 
-def _expire_unactivated_of(tenant, *, now):
+def _users_expire_unactivated_of(tenant, *, now):
     if not tenant.policy.delete_unactivated:
         return 0
     expired = User.objects.filter(activation_deadline__lt=now, is_staff=False, is_superuser=False)

@@ -74,14 +74,14 @@ def appeal_detail(request, public_id):
             messages.error(request, _("Слишком много сообщений подряд. Попробуйте позже."))
         else:
             try:
-                services.author_reply(appeal, user=request.user, text=form.cleaned_data["text"],
+                services.appeal_reply(appeal, user=request.user, text=form.cleaned_data["text"],
                                       files=form.cleaned_data["files"])
             except services.AppealRefused as refused:
                 messages.error(request, str(refused))
             else:
                 messages.success(request, _("Сообщение отправлено."))
                 return redirect("appeals:detail", public_id=appeal.public_id)
-    services.mark_read(appeal)  # before the menu's counter is read (lazily, while rendering)
+    services.appeal_mark_read(appeal)  # before the menu's counter is read (lazily, while rendering)
     return render(request, "appeals/detail.html", {
         "appeal": appeal, "thread": selectors.thread(appeal), "form": form,
         "can_reply": appeal.status not in (Appeal.Status.CLOSED, Appeal.Status.DRAFT),
@@ -94,7 +94,7 @@ def appeal_detail(request, public_id):
 def appeal_reopen(request, public_id):
     appeal = _appeal_or_404(request, public_id)
     try:  # a stale page may ask to reopen what is not closed: the service says so
-        services.reopen(appeal, user=request.user)
+        services.appeal_reopen(appeal, user=request.user)
     except services.AppealRefused as refused:
         messages.error(request, str(refused))
     else:

@@ -8,7 +8,7 @@ from .receipts import services as receipts
 
 @shared_task(base=TenantTask, acks_late=True)
 def run_import(*, tenant, run_id):
-    services.run_uploaded_import(tenant, run_id)
+    services.import_run_uploaded(tenant, run_id)
 
 
 @shared_task(base=TenantTask, acks_late=True)

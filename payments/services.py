@@ -14,7 +14,6 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -25,7 +24,8 @@ from billing import fragments
 from billing.access import holders
 from portal import services as portal_services
 
-from .models import Payment, PaymentEvent, ProviderAccount, to_kopecks
+from . import selectors
+from .models import Payment, PaymentEvent, to_kopecks
 from .providers import (
     NotificationRefused, PaymentRequest, ProviderError, ProviderUnavailable, notification_json, provider_for,
 )
@@ -48,17 +48,9 @@ class PaymentRefused(Exception):
     """A payment that cannot be made now; the message is for the payer."""
 
 
-def usable_provider_accounts():
-    """Provider accounts that take payments: active, and not the sandbox where it is off."""
-    accounts = ProviderAccount.objects.filter(is_active=True)
-    if not settings.PAYMENT_SANDBOX_ENABLED:
-        accounts = accounts.exclude(kind=ProviderAccount.Kind.SANDBOX)
-    return accounts
-
-
 def provider_account_of(account):
     """The supplier's usable provider account (PaymentRefused without one)."""
-    provider_account = usable_provider_accounts().filter(supplier_id=account.supplier_id).first()
+    provider_account = selectors.provider_accounts_usable().filter(supplier_id=account.supplier_id).first()
     if provider_account is None:
         raise PaymentRefused(_("Оплата в личном кабинете для этого поставщика пока недоступна."))
     return provider_account
@@ -272,19 +264,10 @@ def event_apply(event):
     PaymentEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now())
 
 
-def stale_payments(*, now=None):
-    """Payments still pending well after they went to the provider, and not asked about
-    lately: their notification may have been lost."""
-    now = now or timezone.now()
-    stale = now - timedelta(minutes=settings.PAYMENT_STALE_MINUTES)
-    return (Payment.objects.filter(status=Payment.Status.PENDING, pending_at__lt=stale)
-            .exclude(checked_at__gte=stale).select_related("provider_account"))
-
-
 def payments_refresh_stale(*, now=None):
     """Fetch the status of every stale payment of the current tenant; how many were asked."""
     asked = 0
-    for payment in stale_payments(now=now).iterator(chunk_size=200):
+    for payment in selectors.payments_stale(now=now).iterator(chunk_size=200):
         asked += 1
         try:
             payment_refresh(payment)

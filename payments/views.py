@@ -80,7 +80,7 @@ def pay(request, account_id):
         "link": link, "account": account, "overview": overview, "debt": debt, "form": form,
         "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings),
         "has_meters": bool(overview.meters),
-        "available": services.usable_provider_accounts().filter(supplier_id=account.supplier_id).exists(),
+        "available": selectors.provider_accounts_usable().filter(supplier_id=account.supplier_id).exists(),
     })
 
 
@@ -172,7 +172,7 @@ def notify(request, provider_account_id):
     if provider_account_id is None:
         raise Http404
     # The tenant's own only; a sandbox shop only while the sandbox is on.
-    provider_account = services.usable_provider_accounts().filter(pk=provider_account_id).first()
+    provider_account = selectors.provider_accounts_usable().filter(pk=provider_account_id).first()
     if provider_account is None:
         raise Http404
     try:

@@ -119,7 +119,7 @@ def documents_add(appeal, *, user, files):
         if already + len(files) > MAX_DOCUMENTS:
             raise ApplicationRefused(documents_limit_message(already))
         try:
-            services.attach_files(locked, None, files, user)
+            services.files_attach(locked, None, files, user)
         except services.AppealRefused as refused:
             raise ApplicationRefused(str(refused)) from None
         locked.save(update_fields=["updated_at"])
@@ -201,7 +201,7 @@ def application_submit(appeal, *, user):
         message = Message.objects.create(tenant=locked.tenant, appeal=locked, author=user,
                                          text=application_summary(locked))
         Attachment.objects.filter(appeal=locked, message__isnull=True).update(message=message)
-        services.set_status(locked, Appeal.Status.NEW, save=False)
+        services.appeal_set_status(locked, Appeal.Status.NEW, save=False)
         locked.submitted_at = timezone.now()
         locked.save()
     return locked

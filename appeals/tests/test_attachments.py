@@ -455,7 +455,7 @@ def test_staff_answers_are_not_limited(customer):
     staff = UserFactory(tenant=tenant, is_staff=True)
     stored_today(tenant, staff, services.USER_BYTES_PER_DAY)
     with tenant_scope(tenant):
-        message = services.staff_answer(Appeal.objects.get(pk=appeal.pk), staff=staff, text="Ответ",
+        message = services.appeal_answer(Appeal.objects.get(pk=appeal.pk), staff=staff, text="Ответ",
                                         files=check_files([upload("Ответ.pdf", TINY_PDF)]))
         assert message.attachments.count() == 1
 

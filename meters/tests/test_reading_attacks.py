@@ -96,9 +96,9 @@ def test_a_confirmation_is_stored_only_on_the_reading_that_was_asked_about(world
     two, plain = meters["two"], meters["plain"]
     when = datetime.datetime(2026, 11, 20, 12, tzinfo=datetime.UTC)
     with tenant_scope(alpha):
-        submission = services.submit_readings(account=mine, meter=two, values={1: "90", 2: "120"},
+        submission = services.readings_submit(account=mine, meter=two, values={1: "90", 2: "120"},
                                               confirmed={"lower"}, now=when)
-        forged = services.submit_readings(account=mine, meter=plain, values={1: "120"},
+        forged = services.readings_submit(account=mine, meter=plain, values={1: "120"},
                                           confirmed={"lower", "jump"}, now=when)
     assert submission.saved and forged.saved
     by_zone = {reading.zone: reading for reading in submission.readings}
