@@ -138,7 +138,8 @@ def extended_access(request, account_id):
             return redirect("cabinet:overview")
         form.add_error("answer", message)
     return render(request, "billing/extended_access.html", {
-        "form": form, "link": link, "policy": policy, "pins_issued": links.pins_issued(policy), "gives": {need.value for need in basic_gives(policy)},
+        "form": form, "link": link, "policy": policy, "pins_issued": links.pins_issued(policy),
+        "gives": {need.value for need in basic_gives(policy)},
     })
 
 

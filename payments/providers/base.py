@@ -7,6 +7,7 @@ rest of the portal knows one vocabulary.
 
 import abc
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from portal.ratelimits import client_ip
@@ -40,12 +41,12 @@ class ProviderNotification:
     headers and the client address as ``portal.ratelimits.client_ip`` reads it."""
 
     body: bytes
-    headers: dict
+    headers: Mapping[str, str]  # looked up case-insensitively (Django's HttpHeaders)
     client_ip: str
 
     @classmethod
     def from_request(cls, request):
-        return cls(body=request.body, headers=dict(request.headers), client_ip=client_ip(request))
+        return cls(body=request.body, headers=request.headers, client_ip=client_ip(request))
 
 
 class ProviderError(Exception):
