@@ -17,7 +17,7 @@ from portal import roles
 from portal.admin import TenantOwnedAdmin, on_platform_host
 from portal.phones import normalize_phone
 
-from . import services, staff_edits
+from . import registration, services, staff_edits
 from .confirmations import ResendTooSoon
 from .models import ConsentAcceptance, User, normalize_email
 
@@ -156,10 +156,10 @@ class UserAdmin(TrailInHistory, TenantOwnedAdmin, DjangoUserAdmin):
         """The way forward for a customer whose SMS code expired (guide 001)."""
         sent, waiting = [], []
         for user in queryset.filter(registered_by_staff=True, activation_deadline__isnull=False):
-            if services.registration_next_step(user) != services.PHONE_CODE:
+            if registration.registration_next_step(user) != services.PHONE_CODE:
                 continue
             try:
-                services.registration_send(user=user)
+                registration.registration_send(user=user)
             except ResendTooSoon:
                 waiting.append(user.phone)
             else:
@@ -192,7 +192,7 @@ class UserAdmin(TrailInHistory, TenantOwnedAdmin, DjangoUserAdmin):
         form = CustomerRegistrationForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                user = services.registration_by_staff(tenant=request.tenant, **form.cleaned_data)
+                user = registration.registration_by_staff(tenant=request.tenant, **form.cleaned_data)
             except ResendTooSoon:
                 form.add_error("phone", _("На этот телефон уже отправлено много кодов. Попробуйте через час."))
                 return self._register_customer_page(request, form)

@@ -19,6 +19,11 @@ def login_methods(policy):
 
 
 def get_setting(name, default):
+    if name == "ACCOUNT_RATE_LIMITS":
+        # Read on use, after the apps are loaded (settings load this module before them).
+        from accounts.services import ALLAUTH_RATE_LIMITS
+
+        return ALLAUTH_RATE_LIMITS
     tenant = active_tenant_scope(default=None)
     if tenant is not None:
         if name == "ACCOUNT_LOGIN_METHODS":

@@ -170,7 +170,7 @@ def _ensure_demo_totp(user):
 
 def consumer_login(tenant):
     if tenant.slug == "rgmek":
-        from .services import generated_login
+        from .registration import generated_login
 
         inn, contract = CONSUMER_RGMEK_CONTRACT
         return generated_login(inn=inn, contract_number=contract)

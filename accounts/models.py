@@ -148,7 +148,7 @@ class Confirmation(models.Model):
     code_expires_at = models.DateTimeField(null=True, blank=True)
     key_expires_at = models.DateTimeField(null=True, blank=True)
     # What proving this confirmation carries out (a new registration that takes over an
-    # abandoned one, accounts.services.registration_claim): stored server-side, not in a
+    # abandoned one, accounts.registration.registration_claim): stored server-side, not in a
     # session, because a link may be opened in another browser.
     payload = models.JSONField(default=dict, blank=True)
     failed_attempts = models.PositiveSmallIntegerField(default=0)

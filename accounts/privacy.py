@@ -2,7 +2,7 @@
 contract): the profile and the consents given, and what erasure removes here.
 
 The user row itself is anonymised by the privacy app after every app has erased its part
-(privacy.services.erase_user), so that the other apps still find the user by its key."""
+(privacy.services.user_erase), so that the other apps still find the user by its key."""
 
 from django.db.models import Q
 from django.utils import timezone

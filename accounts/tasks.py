@@ -8,7 +8,7 @@ def expire_unactivated():
     """Hourly (CELERY_BEAT_SCHEDULE): the service behind `manage.py expire_unactivated`.
     It walks every tenant, entering each one's scope (portal.tasks.TenantTask is for tasks
     about one tenant)."""
-    return services.expire_unactivated()
+    return services.users_expire_unactivated()
 
 
 @shared_task

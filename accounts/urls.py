@@ -13,6 +13,7 @@ from django.urls import path
 from portal.page_cache import anonymous_page
 
 from . import views
+from .profile import views as profile_views
 
 app_name = "accounts"
 
@@ -28,12 +29,12 @@ urlpatterns = [
     path("password/reset/code/", views.password_reset_code, name="password_reset_code"),
     path("password/reset/key/<str:key>/", views.password_reset_key, name="password_reset_key"),
     path("consents/", views.consents, name="consents"),
-    path("profile/", views.profile, name="profile"),
-    path("profile/phone/", views.profile_phone, name="profile_phone"),
-    path("profile/phone/confirm/", views.profile_phone_confirm, name="profile_phone_confirm"),
-    path("profile/phone/resend/", views.profile_phone_resend, name="profile_phone_resend"),
-    path("profile/email/", views.profile_email, name="profile_email"),
-    path("profile/email/<str:key>/", views.profile_email_confirm, name="profile_email_confirm"),
+    path("profile/", profile_views.profile, name="profile"),
+    path("profile/phone/", profile_views.profile_phone, name="profile_phone"),
+    path("profile/phone/confirm/", profile_views.profile_phone_confirm, name="profile_phone_confirm"),
+    path("profile/phone/resend/", profile_views.profile_phone_resend, name="profile_phone_resend"),
+    path("profile/email/", profile_views.profile_email, name="profile_email"),
+    path("profile/email/<str:key>/", profile_views.profile_email_confirm, name="profile_email_confirm"),
 ]
 
 # allauth's views, without a namespace: allauth reverses these names itself.

@@ -11,24 +11,19 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.page_cache import anonymous_page
 from portal.pages import tenant_page
-from portal.ratelimits import by_field, by_user, client_ip, limited, reserve_failure
+from portal.ratelimits import by_field, client_ip, limited, reserve_failure
 
-from . import profile as profile_rules
-from . import services
+from . import recovery, registration, services
 from .confirmations import ConfirmationError, Decoy, ResendTooSoon, TooManyMessages, find_by_key, seconds_until_resend
 from .forms import (
     CodeForm,
     ConsentsForm,
     ContractRecoveryForm,
-    EmailChangeForm,
     NewPasswordForm,
-    PhoneChangeForm,
-    ProfileNamesForm,
     RecoveryForm,
     SignupForm,
     StaffContinueForm,
@@ -45,7 +40,6 @@ RESET_SESSION_KEY = "password_reset_user_id"
 RESET_DECOY_SESSION_KEY = "password_reset_decoy"
 TOO_MANY = _("Слишком много попыток. Подождите минуту и попробуйте снова.")
 TOO_MANY_FOR_AN_HOUR = _("Слишком много неверных попыток. Попробуйте через час.")
-STAFF_CODE_FAILURES_PER_CLIENT = "10/h"
 TOO_MANY_CODES = _("На этот телефон или e-mail уже отправлено много кодов. Попробуйте через час.")
 
 # One login typed many ways is one key (portal.ratelimits): a phone in +7 form, spaces dropped.
@@ -76,7 +70,7 @@ def signup(request):
     consents = services.consent_documents(moment="signup")
     form = SignupForm(request.POST or None, tenant=tenant, consents=consents)
     if request.method == "POST":
-        if limited(request, "accounts.signup", rate="10/m"):
+        if limited(request, "accounts.signup", rate=services.SIGNUP_STEPS_PER_MINUTE):
             form.add_error(None, TOO_MANY)
         elif form.is_valid():
             try:
@@ -110,17 +104,17 @@ def _start_registration(request, form):
     data, tenant = form.cleaned_data, request.tenant
     common = {"client": client_info(request), "consents": form.accepted_consents(), "password": data.get("password")}
     if tenant.policy.registers_by_contract:
-        return services.registration_start_by_contract(
+        return registration.registration_start_by_contract(
             tenant=tenant, inn=data["inn"], contract_number=data["contract_number"], contact=form.contact, **common,
         )
     contacts = {"email": data.get("email", ""), "phone": data.get("phone", "")}
     if tenant.policy.login_is_phone_or_email:
         contacts = form.login_contact.as_fields()
-    signup = services.signup_of(
+    signup = registration.signup_of(
         **contacts, last_name=data.get("last_name", ""), first_name=data.get("first_name", ""),
         middle_name=data.get("middle_name", ""), **common,
     )
-    return services.registration_start(tenant=tenant, signup=signup)
+    return registration.registration_start(tenant=tenant, signup=signup)
 
 
 @tenant_page(signed_in=False)
@@ -131,7 +125,7 @@ def signup_step(request):
     if user is None:
         messages.error(request, _("Сеанс регистрации истёк или не начат. Зарегистрируйтесь заново."))
         return redirect("accounts:signup")
-    step = services.registration_next_step(user)
+    step = registration.registration_next_step(user)
     if step is None:
         return redirect("accounts:signup_done")
     if step == services.PASSWORD:
@@ -141,10 +135,10 @@ def signup_step(request):
     purpose = Confirmation.Purpose.SIGNUP_PHONE if step == services.PHONE_CODE else Confirmation.Purpose.SIGNUP_EMAIL
 
     def confirm(code):
-        services.registration_confirm_code(user=user, code=code)
+        registration.registration_confirm_code(user=user, code=code)
         return user
 
-    return _code_step(request, step=step, destination=services.registration_destination(user, step),
+    return _code_step(request, step=step, destination=registration.registration_destination(user, step),
                       confirm=confirm, resend_in=lambda: seconds_until_resend(user=user, purpose=purpose))
 
 
@@ -155,7 +149,7 @@ def _stand_in_step(request, stand_in):
     def confirm(code):
         if claim is None:
             decoy.check()  # always refuses, as a wrong code would
-        return services.registration_claim_by_code(claim=claim, code=code)
+        return registration.registration_claim_by_code(claim=claim, code=code)
 
     def resend_in():
         if claim is None:
@@ -172,7 +166,7 @@ def _code_step(request, *, step, destination, confirm, resend_in):
     so a stand-in cannot be told from a new registration."""
     form = CodeForm(request.POST or None)
     if request.method == "POST":
-        if limited(request, "accounts.confirm", rate="10/m"):
+        if limited(request, "accounts.confirm", rate=services.CODE_TRIES_PER_MINUTE):
             form.add_error(None, TOO_MANY)
         elif form.is_valid():
             try:
@@ -189,7 +183,7 @@ def _code_step(request, *, step, destination, confirm, resend_in):
 def _decoy_of(tenant, stand_in):
     if stand_in.get("decoy_name"):
         return Decoy(tenant=tenant, name=stand_in["decoy_name"])
-    return services.signup_decoy(tenant=tenant, destination=stand_in["destination"])
+    return registration.signup_decoy(tenant=tenant, destination=stand_in["destination"])
 
 
 def _claim_of(stand_in):
@@ -217,7 +211,7 @@ def _step_context(tenant, step, destination, form, resend_in):
 def _signup_password(request, user):
     form = NewPasswordForm(request.POST or None, tenant=request.tenant, user=user)
     if request.method == "POST" and form.is_valid() and form.cleaned_data["password"]:
-        services.registration_set_password(user=user, password=form.cleaned_data["password"])
+        registration.registration_set_password(user=user, password=form.cleaned_data["password"])
         return redirect("accounts:signup_step")
     return render(request, "accounts/signup_password.html", {"form": form})
 
@@ -226,7 +220,8 @@ def _signup_consents(request, user):
     data = request.POST if request.method == "POST" else None  # nothing ticked is still an answer
     form = ConsentsForm(data, consents=services.consent_documents(moment="signup"))
     if request.method == "POST" and form.is_valid():
-        services.registration_give_consents(user=user, documents=form.accepted_consents(), client=client_info(request))
+        registration.registration_give_consents(user=user, documents=form.accepted_consents(),
+                                                     client=client_info(request))
         return redirect("accounts:signup_step")
     return render(request, "accounts/signup_consents.html", {"form": form})
 
@@ -234,7 +229,7 @@ def _signup_consents(request, user):
 @tenant_page(signed_in=False)
 @require_POST
 def signup_resend(request):
-    if limited(request, "accounts.resend", rate="10/m"):
+    if limited(request, "accounts.resend", rate=services.RESENDS_PER_MINUTE):
         messages.error(request, TOO_MANY)
         return redirect("accounts:signup_step")
     stand_in = request.session.get(SIGNUP_STAND_IN_KEY)
@@ -243,9 +238,9 @@ def signup_resend(request):
         return redirect("accounts:signup")
     try:
         if stand_in is None:
-            services.registration_send(user=user)
+            registration.registration_send(user=user)
         elif (claim := _claim_of(stand_in)) is not None:
-            stand_in["claim_id"] = services.registration_claim_resend(claim=claim, step=stand_in["step"]).pk
+            stand_in["claim_id"] = registration.registration_claim_resend(claim=claim, step=stand_in["step"]).pk
             request.session.modified = True
         else:
             _decoy_of(request.tenant, stand_in).send(destination=stand_in["destination"])
@@ -261,7 +256,7 @@ def signup_resend(request):
 @tenant_page(signed_in=False)
 def signup_done(request):
     user = pending_user(request)
-    if user is None or services.registration_next_step(user) is not None:
+    if user is None or registration.registration_next_step(user) is not None:
         return redirect("accounts:signup")
     show_login = request.session.pop(SHOW_LOGIN_SESSION_KEY, False)
     request.session.pop(SIGNUP_SESSION_KEY, None)
@@ -280,10 +275,10 @@ def activate(request, key):
             confirmation = find_by_key(key=key, purposes=ACTIVATION_PURPOSES)
             return render(request, "accounts/activate.html", {"email": confirmation.destination})
         stand_in = request.session.get(SIGNUP_STAND_IN_KEY) or {}
-        user = services.registration_confirm_link(key=key, claim_id=stand_in.get("claim_id"))
+        user = registration.registration_confirm_link(key=key, claim_id=stand_in.get("claim_id"))
     except ConfirmationError as error:
         return render(request, "accounts/activate.html", {"error": error.message}, status=400)
-    if services.registration_next_step(user) is not None:
+    if registration.registration_next_step(user) is not None:
         _continue_as(request, user)  # a claim whose registration has steps left
         return redirect("accounts:signup_step")
     if request.session.get(SIGNUP_SESSION_KEY) == user.pk:
@@ -309,10 +304,10 @@ def activation_resend(request):
     logged_in = request.user.is_authenticated
     back = "portal:home" if logged_in else "account_inactive"
     user = request.user if logged_in else inactive_user(request)
-    if user is None or services.registration_next_step(user) not in (services.EMAIL_LINK, services.EMAIL_CODE):
+    if user is None or registration.registration_next_step(user) not in (services.EMAIL_LINK, services.EMAIL_CODE):
         return redirect(back if logged_in else "account_login")
     try:
-        services.registration_send(user=user)
+        registration.registration_send(user=user)
     except TooManyMessages:
         messages.error(request, TOO_MANY_CODES)
     except ResendTooSoon as wait:
@@ -333,7 +328,7 @@ def inactive_user(request):
 def account_inactive(request):
     """allauth's "account not activated" notice, with a way to get the link again."""
     user = inactive_user(request)
-    step = services.registration_next_step(user) if user else None
+    step = registration.registration_next_step(user) if user else None
     return render(request, "account/account_inactive.html", {
         "email": user.email if step in (services.EMAIL_LINK, services.EMAIL_CODE) else None,
     })
@@ -344,20 +339,20 @@ def signup_continue(request):
     """A customer registered by staff enters the one-time password from the SMS.
 
     Only failed tries count against a client, so the customer who types the right code is
-    never refused for what a stranger tried before (services.STAFF_CODE_MAX_ATTEMPTS)."""
+    never refused for what a stranger tried before (registration.STAFF_CODE_MAX_ATTEMPTS)."""
     if not request.tenant.policy.registers_customers_by_staff:
         raise Http404
     form = StaffContinueForm(request.POST or None)
     if request.method == "POST":
         # Counted before the try and forgiven when right: tries sent at once stop at the limit.
-        reservation = reserve_failure(request, "accounts.continue", rate=STAFF_CODE_FAILURES_PER_CLIENT)
+        reservation = reserve_failure(request, "accounts.continue", rate=services.STAFF_CODE_FAILURES_PER_CLIENT)
         if reservation.refused:
             form.add_error(None, TOO_MANY_FOR_AN_HOUR)
         elif not form.is_valid():
             reservation.forgive()  # an empty or malformed field tried no code
         else:
             try:
-                user = services.registration_continue_by_staff_code(phone=form.cleaned_data["phone"],
+                user = registration.registration_continue_by_staff_code(phone=form.cleaned_data["phone"],
                                                                     code=form.cleaned_data["code"])
             except ConfirmationError as error:
                 form.add_error("code", error.message)
@@ -380,14 +375,14 @@ def password_reset(request):
     form_class = ContractRecoveryForm if by_contract else RecoveryForm
     form = form_class(request.POST or None, tenant=tenant)
     if request.method == "POST":
-        if limited(request, "accounts.reset", rate="5/m") or limited(
-            request, "accounts.reset-login", rate="5/h", key=per_login["inn" if by_contract else "login"]
+        if limited(request, "accounts.reset", rate=services.RESETS_PER_MINUTE) or limited(
+            request, "accounts.reset-login", rate=services.RESETS_PER_LOGIN_PER_HOUR, key=per_login["inn" if by_contract else "login"]
         ):
             form.add_error(None, TOO_MANY)
         elif form.is_valid() and by_contract and form.cleaned_data.get("password"):
             data = form.cleaned_data
             try:
-                started = services.recovery_start_by_contract(
+                started = recovery.recovery_start_by_contract(
                     tenant=tenant, inn=data["inn"], contract_number=data["contract_number"],
                     contact=form.contact, password=data["password"],
                 )
@@ -399,7 +394,7 @@ def password_reset(request):
                 _start_reset(request, started)
                 return redirect("accounts:password_reset_code")
         elif form.is_valid() and not by_contract:
-            _start_reset(request, services.recovery_request(tenant=tenant, login=form.cleaned_data["login"]))
+            _start_reset(request, recovery.recovery_request(tenant=tenant, login=form.cleaned_data["login"]))
             return redirect("accounts:password_reset_code")
     return render(request, "accounts/password_reset.html", {"form": form, "by_contract": by_contract})
 
@@ -413,21 +408,21 @@ def _start_reset(request, started):
 @tenant_page(signed_in=False)
 def password_reset_code(request):
     """Enter the code (and, unless it came with the contract form, the new password). The
-    page answers alike whether the login exists (services.recovery_by_code)."""
+    page answers alike whether the login exists (recovery.recovery_by_code)."""
     session, tenant = request.session, request.tenant
     if RESET_SESSION_KEY not in session:
         return redirect("accounts:password_reset")
     user = User.objects.filter(pk=session[RESET_SESSION_KEY]).first() if session[RESET_SESSION_KEY] else None
-    started = services.ResetStarted(user=user, decoy_name=session.get(RESET_DECOY_SESSION_KEY) or "")
+    started = recovery.ResetStarted(user=user, decoy_name=session.get(RESET_DECOY_SESSION_KEY) or "")
     with_password = not tenant.policy.registers_by_contract
     form = NewPasswordForm(request.POST or None, tenant=tenant, with_code=True) if with_password else CodeForm(
         request.POST or None)
     if request.method == "POST":
-        if limited(request, "accounts.reset-code", rate="10/m"):
+        if limited(request, "accounts.reset-code", rate=services.CODE_TRIES_PER_MINUTE):
             form.add_error(None, TOO_MANY)
         elif form.is_valid():
             try:
-                services.recovery_by_code(tenant=tenant, started=started, code=form.cleaned_data["code"],
+                recovery.recovery_by_code(tenant=tenant, started=started, code=form.cleaned_data["code"],
                                           password=form.cleaned_data.get("password"))
             except ConfirmationError as error:
                 form.add_error("code", error.message)
@@ -450,7 +445,7 @@ def password_reset_key(request, key):
     form = NewPasswordForm(request.POST or None, tenant=request.tenant, user=confirmation.user)
     if request.method == "POST" and form.is_valid() and form.cleaned_data["password"]:
         try:
-            services.recovery_by_key(key=key, password=form.cleaned_data["password"])
+            recovery.recovery_by_key(key=key, password=form.cleaned_data["password"])
         except ConfirmationError as error:
             return render(request, "accounts/password_reset_key.html", {"error": error.message}, status=400)
         messages.success(request, _("Пароль изменён. Войдите с новым паролем."))
@@ -498,176 +493,3 @@ def consents(request):
     return render(request, "accounts/consents.html", {
         "form": form, "pending": pending, "accepted": accepted, "offered": services.consents_offered(user=user),
     })
-
-
-# «Мой профиль»: the settings hub (accounts/profile.py has the rules)
-
-
-def _resend_refusal(wait):
-    if isinstance(wait, TooManyMessages):
-        return TOO_MANY_CODES
-    return _("Отправить код или письмо ещё раз можно через %(seconds)s с.") % {"seconds": wait.seconds_left}
-
-
-def _live(confirmation, expires_field):
-    expires = getattr(confirmation, expires_field) if confirmation else None
-    return confirmation if expires and expires > timezone.now() else None
-
-
-def _profile_page(request, *, names_form=None, phone_form=None, email_form=None):
-    user, policy = request.user, request.tenant.policy
-    pending_phone = _live(profile_rules.pending_change(user=user, purpose=profile_rules.CHANGE_PHONE), "code_expires_at")
-    pending_email = _live(profile_rules.pending_change(user=user, purpose=profile_rules.CHANGE_EMAIL), "key_expires_at")
-    initial = {"last_name": user.last_name, "first_name": user.first_name, "middle_name": user.middle_name}
-    return render(request, "accounts/profile.html", {
-        "names_form": names_form or ProfileNamesForm(initial=initial, policy=policy),
-        "phone_form": phone_form or PhoneChangeForm(user=user),
-        "email_form": email_form or EmailChangeForm(user=user),
-        "pending_phone": mask_phone(pending_phone.destination) if pending_phone else None,
-        "pending_email": pending_email.destination if pending_email else None,
-        "generated_login": user.username if user.login_is_generated else None,
-    })
-
-
-@tenant_page
-def profile(request):
-    """«Мой профиль»: the name form here; the phone and e-mail forms post to their own URLs."""
-    if request.method != "POST":
-        return _profile_page(request)
-    form = ProfileNamesForm(request.POST, policy=request.tenant.policy)
-    if limited(request, "accounts.profile", rate="10/m", key=by_user):
-        form.add_error(None, TOO_MANY)
-    elif form.is_valid():
-        profile_rules.names_update(user=request.user, **form.cleaned_data)
-        messages.success(request, _("Данные сохранены."))
-        return redirect("accounts:profile")
-    return _profile_page(request, names_form=form)
-
-
-# Wrong current passwords on the profile's contact forms, per user: guessing a password
-# through them gets no further than through the login form.
-PROFILE_PASSWORD_FAILURES = "5/h"
-
-
-def _contact_form_valid(request, form):
-    """A new phone's or e-mail's form, within its rate and with the right current password.
-    Each try is counted as a failure before the password is checked and forgiven when it is
-    right (portal.ratelimits.reserve_failure): guesses sent at once stop at the limit."""
-    reservation = reserve_failure(request, "accounts.profile-password", rate=PROFILE_PASSWORD_FAILURES, key=by_user)
-    if reservation.refused:
-        form.add_error(None, _("Слишком много неверных паролей. Попробуйте через час."))
-        return False
-    if limited(request, "accounts.profile-contact", rate="5/m", key=by_user):
-        reservation.forgive()
-        form.add_error(None, TOO_MANY)
-        return False
-    valid = form.is_valid()
-    if not form.has_error("current_password", code=form.WRONG_PASSWORD):
-        reservation.forgive()  # right, or no password typed at all
-    return valid
-
-
-@tenant_page
-@require_POST
-def profile_phone(request):
-    form = PhoneChangeForm(request.POST, user=request.user)
-    if _contact_form_valid(request, form):
-        try:
-            profile_rules.phone_change_start(user=request.user, phone=form.cleaned_data["phone"])
-        except ResendTooSoon as wait:
-            form.add_error(None, _resend_refusal(wait))
-        else:
-            return redirect("accounts:profile_phone_confirm")
-    return _profile_page(request, phone_form=form)
-
-
-@tenant_page
-def profile_phone_confirm(request):
-    """The code sent to the new phone. A number that is someone else's gets the same page
-    (its code matches nothing: accounts/profile.py)."""
-    user = request.user
-    pending = profile_rules.pending_change(user=user, purpose=profile_rules.CHANGE_PHONE)
-    if pending is None:
-        return redirect("accounts:profile")
-    form = CodeForm(request.POST or None)
-    if request.method == "POST":
-        if limited(request, "accounts.profile-code", rate="10/m", key=by_user):
-            form.add_error(None, TOO_MANY)
-        elif form.is_valid():
-            old_login = user.username
-            try:
-                profile_rules.phone_change_confirm(user=user, code=form.cleaned_data["code"])
-            except profile_rules.ContactTaken as error:
-                form.add_error(None, error.message)
-            except ConfirmationError as error:
-                form.add_error("code", error.message)
-            else:
-                messages.success(request, _contact_changed(_("Телефон изменён."), user, old_login))
-                return redirect("accounts:profile")
-    return render(request, "accounts/profile_phone_confirm.html", {
-        "form": form, "destination": mask_phone(pending.destination),
-        "resend_in": seconds_until_resend(user=user, purpose=profile_rules.CHANGE_PHONE),
-        "code_minutes": request.tenant.policy.code_ttl_minutes,
-    })
-
-
-def _contact_changed(done, user, old_login):
-    if user.username == old_login:
-        return done
-    return _("%(done)s Теперь входите с ним: %(login)s.") % {"done": done, "login": user.username}
-
-
-@tenant_page
-@require_POST
-def profile_phone_resend(request):
-    if limited(request, "accounts.resend", rate="10/m", key=by_user):
-        messages.error(request, TOO_MANY)
-        return redirect("accounts:profile_phone_confirm")
-    try:
-        profile_rules.phone_change_resend(user=request.user)
-    except ConfirmationError:
-        return redirect("accounts:profile")
-    except ResendTooSoon as wait:
-        messages.error(request, _resend_refusal(wait))
-    else:
-        messages.success(request, _("Мы отправили новый код."))
-    return redirect("accounts:profile_phone_confirm")
-
-
-@tenant_page
-@require_POST
-def profile_email(request):
-    form = EmailChangeForm(request.POST, user=request.user)
-    if _contact_form_valid(request, form):
-        email = form.cleaned_data["email"]
-        try:
-            profile_rules.email_change_start(user=request.user, email=email)
-        except ResendTooSoon as wait:
-            form.add_error(None, _resend_refusal(wait))
-        else:
-            messages.success(request, _("Мы отправили письмо на %(email)s. Перейдите по ссылке из него, чтобы "
-                                        "подтвердить новый адрес.") % {"email": email})
-            return redirect("accounts:profile")
-    return _profile_page(request, email_form=form)
-
-
-@tenant_page(signed_in=False)
-def profile_email_confirm(request, key):
-    """The link mailed to the new address. It works without signing in: the key names the
-    user it was issued for and proves the address (docs/accounts.md, «Profile»). GET only
-    shows a button (mail scanners follow links); POST uses it, once."""
-    template = "accounts/profile_email_confirm.html"
-    try:
-        if request.method != "POST":
-            confirmation = profile_rules.email_change_link(key=key)
-            return render(request, template, {"email": confirmation.destination})
-        if limited(request, "accounts.profile-link", rate="10/m"):
-            return render(request, template, {"error": TOO_MANY}, status=429)
-        old_login = request.user.username if request.user.is_authenticated else None
-        user = profile_rules.email_change_confirm(key=key)
-    except ConfirmationError as error:
-        return render(request, template, {"error": error.message}, status=400)
-    if request.user.is_authenticated and request.user.pk == user.pk:
-        messages.success(request, _contact_changed(_("E-mail подтверждён и изменён."), user, old_login))
-        return redirect("accounts:profile")
-    return render(request, template, {"done": user.email})

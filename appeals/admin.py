@@ -5,12 +5,12 @@ The queue (``AppealAdmin``) lists the newest first. An appeal's page shows what 
 sent read-only (an application's fields and objects too) and two things staff change:
 whom it is assigned to (the tenant's staff only) and its status, only along
 ``Appeal.TRANSITIONS``: a refused move is an error on the page, checked through
-``services.set_status`` and again under the row's lock when saved.
+``services.appeal_set_status`` and again under the row's lock when saved.
 
 Below the page's form come the thread and «Ответить». The answer is its own form, posted to
 its own admin URL (``<id>/answer/``, ``answer_view``), not part of the change form: it has
 files (checked by ``attachments.check_files``) and a status of its own, it goes through
-``services.staff_answer`` (message, files, status, the author told by e-mail or SMS) in one
+``services.appeal_answer`` (message, files, status, the author told by e-mail or SMS) in one
 transaction, and a mistake in it must not save or undo an assignment. A refused answer is
 shown again on that URL's own page with the thread and the errors; nothing is saved.
 
@@ -98,17 +98,17 @@ class ApplicationObjectInline(admin.TabularInline):
 
 class StatusField(forms.ChoiceField):
     """Offers the current status and the moves allowed from it, and takes any status: a
-    move the transitions refuse is refused by ``services.set_status`` with its message."""
+    move the transitions refuse is refused by ``services.appeal_set_status`` with its message."""
 
     def valid_value(self, value):
         return value in Appeal.Status.values
 
 
 def refusal(appeal, status):
-    """Why ``appeal`` may not move to ``status`` (services.set_status's own words), or None."""
+    """Why ``appeal`` may not move to ``status`` (services.appeal_set_status's own words), or None."""
     probe = Appeal(status=appeal.status)
     try:
-        services.set_status(probe, status, save=False)
+        services.appeal_set_status(probe, status, save=False)
     except services.AppealRefused as error:
         return str(error)
     return None
@@ -266,7 +266,7 @@ class AppealAdmin(TenantOwnedAdmin):
             current.assignee = obj.assignee
             if obj.status != current.status:
                 try:
-                    services.set_status(current, obj.status, save=False)
+                    services.appeal_set_status(current, obj.status, save=False)
                 except services.AppealRefused as error:
                     messages.error(request, str(error))
             current.save(update_fields=["assignee", "status", "updated_at"])
@@ -291,7 +291,7 @@ class AppealAdmin(TenantOwnedAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def answer_view(self, request, object_id):
-        """Staff answer: text, files and the status after it, through services.staff_answer.
+        """Staff answer: text, files and the status after it, through services.appeal_answer.
         A refused answer comes back on this page with the thread; nothing is saved."""
         if not self.has_change_permission(request):
             raise PermissionDenied
@@ -304,7 +304,7 @@ class AppealAdmin(TenantOwnedAdmin):
             form = AnswerForm(request.POST, request.FILES, appeal=appeal)
             if form.is_valid():
                 try:
-                    message = services.staff_answer(
+                    message = services.appeal_answer(
                         appeal, staff=request.user, text=form.cleaned_data["text"], files=form.cleaned_data["files"],
                         status=form.cleaned_data["status"],
                     )

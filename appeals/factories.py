@@ -68,7 +68,7 @@ def contract_customer(tenant, client):
     from accounts.factories import UserFactory
     from portal.scoping import tenant_scope
 
-    from . import applications
+    from .applications import services as applications
     from .models import AppealsPolicy
 
     with tenant_scope(tenant):

@@ -2,7 +2,7 @@
 telling the author when staff answer.
 
 Files a customer attaches count against two daily quotas (``USER_BYTES_PER_DAY``,
-``TENANT_BYTES_PER_DAY``), checked before anything of them is stored (``store_files``)."""
+``TENANT_BYTES_PER_DAY``), checked before anything of them is stored (``files_store``)."""
 
 import datetime
 
@@ -47,6 +47,12 @@ def _forget_unread(appeal):
         transaction.on_commit(lambda: cache.delete(unread_cache_key(user_id)))
 
 
+# Rate limits: what one customer may send (only forms that passed their checks count); the
+# views apply them with portal.ratelimits.
+APPEALS_PER_HOUR, APPEALS_PER_DAY = "10/h", "30/d"
+REPLIES_PER_HOUR = "60/h"
+QUESTIONS_PER_HOUR_VISITOR, QUESTIONS_PER_HOUR_USER = "5/h", "10/h"
+
 # What a customer may store in a day (the tenant's calendar day): two full forms of five
 # 10 MB files. And what all of a tenant's users may store in a day together: the disk one
 # tenant's customers can fill, whatever number of accounts they register.
@@ -83,7 +89,7 @@ def refuse_over_quota(*, tenant, user, size):
         ))
 
 
-def store_files(*, tenant, user, files):
+def files_store(*, tenant, user, files):
     """Checked files (``attachments.check_files``) stored, as unsaved Attachments for the
     caller to tie to an appeal and save; refused first, with nothing stored, when a daily
     quota would be passed (``refuse_over_quota``)."""
@@ -96,18 +102,18 @@ def store_files(*, tenant, user, files):
             attachment.file.save(checked.name, checked.upload, save=False)
             stored.append(attachment)
     except BaseException:
-        forget_stored(stored)
+        stored_forget(stored)
         raise
     return stored
 
 
-def forget_stored(stored):
+def stored_forget(stored):
     """Delete the files of Attachments that were stored and will not be saved."""
     for attachment in stored:
         attachment.file.storage.delete(attachment.file.name)
 
 
-def save_stored(stored, appeal, message):
+def stored_save(stored, appeal, message):
     """Save stored Attachments on the appeal, and on ``message`` when given (an
     application's documents have none until it is sent)."""
     for attachment in stored:
@@ -115,9 +121,9 @@ def save_stored(stored, appeal, message):
         attachment.save()
 
 
-def attach_files(appeal, message, files, user):
+def files_attach(appeal, message, files, user):
     """store_files, then save them on the appeal (and ``message``)."""
-    save_stored(store_files(tenant=appeal.tenant, user=user, files=files), appeal, message)
+    stored_save(files_store(tenant=appeal.tenant, user=user, files=files), appeal, message)
 
 
 def appeal_create(*, tenant, author, kind=Appeal.Kind.APPEAL, topic=None, account=None, text, files=(),
@@ -132,49 +138,49 @@ def appeal_create(*, tenant, author, kind=Appeal.Kind.APPEAL, topic=None, accoun
     stored = []
     try:
         with transaction.atomic():
-            stored = store_files(tenant=tenant, user=author, files=files)
+            stored = files_store(tenant=tenant, user=author, files=files)
             appeal = Appeal.objects.create(
                 tenant=tenant, author=author, kind=kind, topic=topic, account=account, status=Appeal.Status.NEW,
                 contact_name=contact_name, contact_email=contact_email, contact_phone=contact_phone,
                 submitted_at=timezone.now(), **({"public_id": public_id} if public_id else {}),
             )
             message = Message.objects.create(tenant=tenant, appeal=appeal, author=author, text=text)
-            save_stored(stored, appeal, message)
+            stored_save(stored, appeal, message)
     except IntegrityError:
-        forget_stored(stored)
+        stored_forget(stored)
         appeal = Appeal.objects.filter(public_id=public_id, author=author).first() if author else None
         if appeal is None:
             raise AppealRefused(_("Эта форма устарела. Откройте её заново.")) from None
     except BaseException:
-        forget_stored(stored)
+        stored_forget(stored)
         raise
     return appeal
 
 
-def author_reply(appeal, *, user, text, files=()):
+def appeal_reply(appeal, *, user, text, files=()):
     """The author writes again; an answered or closed appeal goes back in work."""
     with transaction.atomic():
         appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
         if appeal.status == Appeal.Status.DRAFT:
             raise AppealRefused(_("Сначала отправьте заявку."))
         message = Message.objects.create(tenant=appeal.tenant, appeal=appeal, author=user, text=text)
-        attach_files(appeal, message, files, user)
+        files_attach(appeal, message, files, user)
         if appeal.status in (Appeal.Status.ANSWERED, Appeal.Status.CLOSED):
             appeal.status = Appeal.Status.IN_PROGRESS
         appeal.save()
     return appeal
 
 
-def staff_answer(appeal, *, staff, text, files=(), status=Appeal.Status.ANSWERED):
+def appeal_answer(appeal, *, staff, text, files=(), status=Appeal.Status.ANSWERED):
     """Staff answer: the message, its files, the status (answered unless told otherwise),
     and the author told by e-mail or SMS."""
     with transaction.atomic():
         appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
         if status != appeal.status:  # refused before any file is stored
-            set_status(appeal, status, save=False)
+            appeal_set_status(appeal, status, save=False)
         message = Message.objects.create(tenant=appeal.tenant, appeal=appeal, author=staff, from_staff=True,
                                          text=text)
-        attach_files(appeal, message, files, staff)
+        files_attach(appeal, message, files, staff)
         appeal.unread_by_author = True
         appeal.save()
         _forget_unread(appeal)
@@ -182,7 +188,7 @@ def staff_answer(appeal, *, staff, text, files=(), status=Appeal.Status.ANSWERED
     return message
 
 
-def set_status(appeal, status, *, save=True):
+def appeal_set_status(appeal, status, *, save=True):
     if status != appeal.status and not appeal.can_become(status):
         raise AppealRefused(_("Статус «%(old)s» нельзя сменить на «%(new)s».") % {
             "old": appeal.get_status_display(), "new": Appeal.Status(status).label})
@@ -191,7 +197,7 @@ def set_status(appeal, status, *, save=True):
         appeal.save(update_fields=["status", "updated_at"])
 
 
-def mark_read(appeal):
+def appeal_mark_read(appeal):
     """The author opened the thread."""
     if appeal.unread_by_author:
         Appeal.objects.filter(pk=appeal.pk).update(unread_by_author=False)
@@ -200,23 +206,13 @@ def mark_read(appeal):
         _forget_unread(appeal)
 
 
-def reopen(appeal, *, user):
+def appeal_reopen(appeal, *, user):
     """«Возобновить» a closed appeal (AppealRefused for any other)."""
     with transaction.atomic():
         appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
         if appeal.status != Appeal.Status.CLOSED:
             raise AppealRefused(_("Возобновить можно только закрытое обращение."))
-        set_status(appeal, Appeal.Status.IN_PROGRESS)
-    return appeal
-
-
-def application_submit(appeal):
-    """A draft application goes to staff (new)."""
-    with transaction.atomic():
-        appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
-        set_status(appeal, Appeal.Status.NEW, save=False)
-        appeal.submitted_at = timezone.now()
-        appeal.save()
+        appeal_set_status(appeal, Appeal.Status.IN_PROGRESS)
     return appeal
 
 

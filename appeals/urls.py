@@ -1,6 +1,7 @@
 from django.urls import include, path
 
-from . import application_urls, views
+from . import views
+from .applications import urls as application_urls
 
 app_name = "appeals"
 

@@ -18,10 +18,6 @@ from . import selectors, services
 from .forms import AppealForm, ReplyForm, SupportQuestionForm
 from .models import Appeal, Attachment
 
-# What one customer may send (only forms that passed their checks count).
-APPEALS_PER_HOUR, APPEALS_PER_DAY = "10/h", "30/d"
-REPLIES_PER_HOUR = "60/h"
-QUESTIONS_PER_HOUR_VISITOR, QUESTIONS_PER_HOUR_USER = "5/h", "10/h"
 # The visitor's question just sent, for the confirmation page after the redirect.
 SENT_QUESTION_KEY = "appeals:support_sent"
 
@@ -49,8 +45,8 @@ def appeal_new(request):
     form = AppealForm(request.POST or None, request.FILES or None, topics=selectors.topics_for_appeals(),
                       links=user_links(request.user))
     if request.method == "POST" and form.is_valid():
-        if limited(request, "appeals.create", rate=APPEALS_PER_HOUR, key=by_user) \
-                or limited(request, "appeals.create.day", rate=APPEALS_PER_DAY, key=by_user):
+        if limited(request, "appeals.create", rate=services.APPEALS_PER_HOUR, key=by_user) \
+                or limited(request, "appeals.create.day", rate=services.APPEALS_PER_DAY, key=by_user):
             messages.error(request, _("Слишком много обращений подряд. Попробуйте позже."))
         else:
             try:
@@ -74,18 +70,18 @@ def appeal_detail(request, public_id):
     appeal = _appeal_or_404(request, public_id)
     form = ReplyForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        if limited(request, "appeals.reply", rate=REPLIES_PER_HOUR, key=by_user):
+        if limited(request, "appeals.reply", rate=services.REPLIES_PER_HOUR, key=by_user):
             messages.error(request, _("Слишком много сообщений подряд. Попробуйте позже."))
         else:
             try:
-                services.author_reply(appeal, user=request.user, text=form.cleaned_data["text"],
+                services.appeal_reply(appeal, user=request.user, text=form.cleaned_data["text"],
                                       files=form.cleaned_data["files"])
             except services.AppealRefused as refused:
                 messages.error(request, str(refused))
             else:
                 messages.success(request, _("Сообщение отправлено."))
                 return redirect("appeals:detail", public_id=appeal.public_id)
-    services.mark_read(appeal)  # before the menu's counter is read (lazily, while rendering)
+    services.appeal_mark_read(appeal)  # before the menu's counter is read (lazily, while rendering)
     return render(request, "appeals/detail.html", {
         "appeal": appeal, "thread": selectors.thread(appeal), "form": form,
         "can_reply": appeal.status not in (Appeal.Status.CLOSED, Appeal.Status.DRAFT),
@@ -98,7 +94,7 @@ def appeal_detail(request, public_id):
 def appeal_reopen(request, public_id):
     appeal = _appeal_or_404(request, public_id)
     try:  # a stale page may ask to reopen what is not closed: the service says so
-        services.reopen(appeal, user=request.user)
+        services.appeal_reopen(appeal, user=request.user)
     except services.AppealRefused as refused:
         messages.error(request, str(refused))
     else:
@@ -136,7 +132,7 @@ def support_question(request):
             return render(request, "appeals/support_sent.html", {"number": number})
     form = SupportQuestionForm(request.POST or None, visitor=visitor)
     if request.method == "POST" and form.is_valid():
-        if limited(request, "appeals.support", rate=QUESTIONS_PER_HOUR_VISITOR if visitor else QUESTIONS_PER_HOUR_USER,
+        if limited(request, "appeals.support", rate=services.QUESTIONS_PER_HOUR_VISITOR if visitor else services.QUESTIONS_PER_HOUR_USER,
                    key=by_client if visitor else by_user):
             messages.error(request, _("Слишком много вопросов подряд. Попробуйте позже или позвоните нам."))
         else:

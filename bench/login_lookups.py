@@ -86,7 +86,7 @@ def lookups(tenant, n):
     from allauth.account.adapter import get_adapter
     from allauth.account.internal.userkit import filter_users_by_email, get_user_by_username
 
-    from accounts import services
+    from accounts import recovery, registration
     from accounts.models import User
 
     def as_kind(kind):  # the tenant with another login kind, in memory only
@@ -98,10 +98,10 @@ def lookups(tenant, n):
         "allauth: login by username": lambda: get_user_by_username(f"LOGIN-{n}"),
         "allauth: login by phone": lambda: get_adapter().get_user_by_phone(phone),
         "Django: login by username": lambda: User.objects.filter(username=f"login-{n}").first(),
-        "recovery by e-mail": lambda: services.user_by_login(tenant=as_kind("email"), login=email),
-        "recovery by phone": lambda: services.user_by_login(tenant=as_kind("phone_or_email"), login=phone),
-        "recovery by generated login": lambda: services.user_by_login(tenant=as_kind("contract"), login=f"login-{n}"),
-        "signup: is the contact taken": lambda: services._contact_holders(
+        "recovery by e-mail": lambda: recovery.user_by_login(tenant=as_kind("email"), login=email),
+        "recovery by phone": lambda: recovery.user_by_login(tenant=as_kind("phone_or_email"), login=phone),
+        "recovery by generated login": lambda: recovery.user_by_login(tenant=as_kind("contract"), login=f"login-{n}"),
+        "signup: is the contact taken": lambda: registration._contact_holders(
             SimpleNamespace(email=email, phone=f"+7{9000000000 + n}")),
         "before: email__iexact": lambda: User.objects.filter(email__iexact=email).first(),
     }

@@ -8,10 +8,10 @@ invoice has five services (billing.factories.invoice_with_charges); the "private
 is a temporary folder. Under production settings (DEBUG=false, Redis database 12 as the
 cache), it measures:
 
-1. render: ``billing.receipts.render_receipt_pdf`` (template, QR code, WeasyPrint) of that
+1. render: ``billing.receipts.services.render_receipt_pdf`` (template, QR code, WeasyPrint) of that
    invoice, --renders times after one warm-up (the first, cold, render is reported apart:
    it loads fonts and WeasyPrint's stylesheets once per process);
-2. render_service: ``billing.receipts.render_receipt`` (lock the row, hash, render, write
+2. render_service: ``billing.receipts.services.render_receipt`` (lock the row, hash, render, write
    the file, save), with the stored source cleared before each run so that it renders;
 3. serve: GET /invoices/<id>/receipt/ of the rendered receipt through Django's test client
    in this process (every middleware, the session, access check, source hash, the file
@@ -100,7 +100,7 @@ def main():
         from django.db import connection
         from django.test import Client
 
-        from billing import receipts
+        from billing.receipts import services as receipts
         from billing.models import Invoice
         from portal.scoping import tenant_scope
 

@@ -7,7 +7,7 @@
    window that opens today (the tenant's date).
 2. In a subprocess: --subscribers customers, each with a confirmed e-mail, no Subscription
    row (the defaults: reminders by e-mail), an account with a meter and a full-access link.
-3. In another subprocess, the measured one: ``notifications.services.send_reading_reminders``
+3. In another subprocess, the measured one: ``notifications.services.reminders_send``
    for the tenant, as the beat task runs it, then the same run again (it must send nothing).
    Each notice is rendered, recorded and queued as in production: a Notification row, an
    OutgoingMessage row with its e-mail's text and List-Unsubscribe headers; only the last
@@ -134,10 +134,10 @@ def child_run():
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     with tenant_scope(tenant):
-        sent = services.send_reading_reminders(tenant=tenant)
+        sent = services.reminders_send(tenant=tenant)
         seconds = time.perf_counter() - began
         again_began = time.perf_counter()
-        again = services.send_reading_reminders(tenant=tenant)
+        again = services.reminders_send(tenant=tenant)
         again_seconds = time.perf_counter() - again_began
     done.set()
     sampler.join()

@@ -34,6 +34,7 @@ from portal.models import TenantPolicy
 from portal.pages import PageRedirect
 
 from . import fragments
+from .links import control_questions
 from .models import AccountLink
 
 
@@ -63,7 +64,7 @@ def basic_gives(policy):
     question, never an amount, whatever the policy's row says (one saved past its clean()):
     for someone who pays in full, the amount to pay is that charge."""
     gives = _BASIC_GIVES[policy.basic_access]
-    if "last_charge" in policy.control_questions:
+    if AccountLink.Proof.LAST_CHARGE in control_questions(policy):
         gives = _BASIC_GIVES[TenantPolicy.BasicAccess.STATUS]
     return gives
 

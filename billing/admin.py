@@ -512,7 +512,7 @@ class ImportRunAdmin(LargeTableAdmin, TenantOwnedAdmin):
                 return self._upload_page(request, form)
             form = ImportUploadForm(request.POST, request.FILES)
             if form.is_valid():
-                run = services.start_uploaded_import(
+                run = services.import_start_uploaded(
                     request.tenant, user=request.user, uploads=form.cleaned_data["files"],
                     dry_run=form.cleaned_data["dry_run"],
                 )

@@ -165,6 +165,29 @@ WRONG_ANSWERS_PER_CLIENT = 20
 WRONG_ANSWERS_PER_ACCOUNT = 30
 
 
+def control_questions(policy):
+    """The control questions the tenant asks (its policy's billing section), in the order
+    they are offered; none while extended access is off."""
+    if not policy.extended_access:
+        return []
+    asked = {Proof.METER_SERIAL: policy.question_meter_serial, Proof.LAST_CHARGE: policy.question_last_charge,
+             Proof.PIN: policy.question_pin}
+    return [str(question) for question, on in asked.items() if on]
+
+
+def pins_issued(policy):
+    """Whether the tenant gives out PINs (printed on receipts, mailed, or at the office): a PIN
+    request then asks for one, else it asks staff to confirm the link."""
+    return Proof.PIN in control_questions(policy)
+
+
+def pin_request_sent_message(policy):
+    if pins_issued(policy):
+        return _("Запрос на получение PIN-кода отправлен. PIN-код придёт по почте или его можно получить в офисе "
+                 "обслуживания.")
+    return _("Запрос отправлен. Сотрудник свяжется с вами, чтобы подтвердить, что лицевой счёт ваш.")
+
+
 def _last_charge(account):
     """The account's last non-zero period total (what the kopecks question asks), or None:
     a zero is anybody's first guess."""
@@ -192,7 +215,7 @@ def questions_for(link, policy):
         Proof.LAST_CHARGE: lambda: _last_charge(link.account) is not None,
         Proof.PIN: lambda: bool(link.account.pin_hash),
     }
-    return [(key, QUESTION_LABELS[key]) for key in policy.control_questions if available[key]()]
+    return [(key, QUESTION_LABELS[key]) for key in control_questions(policy) if available[key]()]
 
 
 def _answer_is_right(account, question, answer):

@@ -312,7 +312,7 @@ class Invoice(models.Model):
     number = models.CharField(_("номер"), max_length=50, blank=True)
     total = models.DecimalField(_("к оплате"), **MONEY)
     due_on = models.DateField(_("оплатить до"), null=True, blank=True)
-    # The PDF receipt (billing/receipts.py), kept privately; rendered again when the data
+    # The PDF receipt (billing/receipts/services.py), kept privately; rendered again when the data
     # it is drawn from changes (receipt_source: a hash of that data).
     receipt = models.FileField(_("квитанция (PDF)"), storage=_private_storage, upload_to="receipts/", blank=True)
     receipt_source = models.CharField(_("данные квитанции (хеш)"), max_length=64, blank=True)

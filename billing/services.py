@@ -16,7 +16,7 @@ from portal.spreadsheet import not_a_formula
 from .models import ImportFile, ImportRun
 
 
-def record_import_run(tenant, report, *, dry_run, user, run=None):
+def import_run_record(tenant, report, *, dry_run, user, run=None):
     """Keep an import (the command's, or an admin upload's ``run``) with its figures and its
     rejected lines as a CSV with Russian reasons, for the tenant's staff."""
     with transaction.atomic():
@@ -49,7 +49,7 @@ def _rejected_csv(file_report):
     return buffer.getvalue().encode("utf-8-sig")  # with a BOM, so that Excel reads it as UTF-8
 
 
-def start_uploaded_import(tenant, *, user, uploads, dry_run=False):
+def import_start_uploaded(tenant, *, user, uploads, dry_run=False):
     """An import run from files staff uploaded in the admin: stored, then run by a task."""
     from .tasks import run_import
 
@@ -94,15 +94,15 @@ def _run_claimed(run_id):
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK, run_id])
 
 
-def run_uploaded_import(tenant, run_id):
+def import_run_uploaded(tenant, run_id):
     """The task's body: import the run's uploaded files, in dependency order."""
     with _run_claimed(run_id) as claimed:
         if not claimed:
             return None  # done already, running in another worker (a duplicated task), or gone
-        return _run_uploaded_import(tenant, ImportRun.objects.get(pk=run_id))
+        return _import_run_uploaded(tenant, ImportRun.objects.get(pk=run_id))
 
 
-def _run_uploaded_import(tenant, run):
+def _import_run_uploaded(tenant, run):
     files = sorted(run.files.all(), key=lambda file: apply_order(file.name))
     sources = [Source(file.name, file.upload.open) for file in files if file.upload]
     try:
@@ -113,6 +113,6 @@ def _run_uploaded_import(tenant, run):
         )
         raise
     try:
-        return record_import_run(tenant, report, dry_run=run.dry_run, user=run.started_by, run=run)
+        return import_run_record(tenant, report, dry_run=run.dry_run, user=run.started_by, run=run)
     finally:
         report.close()

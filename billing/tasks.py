@@ -2,12 +2,13 @@ from celery import shared_task
 
 from portal.tasks import TenantTask
 
-from . import receipts, services
+from . import services
+from .receipts import services as receipts
 
 
 @shared_task(base=TenantTask, acks_late=True)
 def run_import(*, tenant, run_id):
-    services.run_uploaded_import(tenant, run_id)
+    services.import_run_uploaded(tenant, run_id)
 
 
 @shared_task(base=TenantTask, acks_late=True)

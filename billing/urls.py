@@ -1,6 +1,7 @@
 from django.urls import include, path
 
-from . import receipt_urls, views
+from . import views
+from .receipts import urls as receipt_urls
 
 app_name = "billing"
 

@@ -126,12 +126,7 @@ def extended_access(request, account_id):
     form = ControlQuestionForm(request.POST or None, questions=questions)
     if request.method == "POST" and "request_pin" in request.POST:
         links.pin_request_create(link=link)
-        if policy.question_pin:
-            text = _("Запрос на получение PIN-кода отправлен. PIN-код придёт по почте или его можно получить в офисе "
-                     "обслуживания.")
-        else:
-            text = _("Запрос отправлен. Сотрудник свяжется с вами, чтобы подтвердить, что лицевой счёт ваш.")
-        messages.success(request, text)
+        messages.success(request, links.pin_request_sent_message(policy))
         return redirect("cabinet:overview")
     if request.method == "POST" and form.is_valid():
         granted, message = links.link_prove_by_answer(
@@ -143,7 +138,8 @@ def extended_access(request, account_id):
             return redirect("cabinet:overview")
         form.add_error("answer", message)
     return render(request, "billing/extended_access.html", {
-        "form": form, "link": link, "policy": policy, "gives": {need.value for need in basic_gives(policy)},
+        "form": form, "link": link, "policy": policy, "pins_issued": links.pins_issued(policy),
+        "gives": {need.value for need in basic_gives(policy)},
     })
 
 

@@ -103,7 +103,7 @@ class MeterAdmin(BillingOwnedAdmin):
 
     def reading_view(self, request, object_id):
         """A reading received by phone: a field per zone and the date it was taken, checked
-        by ``services.submit_readings`` like the consumer's own; its refusals and questions
+        by ``services.readings_submit`` like the consumer's own; its refusals and questions
         («Всё правильно?») come back on this page. Another tenant's meter is a 404, the
         same as a missing one."""
         if not (self.has_view_permission(request) and can_enter_readings(request)):
@@ -118,7 +118,7 @@ class MeterAdmin(BillingOwnedAdmin):
             form = StaffReadingForm(request.POST, meter=meter, today=today)
             if form.is_valid():
                 confirmed = {kind for kind in ("lower", "jump") if form.cleaned_data[f"confirm_{kind}"]}
-                submission = services.submit_readings(
+                submission = services.readings_submit(
                     account=account, meter=meter, values=form.zone_values(), user=request.user,
                     access=Reading.Access.STAFF, taken_on=form.cleaned_data["taken_on"], confirmed=confirmed,
                 )

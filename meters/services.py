@@ -1,6 +1,6 @@
 """Meter readings submitted in the portal (or by staff): every rule in one service.
 
-``submit_readings`` is what the readings page, staff's entry in the admin and "pay with
+``readings_submit`` is what the readings page, staff's entry in the admin and "pay with
 readings" call. Its rules (issue 10; ПП 354 and 549; condo's MeterReading):
 
 - refused: not a number; more whole or decimal digits than the meter has; a date in the
@@ -200,7 +200,7 @@ def _average_consumption(meter, zone, today):
     return None
 
 
-def check_submission(*, meter, values, today, window_state, factor, confirmed=(), taken_on=None):
+def readings_check(*, meter, values, today, window_state, factor, confirmed=(), taken_on=None):
     """Parse and check ``values`` ({zone: text}) for ``meter``: a Submission with the
     values and the problems (refusals first)."""
     submission = Submission(meter=meter)
@@ -274,7 +274,7 @@ def _period(taken_on, window_state):
 # --- Submitting ------------------------------------------------------------------------
 
 
-def submit_readings(*, account, meter, values, user=None, access=Reading.Access.FULL, confirmed=(), taken_on=None,
+def readings_submit(*, account, meter, values, user=None, access=Reading.Access.FULL, confirmed=(), taken_on=None,
                     now=None):
     """Check and save one meter's readings ({zone: text}) for ``account``, sent by ``user``
     with ``access`` (the link's level, or staff). Returns the Submission: saved readings
@@ -292,7 +292,7 @@ def submit_readings(*, account, meter, values, user=None, access=Reading.Access.
         window_state = Window(1, 31, False).on(today)  # staff take a reading whenever it comes
     with transaction.atomic():
         meter = Meter.objects.select_for_update().get(pk=meter.pk)  # two tabs: one after the other
-        submission = check_submission(
+        submission = readings_check(
             meter=meter, values=values, today=today, window_state=window_state,
             factor=tenant.policy.reading_jump_factor, confirmed=set(confirmed), taken_on=taken_on,
         )

@@ -83,7 +83,7 @@ def readings(request, account_id):
             if not any(value.strip() for value in values.values()):
                 continue
             confirmed = {kind for kind in ("lower", "jump") if request.POST.get(f"m{meter.pk}_{kind}")}
-            submissions[meter.pk] = services.submit_readings(
+            submissions[meter.pk] = services.readings_submit(
                 account=account, meter=meter, values=values, user=request.user, access=link.access, confirmed=confirmed,
             )
             entered[meter.pk] = values

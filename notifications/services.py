@@ -127,7 +127,7 @@ def _base_context(tenant):
     return {"portal_url": tenant_base_url(tenant)}
 
 
-def send_reading_reminders(*, tenant, today=None, chunk=selectors.CHUNK):
+def reminders_send(*, tenant, today=None, chunk=selectors.CHUNK):
     """Today's reading reminders of ``tenant`` (its own date): «приём открылся» to accounts
     whose window opened today, «осталось два дня» to those whose window closes in two days
     and that have no reading for this period. Returns {kind: sent}."""
@@ -159,7 +159,7 @@ def send_reading_reminders(*, tenant, today=None, chunk=selectors.CHUNK):
 INVOICE_RECENT_MONTHS = 2
 
 
-def notify_new_invoices(*, tenant, chunk=selectors.CHUNK):
+def invoices_notify(*, tenant, chunk=selectors.CHUNK):
     """Tell the subscribers of accounts with invoices above the tenant's watermark (for the
     last INVOICE_RECENT_MONTHS periods): full access with the amount and due date, basic
     access without them (basic access does not show invoices). Then move the watermark up to

@@ -17,12 +17,12 @@ REMINDER_HOURS = range(9, 12)
 
 @shared_task(base=TenantTask)
 def send_reading_reminders(*, tenant):
-    return services.send_reading_reminders(tenant=tenant)
+    return services.reminders_send(tenant=tenant)
 
 
 @shared_task(base=TenantTask)
 def notify_new_invoices(*, tenant):
-    return services.notify_new_invoices(tenant=tenant)
+    return services.invoices_notify(tenant=tenant)
 
 
 @shared_task

@@ -8,8 +8,8 @@ import uuid
 from portal.scoping import scopes_disabled
 from portal.testing import text_of
 
-from . import sandbox
 from .models import Payment, ProviderAccount
+from .providers.sandbox import remote as sandbox
 
 
 def make_shop(supplier, *, shop_id=None, secret="sandbox-secret-1", kind="sandbox"):

@@ -3,11 +3,13 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from billing.models import BillingPayment
 
-from .models import Payment
+from .models import Payment, ProviderAccount
 
 # A portal payment billing has not reported this long after is not "awaiting" any more: staff
 # reconcile it; the overview stops announcing it.
@@ -52,3 +54,20 @@ def payment_of(user, public_id):
                 .filter(user=user, public_id=public_id).first())
     except (ValueError, TypeError):
         return None
+
+
+def provider_accounts_usable():
+    """Provider accounts that take payments: active, and not the sandbox where it is off."""
+    accounts = ProviderAccount.objects.filter(is_active=True)
+    if not settings.PAYMENT_SANDBOX_ENABLED:
+        accounts = accounts.exclude(kind=ProviderAccount.Kind.SANDBOX)
+    return accounts
+
+
+def payments_stale(*, now=None):
+    """Payments still pending well after they went to the provider, and not asked about
+    lately: their notification may have been lost."""
+    now = now or timezone.now()
+    stale = now - timedelta(minutes=settings.PAYMENT_STALE_MINUTES)
+    return (Payment.objects.filter(status=Payment.Status.PENDING, pending_at__lt=stale)
+            .exclude(checked_at__gte=stale).select_related("provider_account"))

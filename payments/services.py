@@ -14,7 +14,6 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -23,13 +22,17 @@ from django.utils.translation import gettext as _
 from billing import fragments
 from billing.access import holders
 
-from .models import Payment, PaymentEvent, ProviderAccount, to_kopecks
+from . import selectors
+from .models import Payment, PaymentEvent, to_kopecks
 from .providers import (
     NotificationRefused, PaymentRequest, ProviderError, ProviderUnavailable, notification_json, provider_for,
 )
 from .secrets import SecretUnreadable
 
 logger = logging.getLogger(__name__)
+
+# Rate limit: payments one user may start in an hour (the view applies it).
+PAYMENTS_PER_HOUR = "30/h"
 
 # The largest single payment: above it a typo (an extra zero or two) is far likelier than a
 # real bill; bank cards' own limits are of this order.
@@ -43,17 +46,9 @@ class PaymentRefused(Exception):
     """A payment that cannot be made now; the message is for the payer."""
 
 
-def usable_provider_accounts():
-    """Provider accounts that take payments: active, and not the sandbox where it is off."""
-    accounts = ProviderAccount.objects.filter(is_active=True)
-    if not settings.PAYMENT_SANDBOX_ENABLED:
-        accounts = accounts.exclude(kind=ProviderAccount.Kind.SANDBOX)
-    return accounts
-
-
 def provider_account_of(account):
     """The supplier's usable provider account (PaymentRefused without one)."""
-    provider_account = usable_provider_accounts().filter(supplier_id=account.supplier_id).first()
+    provider_account = selectors.provider_accounts_usable().filter(supplier_id=account.supplier_id).first()
     if provider_account is None:
         raise PaymentRefused(_("Оплата в личном кабинете для этого поставщика пока недоступна."))
     return provider_account
@@ -222,20 +217,21 @@ def payment_refund(payment, *, amount=None):
     return payment_apply(payment, reported)
 
 
-def notification_receive(*, provider_account, request, client_ip):
+def notification_receive(*, provider_account, notification):
     """Authenticate a provider's notification and store it (once per body); the event to
     apply, or NotificationRefused. Its payment must be one of this provider account's."""
     provider = provider_for(provider_account)
-    provider_payment_id = provider.authenticate_notification(request)
+    provider_payment_id = provider.authenticate_notification(notification)
     if not Payment.objects.filter(provider_account=provider_account,
                                   provider_payment_id=provider_payment_id).exists():
         raise NotificationRefused(f"no payment {provider_payment_id} at this provider account")
-    digest = hashlib.sha256(request.body).hexdigest()
+    body = notification.body
+    digest = hashlib.sha256(body).hexdigest()
     event, created = PaymentEvent.objects.get_or_create(
         provider_account=provider_account, body_sha256=digest,
         defaults={"tenant": provider_account.tenant, "provider_payment_id": provider_payment_id,
-                  "event": _event_name(request.body), "body": request.body.decode("utf-8", "replace")[:20000],
-                  "client_ip": client_ip},
+                  "event": _event_name(body), "body": body.decode("utf-8", "replace")[:20000],
+                  "client_ip": notification.client_ip},
     )
     if not created:
         PaymentEvent.objects.filter(pk=event.pk).update(deliveries=F("deliveries") + 1)
@@ -257,19 +253,10 @@ def event_apply(event):
     PaymentEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now())
 
 
-def stale_payments(*, now=None):
-    """Payments still pending well after they went to the provider, and not asked about
-    lately: their notification may have been lost."""
-    now = now or timezone.now()
-    stale = now - timedelta(minutes=settings.PAYMENT_STALE_MINUTES)
-    return (Payment.objects.filter(status=Payment.Status.PENDING, pending_at__lt=stale)
-            .exclude(checked_at__gte=stale).select_related("provider_account"))
-
-
 def payments_refresh_stale(*, now=None):
     """Fetch the status of every stale payment of the current tenant; how many were asked."""
     asked = 0
-    for payment in stale_payments(now=now).iterator(chunk_size=200):
+    for payment in selectors.payments_stale(now=now).iterator(chunk_size=200):
         asked += 1
         try:
             payment_refresh(payment)

@@ -8,9 +8,10 @@ from portal.models import Tenant
 from portal.scoping import tenant_scope
 from portal.tasks import TenantTask
 
-from . import sandbox, services
+from . import services
 from .models import PaymentEvent
 from .providers import ProviderError
+from .providers.sandbox import remote as sandbox
 
 logger = logging.getLogger(__name__)
 

@@ -32,12 +32,13 @@ from meters.models import Reading
 from portal.hosts import tenant_base_url
 from portal.ids import parse_id
 from portal.pages import tenant_page
-from portal.ratelimits import by_user, client_ip, limited
+from portal.ratelimits import by_user, limited
 
-from . import sandbox, selectors, services, tasks
+from . import selectors, services, tasks
 from .forms import PayForm
 from .models import Payment, SandboxPayment
-from .providers import NotificationRefused, ProviderError, provider_for
+from .providers import NotificationRefused, ProviderError, ProviderNotification, provider_for
+from .providers.sandbox import remote as sandbox
 
 # How recent a reading passed before paying must be to be shown with the payment.
 READINGS_WITH_PAYMENT = timedelta(hours=2)
@@ -54,7 +55,7 @@ def pay(request, account_id):
     form = PayForm(request.POST or None, debt=debt,
                    initial={"token": uuid.uuid4(), "kind": Payment.Kind.DEBT if debt else Payment.Kind.AMOUNT})
     if request.method == "POST" and form.is_valid():
-        if limited(request, "payments.create", rate="30/h", key=by_user):
+        if limited(request, "payments.create", rate=services.PAYMENTS_PER_HOUR, key=by_user):
             messages.error(request, _("Слишком много платежей подряд. Попробуйте позже."))
         else:
             try:
@@ -79,7 +80,7 @@ def pay(request, account_id):
         "link": link, "account": account, "overview": overview, "debt": debt, "form": form,
         "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings),
         "has_meters": account.meters.filter(archived_on__isnull=True).exists(),
-        "available": services.usable_provider_accounts().filter(supplier_id=account.supplier_id).exists(),
+        "available": selectors.provider_accounts_usable().filter(supplier_id=account.supplier_id).exists(),
     })
 
 
@@ -171,13 +172,13 @@ def notify(request, provider_account_id):
     if provider_account_id is None:
         raise Http404
     # The tenant's own only; a sandbox shop only while the sandbox is on.
-    provider_account = services.usable_provider_accounts().filter(pk=provider_account_id).first()
+    provider_account = selectors.provider_accounts_usable().filter(pk=provider_account_id).first()
     if provider_account is None:
         raise Http404
     try:
         with transaction.atomic():
-            event = services.notification_receive(provider_account=provider_account, request=request,
-                                                  client_ip=client_ip(request))
+            event = services.notification_receive(provider_account=provider_account,
+                                                  notification=ProviderNotification.from_request(request))
             tenant_id = request.tenant.pk
             transaction.on_commit(lambda: tasks.apply_payment_event.delay(tenant_id=tenant_id, event_id=event.pk))
     except NotificationRefused as refused:

@@ -14,9 +14,8 @@ from django_otp.admin import OTPAdminSite
 from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from . import services
 from .ratelimits import by_field, limited, reserve_failure
-
-ADMIN_LOGIN_FAILURES_PER_LOGIN = "50/h"
 
 
 class StaffLoginForm(AdminAuthenticationForm, OTPAuthenticationFormMixin):
@@ -119,11 +118,11 @@ class PortalAdminSite(OTPAdminSite):
         # throttle guard the account itself).
         # Per login a try is counted before it is made and forgiven when it succeeds, so
         # tries sent at once cannot get past the limit (portal.ratelimits.reserve_failure).
-        if limited(request, "admin-login-ip", rate="10/m"):
+        if limited(request, "admin-login-ip", rate=services.ADMIN_LOGINS_PER_MINUTE):
             return render(request, "admin/portal_login_limited.html", status=429)
         reservation = None
         if request.method == "POST":
-            reservation = reserve_failure(request, "admin-login-user", rate=ADMIN_LOGIN_FAILURES_PER_LOGIN,
+            reservation = reserve_failure(request, "admin-login-user", rate=services.ADMIN_LOGIN_FAILURES_PER_LOGIN,
                                           key=by_field("username"))
             if reservation.refused:
                 return render(request, "admin/portal_login_limited.html", status=429)

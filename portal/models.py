@@ -347,15 +347,6 @@ class TenantPolicy(models.Model):
     def subscriber_types(self):
         return [t for t, on in (("individual", self.subscriber_individual), ("legal", self.subscriber_legal)) if on]
 
-    @property
-    def control_questions(self):
-        questions = (
-            ("meter_serial", self.question_meter_serial),
-            ("last_charge", self.question_last_charge),
-            ("pin", self.question_pin),
-        )
-        return [name for name, on in questions if on] if self.extended_access else []
-
     def clean(self):
         super().clean()
         errors = {}
@@ -410,7 +401,7 @@ class TenantPolicy(models.Model):
         if self.login_before_activation and not confirms_email:
             add("login_before_activation", _("Вход до активации предполагает повторную отправку ссылки на e-mail."))
 
-        if self.extended_access and not self.control_questions:
+        if self.extended_access and not (self.question_meter_serial or self.question_last_charge or self.question_pin):
             add("extended_access", _("Выберите хотя бы один контрольный вопрос."))
         if not self.extended_access and (self.question_meter_serial or self.question_last_charge or self.question_pin):
             add("extended_access", _("Контрольные вопросы заданы, а подтверждение контрольным вопросом выключено."))

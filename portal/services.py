@@ -17,6 +17,10 @@ from . import tasks
 from .messaging import MESSAGE_HEADER, TENANT_HEADER, get_sms_backend, outbox_forget_recipient
 from .models import OutgoingMessage, Tenant, TenantDomain, TenantPolicy
 
+# Rate limits of the staff login (the kernel's own page): per client, and failures per login.
+ADMIN_LOGINS_PER_MINUTE = "10/m"
+ADMIN_LOGIN_FAILURES_PER_LOGIN = "50/h"
+
 
 def message_send_email(*, tenant, to, subject, body, headers=None, user_id=None, forget_recipient=False):
     """Queue an e-mail from ``tenant`` (None: the platform) to the address ``to``; ``headers``

@@ -207,13 +207,8 @@ ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_RATE_LIMITS = {
-    "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/300s/key",
-    "change_password": "5/m/user",
-    "reset_password": "20/m/ip,5/m/key",
-    "signup": "20/m/ip",
-}
+# ACCOUNT_RATE_LIMITS: accounts.services.ALLAUTH_RATE_LIMITS, beside the app's other rate
+# limits, answered by accounts.allauth_settings.get_setting.
 # The client IP for rate limits and consent records: X-Forwarded-For is trusted only for
 # this many proxies in front of the portal (0: use the connection's address).
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

@@ -1,7 +1,7 @@
 """Deletion requests in the admin: the tenant's staff read them and decide.
 
 «Подтвердить удаление» and «Отклонить» are list actions (change permission), each row moved
-through ``services.confirm`` / ``services.reject`` under its lock, so a request decided
+through ``services.deletion_request_confirm`` / ``services.deletion_request_reject`` under its lock, so a request decided
 twice (two staff members, two tabs) is decided once; the person is told either way. Nothing
 is edited by hand, nobody adds or deletes a request: the rows are the record of what was
 asked and done."""
@@ -50,10 +50,10 @@ class DeletionRequestAdmin(TenantOwnedAdmin):
 
     @admin.action(description=_("Подтвердить удаление"), permissions=["change"])
     def confirm_deletion(self, request, queryset):
-        self._decide(request, queryset, services.confirm,
+        self._decide(request, queryset, services.deletion_request_confirm,
                      gettext("Подтверждено запросов: %(count)d. Данные удаляются, пользователь уведомлён."))
 
     @admin.action(description=_("Отклонить"), permissions=["change"])
     def reject_deletion(self, request, queryset):
-        self._decide(request, queryset, services.reject,
+        self._decide(request, queryset, services.deletion_request_reject,
                      gettext("Отклонено запросов: %(count)d. Пользователь уведомлён."))

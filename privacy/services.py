@@ -34,6 +34,12 @@ from .registry import erase_everywhere
 
 ERASED_LOGIN_PREFIX = "deleted-"
 
+# Rate limits, applied by the views (portal.ratelimits). An archive reads every app's tables
+# for the user: a few a day are plenty.
+EXPORTS_PER_HOUR, EXPORTS_PER_DAY = "3/h", "10/d"
+# Wrong passwords on the deletion form, per user.
+PASSWORD_FAILURES_PER_HOUR = "5/h"
+
 
 class DeletionRefused(Exception):
     """A request that cannot be made or moved; the message is for the person or staff."""
@@ -42,11 +48,7 @@ class DeletionRefused(Exception):
 # The person's side (they are told through accounts.messages.notify_user)
 
 
-def open_request(user):
-    return DeletionRequest.objects.filter(user=user, status__in=DeletionRequest.OPEN).first()
-
-
-def request_deletion(*, user, reason=""):
+def deletion_request_create(*, user, reason=""):
     """File the user's request (DeletionRefused if one is open already) and tell them."""
     try:
         with transaction.atomic():
@@ -57,7 +59,7 @@ def request_deletion(*, user, reason=""):
     return deletion
 
 
-def cancel_request(*, user):
+def deletion_request_cancel(*, user):
     """Cancel the user's request while it waits for a decision; False if there is none."""
     with transaction.atomic():
         deletion = (DeletionRequest.objects.select_for_update()
@@ -86,7 +88,7 @@ def _decide(deletion, status, staff):
 
 
 @transaction.atomic
-def confirm(deletion, *, staff):
+def deletion_request_confirm(deletion, *, staff):
     """Confirm the request; the erasure runs in a task once this commits."""
     from . import tasks
 
@@ -97,7 +99,7 @@ def confirm(deletion, *, staff):
 
 
 @transaction.atomic
-def reject(deletion, *, staff):
+def deletion_request_reject(deletion, *, staff):
     deletion = _decide(deletion, DeletionRequest.Status.REJECTED, staff)
     notify_user(user=deletion.user, template="privacy/messages/rejected", deletion=deletion)
     return deletion
@@ -107,7 +109,7 @@ def reject(deletion, *, staff):
 
 
 @transaction.atomic
-def carry_out(*, deletion_id):
+def deletion_request_carry_out(*, deletion_id):
     """Erase the user of a confirmed request and complete it; False if it is not confirmed
     (already carried out by a duplicate task, or never confirmed)."""
     deletion = (DeletionRequest.objects.select_for_update(of=("self",)).select_related("user__tenant")
@@ -117,7 +119,7 @@ def carry_out(*, deletion_id):
     # Not in the audit trail (audit app): each change would copy the erased value into it. An
     # eager task runs inside the confirming admin request, where the trail records.
     with disable_auditlog():
-        erase_user(deletion.user, deletion=deletion)
+        user_erase(deletion.user, deletion=deletion)
         deletion.status = DeletionRequest.Status.COMPLETED
         deletion.completed_at = timezone.now()
         deletion.reason = ""  # the person's words may name them
@@ -125,17 +127,17 @@ def carry_out(*, deletion_id):
     return True
 
 
-def erase_user(user, *, deletion=None):
+def user_erase(user, *, deletion=None):
     """Erase the user's personal data (the steps in this module's docstring). Runs in the
     caller's transaction."""
-    forget_messages(user)
+    user_messages_forget(user)
     notify_user(user=user, template="privacy/messages/erased", deletion=deletion, forget_recipient=True)
     erase_everywhere(user)
     _anonymise(user)
-    delete_user_sessions(user.pk)
+    user_sessions_delete(user.pk)
 
 
-def forget_messages(user):
+def user_messages_forget(user):
     """Messages to the person's contacts, and the person's messages to contacts they had
     before a change (OutgoingMessage.user), forget the address: at once where they have
     gone, once sent where they still wait (queued, or being sent right now). One statement,
@@ -166,7 +168,7 @@ def _anonymise(user):
                             object_id=str(user.pk)).update(object_repr=user.username)
 
 
-def delete_user_sessions(user_id):
+def user_sessions_delete(user_id):
     """Delete every live session of the user. Sessions are cached_db rows with no user
     column, so each live row is decoded and the user's are deleted through the session
     store (its cache entry and its row). A scan of the live sessions, run only by an

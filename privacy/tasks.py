@@ -9,4 +9,4 @@ from . import services
 
 @shared_task(base=TenantTask)
 def carry_out_deletion(*, tenant, deletion_id):
-    return services.carry_out(deletion_id=deletion_id)
+    return services.deletion_request_carry_out(deletion_id=deletion_id)

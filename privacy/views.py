@@ -14,22 +14,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.pages import tenant_page
 from portal.ratelimits import by_user, limited, reserve_failure
 
-from . import services
+from . import selectors, services
 from .exports import user_data_archive
 from .forms import DeletionRequestForm
 
-# An archive reads every app's tables for the user: a few a day are plenty.
-EXPORTS_PER_HOUR, EXPORTS_PER_DAY = "3/h", "10/d"
-# Wrong passwords on the deletion form, per user.
-PASSWORD_FAILURES_PER_HOUR = "5/h"
 
 
 @tenant_page
 @require_http_methods(["GET", "POST"])
 def my_data(request):
     if request.method == "POST":
-        if limited(request, "privacy.export", rate=EXPORTS_PER_HOUR, key=by_user) \
-                or limited(request, "privacy.export.day", rate=EXPORTS_PER_DAY, key=by_user):
+        if limited(request, "privacy.export", rate=services.EXPORTS_PER_HOUR, key=by_user) \
+                or limited(request, "privacy.export.day", rate=services.EXPORTS_PER_DAY, key=by_user):
             messages.error(request, _("Архив можно скачать несколько раз в день. Попробуйте позже."))
             return render(request, "privacy/data.html", status=429)
         archive = user_data_archive(request.user)
@@ -42,18 +38,18 @@ def my_data(request):
 @require_http_methods(["GET", "POST"])
 def delete_request(request):
     user = request.user
-    pending = services.open_request(user)
+    pending = selectors.deletion_request_open(user)
     form = DeletionRequestForm(request.POST or None, user=user)
     if request.method == "POST" and pending is None and not user.is_staff:
         # Counted before the check and forgiven when right: guesses sent at once stop at the limit.
-        reservation = reserve_failure(request, "privacy.delete.password", rate=PASSWORD_FAILURES_PER_HOUR,
+        reservation = reserve_failure(request, "privacy.delete.password", rate=services.PASSWORD_FAILURES_PER_HOUR,
                                       key=by_user)
         if reservation.refused:
             form.add_error(None, _("Слишком много неверных паролей. Попробуйте через час."))
         elif form.is_valid():
             reservation.forgive()
             try:
-                services.request_deletion(user=user, reason=form.cleaned_data["reason"])
+                services.deletion_request_create(user=user, reason=form.cleaned_data["reason"])
             except services.DeletionRefused as refused:
                 messages.error(request, str(refused))
             else:
@@ -67,7 +63,7 @@ def delete_request(request):
 @tenant_page
 @require_POST
 def delete_cancel(request):
-    if services.cancel_request(user=request.user):
+    if services.deletion_request_cancel(user=request.user):
         messages.success(request, _("Запрос на удаление учётной записи отменён."))
     else:
         messages.error(request, _("Отменить можно только запрос, по которому ещё не принято решение."))

@@ -83,7 +83,7 @@ KERNEL_WIRING = {"portal/urls.py"}
 GOING_UP = {
     # Registration by contract (guide 000) reads billing's counterparties and contracts;
     # the demo's consumer links billing's demo accounts.
-    ("accounts", "billing"): {"accounts/services.py", "accounts/demo.py"},
+    ("accounts", "billing"): {"accounts/registration.py", "accounts/demo.py"},
 }
 
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.urls import reverse
 
-from accounts import services
+from accounts import registration, services
 from accounts.models import Confirmation, User
 from accounts.passwords import describe_password_rule, password_rule_errors
 from portal.models import ConsentDocument
@@ -60,7 +60,7 @@ def test_the_path_is_not_served_where_staff_do_not_register(demo_tenants, tenant
 
 def staff_made_customer(tenant):
     with tenant_scope(tenant):
-        return services.registration_by_staff(tenant=tenant, email="sidor@example.com", phone="+79003332211",
+        return registration.registration_by_staff(tenant=tenant, email="sidor@example.com", phone="+79003332211",
                                               last_name="Сидоров", first_name="Сидор")
 
 

@@ -17,7 +17,7 @@ from allauth.account.internal.userkit import filter_users_by_email, get_user_by_
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts import services
+from accounts import recovery, registration
 from accounts.admin import CustomerRegistrationForm
 from accounts.models import User
 from portal.models import TenantPolicy
@@ -64,12 +64,12 @@ def lookups(tenants):
         "allauth: login by username": (contract, lambda: get_user_by_username("LOGIN-7-contract")),
         "allauth: login by phone": (phone_or_email, lambda: get_adapter().get_user_by_phone("8 900 000-00-07")),
         "Django: login by username": (email, lambda: User.objects.filter(username="login-7-email").first()),
-        "recovery by e-mail": (email, lambda: services.user_by_login(tenant=email, login="User7@Email.example")),
-        "recovery by phone": (phone_or_email, lambda: services.user_by_login(
+        "recovery by e-mail": (email, lambda: recovery.user_by_login(tenant=email, login="User7@Email.example")),
+        "recovery by phone": (phone_or_email, lambda: recovery.user_by_login(
             tenant=phone_or_email, login="+7 900 000 00 07")),
-        "recovery by generated login": (contract, lambda: services.user_by_login(
+        "recovery by generated login": (contract, lambda: recovery.user_by_login(
             tenant=contract, login="login-7-contract")),
-        "signup: is the contact taken": (email, lambda: services._contact_holders(
+        "signup: is the contact taken": (email, lambda: registration._contact_holders(
             SimpleNamespace(email="User7@Email.example", phone="+79000000007"))),
         "staff registration: is the contact taken": (email, lambda: CustomerRegistrationForm(data={
             "last_name": "И", "first_name": "И", "email": "User7@Email.example", "phone": "+79000000007",

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts import profile
+from accounts.profile import services as profile
 from accounts.factories import PASSWORD, UserFactory
 from accounts.models import Confirmation, User
 from portal.factories import TenantFactory

@@ -88,7 +88,7 @@ def test_parallel_resends_where_nothing_is_sent_answer_like_a_real_code(demo_ten
     browser.post("/accounts/signup/", {"login": "+79007776611", "password1": "gzx4pq7", "password2": "gzx4pq7"})
     from django.core.cache import cache
 
-    from accounts.services import signup_decoy
+    from accounts.registration import signup_decoy
 
     cache.delete(signup_decoy(tenant=mygaz, destination="+79007776611")._sent)  # past the cooldown
     answers = []

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import services
+from accounts import registration
 from accounts.factories import UserFactory, signup_consents
 from accounts.models import Confirmation, ConsentAcceptance, User
 from billing.models import Counterparty
@@ -247,7 +247,7 @@ def staff_made_code(demo_tenants, outbox, django_capture_on_commit_callbacks):
     """A rosseti customer registered by staff: (the SMS code, a wrong one)."""
     rosseti = demo_tenants["rosseti"]
     with tenant_scope(rosseti), django_capture_on_commit_callbacks(execute=True):
-        services.registration_by_staff(tenant=rosseti, email="sidor@example.com", phone="+79003332211",
+        registration.registration_by_staff(tenant=rosseti, email="sidor@example.com", phone="+79003332211",
                                        last_name="Сидоров", first_name="Сидор")
     code = outbox.last_code("+79003332211")
     return code, "000000" if code != "000000" else "111111"
@@ -274,7 +274,7 @@ def test_the_continuation_answers_alike_and_a_stranger_cannot_kill_the_customers
 
 def test_a_staff_made_code_outlasts_strangers_until_many_addresses_try(client_at, staff_made_code):
     code, wrong = staff_made_code
-    for attempt in range(services.STAFF_CODE_MAX_ATTEMPTS - 1):
+    for attempt in range(registration.STAFF_CODE_MAX_ATTEMPTS - 1):
         client_at("rosseti", f"10.7.{attempt // 10}.1").post("/accounts/signup/continue/",
                                                             {"phone": "+79003332211", "code": wrong})
     assert client_at("rosseti", "10.8.0.1").post("/accounts/signup/continue/", {
@@ -340,7 +340,7 @@ def test_only_who_proves_the_phone_takes_over_an_abandoned_registration(demo_ten
 def test_a_staff_made_registration_is_never_replaced_by_a_self_signup(demo_tenants, outbox, client_at):
     rosseti = demo_tenants["rosseti"]
     with tenant_scope(rosseti):
-        customer = services.registration_by_staff(tenant=rosseti, email="sidor@example.com", phone="+79003332211",
+        customer = registration.registration_by_staff(tenant=rosseti, email="sidor@example.com", phone="+79003332211",
                                                   last_name="Сидоров", first_name="Сидор")
     client = client_at("rosseti")
     client.post("/accounts/signup/", {"last_name": "Х", "first_name": "Х", "email": "x@example.com",

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts import confirmations
 from accounts import demo as accounts_demo
-from accounts import services
+from accounts import recovery, registration, services
 from accounts.factories import UserFactory, demo_staff_code, signup_consents
 from accounts.models import Confirmation, ConsentAcceptance, User
 from portal.models import ConsentDocument, TenantDomain, TenantPolicy
@@ -125,7 +125,7 @@ def test_an_activation_link_works_only_at_its_own_tenant(demo_tenants, tenant_cl
         user = UserFactory(tenant=gaz, email="ivan@example.com", is_active=False, activation_deadline=timezone.now() + timedelta(hours=1))
         services.consents_record(user=user, documents=services.consent_documents(moment="signup"),
                                  client=services.ClientInfo(None, ""))
-        services.registration_advance(user=user)
+        registration.registration_advance(user=user)
     link = outbox.last_link("ivan@example.com")
     assert tenant_client(mef).post(link).status_code == 400
     assert tenant_client(gaz).post(link).status_code == 302
@@ -235,7 +235,7 @@ def test_password_change_rotates_this_session_ends_others_and_notifies(demo_tena
 def test_phone_only_users_are_notified_by_sms(mygaz, outbox, django_capture_on_commit_callbacks):
     user = UserFactory(tenant=mygaz, email="", phone="+79007776655", password="gas123")
     with tenant_scope(mygaz), django_capture_on_commit_callbacks(execute=True):
-        services.password_reset_complete(user=user, password="gas456")
+        recovery.password_reset_complete(user=user, password="gas456")
     assert "пароль" in outbox.messages("+79007776655")[0].text.lower()
 
 

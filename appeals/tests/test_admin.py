@@ -256,7 +256,7 @@ def test_an_answer_moves_the_status_only_along_the_transitions(world, outbox, pr
     alpha, beta, client, staff, made = world
     appeal = made["alpha"]["appeal"]
     with tenant_scope(alpha):
-        services.set_status(appeal, Appeal.Status.CLOSED)
+        services.appeal_set_status(appeal, Appeal.Status.CLOSED)
     files_before = stored_files(private_storage)
     response = answer(client, appeal, files=[SimpleUploadedFile("a.pdf", TINY_PDF)], status="answered")
     assert response.status_code == 200
@@ -340,7 +340,7 @@ def test_a_status_changed_meanwhile_is_an_error_message_not_a_silent_move(world)
     appeal = made["alpha"]["appeal"]
     page = client.get(url(appeal, "change"))  # shows «новое»: every move is offered
     with tenant_scope(alpha):
-        services.set_status(appeal, Appeal.Status.CLOSED)  # someone else closes it meanwhile
+        services.appeal_set_status(appeal, Appeal.Status.CLOSED)  # someone else closes it meanwhile
     data = change_data(page, status="answered", assignee=staff.pk)
     response = client.post(url(appeal, "change"), data, follow=True)
     assert "Статус «закрыто» нельзя сменить на «есть ответ»." in response.content.decode()

@@ -72,7 +72,7 @@ def staff_answer(appeal, capture, text="Начисления пересчита�
     with scopes_disabled():
         staff = UserFactory(tenant=appeal.tenant, is_staff=True)
     with tenant_scope(appeal.tenant), capture(execute=True):
-        return services.staff_answer(Appeal.objects.get(pk=appeal.pk), staff=staff, text=text, **options)
+        return services.appeal_answer(Appeal.objects.get(pk=appeal.pk), staff=staff, text=text, **options)
 
 
 def status_of(appeal):

@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.factories import UserFactory
-from appeals import applications
+from appeals.applications import services as applications
 from appeals.factories import TINY_PDF, contract_customer
 from appeals.models import Appeal, ApplicationObject, Attachment, Message
 from portal.scoping import scopes_disabled, tenant_scope

@@ -19,7 +19,8 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.factories import UserFactory
-from appeals import applications, attachments
+from appeals import attachments
+from appeals.applications import services as applications
 from appeals import demo as appeals_demo
 from appeals import services
 from appeals.attachments import ALLOWED, MAX_BYTES, MAX_FILES, check_files, safe_name
@@ -456,7 +457,7 @@ def test_staff_answers_are_not_limited(customer):
     staff = UserFactory(tenant=tenant, is_staff=True)
     stored_today(tenant, staff, services.USER_BYTES_PER_DAY)
     with tenant_scope(tenant):
-        message = services.staff_answer(Appeal.objects.get(pk=appeal.pk), staff=staff, text="Ответ",
+        message = services.appeal_answer(Appeal.objects.get(pk=appeal.pk), staff=staff, text="Ответ",
                                         files=check_files([upload("Ответ.pdf", TINY_PDF)]))
         assert message.attachments.count() == 1
 

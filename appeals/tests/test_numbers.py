@@ -11,7 +11,8 @@ from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from accounts.factories import UserFactory
-from appeals import applications, demo, services
+from appeals import demo, services
+from appeals.applications import services as applications
 from appeals.models import Appeal, AppealCounter, Topic
 from portal.factories import TenantFactory
 from portal.scoping import scopes_disabled, tenant_scope

@@ -337,7 +337,7 @@ def shared_meter(alpha):
 
 def submit(account, meter, user, value, access):
     with tenant_scope(account.tenant):
-        submission = meter_services.submit_readings(account=account, meter=meter, values={1: value}, user=user,
+        submission = meter_services.readings_submit(account=account, meter=meter, values={1: value}, user=user,
                                                     access=access, confirmed={"jump", "lower"})
     assert submission.saved, submission.problems
     return submission.readings[0]

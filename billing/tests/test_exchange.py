@@ -163,7 +163,7 @@ def queued_run(tenants, tmp_path, monkeypatch):
     upload = SimpleUploadedFile("accounts.csv", "supplier;account_number;subscriber_type\nenergo;777;individual\n"
                                 .encode("utf-8"))
     with tenant_scope(alpha_tenant):
-        run = services.start_uploaded_import(alpha_tenant, user=None, uploads=[upload])
+        run = services.import_start_uploaded(alpha_tenant, user=None, uploads=[upload])
     return alpha_tenant, run
 
 
@@ -187,7 +187,7 @@ def test_a_duplicated_task_does_not_run_an_import_another_worker_is_running(queu
     with other_connection() as worker:  # another worker, running this run right now
         worker.execute("SELECT pg_advisory_lock(%s, %s)", [services.RUN_LOCK, run.pk])
         with tenant_scope(tenant):
-            assert services.run_uploaded_import(tenant, run.pk) is None
+            assert services.import_run_uploaded(tenant, run.pk) is None
             assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.QUEUED
             assert not Account.objects.filter(number="777").exists()
 
@@ -202,9 +202,9 @@ def test_a_task_delivered_again_after_its_worker_died_finishes_the_run(queued_ru
     tenant, run = queued_run
     with tenant_scope(tenant):
         ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.RUNNING)  # the dead worker's
-        services.run_uploaded_import(tenant, run.pk)
+        services.import_run_uploaded(tenant, run.pk)
         run.refresh_from_db()
         assert run.status == ImportRun.Status.DONE and run.written
         assert Account.objects.filter(number="777").exists()
         # Done is done: a third delivery changes nothing.
-        assert services.run_uploaded_import(tenant, run.pk) is None
+        assert services.import_run_uploaded(tenant, run.pk) is None

@@ -88,7 +88,7 @@ def test_a_submitted_reading_and_its_export_show_on_the_meter_page_at_once(gas, 
     assert "4321,5" not in text_of(client.get(path)).replace(" ", "")
 
     with tenant_scope(alpha):
-        submission = meter_services.submit_readings(account=account, meter=meter, values={1: "4321,5"}, user=user,
+        submission = meter_services.readings_submit(account=account, meter=meter, values={1: "4321,5"}, user=user,
                                                     access="staff")
     assert submission.saved
     page = text_of(client.get(path))

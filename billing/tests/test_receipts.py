@@ -1,5 +1,5 @@
-"""PDF receipts with a ГОСТ Р 56042 payment QR code (billing/qr.py, billing/receipts.py,
-billing/receipt_views.py): the payload read back field by field, the QR code decoded, the
+"""PDF receipts with a ГОСТ Р 56042 payment QR code (billing/qr.py, billing/receipts/services.py,
+billing/receipts/views.py): the payload read back field by field, the QR code decoded, the
 PDF's text, byte-equal renders, rendering again only when the data changes, one file per
 invoice, and the receipt's URLs answering only the account's full-access users."""
 
@@ -20,7 +20,8 @@ from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from accounts.factories import UserFactory
-from billing import qr, receipts, tasks
+from billing import qr, tasks
+from billing.receipts import services as receipts
 from billing.demo import payee_details
 from billing.factories import SupplierFactory, invoice_with_charges
 from billing.models import Charge, Invoice, Supplier
@@ -474,7 +475,8 @@ def test_markup_in_billings_data_fetches_nothing_from_the_receipt(tenants):
     fetcher would stop the rendering on any URL), and the QR payload keeps its fields."""
     from django.core.files.storage import storages
 
-    from billing import qr, receipts
+    from billing import qr
+    from billing.receipts import services as receipts
     from billing.demo import payee_details
     from billing.factories import invoice_with_charges
     from portal.scoping import tenant_scope

@@ -41,7 +41,7 @@ def submit(account, meter, values, *, when=at(20), confirmed=(), user=None):
     if not isinstance(values, dict):
         values = {1: values}
     with tenant_scope(account.tenant):
-        return services.submit_readings(account=account, meter=meter, values=values, now=when,
+        return services.readings_submit(account=account, meter=meter, values=values, now=when,
                                         confirmed=confirmed, user=user)
 
 
@@ -319,7 +319,7 @@ def test_the_page_says_why_billing_rejected_a_reading(account, consumer, tmp_pat
     meter = make_meter(account, digits=5, decimals=0, history=MONTHLY)
     today = account.tenant.today()
     with tenant_scope(account.tenant):
-        reading = services.submit_readings(account=account, meter=meter, values={1: "205"}).readings[0]
+        reading = services.readings_submit(account=account, meter=meter, values={1: "205"}).readings[0]
         export_readings(account.tenant, tmp_path)
     url = f"/personal/{account.pk}/readings/"
     assert "отклонено" not in client.get(url).content.decode()
@@ -344,7 +344,7 @@ def test_after_months_without_a_reading_the_jump_is_a_months_share(account):
 def test_a_reading_staff_enter_for_an_earlier_day_counts_for_that_days_month(account):
     meter = make_meter(account, digits=5, decimals=3, history=MONTHLY)
     with tenant_scope(account.tenant):
-        submission = services.submit_readings(
+        submission = services.readings_submit(
             account=account, meter=meter, values={1: "205"}, access=Reading.Access.STAFF,
             taken_on=datetime.date(2026, 10, 30), now=datetime.datetime(2026, 11, 2, 12, tzinfo=MOSCOW),
         )
@@ -436,9 +436,9 @@ def test_a_confirmation_is_stored_only_on_the_reading_that_was_asked_about(world
     two, plain = meters["two"], meters["plain"]
     when = datetime.datetime(2026, 11, 20, 12, tzinfo=datetime.UTC)
     with tenant_scope(alpha):
-        submission = services.submit_readings(account=mine, meter=two, values={1: "90", 2: "120"},
+        submission = services.readings_submit(account=mine, meter=two, values={1: "90", 2: "120"},
                                               confirmed={"lower"}, now=when)
-        forged = services.submit_readings(account=mine, meter=plain, values={1: "120"},
+        forged = services.readings_submit(account=mine, meter=plain, values={1: "120"},
                                           confirmed={"lower", "jump"}, now=when)
     assert submission.saved and forged.saved
     by_zone = {reading.zone: reading for reading in submission.readings}

@@ -22,7 +22,7 @@ def invoice(link, period, total="1234.50"):
 
 def run(supplier):
     with tenant_scope(supplier.tenant):
-        return services.notify_new_invoices(tenant=supplier.tenant)
+        return services.invoices_notify(tenant=supplier.tenant)
 
 
 def bodies(django_capture_on_commit_callbacks, supplier):

@@ -20,7 +20,7 @@ CLOSING = datetime.date(2026, 11, 23)  # two days before the 25th
 
 def run(supplier, today):
     with tenant_scope(supplier.tenant):
-        return services.send_reading_reminders(tenant=supplier.tenant, today=today)
+        return services.reminders_send(tenant=supplier.tenant, today=today)
 
 
 def sent_to():

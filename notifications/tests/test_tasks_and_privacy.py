@@ -80,4 +80,4 @@ def test_the_demo_consumers_are_subscribed_and_their_history_is_not_news(demo_te
         assert InvoiceWatermark.objects.filter(last_invoice_id__gt=0).exists()
     for tenant in demo_tenants.values():
         with tenant_scope(tenant):
-            assert tasks.services.notify_new_invoices(tenant=tenant) == 0
+            assert tasks.services.invoices_notify(tenant=tenant) == 0

@@ -5,18 +5,19 @@ from .base import (
     PaymentRequest,
     Provider,
     ProviderError,
+    ProviderNotification,
     ProviderPayment,
     ProviderUnavailable,
     notification_json,
 )
 
-__all__ = ["NotificationRefused", "PaymentRequest", "Provider", "ProviderError", "ProviderPayment",
+__all__ = ["NotificationRefused", "PaymentRequest", "Provider", "ProviderError", "ProviderNotification", "ProviderPayment",
            "ProviderUnavailable", "notification_json", "provider_for"]
 
 
 def provider_for(account):
     """The provider object for a ProviderAccount."""
-    from .sandbox import SandboxProvider
+    from .sandbox.provider import SandboxProvider
     from .yookassa import YooKassaProvider
 
     classes = {"sandbox": SandboxProvider, "yookassa": YooKassaProvider}

@@ -7,7 +7,10 @@ rest of the portal knows one vocabulary.
 
 import abc
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from portal.ratelimits import client_ip
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,20 @@ class ProviderPayment:
     confirmation_url: str = ""  # where to send the payer while pending
     reason: str = ""  # why it was canceled, in the payer's words
     refunded_kopecks: int = 0
+
+
+@dataclass(frozen=True)
+class ProviderNotification:
+    """What a provider's notification brought, read at the edge (the view): its body, its
+    headers and the client address as ``portal.ratelimits.client_ip`` reads it."""
+
+    body: bytes
+    headers: Mapping[str, str]  # looked up case-insensitively (Django's HttpHeaders)
+    client_ip: str
+
+    @classmethod
+    def from_request(cls, request):
+        return cls(body=request.body, headers=request.headers, client_ip=client_ip(request))
 
 
 class ProviderError(Exception):
@@ -76,7 +93,7 @@ class Provider(abc.ABC):
         """Refund ``amount_kopecks`` of a succeeded payment; the payment as it is after it."""
 
     @abc.abstractmethod
-    def authenticate_notification(self, request) -> str:
+    def authenticate_notification(self, notification: ProviderNotification) -> str:
         """The provider payment id a notification is about, once it is shown to come from the
         provider (NotificationRefused otherwise). What it says happened is not trusted."""
 

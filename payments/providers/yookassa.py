@@ -19,8 +19,6 @@ from decimal import Decimal
 import httpx
 from django.conf import settings
 
-from portal.ratelimits import client_ip
-
 from .base import (
     NotificationRefused, PaymentRequest, Provider, ProviderError, ProviderPayment, ProviderUnavailable,
     notification_json,
@@ -170,18 +168,18 @@ class YooKassaProvider(Provider):
             raise ProviderError(f"YooKassa canceled the refund: {reason}")
         return self.fetch(provider_payment_id)
 
-    def authenticate_notification(self, request) -> str:
+    def authenticate_notification(self, notification) -> str:
         """The payment id of a notification that came from YooKassa's networks (the client
         address as ``portal.ratelimits.client_ip`` reads it, so only trusted proxies count).
 
         YooKassa does not sign notifications, so nothing in the body is trusted, its status
         least of all: the caller must ``fetch`` the payment, with this account's credentials
         (a payment of another shop is then not found)."""
-        address = client_ip(request)
+        address = notification.client_ip
         if not from_yookassa(address):
             raise NotificationRefused(f"Notification from {address}, outside YooKassa's networks.")
         try:
-            body = notification_json(request.body)
+            body = notification_json(notification.body)
             event, obj = body["event"], body["object"]
             if body.get("type") != "notification" or not isinstance(event, str) or event not in EVENTS:
                 raise NotificationRefused(f"Not a YooKassa notification we take: {event!r}.")

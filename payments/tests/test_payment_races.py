@@ -23,7 +23,8 @@ from django.conf import settings as django_settings
 from django.db import connection, connections
 from django.test import Client
 
-from payments import sandbox, services
+from payments import services
+from payments.providers.sandbox import remote as sandbox
 from payments.factories import notify, pay_through, payment_of, start, to_sandbox
 from payments.models import Payment, PaymentEvent, SandboxPayment
 from portal.models import OutgoingMessage

@@ -14,7 +14,8 @@ from django.utils import timezone
 from billing.factories import link
 from billing.models import BillingPayment
 from meters.factories import make_account
-from payments import sandbox, services, tasks
+from payments import services, tasks
+from payments.providers.sandbox import remote as sandbox
 from payments.factories import make_shop, notify, pay_through, payment_of, start, to_sandbox
 from payments.models import Payment, PaymentEvent, SandboxPayment
 from portal.exchange.signals import billing_data_changed

@@ -15,6 +15,7 @@ from payments.providers import (
     NotificationRefused,
     PaymentRequest,
     ProviderError,
+    ProviderNotification,
     ProviderUnavailable,
     provider_for,
     yookassa,
@@ -217,8 +218,9 @@ def test_a_pending_payment_cannot_be_refunded(fake):
 def notification(event="payment.succeeded", obj=None, address=YOOKASSA_IP, body=None, **meta):
     obj = {"id": "2b8e7f9a-000f-5000-9000-1c5c7a6b2d3e", "status": "succeeded"} if obj is None else obj
     body = json.dumps({"type": "notification", "event": event, "object": obj}) if body is None else body
-    return RequestFactory().post("/payments/notify/yookassa/", data=body, content_type="application/json",
-                                 REMOTE_ADDR=address, **meta)
+    request = RequestFactory().post("/payments/notify/yookassa/", data=body, content_type="application/json",
+                                    REMOTE_ADDR=address, **meta)
+    return ProviderNotification.from_request(request)
 
 
 def test_a_notification_from_yookassa_gives_the_payment_id(fake):

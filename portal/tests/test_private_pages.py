@@ -20,7 +20,7 @@ from django.urls import URLResolver, get_resolver
 from accounts.factories import UserFactory
 from appeals.factories import appeal_rows
 from appeals.models import Attachment
-from billing import receipts
+from billing.receipts import services as receipts
 from billing.demo import payee_details
 from billing.factories import SupplierFactory, invoice_with_charges
 from meters.models import Meter

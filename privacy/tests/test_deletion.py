@@ -87,7 +87,7 @@ def test_a_request_is_filed_once_told_and_can_be_cancelled(world, tenant_client,
     client.post(URL, {"password": PASSWORD})  # a second tab: nothing more is filed
     assert len(requests_of(consumer.user)) == 1
     with tenant_scope(world["alpha"]), pytest.raises(services.DeletionRefused):
-        services.request_deletion(user=consumer.user)
+        services.deletion_request_create(user=consumer.user)
 
     client.post("/privacy/delete/cancel/")
     [deletion] = requests_of(consumer.user)
@@ -182,7 +182,7 @@ def test_the_erasure_runs_once(world, tenant_client):
     signed_in(tenant_client, consumer, alpha).post(URL, {"password": PASSWORD})
     with tenant_scope(alpha):
         deletion = DeletionRequest.objects.get(user=consumer.user)
-        assert not services.carry_out(deletion_id=deletion.pk)  # not confirmed: nothing happens
+        assert not services.deletion_request_carry_out(deletion_id=deletion.pk)  # not confirmed: nothing happens
         assert User.objects.get(pk=consumer.user.pk).is_active
 
 
@@ -229,7 +229,7 @@ def test_a_failing_app_erases_nothing_and_tells_nobody(world, tenant_client, mon
         DeletionRequest.objects.filter(pk=deletion.pk).update(status="confirmed")
         messages_before = OutgoingMessage.objects.count()
         with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError):
-            services.carry_out(deletion_id=deletion.pk)
+            services.deletion_request_carry_out(deletion_id=deletion.pk)
         assert callbacks == []
         assert OutgoingMessage.objects.count() == messages_before
         assert AccountLink.objects.filter(user=consumer.user).exists()
@@ -251,7 +251,7 @@ def test_the_erasure_writes_nothing_of_the_person_to_the_audit_trail(world, tena
         DeletionRequest.objects.filter(pk=deletion.pk).update(status="confirmed")
         before = AuditEntry.objects.count()
         with recording_admin_changes():
-            assert services.carry_out(deletion_id=deletion.pk)
+            assert services.deletion_request_carry_out(deletion_id=deletion.pk)
         assert AuditEntry.objects.count() == before
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.db.models import F
 from playwright.sync_api import expect
 
-from accounts import services
+from accounts import registration
 from accounts.models import Confirmation
 from portal.scoping import tenant_scope
 
@@ -31,7 +31,7 @@ def test_only_a_tenant_whose_staff_register_customers_offers_the_path(portal, pa
 def test_an_expired_staff_code_has_a_way_forward(portal, browser, page):
     rosseti = tenant("rosseti")
     with tenant_scope(rosseti):
-        services.registration_by_staff(tenant=rosseti, email="sidor@example.com", phone="+79003332211",
+        registration.registration_by_staff(tenant=rosseti, email="sidor@example.com", phone="+79003332211",
                                        last_name="Сидоров", first_name="Сидор")
     sms = newest_message(page, portal, "rosseti", "+79003332211")
     assert "Код из SMS" in sms

@@ -47,7 +47,7 @@ def test_unsubscribe_through_the_e_mail_link_without_logging_in(portal, phone, s
         gaz = Tenant.objects.get(slug="gaz")
     today = gaz.today().replace(day=15)  # gaz's window opens on the 15th
     with tenant_scope(gaz):
-        assert services.send_reading_reminders(tenant=gaz, today=today)["reading_window_opens"] >= 1
+        assert services.reminders_send(tenant=gaz, today=today)["reading_window_opens"] >= 1
     mails = [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
              for path in sorted(settings.OUTBOX_DIR.glob("*.eml"))]
     mine = [mail for mail in mails if mail["To"] == LOGIN]

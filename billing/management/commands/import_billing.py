@@ -2,7 +2,7 @@ import os
 
 from django.core.management.base import CommandError
 
-from billing.services import record_import_run
+from billing.services import import_run_record
 from portal.exchange.files import sources_from_paths
 from portal.exchange.progress import terminal_progress
 from portal.exchange.report import print_report, write_report_json
@@ -38,7 +38,7 @@ class Command(TenantCommand):
             tenant, sources, dry_run=dry_run, encoding=encoding, progress=terminal_progress(self.stderr._out)
         )
         try:
-            record_import_run(tenant, report, dry_run=dry_run, user=None)
+            import_run_record(tenant, report, dry_run=dry_run, user=None)
             print_report(report, self.stdout.write)
             if dry_run:
                 self.stdout.write("Dry run: everything was rolled back.")

@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import Account
 from portal.forms import MultipleFileField
 
-from .applications import MAX_DOCUMENTS, MAX_OBJECTS, MAX_POWER_KW, documents_limit_message
-from .attachments import check_files
-from .models import Appeal
+from .services import MAX_DOCUMENTS, MAX_OBJECTS, MAX_POWER_KW, documents_limit_message
+from ..attachments import check_files
+from ..models import Appeal
 
 
 class SubscriberForm(forms.Form):

@@ -36,8 +36,8 @@ from django.db import transaction
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 
-from . import qr
-from .models import Charge, Invoice
+from .. import qr
+from ..models import Charge, Invoice
 
 logger = logging.getLogger(__name__)
 

@@ -1,13 +1,13 @@
-"""The receipt's URLs (billing/receipt_views.py), included into billing's namespace:
+"""The receipt's URLs (billing/receipts/views.py), included into billing's namespace:
 
-    path("", include(receipt_urls)),   # in billing/urls.py, with `from . import receipt_urls`
+    path("", include(receipt_urls)),   # in billing/urls.py, with `from .receipts import urls as receipt_urls`
 
 giving billing:invoice_receipt, billing:invoice_receipt_wait and billing:invoice_receipt_status.
 """
 
 from django.urls import path
 
-from . import receipt_views
+from . import views as receipt_views
 
 urlpatterns = [
     path("invoices/<int:invoice_id>/receipt/", receipt_views.invoice_receipt, name="invoice_receipt"),

@@ -26,8 +26,8 @@ from django.utils.translation import gettext_lazy as _
 from portal.hosts import tenant_base_url
 from portal.phones import mask_phone
 
-from . import confirmations, messages
-from .models import Confirmation, User
+from .. import confirmations, messages
+from ..models import Confirmation, User
 
 CHANGE_PHONE = Confirmation.Purpose.CHANGE_PHONE
 CHANGE_EMAIL = Confirmation.Purpose.CHANGE_EMAIL

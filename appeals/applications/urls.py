@@ -5,7 +5,7 @@ without ``public_id`` start one, with it change the draft."""
 
 from django.urls import path
 
-from . import application_views as views
+from . import views
 
 urlpatterns = [
     path("applications/", views.application_list, name="applications"),

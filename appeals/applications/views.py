@@ -18,9 +18,10 @@ from portal.ids import parse_id
 from portal.pages import tenant_page
 from portal.ratelimits import by_user, limited
 
-from . import applications
-from .application_forms import DocumentsForm, GridForm, ObjectRows, SubscriberForm
-from .models import Appeal
+from . import selectors
+from . import services as applications
+from .forms import DocumentsForm, GridForm, ObjectRows, SubscriberForm
+from ..models import Appeal
 
 # A status as said of an application («заявка» is feminine; the model's labels are for appeals).
 STATUS_LABELS = {
@@ -30,13 +31,11 @@ STATUS_LABELS = {
     Appeal.Status.ANSWERED: gettext_lazy("есть ответ"),
     Appeal.Status.CLOSED: gettext_lazy("закрыта"),
 }
-DRAFTS_RATE = "30/h"
-UPLOADS_RATE = "60/h"
 
 
 def _offered_or_404(request, kind=None):
     """The kinds the tenant offers; a 404 when it offers none (or not ``kind``)."""
-    kinds = applications.offered_kinds(request.tenant)
+    kinds = selectors.offered_kinds(request.tenant)
     if not kinds or (kind is not None and kind not in kinds):
         raise Http404
     return kinds
@@ -44,7 +43,7 @@ def _offered_or_404(request, kind=None):
 
 def _application_or_404(request, public_id, kind=None):
     """The user's own application of a kind the tenant offers."""
-    appeal = applications.application_of(request.user, public_id)
+    appeal = selectors.application_of(request.user, public_id)
     if appeal is None or (kind is not None and appeal.kind != kind):
         raise Http404
     _offered_or_404(request, appeal.kind)
@@ -72,7 +71,7 @@ def application_list(request):
     kinds = _offered_or_404(request)
     rows = [{"appeal": appeal, "status": STATUS_LABELS.get(appeal.status, appeal.get_status_display()),
              "edit_url_name": _edit_url_name(appeal)}
-            for appeal in applications.applications_of(request.user)]
+            for appeal in selectors.applications_of(request.user)]
     return render(request, "appeals/applications/list.html", {
         "rows": rows,
         "offers_contract": Appeal.Kind.CONTRACT in kinds,
@@ -102,7 +101,8 @@ def application_contract(request, public_id=None):
         else:
             form = SubscriberForm(request.POST)
             if form.is_valid() & rows.is_valid():
-                if appeal is None and limited(request, "appeals.application_draft", rate=DRAFTS_RATE, key=by_user):
+                if appeal is None and limited(request, "appeals.application_draft",
+                                                rate=applications.DRAFTS_PER_HOUR, key=by_user):
                     form.add_error(None, _("Слишком много новых заявок подряд. Попробуйте позже."))
                 else:
                     try:
@@ -143,7 +143,8 @@ def application_grid(request, public_id=None):
         initial = {"applicant": request.user.get_full_name()}
     form = GridForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        if appeal is None and limited(request, "appeals.application_draft", rate=DRAFTS_RATE, key=by_user):
+        if appeal is None and limited(request, "appeals.application_draft",
+                                                rate=applications.DRAFTS_PER_HOUR, key=by_user):
             form.add_error(None, _("Слишком много новых заявок подряд. Попробуйте позже."))
         else:
             try:
@@ -158,7 +159,7 @@ def application_grid(request, public_id=None):
 
 
 def _documents_page(request, appeal, form, status=200):
-    documents = applications.documents_of(appeal)
+    documents = selectors.documents_of(appeal)
     return render(request, "appeals/applications/documents.html", {
         "appeal": appeal, "form": form, "documents": documents,
         "objects": list(appeal.objects_list.all()) if appeal.kind == Appeal.Kind.CONTRACT else [],
@@ -179,7 +180,7 @@ def _draft_for_documents(request, public_id):
 
 
 def _count_documents(appeal):
-    return len(applications.documents_of(appeal))
+    return len(selectors.documents_of(appeal))
 
 
 @tenant_page
@@ -211,7 +212,7 @@ def application_documents(request, public_id):
 
 def _attach(request, appeal, form):
     """Attach the form's checked files; False (and the form told why) when refused."""
-    if limited(request, "appeals.application_upload", rate=UPLOADS_RATE, key=by_user):
+    if limited(request, "appeals.application_upload", rate=applications.UPLOADS_PER_HOUR, key=by_user):
         form.add_error("documents", _("Слишком много загрузок подряд. Попробуйте позже."))
         return False
     try:
@@ -234,7 +235,7 @@ def application_submit(request, public_id):
     if not form.is_valid() or (form.cleaned_data["documents"] and not _attach(request, appeal, form)):
         return _documents_page(request, appeal, form)
     try:
-        appeal = applications.application_send(appeal, user=request.user)
+        appeal = applications.application_submit(appeal, user=request.user)
     except applications.ApplicationRefused as refused:
         messages.error(request, str(refused))
         return redirect("appeals:application_documents", public_id=appeal.public_id)

@@ -6,7 +6,7 @@ answers status requests, refunds, and sends notifications the way real providers
 (a Celery task with a delay), sometimes twice, sometimes out of order, retried until the
 portal answers 200, each signed with HMAC-SHA256 under the shop's secret key.
 
-The portal reaches it only through payments/providers/sandbox.py, as it would a remote API;
+The portal reaches it only through payments/providers/sandbox/provider.py, as it would a remote API;
 it is on only where settings.PAYMENT_SANDBOX_ENABLED says so.
 """
 
@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import SandboxPayment
+from ...models import SandboxPayment
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 
@@ -108,7 +108,7 @@ def refund(*, shop_id, payment_id, amount_kopecks):
 def _schedule_notifications(payment, event):
     """Send ``event`` after a delay; a share of them twice, a share with a stale event
     ("payment.waiting_for_capture") arriving after the final one."""
-    from . import tasks
+    from ... import tasks
 
     low, high = settings.PAYMENT_SANDBOX_NOTIFY_DELAY
     deliveries = [(event, random.uniform(low, high))]
@@ -131,7 +131,7 @@ def shop_secret(shop_id):
     """The secret the sandbox shares with a shop (a real provider keeps it on its side)."""
     from portal.scoping import scopes_disabled
 
-    from .models import ProviderAccount
+    from ...models import ProviderAccount
 
     with scopes_disabled():
         account = ProviderAccount.objects.filter(kind=ProviderAccount.Kind.SANDBOX, shop_id=shop_id).first()

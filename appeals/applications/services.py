@@ -3,7 +3,7 @@ documents) and a grid connection (guide 001: the applicant, the object, its powe
 reliability category, then the documents; only in an activated personal account).
 
 Each is an ``Appeal`` of its kind that starts as a draft of its author: saved, edited and
-resumed until «Отправить заявку» makes it new (``services.application_submit``); from then on
+resumed until «Отправить заявку» makes it new (``application_submit``); from then on
 it has a status and a thread like any appeal. Every change locks the draft's row, so that two
 tabs cannot together attach more than ``MAX_DOCUMENTS`` files or change a draft as it goes.
 """
@@ -11,19 +11,20 @@ tabs cannot together attach more than ``MAX_DOCUMENTS`` files or change a draft 
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import Account
 
-from . import attachments, services
-from .models import Appeal, ApplicationObject, Attachment, Message
-from .selectors import policy_of
-
-KINDS = (Appeal.Kind.CONTRACT, Appeal.Kind.GRID_CONNECTION)
+from .. import attachments, services
+from ..models import Appeal, ApplicationObject, Attachment, Message
 # Documents of one application, all uploads together.
 MAX_DOCUMENTS = attachments.MAX_FILES
 # Objects of one contract application.
 MAX_OBJECTS = 20
+# Rate limits, applied by the views: drafts started and documents uploaded per user.
+DRAFTS_PER_HOUR = "30/h"
+UPLOADS_PER_HOUR = "60/h"
 # The greatest maximum power a grid-connection application may ask for, kW.
 MAX_POWER_KW = Decimal("100000")
 
@@ -32,27 +33,12 @@ class ApplicationRefused(Exception):
     """What the person asked cannot be done; the message is for them."""
 
 
-def offered_kinds(tenant):
-    """The kinds of application the tenant's customers may make here."""
-    policy = policy_of(tenant)
-    return [kind for kind, offered in ((Appeal.Kind.CONTRACT, policy.contract_applications),
-                                       (Appeal.Kind.GRID_CONNECTION, policy.grid_connection_applications))
-            if offered]
 
 
-def applications_of(user):
-    """The user's applications, drafts included, newest first."""
-    return list(Appeal.objects.filter(author=user, kind__in=KINDS).order_by("-created_at")[:200])
 
 
-def application_of(user, public_id):
-    """The user's own application by its public id, or None (another's is None alike)."""
-    return Appeal.objects.filter(author=user, public_id=public_id, kind__in=KINDS).first()
 
 
-def documents_of(appeal):
-    """A draft's documents (once sent, they belong to the first message of its thread)."""
-    return list(Attachment.objects.filter(appeal=appeal, message__isnull=True).order_by("pk"))
 
 
 def _locked_draft(appeal, *, author, kind):
@@ -133,7 +119,7 @@ def documents_add(appeal, *, user, files):
         if already + len(files) > MAX_DOCUMENTS:
             raise ApplicationRefused(documents_limit_message(already))
         try:
-            services.attach_files(locked, None, files, user)
+            services.files_attach(locked, None, files, user)
         except services.AppealRefused as refused:
             raise ApplicationRefused(str(refused)) from None
         locked.save(update_fields=["updated_at"])
@@ -201,8 +187,8 @@ def application_summary(appeal):
     return "\n".join(lines)
 
 
-def application_send(appeal, *, user):
-    """«Отправить заявку»: the complete draft becomes new (``services.application_submit``).
+def application_submit(appeal, *, user):
+    """«Отправить заявку»: the complete draft goes to staff (new).
     Its thread starts with the author's message: the application's summary, carrying its
     documents, as an appeal's first message carries its files."""
     if appeal.kind == Appeal.Kind.GRID_CONNECTION:
@@ -215,4 +201,7 @@ def application_send(appeal, *, user):
         message = Message.objects.create(tenant=locked.tenant, appeal=locked, author=user,
                                          text=application_summary(locked))
         Attachment.objects.filter(appeal=locked, message__isnull=True).update(message=message)
-        return services.application_submit(locked)
+        services.appeal_set_status(locked, Appeal.Status.NEW, save=False)
+        locked.submitted_at = timezone.now()
+        locked.save()
+    return locked

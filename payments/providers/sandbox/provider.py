@@ -1,4 +1,4 @@
-"""The sandbox as a provider: the portal's side of payments/sandbox.py, called like a remote
+"""The sandbox as a provider: the portal's side of payments/providers/sandbox/remote.py, called like a remote
 API (its refusals and failures become ProviderError and ProviderUnavailable), its
 notifications authenticated by their HMAC signature."""
 
@@ -8,10 +8,10 @@ import re
 from django.conf import settings
 from django.urls import reverse
 
-from .. import sandbox
-from .base import (
+from ..base import (
     NotificationRefused, Provider, ProviderError, ProviderPayment, ProviderUnavailable, notification_json,
 )
+from . import remote as sandbox
 
 ID = re.compile(r"^[0-9a-f-]{36}$")
 
@@ -53,13 +53,13 @@ class SandboxProvider(Provider):
         self._call(sandbox.refund, payment_id=provider_payment_id, amount_kopecks=amount_kopecks)
         return self.fetch(provider_payment_id)
 
-    def authenticate_notification(self, request):
-        signature = request.headers.get(sandbox.SIGNATURE_HEADER, "")
-        expected = sandbox.sign(self.account.secret, request.body)
+    def authenticate_notification(self, notification):
+        signature = notification.headers.get(sandbox.SIGNATURE_HEADER, "")
+        expected = sandbox.sign(self.account.secret, notification.body)
         if not hmac.compare_digest(signature.encode(), expected.encode()):
             raise NotificationRefused("bad or missing signature")
         try:
-            payment_id = notification_json(request.body)["object"]["id"]
+            payment_id = notification_json(notification.body)["object"]["id"]
         except (KeyError, TypeError) as error:
             raise NotificationRefused("unreadable notification") from error
         if not isinstance(payment_id, str) or not ID.match(payment_id):

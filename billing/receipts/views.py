@@ -27,9 +27,9 @@ from django.views.decorators.http import require_GET
 
 from portal.pages import tenant_page
 
-from . import receipts
-from .access import Need, access_link
-from .models import Invoice
+from . import services as receipts
+from ..access import Need, access_link
+from ..models import Invoice
 
 # One queued task per invoice and data at a time, however often the waiting page refreshes;
 # a task lost on the way is queued again after this many seconds.
@@ -62,7 +62,7 @@ def _state(invoice):
 def queue_render(invoice, source):
     """Queue the rendering of ``invoice``'s receipt after the request's transaction commits,
     unless it was queued for the same data within QUEUE_AGAIN_AFTER seconds."""
-    from .tasks import render_receipt
+    from ..tasks import render_receipt
 
     if cache.add(f"billing:receipt-queued:{invoice.pk}:{source}", True, timeout=QUEUE_AGAIN_AFTER):
         tenant_id, invoice_id = invoice.tenant_id, invoice.pk
