@@ -12,11 +12,11 @@ from django.utils import timezone
 
 from billing.tests.test_consumer_pages import link, make_account, text_of
 from payments import exports, sandbox, services
+from payments.factories import notify, pay_through, payment_of, start, to_sandbox
 from payments.models import Payment, PaymentEvent, SandboxPayment
 from portal.scoping import scopes_disabled, tenant_scope
 
 from .conftest import make_shop
-from .test_payments import notify, pay_through, payment_of, start, to_sandbox
 
 YOOKASSA_IP = "185.71.76.5"
 

@@ -24,11 +24,11 @@ from django.db import connection, connections
 from django.test import Client
 
 from payments import sandbox, services
+from payments.factories import notify, pay_through, payment_of, start, to_sandbox
 from payments.models import Payment, PaymentEvent, SandboxPayment
 from portal.models import OutgoingMessage
 from portal.scoping import scopes_disabled, tenant_scope
 
-from .test_payments import notify, pay_through, payment_of, start, to_sandbox
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks of PostgreSQL")
 

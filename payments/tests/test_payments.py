@@ -2,7 +2,6 @@
 network or the payer does (issue 11, item 6)."""
 
 import json
-import re
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -15,38 +14,11 @@ from billing.models import BillingPayment
 from billing.signals import billing_data_changed
 from billing.tests.test_consumer_pages import text_of
 from payments import sandbox, services, tasks
+from payments.factories import notify, pay_through, payment_of, start, to_sandbox
 from payments.models import Payment, PaymentEvent, SandboxPayment
 from portal.scoping import scopes_disabled
 
 from .conftest import make_shop
-
-
-def start(client, account, *, kind="debt", amount="", token=None):
-    token = token or uuid.uuid4()
-    response = client.post(f"/personal/{account.pk}/pay/", {"kind": kind, "amount": amount, "token": token})
-    return response, token
-
-
-def payment_of(token):
-    with scopes_disabled():
-        return Payment.objects.get(public_id=token)
-
-
-def to_sandbox(client, payment):
-    """Confirm the payment; the sandbox page's path it was sent to."""
-    response = client.post(f"/payments/{payment.public_id}/confirm/")
-    assert response.status_code == 302
-    path = re.sub(r"^https?://[^/]+", "", response["Location"])
-    assert path.startswith("/sandbox-pay/")
-    return path
-
-
-def pay_through(client, account, outcome="success", **start_options):
-    response, token = start(client, account, **start_options)
-    assert response.status_code == 302, text_of(response)
-    page = to_sandbox(client, payment_of(token))
-    client.post(page, {"outcome": outcome})
-    return payment_of(token)
 
 
 @pytest.mark.django_db
@@ -204,12 +176,6 @@ def test_duplicated_and_out_of_order_notifications_apply_once(payer, settings, o
         events = {event.event: event.deliveries for event in PaymentEvent.objects.all()}
     assert events == {"payment.succeeded": 2, "payment.waiting_for_capture": 1}
     assert len(outbox.messages(user.email)) == 1
-
-
-def notify(client, shop, body, signature=None):
-    headers = {} if signature is False else {
-        "HTTP_X_SANDBOX_SIGNATURE": signature or sandbox.sign(shop.secret, body)}
-    return client.post(f"/payments/notify/{shop.pk}/", data=body, content_type="application/json", **headers)
 
 
 @pytest.mark.django_db
