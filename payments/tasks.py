@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from portal.models import Tenant
+from portal.retries import MAX_COUNTDOWN
 from portal.scoping import tenant_scope
 from portal.tasks import TenantTask
 
@@ -25,7 +26,7 @@ def apply_payment_event(self, *, tenant, event_id):
     try:
         services.event_apply(event)
     except ProviderError as error:  # the provider did not answer: ask again later
-        raise self.retry(exc=error, countdown=min(600, 10 * 2**self.request.retries)) from error
+        raise self.retry(exc=error, countdown=min(MAX_COUNTDOWN, 10 * 2**self.request.retries)) from error
 
 
 @shared_task
@@ -39,21 +40,13 @@ def refresh_stale_payments():
             logger.info("Tenant %s: asked about %s stale payments", tenant.slug, asked)
 
 
-# A real provider keeps trying for about a day; so does the sandbox (5 s, 10 s, … 1 h).
-SANDBOX_NOTIFY_RETRIES = 30
+@shared_task
+def send_sandbox_notification(*, notification_id, attempt):
+    """The sandbox makes one try of a notification (payments/sandbox.py)."""
+    sandbox.send_notification(notification_id, attempt)
 
 
-@shared_task(bind=True, max_retries=SANDBOX_NOTIFY_RETRIES)
-def sandbox_notify(self, *, payment_id, event):
-    """The sandbox sends one notification; anything but 200 is tried again later."""
-    try:
-        status = sandbox.deliver(payment_id, event)
-    except OSError as error:
-        status = f"error {error}"
-    except Exception as error:  # noqa: BLE001 - httpx's errors: the shop did not answer
-        status = f"error {type(error).__name__}"
-    if status != 200:
-        if self.request.retries >= self.max_retries:
-            logger.warning("Sandbox gave up notifying %s of %s: %s", payment_id, event, status)
-            return
-        raise self.retry(countdown=min(3600, 5 * 2**self.request.retries))
+@shared_task
+def send_due_sandbox_notifications():
+    """Every minute (CELERY_BEAT_SCHEDULE): the sandbox's notifications due again."""
+    return sandbox.send_due_notifications()

@@ -12,6 +12,7 @@ from celery import Task, shared_task
 from . import services
 from .messaging import SmsError
 from .models import Tenant
+from .retries import MAX_COUNTDOWN
 from .scoping import tenant_scope
 
 logger = logging.getLogger(__name__)
@@ -33,12 +34,13 @@ class TenantTask(Task):
             return super().__call__(*args, tenant=tenant, **kwargs)
 
 
-MAX_DELIVERY_RETRIES = 8
+# 10 s, 20 s, 40 s, 80 s, then every MAX_COUNTDOWN (2 min by default): half an hour in all.
+MAX_DELIVERY_RETRIES = 18
 
 
 @shared_task(base=TenantTask, bind=True, max_retries=MAX_DELIVERY_RETRIES)
 def deliver_message(self, *, tenant, message_id, subject, body, headers=None):
-    """Send one OutgoingMessage; a transport error is retried with backoff (10 s … 10 min).
+    """Send one OutgoingMessage; a transport error is retried with backoff (10 s … 2 min).
     ``headers``: extra e-mail headers (optional, so tasks queued without them still run)."""
     try:
         services.message_deliver(tenant=tenant, message_id=message_id, subject=subject, body=body, headers=headers)
@@ -46,7 +48,7 @@ def deliver_message(self, *, tenant, message_id, subject, body, headers=None):
         if self.request.retries >= self.max_retries:
             services.message_give_up(message_id=message_id, error=error)
             return
-        raise self.retry(exc=error, countdown=min(600, 10 * 2**self.request.retries)) from error
+        raise self.retry(exc=error, countdown=min(MAX_COUNTDOWN, 10 * 2**self.request.retries)) from error
 
 
 @shared_task
