@@ -348,8 +348,12 @@ def locks():
     def ended(session):
         return not monitor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [session]).fetchone()
 
+    def end(session):
+        """End ``session`` as a PostgreSQL restart ends them all."""
+        assert monitor.execute("SELECT pg_terminate_backend(%s, 10000)", [session]).fetchone()[0]
+
     try:
-        yield SimpleNamespace(hold=holder.execute, release=holder.rollback, blocked=blocked, ended=ended)
+        yield SimpleNamespace(hold=holder.execute, release=holder.rollback, blocked=blocked, ended=ended, end=end)
     finally:
         holder.close()  # first: a worker still waiting may go on and stop
         monitor.close()
@@ -518,3 +522,19 @@ def test_a_killed_workers_task_runs_again_on_another_worker_within_the_bound(
     wait_for(lambda: applied(notified, broker), "the notification to be applied", workers=[other])
     assert_applied_once(notified, outbox)
 
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_database_session_ends_is_retried_and_applies_once(notified, broker, start_worker, locks, outbox):
+    """PostgreSQL restarting (or failing over) ends every session: here the worker's, while it
+    waits for the payment's lock. The task is retried, on a new connection, after at most
+    TASK_MAX_COUNTDOWN (half the visibility timeout: 1 s here), and applies the notification once."""
+    locks.hold("SELECT id FROM payments_payment WHERE id = %s FOR KEY SHARE", [notified.payment.pk])
+    notified.send()
+    worker = start_worker()
+    session, _query = wait_for(lambda: locks.blocked(worker), "the worker to wait for the payment", workers=[worker])
+    locks.end(session)
+    locks.release()
+    wait_for(lambda: applied(notified, broker), "the notification to be retried and applied", workers=[worker])
+    log = worker.log()
+    assert "retry: Retry in 1s: OperationalError" in log, log[-4000:]
+    assert_applied_once(notified, outbox)
