@@ -312,6 +312,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_mutex_expire": max(1, BROKER_VISIBILITY_TIMEOUT // 8),
 }
 TASK_MAX_COUNTDOWN = BROKER_VISIBILITY_TIMEOUT // 2
+# A pool process is replaced, after the task it ran, once its resident memory passes this
+# many KiB (250 MiB): WeasyPrint keeps about 0.22 MiB of every PDF receipt it renders, and a
+# pool process starts at about 140 MiB, so one is replaced every 500 receipts or so, at the
+# cost of one cold render (bench/receipt_memory.py, docs/performance.md). 0: no limit.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=256000) or None
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="portal")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
