@@ -56,6 +56,7 @@ NOT_TRACKED = {
     "payments.PaymentEvent": "a provider's notification stored raw as it came, never edited; what it changes in "
                              "a payment is on the trail (payments.Payment)",
     "payments.SandboxPayment": "the sandbox provider's own ledger: a stand-in for a service outside the portal",
+    "payments.SandboxNotification": "the sandbox provider's notifications still to send: part of that stand-in",
     "appeals.ApplicationObject": "written once by the applicant with the application and shown read-only; the "
                                  "application (appeals.Appeal) is on the trail",
     "notifications.Subscription": "the customer's own choice of notices, made on their profile only; no admin page",

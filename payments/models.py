@@ -256,3 +256,36 @@ class SandboxPayment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["shop_id", "idempotency_key"], name="sandbox_idempotency"),
         ]
+
+
+class SandboxNotification(models.Model):
+    """A notification the sandbox owes a shop, sent until the shop answers 200 (for about a
+    day, as real providers do). The wait before each try is kept here (``due_at``), not in the
+    broker: a message waiting for an hour would outlive the broker's visibility timeout
+    (portal/settings.py). ``attempts`` counts the tries made: a task sends try number
+    ``attempts`` + 1 only if nobody has, so a duplicated task or the sweep sends nothing twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        DELIVERED = "delivered", "delivered"
+        ABANDONED = "abandoned", "abandoned"
+
+    payment = models.ForeignKey(SandboxPayment, on_delete=models.CASCADE, related_name="notifications")
+    event = models.CharField(max_length=50)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    due_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_result = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("уведомление песочницы")
+        verbose_name_plural = _("уведомления песочницы")
+        indexes = [
+            # The sweep's rows: still to be sent.
+            models.Index(fields=["due_at"], condition=models.Q(status="pending"), name="sandbox_notification_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} {self.payment_id} ({self.status})"

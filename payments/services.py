@@ -254,12 +254,21 @@ def event_apply(event):
 
 
 def payments_refresh_stale(*, now=None):
-    """Fetch the status of every stale payment of the current tenant; how many were asked."""
-    asked = 0
-    for payment in selectors.payments_stale(now=now).iterator(chunk_size=200):
+    """Fetch the status of every stale payment of the current tenant, each in its own try and
+    its own transaction: one that fails (the provider, its secret, the database) is logged and
+    counted, rolled back, and the others are still asked; the next run asks it again. A
+    connection the failure broke is dropped with the transaction, and the next payment opens
+    a new one. {"asked": …, "failed": …}."""
+    asked = failed = 0
+    for payment_id in list(selectors.payments_stale(now=now).order_by("pending_at").values_list("pk", flat=True)):
         asked += 1
         try:
-            payment_refresh(payment)
-        except ProviderError as error:  # unavailable or refusing: the next run asks again
-            logger.warning("Payment %s: status not fetched: %s", payment.pk, error)
-    return asked
+            with transaction.atomic():
+                payment_refresh(Payment.objects.select_related("provider_account").get(pk=payment_id))
+        except ProviderError as error:  # unavailable or refusing
+            failed += 1
+            logger.warning("Payment %s: status not fetched: %s", payment_id, error)
+        except Exception:  # noqa: BLE001 - whatever one payment meets, the others are asked
+            failed += 1
+            logger.exception("Payment %s: status not refreshed", payment_id)
+    return {"asked": asked, "failed": failed}

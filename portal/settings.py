@@ -293,15 +293,37 @@ CELERY_TASK_ACKS_LATE = True
 # being acknowledged as failed: every task here may run twice (status rows, row locks).
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# With acks_late, a task whose worker died is handed out again after this many seconds (Redis
-# transport). It must exceed the longest countdown a task is given (an hour: the sandbox's
-# notification retries), or a waiting task would be handed to a second worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3900)}
+# With acks_late, the message of a task whose worker died (SIGKILL, a lost machine) goes back
+# to the queue once it has been out this long (Redis transport), and every worker looks for
+# such messages every eighth of it (kombu's interval × throttle; 100 s by its defaults): a
+# killed worker's tasks run again within 240 + 30 s, or 300 s if it died in the midst of its
+# own sweep (docs/operations.md). A message out longer than this while its worker lives (a task
+# waiting for its countdown, or running) is handed to a second worker as well; so no countdown
+# exceeds TASK_MAX_COUNTDOWN, half of it, leaving the other half for the run
+# (tests/test_task_countdowns.py walks the code for it); longer waits are due times in the
+# database that a beat sweep looks at (the sandbox's notifications), and every task may run
+# twice (row locks, claimed rows, notices sent once).
+BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=240)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": BROKER_VISIBILITY_TIMEOUT / 24,
+    "unacked_restore_throttle": 3,
+    # The sweep's lock, left by a worker killed in its midst (a sweep takes milliseconds).
+    "unacked_mutex_expire": max(1, BROKER_VISIBILITY_TIMEOUT // 8),
+}
+TASK_MAX_COUNTDOWN = BROKER_VISIBILITY_TIMEOUT // 2
+# A pool process is replaced, after the task it ran, once its resident memory passes this
+# many KiB (250 MiB): WeasyPrint keeps about 0.22 MiB of every PDF receipt it renders, and a
+# pool process starts at about 140 MiB, so one is replaced every 500 receipts or so, at the
+# cost of one cold render (bench/receipt_memory.py, docs/performance.md). 0: no limit.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=256000) or None
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="portal")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     # A payment whose notification was lost: its status is fetched from the provider.
     "refresh-stale-payments": {"task": "payments.tasks.refresh_stale_payments", "schedule": 300.0},
+    # The sandbox's notifications due again (their waits between tries are in the database).
+    "send-due-sandbox-notifications": {"task": "payments.tasks.send_due_sandbox_notifications", "schedule": 60.0},
     "expire-unactivated-accounts": {"task": "accounts.tasks.expire_unactivated", "schedule": 3600.0},
     # Housekeeping: rows that only pile up (every view of a captcha page inserts one).
     "delete-expired-captchas": {"task": "portal.tasks.delete_expired_captchas", "schedule": 3600.0},

@@ -8,10 +8,12 @@ scope with ``tenant`` given. The body calls a service and nothing more.
 import logging
 
 from celery import Task, shared_task
+from celery.utils.time import get_exponential_backoff_interval
 
 from . import services
 from .messaging import SmsError
 from .models import Tenant
+from .retries import MAX_COUNTDOWN
 from .scoping import tenant_scope
 
 logger = logging.getLogger(__name__)
@@ -25,20 +27,32 @@ class TenantTask(Task):
     def __call__(self, *args, tenant_id, **kwargs):
         tenant = None
         if tenant_id is not None:
-            tenant = Tenant.objects.select_related("policy").filter(pk=tenant_id).first()
+            try:
+                tenant = Tenant.objects.select_related("policy").filter(pk=tenant_id).first()
+            except tuple(getattr(self, "autoretry_for", ())) as error:  # as the body's errors are
+                raise self.retry(exc=error, countdown=min(MAX_COUNTDOWN, self.backoff())) from error
             if tenant is None:
                 logger.warning("Task %s dropped: tenant %s no longer exists.", self.name, tenant_id)
                 return None
         with tenant_scope(tenant):
             return super().__call__(*args, tenant=tenant, **kwargs)
 
+    def backoff(self):
+        """Seconds before the next try, counted as ``autoretry_for`` counts them."""
+        if not getattr(self, "retry_backoff", False):
+            return self.default_retry_delay
+        return get_exponential_backoff_interval(
+            factor=int(max(1.0, self.retry_backoff)), retries=self.request.retries,
+            maximum=getattr(self, "retry_backoff_max", 600), full_jitter=getattr(self, "retry_jitter", True))
 
-MAX_DELIVERY_RETRIES = 8
+
+# 10 s, 20 s, 40 s, 80 s, then every MAX_COUNTDOWN (2 min by default): half an hour in all.
+MAX_DELIVERY_RETRIES = 18
 
 
 @shared_task(base=TenantTask, bind=True, max_retries=MAX_DELIVERY_RETRIES)
 def deliver_message(self, *, tenant, message_id, subject, body, headers=None):
-    """Send one OutgoingMessage; a transport error is retried with backoff (10 s … 10 min).
+    """Send one OutgoingMessage; a transport error is retried with backoff (10 s … 2 min).
     ``headers``: extra e-mail headers (optional, so tasks queued without them still run)."""
     try:
         services.message_deliver(tenant=tenant, message_id=message_id, subject=subject, body=body, headers=headers)
@@ -46,7 +60,7 @@ def deliver_message(self, *, tenant, message_id, subject, body, headers=None):
         if self.request.retries >= self.max_retries:
             services.message_give_up(message_id=message_id, error=error)
             return
-        raise self.retry(exc=error, countdown=min(600, 10 * 2**self.request.retries)) from error
+        raise self.retry(exc=error, countdown=min(MAX_COUNTDOWN, 10 * 2**self.request.retries)) from error
 
 
 @shared_task

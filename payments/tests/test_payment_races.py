@@ -172,9 +172,8 @@ def test_a_notification_delivered_many_times_at_once_while_the_payer_asks_applie
 CELERY = Path(sys.executable).with_name("celery")
 BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/12")
 # Seconds before Redis hands an unacknowledged message (its worker died) to another worker:
-# settings read it from CELERY_VISIBILITY_TIMEOUT. A new worker restores such messages when it
-# starts polling (later only every 100 s, kombu's default throttle), so each new worker below
-# starts only once this has passed.
+# settings read it from CELERY_VISIBILITY_TIMEOUT (240 in production), and workers look for such
+# messages every eighth of it.
 VISIBILITY_TIMEOUT = 2
 WORKER_WAIT = 40  # seconds for anything a worker is waited for (its start included)
 
@@ -214,6 +213,9 @@ class Worker:
 
     def log(self):
         return self.log_path.read_text(errors="replace")
+
+    def ready(self):
+        return " ready." in self.log()
 
     def pool_processes(self):
         pid = self.process.pid
@@ -298,8 +300,8 @@ def broker():
 
 @pytest.fixture
 def start_worker(broker, tmp_path):
-    """start_worker(): a new worker process on the test's queue, database and outbox; every
-    one is stopped afterwards, and database sessions of killed ones are ended."""
+    """start_worker(**environment): a new worker process on the test's queue, database and
+    outbox; every one is stopped afterwards, and database sessions of killed ones are ended."""
     env = {name: value for name, value in os.environ.items()
            if not name.startswith(("CELERY_", "PG", "DJANGO_")) and name not in ("REDIS_URL", "EMAIL_URL")}
     env.update({
@@ -312,8 +314,9 @@ def start_worker(broker, tmp_path):
     })
     workers = []
 
-    def start():
-        worker = Worker(f"race{len(workers) + 1}-{broker.queue[-8:]}", queue=broker.queue, env=env, log_dir=tmp_path)
+    def start(**settings):
+        worker = Worker(f"race{len(workers) + 1}-{broker.queue[-8:]}", queue=broker.queue, env={**env, **settings},
+                        log_dir=tmp_path)
         workers.append(worker)
         return worker
 
@@ -345,8 +348,12 @@ def locks():
     def ended(session):
         return not monitor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [session]).fetchone()
 
+    def end(session):
+        """End ``session`` as a PostgreSQL restart ends them all."""
+        assert monitor.execute("SELECT pg_terminate_backend(%s, 10000)", [session]).fetchone()[0]
+
     try:
-        yield SimpleNamespace(hold=holder.execute, release=holder.rollback, blocked=blocked, ended=ended)
+        yield SimpleNamespace(hold=holder.execute, release=holder.rollback, blocked=blocked, ended=ended, end=end)
     finally:
         holder.close()  # first: a worker still waiting may go on and stop
         monitor.close()
@@ -486,4 +493,48 @@ def test_a_pool_process_killed_while_applying_a_notification_loses_nothing(
     # "the queue is idle" as a sign of dropping: it also is while the message is redelivered.
     wait_for(lambda: applied(notified, broker), "the notification to be run again", workers=[worker])
     assert "WorkerLostError" in worker.log()
+    assert_applied_once(notified, outbox)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_workers_task_runs_again_on_another_worker_within_the_bound(
+        notified, broker, start_worker, locks, outbox):
+    """Two workers; the one applying a notification is killed (SIGKILL, with its pool process).
+    The other, polling all along, gets the task once its message has been out for the
+    visibility timeout, within that and the eighth of it its sweep takes: 240 + 30 s in
+    production, here 5 + 0.6 s (test_task_countdowns.py checks the production figures)."""
+    visibility_timeout = 5
+    workers = [start_worker(CELERY_VISIBILITY_TIMEOUT=str(visibility_timeout)) for _ in range(2)]
+    wait_for(lambda: all(worker.ready() for worker in workers), "both workers to be ready", workers=workers)
+    locks.hold("SELECT id FROM payments_payment WHERE id = %s FOR KEY SHARE", [notified.payment.pk])
+    notified.send()
+    running = wait_for(lambda: next((worker for worker in workers if locks.blocked(worker)), None),
+                       "a worker to apply the notification", workers=workers)
+    [other] = [worker for worker in workers if worker is not running]
+    killed_at = time.monotonic()
+    running.kill()
+    wait_for(lambda: locks.blocked(other), "the other worker to apply it", workers=[other],
+             seconds=visibility_timeout * 3)
+    again_after = time.monotonic() - killed_at
+    # The bound, and a second for this test's polling and the pool process's start of the task.
+    assert again_after <= visibility_timeout * 9 / 8 + 1, f"ran again after {again_after:.1f} s"
+    locks.release()
+    wait_for(lambda: applied(notified, broker), "the notification to be applied", workers=[other])
+    assert_applied_once(notified, outbox)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_database_session_ends_is_retried_and_applies_once(notified, broker, start_worker, locks, outbox):
+    """PostgreSQL restarting (or failing over) ends every session: here the worker's, while it
+    waits for the payment's lock. The task is retried, on a new connection, after at most
+    TASK_MAX_COUNTDOWN (half the visibility timeout: 1 s here), and applies the notification once."""
+    locks.hold("SELECT id FROM payments_payment WHERE id = %s FOR KEY SHARE", [notified.payment.pk])
+    notified.send()
+    worker = start_worker()
+    session, _query = wait_for(lambda: locks.blocked(worker), "the worker to wait for the payment", workers=[worker])
+    locks.end(session)
+    locks.release()
+    wait_for(lambda: applied(notified, broker), "the notification to be retried and applied", workers=[worker])
+    log = worker.log()
+    assert "retry: Retry in 1s: OperationalError" in log, log[-4000:]
     assert_applied_once(notified, outbox)

@@ -4,7 +4,9 @@ It keeps its own ledger (SandboxPayment), shows its own payment page with outcom
 (success, decline, a 3-D Secure step, abandon, a provider error whose result is unknown),
 answers status requests, refunds, and sends notifications the way real providers do: later
 (a Celery task with a delay), sometimes twice, sometimes out of order, retried until the
-portal answers 200, each signed with HMAC-SHA256 under the shop's secret key.
+portal answers 200 (for about a day: the waits are due times in SandboxNotification that a
+beat sweep reads, not countdowns in the broker), each signed with HMAC-SHA256 under the
+shop's secret key.
 
 The portal reaches it only through payments/providers/sandbox/provider.py, as it would a remote API;
 it is on only where settings.PAYMENT_SANDBOX_ENABLED says so.
@@ -13,14 +15,20 @@ it is on only where settings.PAYMENT_SANDBOX_ENABLED says so.
 import hashlib
 import hmac
 import json
+import logging
 import random
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ...models import SandboxPayment
+from portal.retries import MAX_COUNTDOWN
+
+from ...models import SandboxNotification, SandboxPayment
+
+logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 
@@ -87,8 +95,7 @@ def finish(payment, *, succeeded, reason="", silent=False):
         payment.silent = silent
         payment.save()
         if not silent:
-            event = "payment.succeeded" if succeeded else "payment.canceled"
-            transaction.on_commit(lambda: _schedule_notifications(payment, event))
+            _schedule_notifications(payment, "payment.succeeded" if succeeded else "payment.canceled")
     return payment
 
 
@@ -101,15 +108,16 @@ def refund(*, shop_id, payment_id, amount_kopecks):
             raise SandboxError("the refund exceeds what was paid")
         payment.refunded_kopecks += amount_kopecks
         payment.save(update_fields=["refunded_kopecks"])
-    transaction.on_commit(lambda: _schedule_notifications(payment, "refund.succeeded"))
+        _schedule_notifications(payment, "refund.succeeded")
     return payment
 
 
 def _schedule_notifications(payment, event):
     """Send ``event`` after a delay; a share of them twice, a share with a stale event
-    ("payment.waiting_for_capture") arriving after the final one."""
-    from ... import tasks
-
+    ("payment.waiting_for_capture") arriving after the final one. The notifications are rows
+    written in the caller's transaction, their tasks queued after its commit (a lost task
+    leaves its row to the sweep). With Celery eager (no broker: tests, the embedded mode)
+    there is nothing to wait in: they go at once, in that order."""
     low, high = settings.PAYMENT_SANDBOX_NOTIFY_DELAY
     deliveries = [(event, random.uniform(low, high))]
     if random.random() < settings.PAYMENT_SANDBOX_DUPLICATE_SHARE:
@@ -117,7 +125,81 @@ def _schedule_notifications(payment, event):
     if event == "payment.succeeded" and random.random() < settings.PAYMENT_SANDBOX_REORDER_SHARE:
         deliveries.append(("payment.waiting_for_capture", high + 1))
     for name, delay in deliveries:
-        tasks.sandbox_notify.apply_async(kwargs={"payment_id": str(payment.pk), "event": name}, countdown=delay)
+        _notification_due(payment, name, 0 if current_app.conf.task_always_eager else delay)
+
+
+def _notification_due(payment, event, delay):
+    notification = SandboxNotification.objects.create(payment=payment, event=event,
+                                                      due_at=timezone.now() + timedelta(seconds=delay))
+    transaction.on_commit(lambda: _queue(notification, delay))
+
+
+def _queue(notification, delay):
+    """The try after ``notification.attempts`` by a task in ``delay`` seconds, if the broker may
+    hold it that long (with Celery eager, only at once); otherwise it waits for the sweep
+    (send_due_notifications)."""
+    from ... import tasks
+
+    if delay <= (0 if current_app.conf.task_always_eager else MAX_COUNTDOWN):
+        tasks.send_sandbox_notification.apply_async(
+            kwargs={"notification_id": notification.pk, "attempt": notification.attempts},
+            countdown=min(delay, MAX_COUNTDOWN))
+
+
+# A real provider keeps trying for about a day; so does the sandbox: 5 s, 10 s, … 1 h, 30 tries.
+NOTIFY_TRIES = 30
+# How long a try may take (the HTTP timeout, and then some) before the sweep counts it lost
+# (its worker died) and sends the notification again.
+NOTIFY_LEASE = timedelta(minutes=2)
+
+
+def retry_delay(attempts):
+    """Seconds before the next try after ``attempts`` failed ones."""
+    return min(3600, 5 * 2 ** (attempts - 1))
+
+
+def send_notification(notification_id, attempt):
+    """Make try number ``attempt`` + 1 of a notification, unless it has been made (a
+    duplicated task, the sweep and a task both) or the notification is settled; what came of
+    it, or None. A failed try is due again after retry_delay, until NOTIFY_TRIES."""
+    claimed = SandboxNotification.objects.filter(
+        pk=notification_id, status=SandboxNotification.Status.PENDING, attempts=attempt,
+    ).update(attempts=attempt + 1, due_at=timezone.now() + NOTIFY_LEASE)
+    if not claimed:
+        return None
+    notification = SandboxNotification.objects.select_related("payment").get(pk=notification_id)
+    try:
+        result = deliver(notification.payment, notification.event)
+    except OSError as error:
+        result = f"error {error}"
+    except Exception as error:  # noqa: BLE001 - httpx's errors: the shop did not answer
+        result = f"error {type(error).__name__}"
+    now = timezone.now()
+    notification.last_result = str(result)[:200]
+    if result == 200:
+        notification.status, notification.finished_at = SandboxNotification.Status.DELIVERED, now
+    elif notification.attempts >= NOTIFY_TRIES:
+        notification.status, notification.finished_at = SandboxNotification.Status.ABANDONED, now
+        logger.warning("Sandbox gave up notifying %s of %s: %s", notification.payment_id, notification.event, result)
+    else:
+        notification.due_at = now + timedelta(seconds=retry_delay(notification.attempts))
+    notification.save(update_fields=["status", "finished_at", "due_at", "last_result"])
+    if notification.status == SandboxNotification.Status.PENDING:
+        _queue(notification, retry_delay(notification.attempts))
+    return result
+
+
+def send_due_notifications(*, now=None):
+    """Queue a try of every notification due (its wait is over, or its last try was lost with
+    its worker); how many."""
+    from ... import tasks
+
+    due = list(SandboxNotification.objects.filter(status=SandboxNotification.Status.PENDING,
+                                                  due_at__lte=now or timezone.now())
+               .order_by("due_at").values_list("pk", "attempts"))
+    for notification_id, attempts in due:
+        tasks.send_sandbox_notification.delay(notification_id=notification_id, attempt=attempts)
+    return len(due)
 
 
 def notification_body(payment, event):
@@ -138,9 +220,8 @@ def shop_secret(shop_id):
     return account.secret if account else None
 
 
-def deliver(payment_id, event):
+def deliver(payment, event):
     """POST one signed notification to the shop; the HTTP status it answered."""
-    payment = SandboxPayment.objects.get(pk=payment_id)
     secret = shop_secret(payment.shop_id)
     if secret is None:  # the shop is gone: nobody to tell
         return 200
