@@ -75,3 +75,68 @@ def test_a_logged_in_request_takes_the_users_tenant_from_the_host_cache(db, clie
         client.get("/", HTTP_HOST="alpha.localhost")
     tables = " ".join(query["sql"] for query in queries)
     assert '"portal_tenant"' not in tables and '"portal_tenantpolicy"' not in tables, tables
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of the test's own on a free port, without persistence, that the test may
+    restart: (url, restart)."""
+    import shutil
+    import subprocess
+    import time
+
+    import redis
+
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed")
+    port = _free_port()
+    processes = []
+
+    def start():
+        process = subprocess.Popen([server, "--port", str(port), "--save", "", "--appendonly", "no",
+                                    "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+        processes.append(process)
+        for _ in range(100):
+            try:
+                redis.Redis(port=port).ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def restart():
+        processes[-1].kill()
+        processes[-1].wait()
+        start()
+
+    start()
+    try:
+        yield f"redis://127.0.0.1:{port}/0", restart
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+
+
+def test_the_cache_answers_at_once_after_redis_restarts(own_redis):
+    """Issue 25: the kept connection died with the server, and every page answered 500 until
+    the process was restarted. Now the next call reconnects (the restarted server is empty)."""
+    from portal.cache import RedisCache
+
+    url, restart = own_redis
+    cache_of_own = RedisCache(url, {})  # as settings.CACHES["default"] makes it
+    cache_of_own.set("key", "value")
+    assert cache_of_own.get("key") == "value"
+    restart()
+    assert cache_of_own.get("key") is None  # no error: reconnected, and the new server is empty
+    cache_of_own.set("key", "again")
+    assert cache_of_own.get("key") == "again"
