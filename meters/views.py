@@ -109,7 +109,8 @@ def readings(request, account_id):
     if full:  # the holder sees who else submitted (masked); a number alone learns nothing of them
         for line in lines:
             for reading in line.readings:
-                reading.who = _author_of(reading)
+                author = reading.submitted_by  # an erased author has no contact left to mask
+                reading.who = _author_of(reading) if author and (author.email or author.phone) else ""
     rows = [
         {"line": line, "submission": submissions.get(line.meter.pk), "rejected": rejected.get(line.meter.pk, []),
          "entered": entered.get(line.meter.pk, {}) if not getattr(submissions.get(line.meter.pk), "saved", False)
