@@ -8,34 +8,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         scope_library_models()
-        watch_consent_documents()
-        watch_session_users()
 
-
-def watch_session_users():
-    """Sessions' users come from the cache (backends.session_user_changed drops them)."""
-    from django.db.models.signals import post_delete, post_save
-
-    from .backends import session_user_changed
-    from .models import User
-
-    post_save.connect(session_user_changed, sender=User, dispatch_uid="accounts.session_user:save")
-    post_delete.connect(session_user_changed, sender=User, dispatch_uid="accounts.session_user:delete")
-
-
-def watch_consent_documents():
-    """A change of a tenant's consent documents makes the consent gate ask again."""
-    from django.db.models.signals import post_delete, post_save
-
-    from portal.models import ConsentDocument
-
-    from .services import consents_changed
-
-    def changed(sender, instance, **kwargs):
-        consents_changed(tenant_id=instance.tenant_id)
-
-    post_save.connect(changed, sender=ConsentDocument, weak=False, dispatch_uid="accounts.consents_changed:save")
-    post_delete.connect(changed, sender=ConsentDocument, weak=False, dispatch_uid="accounts.consents_changed:delete")
 
 
 def scope_library_models():

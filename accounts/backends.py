@@ -1,13 +1,13 @@
 from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
-from django.db import transaction
 
+from portal import versions
 from portal.scoping import active_tenant_scope
 
-# How long a session's user row is served from the cache. Every save and delete of a user
-# drops it at once (session_user_changed); the expiry is the backstop for a change that
-# bypasses them (a QuerySet.update() or raw SQL, which the code does not do to users).
+# The scope (portal.versions) of a session's cached user row: every write of the user,
+# update() included, bumps it (accounts/versions.py). The expiry is the backstop for raw SQL.
+USER = "accounts.user"
 SESSION_USER_TIMEOUT = 300  # seconds
 
 
@@ -71,19 +71,13 @@ def _session_user(load, user_id):
     tenant = active_tenant_scope(default=None)
     if tenant is None:
         return _with_scope_tenant(load(user_id))
-    key = _session_user_key(tenant.pk, user_id)
-    user = cache.get(key)
+    key, version_keys = _session_user_key(tenant.pk, user_id), [versions.version_key(USER, user_id)]
+    found = cache.get_many([*version_keys, key])
+    user = versions.stored(key, version_keys, found)
     if user is None or user.tenant_id != tenant.pk:
         user = load(user_id)
         if user is None:
             return None
-        cache.set(key, user, timeout=SESSION_USER_TIMEOUT)  # before it gets the tenant object
+        # Before it gets the tenant object.
+        versions.store(key, version_keys, found, user, timeout=SESSION_USER_TIMEOUT)
     return _with_scope_tenant(user)
-
-
-def session_user_changed(sender, instance, **kwargs):
-    """A user saved or deleted: their sessions read the row again (now, and after the
-    commit, when a request that read the old row meanwhile may have cached it)."""
-    key = _session_user_key(instance.tenant_id, instance.pk)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))

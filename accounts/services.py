@@ -4,16 +4,15 @@ login's one spelling, security notices, consents, expiry and housekeeping.
 Registration is in ``accounts/registration.py``, recovery in ``accounts/recovery.py``.
 """
 
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal import versions
 from portal.ids import parse_id
 from portal.models import ConsentDocument, Tenant
 from portal.ratelimits import normalized_login as folded_login
@@ -124,22 +123,15 @@ def consents_pending(*, user):
 
 # The consent gate asks the database once per session, not on every request: a session
 # whose user had nothing left to sign remembers the tenant's consent *version*, a token in
-# the cache that every save or delete of a consent document replaces (AccountsConfig.ready).
-# A new required document therefore reaches users already signed in at their next request.
+# the cache (portal.versions) that every write of a consent document replaces
+# (accounts/versions.py). A new required document therefore reaches users already signed in
+# at their next request.
 CONSENT_GATE_SESSION_KEY = "accounts:consents_signed"
-
-
-def _consents_version_key(tenant_id):
-    return f"accounts:consents:version:{tenant_id}"
+CONSENTS = "accounts.consents"
 
 
 def consents_version(tenant_id):
-    return cache.get_or_set(_consents_version_key(tenant_id), uuid.uuid4().hex, timeout=None)
-
-
-def consents_changed(*, tenant_id):
-    """Every session asks the database again (connected to ConsentDocument's signals)."""
-    cache.set(_consents_version_key(tenant_id), uuid.uuid4().hex, timeout=None)
+    return versions.version(CONSENTS, tenant_id)
 
 
 def consent_gate_passes(*, user, session):

@@ -7,7 +7,6 @@ Files a customer attaches count against two daily quotas (``USER_BYTES_PER_DAY``
 import datetime
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import services as portal_services
+from portal import versions
 from portal.hosts import tenant_base_url
 
 from .models import Appeal, Attachment, Message
@@ -24,27 +24,22 @@ class AppealRefused(Exception):
     """A move the appeal's status does not allow; the message is for the person."""
 
 
+# The menu's counter of unread answers is cached under the author's version of this scope
+# (portal.versions), which every write of one of their appeals bumps (appeals/versions.py).
+UNREAD = "appeals.unread"
+UNREAD_TIMEOUT = 3600  # seconds; a backstop for raw SQL
+
+
 def unread_cache_key(user_id):
     return f"appeals:unread:{user_id}"
 
 
 def unread_count(user):
     """How many of the user's appeals have an answer they have not read (the menu's counter);
-    from the cache, which every change of it clears."""
-    key = unread_cache_key(user.pk)
-    count = cache.get(key)
-    if count is None:
-        count = Appeal.objects.filter(author=user, unread_by_author=True).count()
-        # A minute: a count read just before an answer commits, and written just after the
-        # answer cleared the key, is wrong for that long at most.
-        cache.set(key, count, 60)
-    return count
-
-
-def _forget_unread(appeal):
-    if appeal.author_id:
-        user_id = appeal.author_id
-        transaction.on_commit(lambda: cache.delete(unread_cache_key(user_id)))
+    from the cache while none of the user's appeals changed."""
+    return versions.cached(
+        unread_cache_key(user.pk), scopes=[(UNREAD, user.pk)], timeout=UNREAD_TIMEOUT,
+        build=lambda: Appeal.objects.filter(author=user, unread_by_author=True).count())
 
 
 # Rate limits: what one customer may send (only forms that passed their checks count); the
@@ -183,7 +178,6 @@ def appeal_answer(appeal, *, staff, text, files=(), status=Appeal.Status.ANSWERE
         files_attach(appeal, message, files, staff)
         appeal.unread_by_author = True
         appeal.save()
-        _forget_unread(appeal)
         _notify_author(appeal)
     return message
 
@@ -202,8 +196,6 @@ def appeal_mark_read(appeal):
     if appeal.unread_by_author:
         Appeal.objects.filter(pk=appeal.pk).update(unread_by_author=False)
         appeal.unread_by_author = False
-        cache.delete(unread_cache_key(appeal.author_id))  # this very page's menu counts it
-        _forget_unread(appeal)
 
 
 def appeal_reopen(appeal, *, user):

@@ -1,33 +1,36 @@
-"""Requests per second and latency of every portal page, beside a bare Django view.
+"""Requests per second and latency of every portal page, beside a bare Django view, under wrk.
 
-    .venv/bin/python bench/pages.py [--seconds 2] [--rounds 3] [--clients 20] [--output ...]
-                                    [--accounts 100000] [--accounts-tenant gaz] [--reuse-database]
+    .venv/bin/python bench/pages.py [--seconds 2] [--rounds 3] [--clients 20] [--tenants gaz,rgmek]
+                                    [--output ...] [--accounts 100000] [--accounts-tenant gaz]
+                                    [--reuse-database]           (or `make bench`)
 
 Builds a throw-away PostgreSQL database (portal_bench on 127.0.0.1:5432, or $BENCH_DATABASE),
 uses Redis database 12 (or $BENCH_REDIS_URL) as the cache (flushed), seeds the demo
 (`seed_demo`), grows one tenant with --accounts generated personal accounts of 24 months
 each (`seed_demo --accounts N --tenant SLUG`, through the billing import; timed, and the
-time goes into the results), ANALYZEs
-the database (as autovacuum would after such a load; this machine runs without it), and
-adds one customer per tenant. --reuse-database keeps a portal_bench that an earlier run
-built with the same --accounts (for --profile; the seeding is not measured again: its
-figures come from the earlier results in --output). Then it starts two gunicorns with 2
-sync workers each (this machine has 2 cores): the portal under production settings
-(DEBUG=false, PostgreSQL, Redis, WhiteNoise; no TLS redirect, since there is no proxy) and bench/hello.py, a bare Django view answering
-"hello". Each page is driven for --seconds by --clients concurrent clients over loopback
-HTTP (threads with http.client, spread over 2 client processes; a new connection per
-request, as gunicorn's sync workers close it anyway), with a run of the bare view before
-the first page and after every page, so each page is compared with the bare view measured
-right around it (the mean of the two). Pages: each tenant's home, login, signup and
-password reset pages anonymously; the page a login leads to (LOGIN_REDIRECT_URL) as
-that tenant's customer, who has no personal account (a session from the real login form);
-and, as the tenant's demo consumer (README: `consumer@<slug>.example`, rgmek's
-`6229001125-1001`, password `demo-consumer-2026`; logged in through the same form), the
-overview of the current account, and the invoices, history and meter pages of the
-consumer's first linked account and its first meter (ids queried in this process). rosseti's
-consumer has no personal account: only its overview is driven. The walk is repeated
---rounds times; per page the round with the median ratio is reported, so that a burst of
-other work on the machine spoils one round rather than the result.
+time goes into the results), ANALYZEs the database (as autovacuum would after such a load;
+this machine runs without it), and adds one customer per tenant. --reuse-database keeps a
+database that an earlier run built with the same --accounts (the seeding is not measured
+again: its figures come from the earlier results in --output). Then it starts two gunicorns
+with 2 sync workers each (this machine has 2 cores): the portal under production settings
+(DEBUG=false, PostgreSQL, Redis, WhiteNoise; no TLS redirect, since there is no proxy) and
+bench/hello.py, a bare Django view answering "hello".
+
+Each page is driven for --seconds by --clients connections of wrk (Debian's `wrk`, a native
+load generator: the client no longer caps the bare view, as Python threads did), with
+bench/wrk_page.lua setting the tenant's Host and the session cookie and counting every
+answer that is not 200; a run of the bare view comes before the first page and after every
+page, so each page is compared with the bare view measured right around it (the mean of
+the two). Pages, per tenant of --tenants: the home, login, signup and password reset pages
+anonymously; the page a login leads to (LOGIN_REDIRECT_URL) as that tenant's customer, who
+has no personal account (a session from the real login form); and, as the tenant's demo
+consumer (README: `consumer@<slug>.example`, rgmek's `6229001125-1001`, password
+`demo-consumer-2026`; logged in through the same form), the overview and every page of the
+month's routine on the first linked account: readings, a meter, pay, payments, invoices,
+history and the last invoice's PDF receipt served from storage (see consumer_pages). The
+walk is repeated --rounds times; per page the round with the median ratio is reported, so
+that a burst of other work on the machine (it is shared) spoils one round rather than the
+result; the 1-minute load average is recorded before and after.
 
 Results: requests/s, p50/p95/p99 latency, the ratio to the bare view and the database
 queries one request makes (the same page through Django's test client in this process) go
@@ -40,7 +43,6 @@ request to that page spends its time, in this process under cProfile.
 import argparse
 import http.client
 import json
-import multiprocessing
 import os
 import re
 import signal
@@ -48,9 +50,7 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -63,7 +63,6 @@ DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 PASSWORD = "bench-customer-2026"
 DEFAULT_ACCOUNTS = 100_000
-CLIENT_PROCESSES = 2
 ENV = {
     **os.environ,
     "DEBUG": "false",
@@ -77,6 +76,7 @@ ENV = {
     "CELERY_BROKER_URL": "",
     "STATIC_ROOT": "/tmp/portal-bench-static",
     "LOG_LEVEL": "WARNING",
+    "MEDIA_ROOT": f"/tmp/portal-bench-media-{DATABASE}",  # the receipts' storage
 }
 ANONYMOUS_PATHS = {
     "home": "/",
@@ -194,12 +194,15 @@ def prepare_database(accounts, accounts_tenant, reuse=False, output=DEFAULT_OUTP
 
 
 def consumer_pages(slug):
-    """The demo consumer of tenant ``slug``: (login, password, [(page name, path)]): the overview, and
-    the invoices, history and meter pages of the first linked account (the overview's order)
-    and its first meter in service (the overview's order)."""
+    """The demo consumer of tenant ``slug``: (login, password, [(page name, path)]): the
+    overview, and for the first linked account (the overview's order) every page of the
+    month's routine: its readings form, a meter's page (the first in service), the pay form,
+    the payments, the invoices, the history, and the last invoice's PDF receipt served from
+    storage (rendered here first, as the Celery task would on the first download)."""
     from accounts.demo import CONSUMER_PASSWORD, consumer_login
     from accounts.models import User
-    from billing.models import AccountLink
+    from billing.models import AccountLink, Invoice
+    from billing.receipts.services import render_receipt
     from meters.models import Meter
     from portal.models import Tenant
     from portal.scoping import tenant_scope
@@ -212,10 +215,16 @@ def consumer_pages(slug):
         link = AccountLink.objects.filter(user=user).order_by("linked_at", "pk").first()
         if link is not None:
             account = link.account_id
-            pages += [("invoices", f"/personal/{account}/invoices/"), ("history", f"/personal/{account}/history/")]
+            pages.append(("readings", f"/personal/{account}/readings/"))
             meter = Meter.objects.filter(account_id=account, archived_on__isnull=True).order_by("serial").first()
             if meter is not None:
                 pages.append(("meter", f"/personal/{account}/meters/{meter.pk}/"))
+            pages += [("pay", f"/personal/{account}/pay/"), ("payments", f"/personal/{account}/payments/"),
+                      ("invoices", f"/personal/{account}/invoices/"), ("history", f"/personal/{account}/history/")]
+            invoice = Invoice.objects.filter(account_id=account).order_by("-period", "-pk").first()
+            if invoice is not None:
+                render_receipt(invoice.pk)
+                pages.append(("receipt PDF", f"/invoices/{invoice.pk}/receipt/"))
     return login, CONSUMER_PASSWORD, pages
 
 
@@ -335,65 +344,28 @@ def log_in(port, host, login, password=PASSWORD):
     return cookie, home
 
 
-def _drive(port, host, path, cookie, threads, start_at, stop_at):
-    """One client process: ``threads`` clients requesting the page until ``stop_at``.
-    Returns the latencies (seconds), status counts and the time of the last answer."""
-    latencies, statuses, lock = [], Counter(), threading.Lock()
-    last = [start_at]
-    headers = {"Host": host}
-    if cookie:
-        headers["Cookie"] = cookie
-
-    def client():
-        mine, counts = [], Counter()
-        while time.time() < start_at:
-            time.sleep(0.001)
-        while time.time() < stop_at:
-            began = time.perf_counter()
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                connection.request("GET", path, headers=headers)
-                response = connection.getresponse()
-                response.read()
-                connection.close()
-                counts[response.status] += 1
-            except OSError as error:
-                counts[type(error).__name__] += 1
-                continue
-            mine.append(time.perf_counter() - began)
-        with lock:
-            latencies.extend(mine)
-            statuses.update(counts)
-            last[0] = max(last[0], time.time())
-
-    workers = [threading.Thread(target=client) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return latencies, statuses, last[0]
+WRK_SCRIPT = ROOT / "bench" / "wrk_page.lua"
+WRK_THREADS = 2
 
 
-def percentile(ordered, fraction):
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
-
-
-def load(pool, port, host, path, cookie=None, *, seconds, clients):
-    start_at = time.time() + 0.2
-    stop_at = start_at + seconds
-    per_process = [clients // CLIENT_PROCESSES + (i < clients % CLIENT_PROCESSES) for i in range(CLIENT_PROCESSES)]
-    results = pool.starmap(_drive, [(port, host, path, cookie, n, start_at, stop_at) for n in per_process])
-    latencies = sorted(latency for result in results for latency in result[0])
-    statuses = sum((result[1] for result in results), Counter())
-    elapsed = max(result[2] for result in results) - start_at
-    ok = statuses.get(200, 0)
+def load(port, host, path, cookie=None, *, seconds, clients):
+    """``clients`` connections of wrk (WRK_THREADS threads) on one page for ``seconds``: its
+    answers per second and latency percentiles, from bench/wrk_page.lua's line of JSON."""
+    command = ["wrk", f"-t{WRK_THREADS}", f"-c{clients}", f"-d{seconds}s", "--timeout", "30s",
+               "-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}{path}", "--", host, cookie or ""]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    measured = json.loads(output.strip().splitlines()[-1])
+    errors = dict(measured["errors"])
+    if measured["socket_errors"]:
+        errors["socket"] = measured["socket_errors"]
+    failed = sum(errors.values())
     return {
-        "requests": len(latencies),
-        "errors": {str(status): count for status, count in statuses.items() if status != 200},
-        "rps": round(ok / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
-        "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
-        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "requests": measured["requests"],
+        "errors": errors,
+        "rps": round((measured["requests"] - failed) / measured["seconds"], 1),
+        "p50_ms": round(measured["p50_us"] / 1000, 1),
+        "p95_ms": round(measured["p95_us"] / 1000, 1),
+        "p99_ms": round(measured["p99_us"] / 1000, 1),
     }
 
 
@@ -444,7 +416,7 @@ def update_docs(result):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=2, help="per page and per run of the bare view")
+    parser.add_argument("--seconds", type=int, default=2, help="per page and per run of the bare view")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
@@ -453,6 +425,8 @@ def main():
     parser.add_argument("--accounts", type=int, default=DEFAULT_ACCOUNTS,
                         help="generated accounts (24 months each) added to --accounts-tenant; 0 for none")
     parser.add_argument("--accounts-tenant", default="gaz")
+    parser.add_argument("--tenants", type=lambda value: value.split(","), default=["gaz", "rgmek"],
+                        help="the tenants whose pages are driven, comma-separated (default gaz,rgmek)")
     parser.add_argument("--reuse-database", action="store_true",
                         help=f"keep an existing {DATABASE} (built by an earlier run with the same --accounts)")
     parser.add_argument("--profile", metavar="PAGE", action="append",
@@ -460,8 +434,6 @@ def main():
     options = parser.parse_args()
 
     load_before = os.getloadavg()
-    # The client processes are forked before Django is set up in this one.
-    pool = multiprocessing.get_context("fork").Pool(CLIENT_PROCESSES)
     logins, seeding = prepare_database(options.accounts, options.accounts_tenant, options.reuse_database,
                                       options.output)
     portal, portal_port = start_server("portal.wsgi:application", "portal.settings")
@@ -469,6 +441,8 @@ def main():
     try:
         pages = []
         for slug, login in logins.items():
+            if slug not in options.tenants:
+                continue
             host = f"{slug}.localhost"
             for name, path in ANONYMOUS_PATHS.items():
                 pages.append({"name": f"{slug} {name}", "tenant": slug, "host": host, "path": path,
@@ -490,18 +464,18 @@ def main():
         run = dict(seconds=options.seconds, clients=options.clients)
         load_at_start, load_before = load_before, os.getloadavg()  # after the seeding
         # Warm both servers' workers (imports, templates, connections) on every page.
-        load(pool, hello_port, "localhost", "/", seconds=1, clients=options.clients)
+        load(hello_port, "localhost", "/", seconds=1, clients=options.clients)
         for page in pages:
-            load(pool, portal_port, page["host"], page["path"], page["cookie"], seconds=0.5, clients=options.clients)
+            load(portal_port, page["host"], page["path"], page["cookie"], seconds=1, clients=options.clients)
         # Rounds: the whole walk again, and per page the round with the median ratio is kept,
         # so that a burst of other work on the machine spoils one round, not the result.
-        hello_runs = [load(pool, hello_port, "localhost", "/", **run)]
+        hello_runs = [load(hello_port, "localhost", "/", **run)]
         rounds = {page["name"]: [] for page in pages}
         for number in range(1, options.rounds + 1):
             print(f"round {number}: bare view {hello_runs[-1]['rps']:.0f} req/s")
             for page in pages:
-                measured = load(pool, portal_port, page["host"], page["path"], page["cookie"], **run)
-                hello_runs.append(load(pool, hello_port, "localhost", "/", **run))
+                measured = load(portal_port, page["host"], page["path"], page["cookie"], **run)
+                hello_runs.append(load(hello_port, "localhost", "/", **run))
                 bare = (hello_runs[-2]["rps"] + hello_runs[-1]["rps"]) / 2
                 measured.update(ratio=round(measured["rps"] / bare, 4), bare_rps=round(bare, 1))
                 rounds[page["name"]].append(measured)
@@ -516,7 +490,6 @@ def main():
     finally:
         stop_server(portal)
         stop_server(hello)
-        pool.close()
     median_run = sorted(hello_runs, key=lambda r: r["rps"])[len(hello_runs) // 2]
     result = {
         "what": "GET requests/s of each page, 20 concurrent clients, gunicorn 2 sync workers, production settings, "

@@ -88,9 +88,8 @@ CURRENT_ACCOUNT_KEY = "billing:current_account"
 
 
 # The links are the access check, so their cache is exact (billing.fragments: the user's
-# version is replaced by every save or delete of a link); the expiry is only a backstop for
-# a change that bypasses those signals (bulk_create calls forget_user; QuerySet.update() on
-# links, or raw SQL, must too).
+# version is replaced by every write of a link, update() and bulk_create() included:
+# billing/versions.py); the expiry is only a backstop for raw SQL.
 LINKS_TIMEOUT = 300  # seconds
 
 

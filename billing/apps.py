@@ -9,8 +9,7 @@ class BillingConfig(AppConfig):
     def ready(self):
         from portal.exchange.signals import billing_data_changed
 
-        from . import fragments, links
+        from . import links
 
-        fragments.watch_changes()  # an import stales the tenant's cached page fragments
         # An import of the registry ends the links whose contract it moved or terminated.
         billing_data_changed.connect(links.on_billing_data_changed, dispatch_uid="billing.links.contracts")

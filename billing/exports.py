@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from portal.months import add_months
 
-from . import fragments
 from .models import ExportRun
 
 
@@ -90,7 +89,6 @@ def run_export(spec, tenant, out_dir, *, period, now):
             if period is None:
                 unsent = spec.unsent(tenant)
                 unsent.update(export=run, **spec.mark)
-                fragments.forget_tenant(tenant.pk)  # a reading's status shows on its meter's page
                 selected = unsent.model.objects.filter(export=run)
             else:
                 selected = spec.in_period(tenant, period, add_months(period, 1))

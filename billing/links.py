@@ -24,7 +24,6 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from portal.ratelimits import reserve_failures
 
-from . import fragments
 from .models import Account, AccountLink, Charge, Contract, PinRequest, WrongAnswers
 from .pins import pin_matches
 
@@ -373,7 +372,6 @@ def contract_links_sync(*, user):
                          proof=Proof.CONTRACT, proven_at=now) for pk in missing],
             ignore_conflicts=True,
         )
-        fragments.forget_user(user.pk)  # bulk_create sends no post_save
     return len(missing) + contract_links_end(user=user)
 
 

@@ -37,7 +37,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing import fragments
 from billing.access import holders
 from portal.months import add_months
 
@@ -311,7 +310,6 @@ def readings_submit(*, account, meter, values, user=None, access=Reading.Access.
             submission.readings.append(reading)
             displaced += pushed_out
         _tell(account, meter, submission.readings, displaced, author=author)
-        fragments.forget_account(account.pk)  # the overview and the meter's page show it
     return submission
 
 
@@ -437,5 +435,4 @@ def reading_choose(*, reading):
             held_for=reading)
         reading.status, reading.held_for, reading.corrects = Reading.Status.SUBMITTED, None, corrects
         reading.save(update_fields=["status", "held_for", "corrects"])
-        fragments.forget_account(reading.meter.account_id)
     return True

@@ -19,7 +19,6 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing import fragments
 from billing.access import holders
 
 from . import selectors
@@ -180,7 +179,6 @@ def _move(payment, target, reported):
         payment.failure_reason = reported.reason[:300]
     payment.status = target
     payment.save()
-    fragments.forget_account(payment.account_id)  # the overview's «оплачено …, ожидает учёта»
     if first_success:
         _send_receipt(payment)
         _tell_holders(payment)

@@ -10,11 +10,10 @@ class PortalConfig(AppConfig):
     verbose_name = _("Платформа")
 
     def ready(self):
-        from .hosts import watch_tenant_changes
+        from . import versions
 
-        # Hosts resolve from a cache that a change of a tenant, its domains or its policy
-        # must invalidate (portal.hosts).
-        watch_tenant_changes()
+        # Every app's cache invalidations, declared in its versions.py (portal.versions).
+        versions.install()
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

@@ -6,16 +6,14 @@
 - anything else: unknown, answered with 404.
 """
 
-import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save
 from django.http.request import split_domain_port
 
-from .models import ConsentDocument, Tenant, TenantDomain, TenantPolicy
+from . import versions
+from .models import Tenant
 
 
 class UnknownHost(Exception):
@@ -62,15 +60,14 @@ def _tenant_from_database(name):
 
 
 # The cache (Redis in production, shared by every process) keeps each tenant host's Tenant,
-# its policy loaded with it, under the current *generation*: a random token that every
-# change of a Tenant, TenantDomain, TenantPolicy or ConsentDocument replaces (forget_tenants,
-# connected to their signals in portal.apps). An entry of another generation is never used, so a change
-# is seen by the next request of every process; a random token, not a counter, so that a
-# generation key lost from the cache cannot come back with the number of older entries.
-# One round trip reads the generation and the entry together. Unknown hosts are not
-# cached (anyone can send any Host header); they cost the query they always did.
-GENERATION_KEY = "portal:hosts:generation"
-ENTRY_TIMEOUT = 300  # seconds; a backstop for changes that bypass signals (QuerySet.update)
+# its policy loaded with it, under the version of scope HOSTS (portal.versions): one version
+# for all tenants, bumped by every write of a Tenant, TenantDomain, TenantPolicy or
+# ConsentDocument (declared in portal.versions, update() included), so a change is seen by the
+# next request of every process. One round trip reads the version and the entry. Unknown
+# hosts are not cached (anyone can send any Host header); they cost the query they always did.
+HOSTS = "portal.hosts"
+GENERATION_KEY = versions.version_key(HOSTS)
+ENTRY_TIMEOUT = 300  # seconds; a backstop for raw SQL, which no declaration sees
 
 
 def _entry_key(name):
@@ -78,48 +75,21 @@ def _entry_key(name):
 
 
 def _cached_tenant(name):
-    key = _entry_key(name)
-    found = cache.get_many([GENERATION_KEY, key])
-    generation = found.get(GENERATION_KEY)
-    if generation is None:
-        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-        generation = cache.get(GENERATION_KEY)
-    entry = found.get(key)
-    if entry is not None and entry[0] == generation:
-        return entry[1], generation
-    tenant = _tenant_from_database(name)
-    if tenant is not None:
-        cache.set(key, (generation, tenant), timeout=ENTRY_TIMEOUT)
+    key, version_key = _entry_key(name), GENERATION_KEY
+    found = cache.get_many([version_key, key])
+    generation = versions.current([version_key], found)[0]
+    tenant = versions.stored(key, [version_key], found)
+    if tenant is None:
+        tenant = _tenant_from_database(name)
+        if tenant is not None:
+            versions.store(key, [version_key], found, tenant, timeout=ENTRY_TIMEOUT)
     return tenant, generation
 
 
 def forget_tenants():
-    """Make every process load tenants afresh on their next request. Called on every save
-    and delete of a Tenant, TenantDomain, TenantPolicy or ConsentDocument; call it after
-    changing them with QuerySet.update() or raw SQL.
-
-    Now, for the rest of this transaction (its own connection sees the change at once),
-    and again after commit: a request of another process that read the old rows before the
-    commit may have cached them under the generation started now."""
-    _new_generation()
-    transaction.on_commit(_new_generation)
-
-
-def _new_generation():
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-
-
-def _on_change(sender, **kwargs):
-    forget_tenants()
-
-
-def watch_tenant_changes():
-    """Connect forget_tenants to the saves and deletes of what a host resolves to
-    (PortalConfig.ready), and of the consent documents, which the signup pages kept under
-    the generation show (portal.page_cache)."""
-    for model in (Tenant, TenantDomain, TenantPolicy, ConsentDocument):
-        post_save.connect(_on_change, sender=model, dispatch_uid=f"portal.hosts.forget:{model.__name__}:save")
-        post_delete.connect(_on_change, sender=model, dispatch_uid=f"portal.hosts.forget:{model.__name__}:delete")
+    """Make every process load tenants afresh on their next request: for raw SQL (every
+    ORM write of what a host resolves to bumps the version by itself)."""
+    versions.bump(HOSTS)
 
 
 def tenant_base_url(tenant, *, scheme=None, port=None):

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.factories import UserFactory
 from billing import fragments
+from portal import versions
 from billing.factories import EXCHANGE_FILES, SupplierFactory, link, run_import, write_csv, write_exchange_files
 from billing.models import Account, Charge
 from meters import services as meter_services
@@ -207,8 +208,8 @@ def test_the_overview_takes_its_block_and_every_accounts_amount_in_one_round_tri
     _first, second = linked_accounts(user, supplier, "11111111", "22222222")
     client.get("/overview/")  # rendered and kept
     asked = []
-    get_many = fragments.cache.get_many
-    monkeypatch.setattr(fragments.cache, "get_many", lambda keys: asked.append(keys) or get_many(keys))
+    get_many = versions.cache.get_many
+    monkeypatch.setattr(versions.cache, "get_many", lambda keys: asked.append(keys) or get_many(keys))
     page, count = queries(client, "/overview/")
     assert count == 0
     billing = [keys for keys in asked if keys[0].startswith("billing:")]

@@ -89,7 +89,7 @@ def test_after_commit_a_stale_entry_cached_meanwhile_is_dropped(tenants, django_
         policy.code_length = 7
         policy.save()
         # What a request of another process, not seeing the uncommitted change, would do:
-        cache.set(hosts._entry_key("alpha.localhost"), (cache.get(hosts.GENERATION_KEY), stale))
+        cache.set(hosts._entry_key("alpha.localhost"), ((cache.get(hosts.GENERATION_KEY),), stale))
         assert resolve_host("alpha.localhost").tenant.policy.code_length == 6
     assert callbacks
     for callback in callbacks:

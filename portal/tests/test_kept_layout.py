@@ -9,7 +9,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from accounts.factories import UserFactory
-from appeals.services import unread_cache_key
+from appeals.services import UNREAD, unread_cache_key
+from portal import versions
 from portal.factories import TenantFactory
 from portal.testing import host_of, through_wsgi
 
@@ -106,15 +107,21 @@ def test_a_script_name_sent_by_one_user_never_reaches_anothers_header(tenants, s
     assert 'action="/accounts/logout/"' in mine and 'href="/support/"' in mine
 
 
+def remember_unread(user, count):
+    """The menu's counter as the cache holds it (appeals.services.unread_count)."""
+    version_keys = [versions.version_key(UNREAD, user.pk)]
+    versions.store(unread_cache_key(user.pk), version_keys, cache.get_many(version_keys), count)
+
+
 def test_each_user_sees_their_own_unread_count(tenants):
     first, first_client = signed_in(tenants[0])
     second, second_client = signed_in(tenants[0])
-    cache.set(unread_cache_key(first.pk), 2)
-    cache.set(unread_cache_key(second.pk), 0)
+    remember_unread(first, 2)
+    remember_unread(second, 0)
     for _ in range(2):
         assert "непрочитанных ответов: 2" in header(first_client.get("/support/"))
         assert "непрочитанных ответов" not in header(second_client.get("/support/"))
-    cache.set(unread_cache_key(first.pk), 3)
+    remember_unread(first, 3)
     assert "непрочитанных ответов: 3" in header(first_client.get("/support/"))
 
 

@@ -1,0 +1,24 @@
+"""What billing's cached fragments (billing.fragments) are kept under, and which writes make
+them stale (portal.versions): an import and staff's edits of the rows every fragment shows
+stale the tenant's; every write of a user's links stales the user's."""
+
+from portal.exchange.signals import billing_data_changed
+from portal.versions import OnSignal, Watch
+
+from .fragments import TENANT, USER
+from .models import AccountLink, Contract, Counterparty, Supplier
+
+WATCHES = [
+    # The user's links: the access check of every account page (billing.access).
+    Watch(AccountLink, USER, "user_id"),
+    # Suppliers' names show in every fragment; contracts and counterparties (edited by hand,
+    # not by an import) in the overview of a legal entity (guide 000) and its synced links.
+    Watch(Supplier, TENANT, "tenant_id"),
+    Watch(Contract, TENANT, "tenant_id"),
+    Watch(Counterparty, TENANT, "tenant_id"),
+]
+
+SIGNALS = [
+    # An import (COPY into the tables, no ORM write) changes the tenant's data for many accounts.
+    OnSignal(billing_data_changed, TENANT, lambda tenant, **kwargs: [tenant.pk]),
+]
