@@ -144,6 +144,14 @@ def request_access_link(request, account_id, *, need=Need.SEE):
     return link
 
 
+def page_access_link(request, account_id, *, need=Need.SEE):
+    """The link a page's request works with: from the request's cached links for a GET (no
+    query), from the database for anything that writes."""
+    if request.method in ("GET", "HEAD"):
+        return request_access_link(request, account_id, need=need)
+    return access_link(request.user, account_id, need=need)
+
+
 def current_link(request, links):
     """The link of the current account among ``links`` (user_links), or None without any."""
     if not links:

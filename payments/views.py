@@ -18,14 +18,17 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.contacts import masked_person
-from billing.access import Need, access_link
+from billing import fragments
+from billing.access import Need, access_link, page_access_link, request_access_link
 from billing.models import AccountLink
 from billing.selectors import account_overview, invoice_number
 from meters.models import Reading
@@ -46,9 +49,11 @@ READINGS_WITH_PAYMENT = timedelta(hours=2)
 
 @tenant_page
 def pay(request, account_id):
-    link = access_link(request.user, account_id, need=Need.PAY)
+    link = page_access_link(request, account_id, need=Need.PAY)
     account = link.account
-    overview = account_overview(account)
+    full = link.access == AccountLink.Access.FULL
+    facts = _pay_facts(request, account, request.user, full)
+    overview = facts.pop("overview")
     debt = overview.to_pay if overview.to_pay and overview.to_pay > 0 else None
     # «Оплатить и передать показания»: the readings page saved them and sent their ids here.
     readings = _readings_of(request, account, request.POST.get("readings") or request.GET.get("readings", ""))
@@ -70,18 +75,32 @@ def pay(request, account_id):
                 messages.error(request, str(refused))
             else:
                 return redirect("payments:confirm", public_id=payment.public_id)
-    full = link.access == AccountLink.Access.FULL
-    # Others' payments are the holder's business: a link by number sees only its own.
-    awaiting, awaiting_total = selectors.awaiting_billing(account, today=request.tenant.today(),
-                                                          user=None if full else request.user)
     return render(request, "payments/pay.html", {
-        "full": full,
-        "awaiting_total": awaiting_total if awaiting else None,
-        "link": link, "account": account, "overview": overview, "debt": debt, "form": form,
-        "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings),
-        "has_meters": account.meters.filter(archived_on__isnull=True).exists(),
-        "available": selectors.provider_accounts_usable().filter(supplier_id=account.supplier_id).exists(),
+        "link": link, "account": account, "overview": overview, "debt": debt, "form": form, "full": full,
+        "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings), **facts,
     })
+
+
+def _pay_facts(request, account, user, full):
+    """The account's overview (its debt) and what the pay page says besides the form: from
+    the cache for a GET (billing.fragments, per access and day; the user's own when the link
+    is not full), asked afresh for a POST, which creates the payment from them."""
+    def build():
+        # Others' payments are the holder's business: a link by number sees only its own.
+        awaiting, awaiting_total = selectors.awaiting_billing(account, today=request.tenant.today(),
+                                                              user=None if full else user)
+        return {
+            "overview": account_overview(account),
+            "awaiting_total": awaiting_total if awaiting else None,
+            "has_meters": account.meters.filter(archived_on__isnull=True).exists(),
+            "available": selectors.provider_accounts_usable().filter(supplier_id=account.supplier_id).exists(),
+        }
+
+    if request.method == "POST":
+        return build()
+    return fragments.cached("pay", tenant_id=request.tenant.pk, account_id=account.pk,
+                            parts=("full" if full else user.pk, request.tenant.today(), settings.PAYMENT_SANDBOX_ENABLED),
+                            build=build)
 
 
 def _readings_of(request, account, text):
@@ -153,13 +172,22 @@ def status(request, public_id):
 @tenant_page
 @require_GET
 def history(request, account_id):
-    link = access_link(request.user, account_id, need=Need.PAY)
+    """«Мои платежи»: the body from the cache (billing.fragments: every write of a payment
+    bumps its account's version, payments/versions.py), per user, access and day."""
+    link = request_access_link(request, account_id, need=Need.PAY)
     full = link.access == AccountLink.Access.FULL
-    others = selectors.others_payments(request.user, link.account) if full else []
-    return render(request, "payments/history.html", {
-        "link": link, "account": link.account, "payments": selectors.payments_of(request.user, link.account),
-        "full": full, "others": [(payment, masked_person(payment.user)) for payment in others],
-    })
+    user = request.user
+    body = fragments.cached("payments", tenant_id=request.tenant.pk, account_id=link.account_id, user_id=user.pk,
+                            parts=(link.access, request.tenant.today()), build=lambda: render_to_string(
+                                "payments/history_body.html", _history_context(user, link, full)))
+    # Rendered by payments/history_body.html, which escaped what it shows.
+    return render(request, "payments/history.html", {"body": mark_safe(body)})
+
+
+def _history_context(user, link, full):
+    others = selectors.others_payments(user, link.account) if full else []
+    return {"link": link, "account": link.account, "payments": selectors.payments_of(user, link.account),
+            "full": full, "others": [(payment, masked_person(payment.user)) for payment in others]}
 
 
 @csrf_exempt

@@ -14,8 +14,9 @@ rendered by a Celery task when not, with a page that says so meanwhile.
 Every view fetches the invoice in the request's tenant scope, then the user's link to its
 account through billing.access with full access: a missing invoice, another tenant's and
 another consumer's answer the same 404; a basic link is sent to the proofs (tenant_page). The
-queries do not depend on the number of charges: the invoice, the link (with the account
-and supplier), the period's charges (for the source hash), and the session's own.
+queries do not depend on the number of charges: the invoice and the period's charges (for
+the source hash); the link (with the account and supplier) is among the request's cached
+links (billing.access.request_access_link).
 """
 
 from django.core.cache import cache
@@ -28,7 +29,7 @@ from django.views.decorators.http import require_GET
 from portal.pages import tenant_page
 
 from . import services as receipts
-from ..access import Need, access_link
+from ..access import Need, request_access_link
 from ..models import Invoice
 
 # One queued task per invoice and data at a time, however often the waiting page refreshes;
@@ -42,8 +43,8 @@ def _invoice(request, invoice_id):
     invoice = Invoice.objects.filter(pk=invoice_id).first()
     if invoice is None:
         raise Http404
-    link = access_link(request.user, invoice.account_id, need=Need.FULL)
-    invoice.account = link.account  # loaded by access_link with its supplier
+    link = request_access_link(request, invoice.account_id, need=Need.FULL)
+    invoice.account = link.account  # the cached link's, with its supplier
     return invoice
 
 
