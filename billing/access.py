@@ -91,13 +91,19 @@ CURRENT_ACCOUNT_KEY = "billing:current_account"
 # version is replaced by every write of a link, update() and bulk_create() included:
 # billing/versions.py); the expiry is only a backstop for raw SQL.
 LINKS_TIMEOUT = 300  # seconds
+LINKS = "links"
+
+
+def user_links_keys(tenant_id, user_id):
+    """Where user_links reads from: read with the session's user (billing/versions.py PER_USER)."""
+    return fragments.keys_of(LINKS, tenant_id=tenant_id, account_id=None, user_id=user_id, parts=())
 
 
 def user_links(user):
     """The user's links with their accounts and suppliers, oldest first: from the cache,
     else one query."""
     return fragments.cached(
-        "links", tenant_id=user.tenant_id, account_id=None, user_id=user.pk, parts=(), timeout=LINKS_TIMEOUT,
+        LINKS, tenant_id=user.tenant_id, account_id=None, user_id=user.pk, parts=(), timeout=LINKS_TIMEOUT,
         build=lambda: list(
             AccountLink.objects.filter(user=user).select_related("account__supplier").order_by("linked_at", "pk")
         ),

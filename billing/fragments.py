@@ -62,6 +62,12 @@ class Fragment:
         return versions.Entry(self.entry_key(), self.scopes(), self.build, self.timeout or TIMEOUT)
 
 
+def keys_of(name, *, tenant_id, account_id, parts, user_id=None):
+    """The cache keys a fragment is read from (its versions' and its own), to read ahead."""
+    entry = Fragment(name, tenant_id, account_id, tuple(parts), None, user_id).entry()
+    return [*entry.version_keys(), entry.key]
+
+
 def cached(name, *, tenant_id, account_id, parts, build, user_id=None, timeout=None):
     """The fragment ``name`` of account ``account_id`` for ``parts`` (what else it depends on:
     filters, access level, the day), from the cache or from ``build()`` (which must return

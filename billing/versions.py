@@ -5,6 +5,7 @@ stale the tenant's; every write of a user's links stales the user's."""
 from portal.exchange.signals import billing_data_changed
 from portal.versions import OnSignal, Watch
 
+from .access import user_links_keys
 from .fragments import TENANT, USER
 from .models import AccountLink, Contract, Counterparty, Supplier
 
@@ -22,3 +23,7 @@ SIGNALS = [
     # An import (COPY into the tables, no ORM write) changes the tenant's data for many accounts.
     OnSignal(billing_data_changed, TENANT, lambda tenant, **kwargs: [tenant.pk]),
 ]
+
+# A signed-in request reads the user's links (the header's account switch, every account
+# page's access check): in the round trip that loads the user.
+PER_USER = [user_links_keys]

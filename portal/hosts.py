@@ -9,7 +9,6 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http.request import split_domain_port
 
 from . import versions
@@ -36,16 +35,17 @@ def strip_port(host):
     return domain
 
 
-def resolve_host(host):
+def resolve_host(host, *, also=()):
     """HostMatch for ``host`` (a Host header, port allowed), or raise UnknownHost.
 
-    A known tenant's host costs no query once cached (see ``_cached_tenant``)."""
+    A known tenant's host costs no query once cached (see ``_cached_tenant``). ``also``: other
+    cache keys to read in the same round trip (the session's: portal.sessions)."""
     name = strip_port(host)
     if not name:
         raise UnknownHost(host)
     if name == settings.PORTAL_DOMAIN:
         return HostMatch(tenant=None)
-    tenant, generation = _cached_tenant(name)
+    tenant, generation = _cached_tenant(name, also)
     if tenant is None:
         raise UnknownHost(name)
     return HostMatch(tenant=tenant, generation=generation)
@@ -74,9 +74,9 @@ def _entry_key(name):
     return f"portal:hosts:tenant:{name}"
 
 
-def _cached_tenant(name):
+def _cached_tenant(name, also=()):
     key, version_key = _entry_key(name), GENERATION_KEY
-    found = cache.get_many([version_key, key])
+    found = versions.prefetch([version_key, key, *also])
     generation = versions.current([version_key], found)[0]
     tenant = versions.stored(key, [version_key], found)
     if tenant is None:

@@ -4,7 +4,9 @@ from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django_scopes import scopes_disabled
 
+from . import versions
 from .hosts import UnknownHost, resolve_host
+from .sessions import session_cache_keys
 from .scoping import tenant_scope
 
 
@@ -28,8 +30,14 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # What the request reads from the cache is kept for it (portal.versions), and the
+        # session is read with the host (portal.sessions): one round trip for both.
+        with versions.request_scope():
+            return self._call(request)
+
+    def _call(self, request):
         try:
-            match = resolve_host(request.get_host())
+            match = resolve_host(request.get_host(), also=session_cache_keys(request))
         except UnknownHost:
             request.tenant = None
             request.tenant_generation = None

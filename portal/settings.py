@@ -80,7 +80,8 @@ MIDDLEWARE = [
     # Cache-Control: private, no-store for whoever is signed in or has a session; outside
     # SessionMiddleware, to see the session cookie a response sets.
     "portal.middleware.PrivateResponseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, with cached_db sessions read in the host's round trip (portal/sessions.py).
+    "portal.sessions.SessionMiddleware",
     # No LocaleMiddleware: the language is not negotiated from Accept-Language while only the
     # Russian UI exists (an English browser got allauth's and Django's English mixed into
     # Russian pages, under <html lang="en">). Every request runs in LANGUAGE_CODE.
@@ -337,7 +338,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # Sessions are read from the cache (Redis in production) and written through to the
 # database, so a logged-in request costs no session query; beat deletes expired rows.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # read with the host: portal/sessions.py
 SESSION_COOKIE_HTTPONLY = True
 # Cookies stay host-only (no SESSION_COOKIE_DOMAIN): a session never crosses tenants.
 SESSION_COOKIE_DOMAIN = None

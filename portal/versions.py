@@ -11,8 +11,8 @@ counters: a version lost from the cache (evicted, Redis restarted empty) cannot 
 the value older entries carry.
 
 Versions are bumped in one place: the declarations in each app's ``versions.py`` (``WATCHES``:
-``Watch(model, scope, key)``; ``SIGNALS``: ``OnSignal(signal, scope, key)``), next to the models
-they watch, found through the app registry (``install``, from PortalConfig.ready). A watch is
+``Watch(model, scope, key)``; ``SIGNALS``: ``OnSignal(signal, scope, key)``; and ``PER_USER``,
+what a signed-in request reads, see ``user_keys``), next to the models they watch, found through the app registry (``install``, from PortalConfig.ready). A watch is
 connected to post_save and post_delete, and to the write paths that send no signal:
 ``QuerySet.update()`` and ``bulk_create()`` of a watched model (``bulk_update`` goes through
 update) are wrapped here, once, so a change made by a command or a service with update() is
@@ -24,8 +24,10 @@ and again after commit: a request of another process that read the old rows befo
 may have cached them under the version started by the first bump.
 """
 
+import threading
 import uuid
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 from importlib import import_module
@@ -47,6 +49,55 @@ def _token():
     return uuid.uuid4().hex
 
 
+# What one request has read from the cache already (``prefetch``), so that a later reader of
+# the same key makes no round trip: the host's entry and the session together, then the
+# user's row, links and unread counter together (docs/performance.md: each round trip is
+# CPU of the worker and of Redis). Only inside ``request_scope`` (TenantMiddleware); every
+# write through this module updates it, so a request sees its own bumps.
+_request = threading.local()
+
+
+@contextmanager
+def request_scope():
+    _request.found = {}
+    try:
+        yield
+    finally:
+        _request.found = None
+
+
+def _read_ahead():
+    return getattr(_request, "found", None)
+
+
+def prefetch(keys):
+    """Read ``keys`` in one round trip (those this request has not read yet) and return what
+    the cache holds of all of them; kept for the rest of the request."""
+    known = _read_ahead()
+    if known is None:
+        return cache.get_many(list(dict.fromkeys(keys)))
+    missing = [key for key in dict.fromkeys(keys) if key not in known]
+    if missing:
+        found = cache.get_many(missing)
+        known.update({key: found.get(key) for key in missing})
+    return {key: known[key] for key in keys if known.get(key) is not None}
+
+
+def prefetched(key):
+    """(True, value) when this request read ``key`` already (value None: not in the cache),
+    else (False, None)."""
+    known = _read_ahead()
+    if known is None or key not in known:
+        return False, None
+    return True, known[key]
+
+
+def _remember(values):
+    known = _read_ahead()
+    if known is not None:
+        known.update(values)
+
+
 def current(keys, found):
     """The versions under ``keys`` (version_key), in order, given what one ``get_many`` found;
     a missing one is started (``add``: two processes starting it agree on one token)."""
@@ -56,6 +107,7 @@ def current(keys, found):
         if version is None:
             cache.add(key, _token(), timeout=None)
             version = cache.get(key)
+            _remember({key: version})
         versions.append(version)
     return tuple(versions)
 
@@ -64,7 +116,7 @@ def version(scope, object_id=None):
     """One object's current version: what a caller keeps (in a session, say) to know later
     whether the object changed since."""
     key = version_key(scope, object_id)
-    return current([key], cache.get_many([key]))[0]
+    return current([key], prefetch([key]))[0]
 
 
 @dataclass(frozen=True)
@@ -88,12 +140,11 @@ def cached(key, *, scopes, build, timeout=3600):
     return cached_many(Entry(key, tuple(scopes), build, timeout))[0]
 
 
-def cached_many(*entries, also=()):
-    """Several entries in one round trip: their values, in order. ``also``: other keys read in
-    the same round trip; then returns (values, {key: what was found})."""
+def cached_many(*entries):
+    """Several entries in one round trip (none for what the request read already): their
+    values, in order."""
     version_keys = [entry.version_keys() for entry in entries]
-    found = cache.get_many(list(dict.fromkeys(
-        [key for keys in version_keys for key in keys] + [entry.key for entry in entries] + list(also))))
+    found = prefetch([key for keys in version_keys for key in keys] + [entry.key for entry in entries])
     values = []
     for entry, keys in zip(entries, version_keys):
         versions = current(keys, found)
@@ -103,8 +154,9 @@ def cached_many(*entries, also=()):
             continue
         value = entry.build()
         cache.set(entry.key, (versions, value), timeout=entry.timeout)
+        _remember({entry.key: (versions, value)})
         values.append(value)
-    return (values, found) if also else values
+    return values
 
 
 def stored(entry_key, version_keys, found):
@@ -117,7 +169,9 @@ def stored(entry_key, version_keys, found):
 
 
 def store(entry_key, version_keys, found, value, timeout=3600):
-    cache.set(entry_key, (current(version_keys, found), value), timeout=timeout)
+    stored = (current(version_keys, found), value)
+    cache.set(entry_key, stored, timeout=timeout)
+    _remember({entry_key: stored})
 
 
 def bump(scope, object_ids=(None,)):
@@ -128,7 +182,9 @@ def bump(scope, object_ids=(None,)):
         return
 
     def replace():
-        cache.set_many({key: _token() for key in keys}, timeout=None)
+        tokens = {key: _token() for key in keys}
+        cache.set_many(tokens, timeout=None)
+        _remember(tokens)
 
     replace()
     transaction.on_commit(replace)
@@ -178,6 +234,14 @@ class OnSignal:
 
 
 _watches: dict[type, list[Watch]] = {}
+# PER_USER in an app's versions.py: functions (tenant_id, user_id) -> cache keys that a
+# signed-in request of that user reads (its links, its unread counter): read in the round
+# trip that loads the session's user (accounts.backends, ``user_keys``).
+_per_user: list[Callable] = []
+
+
+def user_keys(tenant_id, user_id):
+    return [key for keys_of in _per_user for key in keys_of(tenant_id, user_id)]
 
 
 def app_versions_modules():
@@ -207,6 +271,7 @@ def install():
             _connect_watch(watch)
         for on_signal in getattr(module, "SIGNALS", ()):
             _connect_signal(on_signal)
+        _per_user.extend(keys_of for keys_of in getattr(module, "PER_USER", ()) if keys_of not in _per_user)
 
 
 def _connect_watch(watch):
