@@ -12,7 +12,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test install chromium flite axe pdf pdf-test-tools
+.PHONY: run test install chromium flite axe pdf pdf-test-tools wrk bench bench-caches
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,3 +56,18 @@ axe: $(AXE_STAMP)
 test: install chromium flite axe pdf pdf-test-tools
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) TEST_CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		$(BIN)/pytest $(PYTEST_ARGS)
+
+# Page benchmarks (not part of `make test`): wrk, Debian's native load generator, drives every
+# page of the routine through gunicorn under production settings beside a bare Django view
+# (bench/pages.py, bench/wrk_page.lua; docs/performance.md). They build their own database
+# (BENCH_DATABASE, default portal_bench) and use Redis BENCH_REDIS_URL (default db 12), which
+# they flush. BENCH_ARGS, e.g. BENCH_ARGS=--reuse-database, to keep an earlier run's 100,000
+# accounts. `make bench-caches`: what each cache buys (bench/caches.py).
+wrk:
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk; }
+
+bench: install wrk pdf
+	$(BIN)/python bench/pages.py $(BENCH_ARGS)
+
+bench-caches: install wrk pdf
+	$(BIN)/python bench/caches.py $(BENCH_ARGS)

@@ -6,7 +6,7 @@
 bench/pages.py gives each page's requests per second as a share of a bare Django view's;
 on this 2-core machine that share is close to the bare view's CPU per request over the
 page's, all processes counted (the load's clients too). This says where a page's CPU goes:
-the portal's gunicorn workers ("server"), the clients driving the load, PostgreSQL and
+the portal's gunicorn workers ("server"), the clients driving the load (wrk), PostgreSQL and
 Redis, in milliseconds per request, read from /proc before and after --seconds of 20
 clients on the page. The database, servers and clients are bench/pages.py's (same
 environment variables: BENCH_DATABASE, BENCH_REDIS_URL); pages: the bare view, the tenant's
@@ -16,8 +16,8 @@ printed and written to --output (JSON).
 
 import argparse
 import json
-import multiprocessing
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -47,14 +47,23 @@ def pids(*pgrep_arguments):
     return [int(pid) for pid in found]
 
 
-def measure(pool, port, server, page, seconds, clients):
+def children_cpu_seconds():
+    """CPU time of this process's waited-for children: the wrk runs (the clients)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(port, server, page, seconds, clients):
     host, path, cookie = page["host"], page["path"], page["cookie"]
-    bench.load(pool, port, host, path, cookie, seconds=0.5, clients=clients)  # warm
-    groups = {"server": pids("-P", str(server.pid)), "clients": [process.pid for process in pool._pool],
-              "postgres": pids("-x", "postgres"), "redis": pids("-x", "redis-server")}
+    bench.load(port, host, path, cookie, seconds=1, clients=clients)  # warm
+    groups = {"server": pids("-P", str(server.pid)), "postgres": pids("-x", "postgres"),
+              "redis": pids("-x", "redis-server")}
     before = {name: cpu_seconds(members) for name, members in groups.items()}
-    result = bench.load(pool, port, host, path, cookie, seconds=seconds, clients=clients)
+    before["clients"] = children_cpu_seconds()
+    result = bench.load(port, host, path, cookie, seconds=seconds, clients=clients)
     after = {name: cpu_seconds(members) for name, members in groups.items()}
+    after["clients"] = children_cpu_seconds()
+    groups["clients"] = []
     per_request = {name: round((after[name] - before[name]) / result["requests"] * 1000, 3) for name in groups}
     return {"name": page["name"], "rps": result["rps"], "p95_ms": result["p95_ms"], "cpu_ms": per_request,
             "cpu_ms_total": round(sum(per_request.values()), 3)}
@@ -65,13 +74,12 @@ def main():
     parser.add_argument("--accounts", type=int, default=2000)
     parser.add_argument("--reuse-database", action="store_true")
     parser.add_argument("--tenant", default="gaz")
-    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--label", default="as committed")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     options = parser.parse_args()
 
-    pool = multiprocessing.get_context("fork").Pool(bench.CLIENT_PROCESSES)
     logins, _seeding = bench.prepare_database(options.accounts, options.tenant, options.reuse_database,
                                               Path("/dev/null"))
     portal, portal_port = bench.start_server("portal.wsgi:application", "portal.settings")
@@ -87,12 +95,11 @@ def main():
         pages += [{"name": f"{options.tenant} consumer {name}", "host": host, "path": path, "cookie": cookie}
                   for name, path in consumer_paths]
         bare = {"name": "bare Django view", "host": "localhost", "path": "/", "cookie": None}
-        results = [measure(pool, hello_port, hello, bare, options.seconds, options.clients)]
-        results += [measure(pool, portal_port, portal, page, options.seconds, options.clients) for page in pages]
+        results = [measure(hello_port, hello, bare, options.seconds, options.clients)]
+        results += [measure(portal_port, portal, page, options.seconds, options.clients) for page in pages]
     finally:
         bench.stop_server(portal)
         bench.stop_server(hello)
-        pool.close()
     bare_total = results[0]["cpu_ms_total"]
     print(f"{'page':<32} {'req/s':>7} {'server':>7} {'clients':>8} {'postgres':>9} {'redis':>6} {'total':>6}"
           f" {'bare/total':>10}")

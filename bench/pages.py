@@ -284,9 +284,10 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_server(app, settings_module):
+def start_server(app, settings_module, extra_env=None):
     port = free_port()
-    env = {**ENV, "DJANGO_SETTINGS_MODULE": settings_module, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}"}
+    env = {**ENV, "DJANGO_SETTINGS_MODULE": settings_module, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}",
+           **(extra_env or {})}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--workers", "2",
          "--worker-class", "sync", "--log-level", "warning"],

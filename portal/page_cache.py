@@ -39,6 +39,8 @@ from django.middleware.csrf import _does_token_match, get_token
 from django.urls import get_script_prefix
 from django.utils.translation import get_language
 
+from .versions import cache_off
+
 TIMEOUT = 60  # seconds
 CACHE_ALIAS = "pages"
 
@@ -92,7 +94,7 @@ def anonymous_page(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         key = _key(request)
-        if key is None:
+        if key is None or cache_off("kept"):
             with transaction.atomic():
                 return view(request, *args, **kwargs)
         entry = caches[CACHE_ALIAS].get(key)
@@ -166,7 +168,7 @@ def kept_fragment(request, name, vary, render):
     and again after any change of the tenant; CSRF tokens and the nonce in it are the
     request's own. Not for anything of one user or one session."""
     generation = getattr(request, "tenant_generation", None)
-    if generation is None or getattr(request, "tenant", None) is None:
+    if generation is None or getattr(request, "tenant", None) is None or cache_off("kept"):
         return render()
     # No host: a kept part names no address of its own (links are paths, under the prefix).
     key = _key_of("fragment", request.tenant.pk, get_language(), get_script_prefix(), name, *vary)

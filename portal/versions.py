@@ -24,6 +24,7 @@ and again after commit: a request of another process that read the old rows befo
 may have cached them under the version started by the first bump.
 """
 
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -47,6 +48,26 @@ def version_key(scope, object_id=None):
 
 def _token():
     return uuid.uuid4().hex
+
+
+# For bench/caches.py only, which measures what each cache buys: the caches named in
+# PORTAL_CACHES_OFF (comma-separated: hosts, session-user, links, fragments, unread, kept) are
+# not used: every request builds what they would keep. Never set in production.
+CACHES_OFF = frozenset(filter(None, os.environ.get("PORTAL_CACHES_OFF", "").split(",")))
+_OFF_PREFIXES = {"hosts": ("portal:hosts:",), "session-user": ("accounts:session-user:",),
+                 "links": ("billing:fragment:links:",), "fragments": ("billing:fragment:",),
+                 "unread": ("appeals:unread:",)}
+
+
+def cache_off(name):
+    return name in CACHES_OFF
+
+
+def _off(entry_key):
+    return bool(CACHES_OFF) and any(
+        entry_key.startswith(_OFF_PREFIXES.get(name, ())) and not (
+            name == "fragments" and entry_key.startswith(_OFF_PREFIXES["links"]))
+        for name in CACHES_OFF)
 
 
 # What one request has read from the cache already (``prefetch``), so that a later reader of
@@ -148,7 +169,7 @@ def cached_many(*entries):
     values = []
     for entry, keys in zip(entries, version_keys):
         versions = current(keys, found)
-        stored = found.get(entry.key)
+        stored = None if _off(entry.key) else found.get(entry.key)
         if stored is not None and stored[0] == versions:
             values.append(stored[1])
             continue
@@ -162,7 +183,7 @@ def cached_many(*entries):
 def stored(entry_key, version_keys, found):
     """The value of an entry read by someone else's ``get_many`` (with its version keys), or
     None when it is missing or stale."""
-    value = found.get(entry_key)
+    value = None if _off(entry_key) else found.get(entry_key)
     if value is None or value[0] != current(version_keys, found):
         return None
     return value[1]
