@@ -31,6 +31,7 @@ from portal import versions
 # The scopes (portal.versions) fragments are kept under; billing/versions.py and the
 # versions.py of meters and payments declare which writes bump them.
 TENANT, ACCOUNT, USER = "billing.tenant", "billing.account", "billing.user"
+INVOICE = "billing.invoice"  # an invoice's receipt (billing.receipts.views)
 
 # Entries also expire, as a backstop for raw SQL (which no declaration sees: call
 # versions.bump after one) and so that the cache does not keep every account a tenant ever showed.

@@ -6,8 +6,8 @@ from portal.exchange.signals import billing_data_changed
 from portal.versions import OnSignal, Watch
 
 from .access import user_links_keys
-from .fragments import TENANT, USER
-from .models import AccountLink, Contract, Counterparty, Supplier
+from .fragments import ACCOUNT, INVOICE, TENANT, USER
+from .models import AccountLink, Charge, Contract, Counterparty, Invoice, Supplier
 
 WATCHES = [
     # The user's links: the access check of every account page (billing.access).
@@ -17,6 +17,11 @@ WATCHES = [
     Watch(Supplier, TENANT, "tenant_id"),
     Watch(Contract, TENANT, "tenant_id"),
     Watch(Counterparty, TENANT, "tenant_id"),
+    # Charges come by import (the signal below); an ORM write of them (the admin, a shell)
+    # stales its account's fragments, the receipts' source hashes included.
+    Watch(Charge, ACCOUNT, "account_id"),
+    # An invoice's stored receipt (rendered, replaced): the download's cached state.
+    Watch(Invoice, INVOICE, "pk"),
 ]
 
 SIGNALS = [

@@ -15,8 +15,8 @@ Every view fetches the invoice in the request's tenant scope, then the user's li
 account through billing.access with full access: a missing invoice, another tenant's and
 another consumer's answer the same 404; a basic link is sent to the proofs (tenant_page). The
 queries do not depend on the number of charges: the invoice and the period's charges (for
-the source hash); the link (with the account and supplier) is among the request's cached
-links (billing.access.request_access_link).
+the source hash), and those only when the cache does not hold them (INVOICE below); the link
+(with the account and supplier) is among the request's cached links.
 """
 
 from django.core.cache import cache
@@ -26,9 +26,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from portal import versions
+from portal.ids import parse_id
 from portal.pages import tenant_page
 
 from . import services as receipts
+from .. import fragments
 from ..access import Need, request_access_link
 from ..models import Invoice
 
@@ -38,26 +41,40 @@ QUEUE_AGAIN_AFTER = 60
 REFRESH_SECONDS = 2
 
 
+# The invoice, and then its receipt's source hash, are kept in the cache (portal.versions)
+# under the tenant's billing version (an import changes invoices and charges), the invoice's
+# own, which every write of it bumps (a receipt rendered and stored), and for the hash the
+# account's, which a write of its charges bumps (billing/versions.py): the download asks the
+# database nothing (3 queries a request before, docs/performance.md), for one more round trip.
+
+
 def _invoice(request, invoice_id):
-    """The invoice, with its account and supplier, if the user has full access to its account."""
-    invoice = Invoice.objects.filter(pk=invoice_id).first()
-    if invoice is None:
+    """(the invoice, with its account and supplier, and its data's source hash) if the user
+    has full access to its account."""
+    invoice_id = parse_id(invoice_id)
+    if invoice_id is None:
+        raise Http404
+    scopes = [(fragments.TENANT, request.tenant.pk), (fragments.INVOICE, invoice_id)]
+    invoice = versions.cached(f"billing:receipt-invoice:{request.tenant.pk}:{invoice_id}", scopes=scopes,
+                              build=lambda: Invoice.objects.filter(pk=invoice_id).first() or False)
+    if not invoice:
         raise Http404
     link = request_access_link(request, invoice.account_id, need=Need.FULL)
+    source = versions.cached(
+        f"billing:receipt-source:{request.tenant.pk}:{invoice_id}", scopes=[*scopes, (fragments.ACCOUNT, invoice.account_id)],
+        build=lambda: receipts.receipt_source_hash(invoice, receipts.receipt_charges(invoice)))
     invoice.account = link.account  # the cached link's, with its supplier
-    return invoice
+    return invoice, source
 
 
-def _state(invoice):
-    """(source hash, open file or None): the file only when it is current."""
-    charges = receipts.receipt_charges(invoice)
-    source = receipts.receipt_source_hash(invoice, charges)
+def _state(invoice, source):
+    """The open file when the stored receipt is current, else None."""
     if not receipts.is_current(invoice, source):
-        return source, None
+        return None
     try:
-        return source, receipts.receipt_storage().open(invoice.receipt.name, "rb")
+        return receipts.receipt_storage().open(invoice.receipt.name, "rb")
     except FileNotFoundError:
-        return source, None
+        return None
 
 
 def queue_render(invoice, source):
@@ -81,8 +98,8 @@ def _attachment(invoice, file):
 @tenant_page
 def invoice_receipt(request, invoice_id):
     """The receipt as a PDF attachment, or the waiting page while it renders."""
-    invoice = _invoice(request, invoice_id)
-    source, file = _state(invoice)
+    invoice, source = _invoice(request, invoice_id)
+    file = _state(invoice, source)
     if file is not None:
         return _attachment(invoice, file)
     queue_render(invoice, source)
@@ -93,8 +110,8 @@ def invoice_receipt(request, invoice_id):
 @tenant_page
 def invoice_receipt_wait(request, invoice_id):
     """«Квитанция формируется…» until the file is current, then «Квитанция готова»."""
-    invoice = _invoice(request, invoice_id)
-    source, file = _state(invoice)
+    invoice, source = _invoice(request, invoice_id)
+    file = _state(invoice, source)
     if file is not None:
         file.close()
         state = "ready"
@@ -111,8 +128,8 @@ def invoice_receipt_wait(request, invoice_id):
 @tenant_page
 def invoice_receipt_status(request, invoice_id):
     """{"ready": bool, "url": the download URL}; queues the rendering when not ready."""
-    invoice = _invoice(request, invoice_id)
-    source, file = _state(invoice)
+    invoice, source = _invoice(request, invoice_id)
+    file = _state(invoice, source)
     if file is not None:
         file.close()
     else:
