@@ -39,6 +39,10 @@ def main():
     parser.add_argument("--accounts", type=int, default=bench.DEFAULT_ACCOUNTS)
     parser.add_argument("--reuse-database", action="store_true")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--pages", type=lambda value: value.split(","), default=None,
+                        help="only these pages, comma-separated (e.g. 'home (anonymous),overview,readings')")
+    parser.add_argument("--settings", type=lambda value: value.split(","), default=None,
+                        help="only these settings, comma-separated (e.g. 'all on,kept off')")
     options = parser.parse_args()
 
     load_at_start = os.getloadavg()
@@ -48,15 +52,19 @@ def main():
     run = dict(seconds=options.seconds, clients=options.clients)
     results = {}
     try:
-        pages = [("home (anonymous)", "/", None)]
+        pages, logged_in = [("home (anonymous)", "/", None)], False
         for label, off in SETTINGS:
+            if options.settings and label not in options.settings:
+                continue
             portal, port = bench.start_server("portal.wsgi:application", "portal.settings",
                                               {"PORTAL_CACHES_OFF": ",".join(off)})
             try:
-                if len(pages) == 1:  # sessions live in the database: one login serves every setting
+                if not logged_in:  # sessions live in the database: one login serves every setting
+                    logged_in = True
                     consumer, password, paths = bench.consumer_pages(TENANT)
                     cookie, _home = bench.log_in(port, host, consumer, password)
                     pages += [(name, path, cookie) for name, path in paths]
+                    pages = [page for page in pages if not options.pages or page[0] in options.pages]
                 for _name, path, cookie in pages:  # warm the workers
                     bench.load(port, host, path, cookie, seconds=1, clients=options.clients)
                 for name, path, cookie in pages:
@@ -84,13 +92,13 @@ def main():
     }
     options.output.parent.mkdir(parents=True, exist_ok=True)
     options.output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    labels = [label for label, _off in SETTINGS]
+    labels = [label for label, _off in SETTINGS if not options.settings or label in options.settings]
     print("\n| page | " + " | ".join(labels) + " |")
     print("|---|" + "---|" * len(labels))
     for name, measured in results.items():
         print(f"| {name} | " + " | ".join(f"{measured[label]['ratio'] * 100:.1f} %" for label in labels) + " |")
     gains = {label: statistics.median(measured["all on"]["rps"] / max(measured[label]["rps"], 1)
-                                      for measured in results.values()) for label in labels[1:]}
+                                      for measured in results.values()) for label in labels if label != "all on"}
     print("\nmedian gain of each cache over the pages (requests/s with it on / off): "
           + ", ".join(f"{label.removesuffix(' off')} ×{gain:.2f}" for label, gain in gains.items()))
 
