@@ -395,7 +395,7 @@ def update_docs(result):
     head, rest = text.split(begin, 1)
     _old, tail = rest.split(end, 1)
     load = result["load_average"]
-    summary = (f"Measured {result['measured_at'][:10]} ({result['label']}): {result['clients']} clients, "
+    summary = (f"Measured {result['measured_at'][:10]} ({result['label']}): wrk, {result['clients']} connections, "
                f"{result['seconds']} s per page, the median of {result['rounds']} rounds; load average "
                f"{load['before']} before the run, {load['after']} after.")
     seeding = result.get("seeding") or {}

@@ -69,6 +69,7 @@ def _meter_page(account, meter_id, today):
 CSRF_MARKER = "<!--csrf-input-->"
 
 
+@atomic_unless_safe
 @tenant_page
 def readings(request, account_id):
     """«Показания» → «Ввод показаний»: every meter in service of the current account, a field

@@ -35,6 +35,7 @@ from meters.models import Reading
 from portal.hosts import tenant_base_url
 from portal.ids import parse_id
 from portal.pages import tenant_page
+from portal.transactions import atomic_unless_safe
 from portal.ratelimits import by_user, limited
 
 from . import selectors, services, tasks
@@ -47,6 +48,7 @@ from .providers.sandbox import remote as sandbox
 READINGS_WITH_PAYMENT = timedelta(hours=2)
 
 
+@atomic_unless_safe
 @tenant_page
 def pay(request, account_id):
     link = page_access_link(request, account_id, need=Need.PAY)
@@ -169,6 +171,7 @@ def status(request, public_id):
     })
 
 
+@atomic_unless_safe
 @tenant_page
 @require_GET
 def history(request, account_id):
