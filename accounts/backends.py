@@ -6,7 +6,8 @@ from portal.scoping import active_tenant_scope
 
 # The scope (portal.versions) of a session's cached user row: every write of the user,
 # update() included, bumps it (accounts/versions.py). The expiry is the backstop for raw SQL.
-# It pays (bench/caches.py at gaz (100,000 accounts), 2026-12-06, one round at load 7.9–9.4, so rough): with it off, the pages' share of the bare view fell 1.4× (median of five).
+# It pays (bench/caches.py at gaz, 100,000 accounts, 2026-12-06, one round at load 7.9–9.4,
+# so rough): with it off, the pages' share of the bare view fell 1.4× (median of five).
 USER = "accounts.user"
 SESSION_USER_TIMEOUT = 300  # seconds
 

@@ -90,8 +90,9 @@ CURRENT_ACCOUNT_KEY = "billing:current_account"
 # The links are the access check, so their cache is exact (billing.fragments: the user's
 # version is replaced by every write of a link, update() and bulk_create() included:
 # billing/versions.py); the expiry is only a backstop for raw SQL.
-# It pays (bench/caches.py at gaz (100,000 accounts), 2026-12-06, one round at load 7.9–9.4, so rough): with it off, the pages' share of the bare view fell 1.5× (median of five;
-# the overview 3.5×).
+# It pays (bench/caches.py at gaz, 100,000 accounts, 2026-12-06, one round at load 7.9–9.4, so
+# rough): with it off, the pages' share of the bare view fell 1.5× (median of five; the overview
+# 3.5×).
 LINKS_TIMEOUT = 300  # seconds
 LINKS = "links"
 

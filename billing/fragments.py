@@ -30,8 +30,9 @@ from portal import versions
 
 # The scopes (portal.versions) fragments are kept under; billing/versions.py and the
 # versions.py of meters and payments declare which writes bump them.
-# They pay (bench/caches.py at gaz (100,000 accounts), 2026-12-06, one round at load 7.9–9.4, so rough): with fragments off, the pages' share of the bare view fell 3.1× (median of
-# five; readings 6.1×, the overview 3.7×, invoices 3.1×).
+# They pay (bench/caches.py at gaz, 100,000 accounts, 2026-12-06, one round at load 7.9–9.4, so
+# rough): with fragments off, the pages' share of the bare view fell 3.1× (median of five;
+# readings 6.1×, the overview 3.7×, invoices 3.1×).
 TENANT, ACCOUNT, USER = "billing.tenant", "billing.account", "billing.user"
 INVOICE = "billing.invoice"  # an invoice's receipt (billing.receipts.views)
 

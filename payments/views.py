@@ -101,7 +101,8 @@ def _pay_facts(request, account, user, full):
     if request.method == "POST":
         return build()
     return fragments.cached("pay", tenant_id=request.tenant.pk, account_id=account.pk,
-                            parts=("full" if full else user.pk, request.tenant.today(), settings.PAYMENT_SANDBOX_ENABLED),
+                            parts=("full" if full else user.pk, request.tenant.today(),
+                                   settings.PAYMENT_SANDBOX_ENABLED),
                             build=build)
 
 

@@ -65,8 +65,9 @@ def _tenant_from_database(name):
 # ConsentDocument (declared in portal.versions, update() included), so a change is seen by the
 # next request of every process. One round trip reads the version and the entry. Unknown
 # hosts are not cached (anyone can send any Host header); they cost the query they always did.
-# It pays (bench/caches.py at gaz (100,000 accounts), 2026-12-06, one round at load 7.9–9.4, so rough): with it off, five pages fell to 1/2.1 of their share of the bare view
-# (median; 1.7–2.2× each). Keep.
+# It pays (bench/caches.py at gaz, 100,000 accounts, 2026-12-06, one round at load 7.9–9.4, so
+# rough): with it off, five pages fell to 1/2.1 of their share of the bare view (median;
+# 1.7–2.2× each). Keep.
 HOSTS = "portal.hosts"
 GENERATION_KEY = versions.version_key(HOSTS)
 ENTRY_TIMEOUT = 300  # seconds; a backstop for raw SQL, which no declaration sees

@@ -41,8 +41,9 @@ from django.utils.translation import get_language
 
 from .versions import cache_off
 
-# They pay (bench/caches.py at gaz (100,000 accounts), 2026-12-06, one round at load 7.9–9.4, so rough): with kept pages and {% kept %} off, the anonymous home fell from 27.2 % to
-# 8.3 % of the bare view (the goal is 30 %) and the overview from 12.1 % to 3.4 %.
+# They pay (bench/caches.py at gaz, 100,000 accounts, 2026-12-06, one round at load 7.9–9.4, so
+# rough): with kept pages and {% kept %} off, the anonymous home fell from 27.2 % to 8.3 % of
+# the bare view (the goal is 30 %) and the overview from 12.1 % to 3.4 %.
 TIMEOUT = 60  # seconds
 CACHE_ALIAS = "pages"
 

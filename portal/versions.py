@@ -12,8 +12,9 @@ the value older entries carry.
 
 Versions are bumped in one place: the declarations in each app's ``versions.py`` (``WATCHES``:
 ``Watch(model, scope, key)``; ``SIGNALS``: ``OnSignal(signal, scope, key)``; and ``PER_USER``,
-what a signed-in request reads, see ``user_keys``), next to the models they watch, found through the app registry (``install``, from PortalConfig.ready). A watch is
-connected to post_save and post_delete, and to the write paths that send no signal:
+what a signed-in request reads, see ``user_keys``), next to the models they watch, found
+through the app registry (``install``, from PortalConfig.ready). A watch is connected to
+post_save and post_delete, and to the write paths that send no signal:
 ``QuerySet.update()`` and ``bulk_create()`` of a watched model (``bulk_update`` goes through
 update) are wrapped here, once, so a change made by a command or a service with update() is
 seen by every process on its next request (issue 25). Raw SQL is not seen: its caller calls
@@ -174,8 +175,9 @@ def cached_many(*entries):
             values.append(stored[1])
             continue
         value = entry.build()
-        cache.set(entry.key, (versions, value), timeout=entry.timeout)
-        _remember({entry.key: (versions, value)})
+        if not _off(entry.key):
+            cache.set(entry.key, (versions, value), timeout=entry.timeout)
+            _remember({entry.key: (versions, value)})
         values.append(value)
     return values
 
@@ -191,6 +193,8 @@ def stored(entry_key, version_keys, found):
 
 def store(entry_key, version_keys, found, value, timeout=3600):
     stored = (current(version_keys, found), value)
+    if _off(entry_key):
+        return
     cache.set(entry_key, stored, timeout=timeout)
     _remember({entry_key: stored})
 

@@ -61,7 +61,8 @@ def _invoice(request, invoice_id):
         raise Http404
     link = request_access_link(request, invoice.account_id, need=Need.FULL)
     source = versions.cached(
-        f"billing:receipt-source:{request.tenant.pk}:{invoice_id}", scopes=[*scopes, (fragments.ACCOUNT, invoice.account_id)],
+        f"billing:receipt-source:{request.tenant.pk}:{invoice_id}",
+        scopes=[*scopes, (fragments.ACCOUNT, invoice.account_id)],
         build=lambda: receipts.receipt_source_hash(invoice, receipts.receipt_charges(invoice)))
     invoice.account = link.account  # the cached link's, with its supplier
     return invoice, source
