@@ -40,8 +40,9 @@ from portal.forms import MultipleFileField
 from portal.ids import parse_id
 
 from . import services
+from .applications import services as applications
 from .attachments import MAX_BYTES, MAX_FILES, check_files
-from .models import Appeal, AppealsPolicy, ApplicationObject, Attachment, Message, Topic
+from .models import Appeal, AppealsPolicy, ApplicationObject, ApplicationStageChange, Attachment, Message, Topic
 
 
 @admin.register(Topic)
@@ -96,6 +97,15 @@ class ApplicationObjectInline(admin.TabularInline):
         return False
 
 
+class ApplicationStageChangeInline(ApplicationObjectInline):
+    """A grid-connection application's stages so far: which, who moved it, when."""
+
+    model = ApplicationStageChange
+    fields = ["stage", "moved_by", "moved_at"]
+    readonly_fields = fields
+    verbose_name_plural = _("история этапов")
+
+
 class StatusField(forms.ChoiceField):
     """Offers the current status and the moves allowed from it, and takes any status: a
     move the transitions refuse is refused by ``services.appeal_set_status`` with its message."""
@@ -135,6 +145,21 @@ class AppealStaffForm(forms.ModelForm):
         if "assignee" in self.fields:
             field = self.fields["assignee"]
             field.queryset = field.queryset.filter(tenant_id=appeal.tenant_id)
+        if "stage" in self.fields:
+            # The current stage and the moves applications.stage_refusal allows from it.
+            self.fields["stage"].choices = [(value, label) for value, label in Appeal.Stage.choices
+                                            if value == appeal.stage or not applications.stage_refusal(appeal, value)]
+            self.fields["stage"].required = True
+            self.fields["stage"].help_text = _("Заявитель получит письмо (или SMS) о новом этапе. Вперёд — на любой "
+                                               "этап, назад — только на один, чтобы исправить ошибку.")
+
+    def clean_stage(self):
+        stage = self.cleaned_data["stage"]
+        if stage != self.instance.stage:
+            message = applications.stage_refusal(self.instance, stage)
+            if message:
+                raise ValidationError(message, code="refused")
+        return stage
 
     def clean_status(self):
         status = self.cleaned_data["status"]
@@ -187,7 +212,7 @@ class AppealAdmin(TenantOwnedAdmin):
     ordering = ["-created_at", "-pk"]
     list_per_page = 50
     actions = None
-    inlines = [ApplicationObjectInline]
+    inlines = [ApplicationObjectInline, ApplicationStageChangeInline]
     change_form_template = "admin/appeals/appeal/change_form.html"
     readonly_fields = [
         "tenant", "number", "kind", "topic", "created_at", "submitted_at", "updated_at", "unread_by_author",
@@ -206,11 +231,21 @@ class AppealAdmin(TenantOwnedAdmin):
         fieldsets = [(None, {"fields": main}), (_("Автор"), {"fields": author})]
         if obj is not None and obj.is_application:
             fieldsets.append((_("Заявка"), {"fields": [
+                *(["stage"] if obj.kind == Appeal.Kind.GRID_CONNECTION else []),
                 "subscriber_type", "applicant", "object_address", "max_power_kw", "voltage", "reliability"]}))
         return fieldsets
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is None or not obj.stage:  # a draft: the applicant has not sent it yet
+            readonly.append("stage")
+        return readonly
+
     def get_inlines(self, request, obj):
-        return self.inlines if obj is not None and obj.kind == Appeal.Kind.CONTRACT else []
+        if obj is None:
+            return []
+        return {Appeal.Kind.CONTRACT: [ApplicationObjectInline],
+                Appeal.Kind.GRID_CONNECTION: [ApplicationStageChangeInline]}.get(obj.kind, [])
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assignee":
@@ -270,7 +305,15 @@ class AppealAdmin(TenantOwnedAdmin):
                 except services.AppealRefused as error:
                     messages.error(request, str(error))
             current.save(update_fields=["assignee", "status", "updated_at"])
-        obj.status = current.status
+            if obj.stage and obj.stage != current.stage:
+                try:
+                    current = applications.application_stage_move(current, obj.stage, by=request.user)
+                except applications.ApplicationRefused as error:
+                    messages.error(request, str(error))
+                else:
+                    messages.info(request, gettext("Заявитель получит сообщение о новом этапе: «%(stage)s».")
+                                  % {"stage": current.get_stage_display()})
+        obj.status, obj.stage = current.status, current.stage
 
     # --- The thread, the answer and the files ------------------------------------------------
 

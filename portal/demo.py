@@ -76,7 +76,7 @@ TENANTS = [
             "code_ttl_seconds": 300, "resend_cooldown_seconds": 60, "code_max_attempts": 5,
             "activation_window_hours": 24, "login_before_activation": False, "delete_unactivated": True,
             "staff_register_customers": True,
-            "consent_after_first_login": False, "account_linking": "by_number", "extended_access": False,
+            "consent_after_first_login": False, "account_linking": "none", "extended_access": False,
             "question_meter_serial": False, "question_last_charge": False, "question_pin": False,
         },
         "consents": [
