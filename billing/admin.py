@@ -506,6 +506,19 @@ class ImportRunAdmin(LargeTableAdmin, TenantOwnedAdmin):
     readonly_fields = fields
     inlines = [ImportFileInline]
     change_list_template = "admin/billing/importrun/change_list.html"
+    change_form_template = "admin/billing/importrun/change_form.html"
+    # While a run is queued or running its page reloads itself this often (no script: a
+    # <meta> refresh, which the Content Security Policy allows), until the result is there.
+    refresh_seconds = 3
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["run_totals"] = obj.files.aggregate(
+                read=Sum("read"), created=Sum("created"), updated=Sum("updated"), unchanged=Sum("unchanged"),
+                rejected=Sum("rejected"))
+            context["run_refused"] = obj.files.exclude(problem="").count() if obj.finished else 0
+            context["refresh_seconds"] = None if obj.finished else self.refresh_seconds
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -573,8 +586,8 @@ class ImportRunAdmin(LargeTableAdmin, TenantOwnedAdmin):
                     dry_run=form.cleaned_data["dry_run"],
                 )
                 self.log_addition(request, run, [{"added": {}}])
-                messages.success(request, _("Файлы загружены, импорт поставлен в очередь. Итоги появятся на этой "
-                                            "странице, когда он закончится: обновите её."))
+                messages.success(request, _("Файлы загружены, импорт поставлен в очередь. Эта страница сама "
+                                            "покажет итоги, когда он закончится."))
                 return redirect("admin:billing_importrun_change", run.pk)
         else:
             form = ImportUploadForm()

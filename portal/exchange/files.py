@@ -13,20 +13,28 @@ from .values import RowError
 
 
 class FileRefused(Exception):
-    """The whole file is refused (a missing column, an unknown kind, an undecodable byte)."""
+    """The whole file is refused (a missing column, an unknown kind, an undecodable byte):
+    the message in English for the command's report, ``russian`` for staff in the admin."""
+
+    def __init__(self, message, russian=""):
+        super().__init__(message)
+        self.russian = russian or message
 
 
 def kind_of(path):
     """The kind of a file from its name: `accounts.csv`, `accounts_2026-05.csv`, `Charges-1.CSV`."""
     stem = Path(path).name.lower()
     if stem.startswith(registry.registry().portal_files):
-        raise FileRefused("this is an export file of the portal, not a file to import")
+        raise FileRefused("this is an export file of the portal, not a file to import",
+                          "это файл выгрузки портала, а не файл для загрузки")
     names = registry.kind_names()
     for kind in names:
         if re.match(rf"{kind}(?![a-z0-9])", stem) and stem.endswith(".csv"):
             return kind
     raise FileRefused(f"the name does not say what it holds: it should start with one of {', '.join(names)} "
-                      "and end with .csv")
+                      "and end with .csv",
+                      f"по имени файла непонятно, что в нём: имя должно начинаться с одного из {', '.join(names)} "
+                      "и заканчиваться на .csv")
 
 
 def apply_order(name):
@@ -95,18 +103,21 @@ def read_rows(binary, kind, report, context, encoding=None):
         reader = csv.reader(stream, delimiter=";")
         header = next(reader, None)
     except (UnicodeDecodeError, LookupError) as error:
-        raise FileRefused(f"cannot be read as {encoding}: {error}") from None
+        raise FileRefused(f"cannot be read as {encoding}: {error}",
+                          f"не читается в кодировке {encoding}: {error}") from None
     if not header:
-        raise FileRefused("the file is empty: no header row")
+        raise FileRefused("the file is empty: no header row", "файл пуст: нет строки заголовков")
     names = [name.strip().lower().lstrip("\ufeff") for name in header]
     columns = kind.columns
     known = {column.name for column in columns}
     twice = sorted({name for name in names if name in known and names.count(name) > 1})
     if twice:  # which of the two is meant? Taking the first silently would import a guess
-        raise FileRefused(f"column named twice: {', '.join(twice)}")
+        raise FileRefused(f"column named twice: {', '.join(twice)}",
+                          f"столбец указан дважды: {', '.join(twice)}")
     missing = [column.name for column in columns if column.required and column.name not in names]
     if missing:
-        raise FileRefused(f"required column missing: {', '.join(missing)}")
+        raise FileRefused(f"required column missing: {', '.join(missing)}",
+                          f"нет обязательного столбца: {', '.join(missing)}")
     report.warnings.extend(f"unknown column «{name}» ignored" for name in names if name and name not in known)
     report.columns = set(names)
     positions = [names.index(column.name) if column.name in names else None for column in columns]
@@ -152,9 +163,10 @@ def read_rows(binary, kind, report, context, encoding=None):
             else:
                 yield (line, *values, error.code, error.column, str(error.value)[:200], str(error.detail))
     except UnicodeDecodeError as error:
-        raise FileRefused(f"cannot be read as {encoding}: {error}") from None
+        raise FileRefused(f"cannot be read as {encoding}: {error}",
+                          f"не читается в кодировке {encoding}: {error}") from None
     except csv.Error as error:
-        raise FileRefused(f"line {reader.line_num}: {error}") from None
+        raise FileRefused(f"line {reader.line_num}: {error}", f"строка {reader.line_num}: {error}") from None
 
 
 def _unclosed_quote(row, names, known_columns, first, last):

@@ -83,9 +83,10 @@ def import_files(tenant, sources, *, dry_run=False, encoding=None, progress=None
                             written_kinds.add(file_report.kind)
                             _refresh_statistics(kind, file_report, dialect)
             except FileRefused as problem:
-                file_report.problem = str(problem)
+                file_report.problem, file_report.problem_ru = str(problem), problem.russian
             except OSError as error:
                 file_report.problem = f"cannot be opened: {error.strerror or error}"
+                file_report.problem_ru = f"файл не открывается: {error.strerror or error}"
         if dry_run:
             transaction.set_rollback(True)
     if written_kinds:
