@@ -91,6 +91,8 @@ class UserAdmin(TrailInHistory, TenantOwnedAdmin, DjangoUserAdmin):
     list, every page of one user (change, password, history, delete) and every action see
     only those, so the others answer like missing ones."""
 
+    accusative = _("пользователя")
+
     form = UserEditForm
     add_form = UserCreationForm
     change_password_form = StaffPasswordForm

@@ -49,6 +49,7 @@ from .models import Appeal, AppealsPolicy, ApplicationObject, ApplicationStageCh
 
 @admin.register(Topic)
 class TopicAdmin(TenantOwnedAdmin):
+    accusative = _("тему обращений")
     list_display = ["name", "is_support", "is_active", "order"]
     list_filter = ["is_active", "is_support"]
     search_fields = ["name"]
@@ -238,6 +239,7 @@ class AnswerForm(forms.Form):
 
 @admin.register(Appeal)
 class AppealAdmin(TenantOwnedAdmin):
+    accusative = _("обращение или заявку")
     form = AppealStaffForm
     list_display = ["number_shown", "created_at", "kind", "topic", "status", "who", "assignee", "account"]
     list_display_links = ["number_shown"]

@@ -49,6 +49,8 @@ class SupplierAdmin(TrailInHistory, TenantOwnedAdmin):
     payment QR code pay to: only a tenant superuser (or a platform superuser) changes them,
     and every change is on the trail, before and after, shown in the supplier's history."""
 
+    accusative = _("поставщика")
+
     list_display = ["name", "code", "account_number_pattern", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "code"]
@@ -94,6 +96,7 @@ class ContractInline(admin.TabularInline):
 
 @admin.register(Counterparty)
 class CounterpartyAdmin(TenantOwnedAdmin):
+    accusative = _("контрагента")
     list_display = ["name", "inn", "kpp", "account"]
     search_fields = ["name", "short_name", "inn"]
     readonly_fields = ["account"]
@@ -462,6 +465,7 @@ class WrongAnswersAdmin(AccountSearchMixin, LargeTableAdmin, TenantOwnedAdmin):
 
 @admin.register(ExportRun)
 class ExportRunAdmin(BillingOwnedAdmin):
+    accusative = _("выгрузку в биллинг")
     list_display = ["created_at", "kind", "period", "file_name", "rows"]
     list_filter = ["kind"]
     ordering = ["-pk"]
@@ -495,6 +499,8 @@ class ImportFileInline(admin.TabularInline):
 @admin.register(ImportRun)
 class ImportRunAdmin(LargeTableAdmin, TenantOwnedAdmin):
     """Import runs, from the command or from an upload here; read-only records."""
+
+    accusative = _("загрузку из биллинга")
 
     list_display = ["created_at", "who", "dry_run", "status", "written", "files_read", "files_created",
                     "files_updated", "files_rejected"]
