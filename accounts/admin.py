@@ -9,6 +9,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -217,6 +219,7 @@ class UserAdmin(TrailInHistory, TenantOwnedAdmin, DjangoUserAdmin):
         if user is None:
             raise Http404
         zone = request.tenant.zone
+        continue_url = tenant_base_url(request.tenant) + reverse("accounts:signup_continue")
         step = registration.registration_next_step(user) if user.activation_deadline else None
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "customer": user,
@@ -226,7 +229,9 @@ class UserAdmin(TrailInHistory, TenantOwnedAdmin, DjangoUserAdmin):
                                     "email_code": services.EMAIL_CODE},
             "deadline": timezone.localtime(user.activation_deadline, zone) if user.activation_deadline else None,
             "registered_at": timezone.localtime(user.date_joined, zone),
-            "continue_url": tenant_base_url(request.tenant) + reverse("accounts:signup_continue"),
+            "continue_url": continue_url,
+            # Breakable after each «/»: a phone-wide screen shows the address whole.
+            "continue_shown": format_html_join(mark_safe("/<wbr>"), "{}", ((part,) for part in continue_url.split("/"))),
             "can_resend": step == services.PHONE_CODE and self.has_change_permission(request, user),
         }
         return TemplateResponse(request, "admin/accounts/user/registered_customer.html", context)
