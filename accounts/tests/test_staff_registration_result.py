@@ -40,7 +40,7 @@ def test_the_operator_lands_on_what_happens_next(registered, outbox):
     shown = text(staff.get(result))
     assert f"Личный кабинет клиента {customer.get_full_name()} зарегистрирован" in shown
     assert "SMS с кодом на номер +79003332211" in shown and "sidor@example.com" in shown
-    assert f"http://rosseti.localhost:8000{reverse('accounts:signup_continue')}" in shown
+    assert f'href="http://rosseti.localhost:8000{reverse("accounts:signup_continue")}"' in staff.get(result).content.decode()
     deadline = timezone.localtime(customer.activation_deadline, rosseti.zone).strftime("%d.%m.%Y %H:%M")
     assert f"до {deadline}" in shown
     assert "Ждём код из SMS." in shown and 'value="Отправить новый код по SMS"' in staff.get(result).content.decode()
