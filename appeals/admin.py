@@ -110,7 +110,6 @@ def search_appeals(queryset, term):
     return queryset
 
 
-
 class ApplicationObjectInline(admin.TabularInline):
     model = ApplicationObject
     extra = 0
