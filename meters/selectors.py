@@ -9,20 +9,20 @@ from decimal import Decimal
 from django.db.models import Case, DateField, F, IntegerField, Value, When, Window
 from django.db.models.functions import Cast, RowNumber, TruncMonth
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
+from billing.numbers import UNIT_NAMES
 from portal.months import add_months, month_start, months_between
 
 from . import states
 from .models import Meter, Reading
 
-# What a meter of each service counts (billing.models.Service).
+# What a meter of each service counts (billing.models.Service), named as billing's units are.
 UNITS = {
-    "electricity": _("кВт·ч"),
-    "gas": _("м³"),
-    "cold_water": _("м³"),
-    "hot_water": _("м³"),
-    "heat": _("Гкал"),
+    "electricity": UNIT_NAMES["kWh"],
+    "gas": UNIT_NAMES["m3"],
+    "cold_water": UNIT_NAMES["m3"],
+    "hot_water": UNIT_NAMES["m3"],
+    "heat": UNIT_NAMES["Gcal"],
 }
 
 

@@ -185,7 +185,7 @@ def test_the_users_links_come_from_the_cache_and_every_change_of_them_shows_at_o
     assert response.status_code == 302 and "/extended/" in response["Location"]
 
     # Unlinked (the consumer's own button), and the link deleted by staff: 404 at once.
-    assert client.post(f"/personal/{first.pk}/unlink/").status_code == 302
+    assert client.post(f"/personal/{first.pk}/unlink/", {"confirm": "1"}).status_code == 302
     assert client.get(invoices).status_code == 404
     with scopes_disabled():
         AccountLink.objects.filter(user=user).delete()
