@@ -167,7 +167,9 @@ def test_pays_the_debt_from_the_overview(portal, axe_phone, outbox):
     confirmed = details(page)
     assert squeezed(confirmed.pop("Сумма")) == f"{rub(debt)}₽"
     assert confirmed == {
-        "Поставщик": account.supplier.name, "Лицевой счёт": account.number, "Счёт": invoice_number,
+        "Поставщик": account.supplier.name, "Лицевой счёт": account.number,
+        "Договор": f"№ {account.contract_number}" if account.contract_number else
+        "нет в расчётах: оплата по номеру лицевого счёта", "Счёт": invoice_number,
         "Расчётный период": month_year(period), "Назначение": "Оплата задолженности",
     }
     payment = payment_on(page)
