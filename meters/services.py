@@ -186,13 +186,14 @@ def readings_check(*, meter, values, today, window_state, factor, confirmed=(), 
                 continue
             times = used / months / average
             # «в 5 раз», «в 4,3 раза»: a fraction takes the form of 2 (gettext counts integers only).
-            count = int(times) if _number(times, 1).isdigit() else 2
+            shown = _number(times, 1)
+            count = int(shown) if shown.isdigit() else 2
             submission.problems.append(Problem(
                 ngettext("Расход %(used)s — больше обычного в %(times)s раз (в среднем %(average)s в месяц). "
                          "Всё правильно?",
                          "Расход %(used)s — больше обычного в %(times)s раз (в среднем %(average)s в месяц). "
                          "Всё правильно?", count)
-                % {"used": _number(used), "times": _number(times, 1), "average": _number(average)},
+                % {"used": _number(used), "times": shown, "average": _number(average)},
                 zone, confirm="jump"))
     return submission
 

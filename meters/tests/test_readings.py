@@ -156,6 +156,9 @@ def test_consumption_far_above_the_average_asks_to_confirm(account):
     asked = submit(account, meter, "250")  # 50: five times the average
     assert [problem.confirm for problem in asked.problems] == ["jump"]
     assert "Расход 50 — больше обычного в 5 раз (в среднем 10 в месяц)" in reasons(asked)[0]
+    # Russian counts: «в 4,3 раза», «в 4 раза».
+    assert "больше обычного в 4,3 раза" in reasons(submit(account, meter, "243"))[0]
+    assert "больше обычного в 4 раза" in reasons(submit(account, meter, "240"))[0]
     assert submit(account, meter, "225").saved  # 25: within 3x
     assert submit(account, meter, "250", confirmed={"jump"}).readings[0].confirmed_jump
 

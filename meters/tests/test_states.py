@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.template import Context, Template
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -98,6 +99,16 @@ def test_the_include_renders_the_sentence_with_its_author():
 def test_the_window_in_one_sentence(window, today, text, accepts):
     state = window.on(today)
     assert (state.text(), state.accepts) == (text, accepts)
+
+
+@pytest.mark.parametrize(("count", "text"), [(1, "расход за 1 месяц"), (3, "расход за 3 месяца"),
+                                             (5, "расход за 5 месяцев"), (11, "расход за 11 месяцев"),
+                                             (22, "расход за 22 месяца")])
+def test_templates_count_in_russian(count, text):
+    rendered = Template('{% load i18n %}{% blocktranslate count months=n %}расход за {{ months }} месяц: за '
+                        'предыдущий месяц показаний нет{% plural %}расход за {{ months }} месяца: за предыдущие '
+                        'месяцы показаний нет{% endblocktranslate %}').render(Context({"n": count}))
+    assert rendered.startswith(text + ":")
 
 
 def test_the_committed_catalog_is_the_compiled_po(tmp_path):
