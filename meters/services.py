@@ -102,12 +102,14 @@ def _parse(meter, zone, raw):
         return None, Problem(_("Введите число, например 12345 или 12345,6."), zone)
     whole, fraction = match[1].lstrip("0"), (match[2] or "").rstrip("0")
     if len(whole) > meter.digits:
-        return None, Problem(_("У прибора %(digits)d разрядов до запятой, а введено больше.")
+        return None, Problem(ngettext("У прибора %(digits)d разряд до запятой, а введено больше.",
+                                      "У прибора %(digits)d разрядов до запятой, а введено больше.", meter.digits)
                              % {"digits": meter.digits}, zone)
     if len(fraction) > meter.decimals:
         if meter.decimals == 0:
             return None, Problem(_("Этот прибор показывает целые числа: введите показание без дробной части."), zone)
-        return None, Problem(_("После запятой у этого прибора не больше %(decimals)d знаков.")
+        return None, Problem(ngettext("После запятой у этого прибора не больше %(decimals)d знака.",
+                                      "После запятой у этого прибора не больше %(decimals)d знаков.", meter.decimals)
                              % {"decimals": meter.decimals}, zone)
     return Decimal(text.replace(",", ".")), None
 

@@ -109,7 +109,7 @@ def test_values_are_refused_with_what_to_do(account):
     meter = make_meter(account, digits=5, decimals=1, history=MONTHLY)
     assert "Введите число" in reasons(submit(account, meter, "12a"))[0]
     assert "5 разрядов" in reasons(submit(account, meter, "123456"))[0]
-    assert "не больше 1 знаков" in reasons(submit(account, meter, "205,25"))[0]
+    assert "не больше 1 знака" in reasons(submit(account, meter, "205,25"))[0]
     integer = make_meter(account, digits=5, decimals=0, history=MONTHLY)
     assert "целые числа" in reasons(submit(account, integer, "205.5"))[0]
     assert submit(account, integer, "205,0").saved  # a zero after the point is no decimal
