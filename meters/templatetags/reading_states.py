@@ -3,7 +3,6 @@
 from django import template
 
 from meters import states
-from meters.selectors import unit_of
 
 register = template.Library()
 
@@ -19,8 +18,3 @@ def reading_sentence(reading, viewer=None, who="", others=False):
         return states.ReadingState(state.key, f"{author}, {state.text}", state.tone)
     return state
 
-
-@register.filter
-def meter_unit(service):
-    """«м³», «кВт·ч»: what a meter of ``service`` counts."""
-    return unit_of(service)
