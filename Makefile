@@ -12,7 +12,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test install chromium flite axe pdf pdf-test-tools
+.PHONY: run test install chromium flite axe pdf pdf-test-tools messages
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ run: install flite pdf
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --port $(PORT)
 	PORTAL_PORT=$(PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Russian plural forms (locale/ru/LC_MESSAGES/django.po): the compiled .mo is committed, so
+# neither `make run` nor the image needs gettext; run this after editing the .po.
+messages:
+	msgfmt --check-format -o locale/ru/LC_MESSAGES/django.mo locale/ru/LC_MESSAGES/django.po
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 chromium:
