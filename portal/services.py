@@ -4,6 +4,7 @@ Callers say what to send to whom; delivery runs as a Celery task queued after th
 transaction commits (so a rolled-back registration never sends its code).
 """
 
+import logging
 from importlib import import_module
 
 from captcha.models import CaptchaStore
@@ -12,10 +13,13 @@ from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from . import tasks
 from .messaging import MESSAGE_HEADER, TENANT_HEADER, get_sms_backend, outbox_forget_recipient
 from .models import OutgoingMessage, Tenant, TenantDomain, TenantPolicy
+
+logger = logging.getLogger(__name__)
 
 # Rate limits of the staff login (the kernel's own page): per client, and failures per login.
 ADMIN_LOGINS_PER_MINUTE = "10/m"
@@ -44,7 +48,16 @@ def _queue(*, tenant, channel, to, subject, body, headers=None, user_id=None, fo
     arguments = {"tenant_id": tenant.pk if tenant else None, "message_id": message.pk, "subject": subject, "body": body}
     if headers:
         arguments["headers"] = dict(headers)  # only when given: tasks queued before keep their arguments
-    transaction.on_commit(lambda: tasks.deliver_message.delay(**arguments))
+    transaction.on_commit(lambda: _publish(message.pk, arguments))
+
+
+def _publish(message_id, arguments):
+    """Publish the delivery; a broker that cannot be reached (Redis down) leaves the row
+    «queued» and the page answering (issue 25: the outbox sweep publishes it later)."""
+    try:
+        tasks.deliver_message.delay(**arguments)
+    except OperationalError as error:
+        logger.warning("message %s stays queued: the broker cannot be reached (%s)", message_id, error)
 
 
 def message_deliver(*, tenant, message_id, subject, body, headers=None):
