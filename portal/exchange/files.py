@@ -192,6 +192,25 @@ def read_rows(binary, kind, report, context, encoding=None, rows=None):
                           f"ожидалось строк данных — {rows}, в файле — {report.read}: файл обрезан?")
 
 
+def check_whole(binary):
+    """What can be told of a file before it is imported (the admin's upload form): its
+    encoding, and whether it is cut off in its last line; FileRefused. The row count of its
+    trailer is checked by the import. Rewinds the file."""
+    encoding = detect_encoding(binary)
+    stream = io.TextIOWrapper(binary, encoding=encoding, newline="")
+    lines, last = 0, ""
+    try:
+        for last in stream:
+            lines += 1
+    except UnicodeDecodeError as error:
+        raise _undecodable(error, encoding, lines + 1) from None
+    finally:
+        stream.detach()
+        binary.seek(0)
+    if last and not last.endswith(("\n", "\r")):
+        raise _cut_off_refusal(lines)
+
+
 def _cut_off(lines):
     return bool(lines.last) and not lines.last.endswith(("\n", "\r"))
 
