@@ -4,11 +4,6 @@ Anonymous pages and a signed-in page (its session in the database: cached_db) an
 login or a code, whose limits cannot count, is refused with a clear message; a password
 reset still answers and queues its message; nothing is a 500."""
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import time
 
 import pytest
@@ -18,61 +13,23 @@ from accounts.factories import PASSWORD, UserFactory
 from portal.models import OutgoingMessage
 from portal.ratelimits import UNCOUNTABLE
 from portal.scoping import tenant_scope
+from portal.testing import OwnRedis
 
 UNCOUNTABLE_TEXT = str(UNCOUNTABLE)
-
-
-class OwnRedis:
-    """A redis-server of the test's own on a free port, without persistence."""
-
-    def __init__(self, directory):
-        server = shutil.which("redis-server")
-        if server is None:
-            pytest.skip("redis-server is not installed")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.command = [server, "--port", str(self.port), "--save", "", "--appendonly", "no", "--dir", str(directory)]
-        self.process = None
-
-    @property
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                redis.Redis(port=self.port).ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise AssertionError("redis-server did not start")
-
-    def stop(self):
-        self.process.kill()
-        self.process.wait()
-
-    def pause(self):
-        """Unreachable, its data kept (a network cut): it answers nothing until resume()."""
-        os.kill(self.process.pid, signal.SIGSTOP)
-
-    def resume(self):
-        os.kill(self.process.pid, signal.SIGCONT)
 
 
 @pytest.fixture
 def own_redis(tmp_path, settings):
     """The app's cache (sessions, tenants, rate limits) on a Redis of the test's own."""
     server = OwnRedis(tmp_path)
+    if not server.available:
+        pytest.skip("redis-server is not installed")
     server.start()
     settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": server.url}}
     try:
         yield server
     finally:
-        if server.process.poll() is None:
-            server.resume()
-            server.stop()
+        server.close()
 
 
 @pytest.fixture
