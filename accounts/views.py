@@ -22,9 +22,9 @@ from . import recovery, registration, services
 from .confirmations import ConfirmationError, Decoy, ResendTooSoon, TooManyMessages, find_by_key, seconds_until_resend
 from .forms import (
     CodeForm,
-    LoginForm,
     ConsentsForm,
     ContractRecoveryForm,
+    LoginForm,
     NewPasswordForm,
     RecoveryForm,
     SignupForm,
