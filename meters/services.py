@@ -174,7 +174,7 @@ def readings_check(*, meter, values, today, window_state, factor, confirmed=(), 
             if "lower" not in confirmed:
                 submission.problems.append(Problem(
                     _("Значение меньше предыдущего (%(last)s на %(date)s). Счётчик заменён или прошёл через ноль?")
-                    % {"last": _number(last.value), "date": last.taken_on.strftime("%d.%m.%Y")},
+                    % {"last": _number(last.value, meter.decimals), "date": last.taken_on.strftime("%d.%m.%Y")},
                     zone, confirm="lower"))
                 continue
             submission.confirmed.setdefault(zone, set()).add("lower")
@@ -195,14 +195,17 @@ def readings_check(*, meter, values, today, window_state, factor, confirmed=(), 
                          "Всё правильно?",
                          "Расход %(used)s — больше обычного в %(times)s раз (в среднем %(average)s в месяц). "
                          "Всё правильно?", count)
-                % {"used": _number(used), "times": shown, "average": _number(average)},
+                % {"used": _number(used, meter.decimals), "times": shown, "average": _number(average, meter.decimals)},
                 zone, confirm="jump"))
     return submission
 
 
 def _number(value, places=2):
-    """A Decimal as Russian text without trailing zeros: 200, 12,5, 3,25."""
-    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
+    """A Decimal as Russian text without trailing zeros: 200, 12,5, 3,25 (``places``: a meter's
+    decimals, so that a value reads as it does beside the field)."""
+    text = f"{value:.{places}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return text.replace(".", ",")
 
 
