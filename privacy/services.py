@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Q, TextField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -139,8 +139,8 @@ def user_erase(user, *, deletion=None):
 
 def user_messages_forget(user):
     """Messages to the person's contacts, and the person's messages to contacts they had
-    before a change (OutgoingMessage.user), forget the address: at once where they have
-    gone, once sent where they still wait (queued, or being sent right now). One statement,
+    before a change (OutgoingMessage.user), forget the address (and a kept text): at once
+    where they have gone, once sent where they still wait (queued, or being sent right now). One statement,
     so that a message being sent meanwhile is found either still waiting or already sent
     (portal.services.message_deliver marks it sent in one statement too). The outbox's
     copies are deleted once the erasure commits: before the erasure's own notice is
@@ -150,7 +150,8 @@ def user_messages_forget(user):
     addresses = set(contacts) | set(theirs.exclude(to="").values_list("to", flat=True).distinct())
     waiting = Q(status__in=[OutgoingMessage.Status.QUEUED, OutgoingMessage.Status.SENDING])
     theirs.update(forget_recipient=True, to=Case(When(waiting, then=F("to")), default=Value("")),
-                  error=Case(When(waiting, then=F("error")), default=Value("")))
+                  error=Case(When(waiting, then=F("error")), default=Value("")),
+                  payload=Case(When(waiting, then=F("payload")), default=Value(""), output_field=TextField()))
     transaction.on_commit(lambda: outbox_delete_to(addresses))
 
 
