@@ -340,6 +340,9 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-stale-payments": {"task": "payments.tasks.refresh_stale_payments", "schedule": 300.0},
     # The sandbox's notifications due again (their waits between tries are in the database).
     "send-due-sandbox-notifications": {"task": "payments.tasks.send_due_sandbox_notifications", "schedule": 60.0},
+    # Import runs and confirmed erasures whose task was lost (the row is the job).
+    "resume-import-runs": {"task": "billing.tasks.resume_import_runs", "schedule": 300.0},
+    "resume-deletions": {"task": "privacy.tasks.resume_deletions", "schedule": 300.0},
     "expire-unactivated-accounts": {"task": "accounts.tasks.expire_unactivated", "schedule": 3600.0},
     # Housekeeping: rows that only pile up (every view of a captcha page inserts one).
     "delete-expired-captchas": {"task": "portal.tasks.delete_expired_captchas", "schedule": 3600.0},
