@@ -172,7 +172,7 @@ class OutgoingMessageAdmin(LargeTableAdmin, TenantOwnedAdmin):
     text is kept and valid; the change is on the audit trail. The text itself is never shown
     (it may carry a one-time code)."""
 
-    list_display = ["created_at", "channel", "to", "status", "attempts", "error", "sent_at", "expires_at"]
+    list_display = ["created_at", "status", "error", "to", "channel", "attempts", "sent_at", "expires_at"]
     list_filter = ["status", "channel", "has_code"]
     sortable_by = ["created_at"]
     ordering = ["-created_at"]
