@@ -287,6 +287,13 @@ def import_rows(tenant, directory, kind, header, *rows):
     return report["files"][0], report["written"], stored_rows(tenant)[kind] - before
 
 
+def bad_row_outcome(tenant, directory, kind, header, good, bad):
+    """Import a ``kind`` file whose line 2 is ``bad`` and line 3 ``good``: the rows it rejected,
+    and (read, created, updated, written, gained) — what a bad row must leave of the good one."""
+    entry, written, gained = import_rows(tenant, directory, kind, header, bad, good)
+    return entry["rejected"], (entry["read"], entry["created"], entry["updated"], written, gained)
+
+
 def by_kind(report):
     """The files of an import's JSON report, by kind."""
     return {entry["kind"]: entry for entry in report["files"]}

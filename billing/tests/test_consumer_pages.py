@@ -59,10 +59,7 @@ def test_wrong_answers_stop_the_guesser_and_not_the_holder(gas, consumer, tenant
     """Five wrong answers a day stop a user; the account has only a ceiling far above that
     (billing.links), so a stranger's guesses never lock the holder out."""
     alpha, _beta, supplier = gas
-    alpha.policy.extended_access = True
-    alpha.policy.question_pin = True
-    alpha.policy.question_meter_serial = True
-    alpha.policy.save()
+    tenant_policy(alpha, extended_access=True, question_pin=True, question_meter_serial=True)
     user, client = consumer
     account = make_account(supplier, "23185952")
     the_link = link(user, account, access="basic")
@@ -90,9 +87,7 @@ def test_wrong_answers_stop_the_guesser_and_not_the_holder(gas, consumer, tenant
 @pytest.mark.django_db
 def test_a_right_answer_and_a_pin_request(gas, consumer):
     alpha, _beta, supplier = gas
-    alpha.policy.extended_access = True
-    alpha.policy.question_meter_serial = True
-    alpha.policy.save()
+    tenant_policy(alpha, extended_access=True, question_meter_serial=True)
     user, client = consumer
     account = make_account(supplier, "23185952")
     the_link = link(user, account, access="basic")
