@@ -113,8 +113,8 @@ def import_runs_resume(*, now=None):
 
     now = now or timezone.now()
     with scopes_disabled():
-        runs = list(ImportRun.objects.filter(status=ImportRun.Status.QUEUED, created_at__lte=now - IMPORT_RUN_REPUBLISH_AFTER)
-                    .values_list("pk", "tenant_id"))
+        queued = ImportRun.objects.filter(status=ImportRun.Status.QUEUED, created_at__lte=now - IMPORT_RUN_REPUBLISH_AFTER)
+        runs = list(queued.values_list("pk", "tenant_id"))
         if connection.vendor == "postgresql":
             running = ImportRun.objects.filter(status=ImportRun.Status.RUNNING).values_list("pk", "tenant_id")
             runs += [(pk, tenant_id) for pk, tenant_id in running if not _run_lock_held(pk)]

@@ -239,13 +239,14 @@ def _messages_publish_due(messages, now):
 @transaction.atomic
 def messages_resend(messages):
     """An admin's «Отправить ещё раз»: each of ``messages`` that can be (OutgoingMessage.
-    can_be_resent) is queued again with its tries counted afresh, saved one by one so the
-    audit trail records the change. Returns how many."""
+    can_be_resent) is queued again with its tries counted afresh, and the audit trail gets an
+    entry for each (the table is not tracked by the library: its rows are written by the
+    portal as it sends). Returns how many."""
     resent = 0
     now = timezone.now()
     for message in messages.select_for_update().filter(status=OutgoingMessage.Status.FAILED, expires_at__gt=now) \
             .exclude(payload=""):
-        changes = {"status": [message.status, OutgoingMessage.Status.QUEUED], "attempts": [message.attempts, 0],
+        changes = {"status": [message.status, OutgoingMessage.Status.QUEUED], "attempts": [str(message.attempts), "0"],
                    "error": [message.error, ""]}
         message.status, message.attempts, message.error = OutgoingMessage.Status.QUEUED, 0, ""
         message.due_at = now + timedelta(seconds=settings.OUTBOX_REPUBLISH_AFTER)
@@ -254,7 +255,7 @@ def messages_resend(messages):
         # never the text; named without its recipient, so it keeps no one's address.
         trail = get_logentry_model()
         trail.objects.log_create(
-            message, action=trail.Action.UPDATE, changes={field: [str(old), str(new)] for field, (old, new) in changes.items()},
+            message, action=trail.Action.UPDATE, changes=changes,
             object_repr=f"{message.get_channel_display()} № {message.pk}")
         transaction.on_commit(lambda message=message: _publish(message.tenant_id, message.pk))
         resent += 1

@@ -16,7 +16,8 @@ from django.db import migrations, models
 def give_rows_before_due_times(apps, schema_editor):
     OutgoingMessage = apps.get_model("portal", "OutgoingMessage")
     now = django.utils.timezone.now()
-    OutgoingMessage.objects.update(expires_at=models.F("created_at") + timedelta(days=3), due_at=now + timedelta(hours=1))
+    OutgoingMessage.objects.update(expires_at=models.F("created_at") + timedelta(days=3),
+                                   due_at=now + timedelta(hours=1))
 
 
 class Migration(migrations.Migration):
