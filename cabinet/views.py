@@ -3,20 +3,21 @@ account's charges, its meters' reading window, and payments billing has not repo
 and the header's account switch. The only app that imports all three (docs/architecture.md)."""
 
 import re
+import uuid
 
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from billing import fragments, links, selectors
 from billing.access import Need, basic_gives, current_link, link_gives, links_of_request, select_account
 from billing.models import AccountLink
 from meters.selectors import meter_lines
 from meters.services import reading_window
-from payments.selectors import awaiting_billing
+from payments.selectors import amount_due
 from portal.pages import tenant_page
 from portal.transactions import atomic_unless_safe
 
@@ -42,10 +43,14 @@ def overview(request):
         full = link.access == AccountLink.Access.FULL
         amounts, pays = link_gives(link, Need.AMOUNTS, policy), link_gives(link, Need.PAY, policy)
         today = request.tenant.today()
+        tenant = request.tenant
         asked = [fragments.Fragment(
-            "overview", request.tenant.pk, link.account_id, (full, amounts, pays, today),
-            lambda: _account_block(link.account, full=full, amounts=amounts, pays=pays, today=today),
+            "overview", tenant.pk, link.account_id, (full, amounts, pays, today),
+            lambda: _account_block(link.account, full=full, amounts=amounts, pays=pays, tenant=tenant),
         )]
+        # The forms the cached block's buttons and fields belong to (form="…"): the CSRF token
+        # and the payment's token are the request's, never in the cache.
+        context["pays"], context["pay_token"] = pays, uuid.uuid4()
         if len(user_links) > 1:
             # Each account's amount to pay: charges, which only an import changes.
             account_ids = sorted(item.account_id for item in user_links)
@@ -73,17 +78,35 @@ def _registration_contracts(request):
                             build=lambda: selectors.contracts_for_user(user))
 
 
-def _account_block(account, *, full, amounts, pays, today):
+def _account_block(account, *, full, amounts, pays, tenant):
     """The overview's section about one account, as HTML: what billing.fragments caches under
-    the account, what the access level gives and the day."""
+    the account, what the access level gives and the day. The routine first: what is owed
+    now (billing's amount less what was paid here and not posted yet, whoever paid: the
+    debt is the account's), the reading window, «Оплатить N ₽» and the readings' fields."""
+    today = tenant.today()
     overview = selectors.account_overview(account, full=full)
     overview.meters = meter_lines(account, today=today)
-    context = {"overview": overview, "account": account, "full": full, "amounts": amounts, "pays": pays}
+    due = amount_due(account, billed=overview.to_pay, tenant=tenant)
+    context = {"overview": overview, "account": account, "full": full, "amounts": amounts, "pays": pays,
+               "due": due, "today": today}
     if overview.meters:
         context["window"] = reading_window(account).on(today)
-    if full:  # «оплачено 1 500 ₽, ожидает учёта»: paid here, not yet in billing's data
-        context["awaiting"], context["awaiting_total"] = awaiting_billing(account, today=today)
+        # The readings' fields on the home, where the window takes them (meters' rules).
+        context["fields"] = pays and context["window"].accepts
+    if full and overview.period:  # the month's receipt, one tap from the home
+        context["invoice"] = selectors.invoice_of(account, overview.period)
     return render_to_string("cabinet/overview_account.html", context)
+
+
+@tenant_page
+@require_GET
+def current(request, page):
+    """The menu's entry for one of the current account's pages: that page, or the home
+    (which says how to link an account) without one."""
+    link = current_link(request, links_of_request(request))
+    if link is None:
+        return redirect("cabinet:overview")
+    return redirect(page, account_id=link.account_id)
 
 
 @tenant_page
