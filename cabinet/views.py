@@ -116,6 +116,11 @@ def select(request):
     return redirect(_same_page_for(request.POST.get("next", ""), link.account_id, request))
 
 
+# The pages of one account that the switch keeps: the same page of the account chosen.
+SAME_PAGE = {"invoices": "billing:invoices", "history": "billing:history", "pay": "payments:pay",
+             "payments": "payments:history", "readings": "meters:readings"}
+
+
 def _same_page_for(target, account_id, request):
     """Where the header's switch returns: the same page of the newly chosen account, the
     overview from a page of one meter or account, the page itself elsewhere."""
@@ -123,7 +128,7 @@ def _same_page_for(target, account_id, request):
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):
         return overview
-    page = re.fullmatch(r"/personal/\d+/(invoices|history)/", target)
+    page = re.fullmatch(r"/personal/\d+/(invoices|history|pay|payments|readings)/", target)
     if page:
-        return reverse(f"billing:{page[1]}", kwargs={"account_id": account_id})
+        return reverse(SAME_PAGE[page[1]], kwargs={"account_id": account_id})
     return overview if target.startswith("/personal/") else target
