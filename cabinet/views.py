@@ -17,7 +17,7 @@ from billing.access import Need, basic_gives, current_link, link_gives, links_of
 from billing.models import AccountLink
 from meters.selectors import meter_lines
 from meters.services import reading_window
-from payments.selectors import amount_due
+from payments.selectors import amount_due, awaiting_totals
 from portal.pages import tenant_page
 from portal.transactions import atomic_unless_safe
 
@@ -52,15 +52,28 @@ def overview(request):
         # and the payment's token are the request's, never in the cache.
         context["pays"], context["pay_token"] = pays, uuid.uuid4()
         if len(user_links) > 1:
-            # Each account's amount to pay: charges, which only an import changes.
+            # Each account's amount to pay now: charges, which only an import changes, less
+            # portal payments not yet posted, whose every move replaces the linked users'
+            # versions (payments.services).
             account_ids = sorted(item.account_id for item in user_links)
-            asked.append(fragments.Fragment("totals", request.tenant.pk, None, tuple(account_ids),
-                                            lambda: selectors.last_period_totals(account_ids)))
+            asked.append(fragments.Fragment("totals", tenant.pk, None, (*account_ids, today),
+                                            lambda: _totals(account_ids, today), user_id=request.user.pk))
         html, *totals = fragments.cached_together(*asked)  # one round trip for both
         context["account_block"] = mark_safe(html)  # rendered by our template, escaped there
         if totals:
             context["summary"] = [(item, totals[0].get(item.account_id)) for item in user_links]
     return render(request, "cabinet/overview.html", context)
+
+
+def _totals(account_ids, today):
+    """{account id: (what is owed now, as Due.to_pay or the overpayment, negative; paid here and
+    not yet posted)} for the summary of several accounts; two queries."""
+    billed, paid = selectors.last_period_totals(account_ids), awaiting_totals(account_ids, today=today)
+    totals = {}
+    for account_id, amount in billed.items():
+        awaiting = paid.get(account_id, 0)
+        totals[account_id] = (max(amount - awaiting, 0) if amount > 0 else amount, awaiting)
+    return totals
 
 
 def _registration_contracts(request):

@@ -78,6 +78,19 @@ def amount_due(account, *, billed, tenant):
     return Due(billed=billed, paid=paid, paid_on=paid_on, payments=payments)
 
 
+def awaiting_totals(account_ids, *, today):
+    """{account id: the total of its portal payments awaiting billing} (no key without
+    any), everyone's, for the home's summary of several accounts; one query."""
+    from django.db.models import Sum
+
+    reported = BillingPayment.objects.filter(account_id=OuterRef("account_id"),
+                                             external_id=OuterRef("provider_payment_id"))
+    rows = (Payment.objects.filter(account_id__in=account_ids, status=Payment.Status.SUCCEEDED,
+                                   succeeded_at__date__gte=today - timedelta(days=AWAITING_DAYS))
+            .exclude(Exists(reported)).values("account_id").annotate(total=Sum("amount")).order_by())
+    return {row["account_id"]: row["total"] for row in rows}
+
+
 def payments_of(user, account):
     """The user's portal payments for ``account``, newest first; not those never sent to the
     provider (a confirmation page left with «Изменить»)."""

@@ -18,7 +18,7 @@ from billing.factories import link
 from billing.models import BillingPayment
 from meters.factories import make_account
 from payments import selectors
-from payments.factories import make_shop, paid_here, payment_of, start
+from payments.factories import make_shop, paid_here, pay_through, payment_of, start
 from payments.models import Payment
 from portal.scoping import scopes_disabled
 from portal.testing import text_of
@@ -172,3 +172,15 @@ def test_the_home_pays_the_debt_and_takes_readings_in_one_tap_each(payer):
     response = client.post(f"/personal/{account.pk}/readings/", {"then": "home", f"m{meter.pk}z1": "123,456"})
     assert response.status_code == 302 and response["Location"] == "/overview/"
     assert "123,456" in text_of(client.get("/overview/"))
+
+
+@pytest.mark.django_db
+def test_the_summary_of_several_accounts_takes_a_payment_off_as_soon_as_it_succeeds(payer):
+    user, client, account, _shop = payer
+    other = make_account(account.supplier, "23185962")
+    link(user, other)
+    before = text_of(client.get("/overview/"))  # the summary is cached now
+    assert "К оплате 1 500,00 ₽" in before and "ожидает учёта" not in before
+    pay_through(client, account)
+    after = text_of(client.get("/overview/"))
+    assert "К оплате 0,00 ₽ · оплачено 1 500,00 ₽, ожидает учёта" in after
