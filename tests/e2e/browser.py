@@ -54,6 +54,22 @@ def expect_signed_in_as(page, login):
     expect(page.get_by_role("navigation", name="Главное меню").locator("button", has_text="Выход")).to_have_count(1)
 
 
+def open_menu(page):
+    """The main menu, unfolded where a phone shows it behind «Меню» (a <details>)."""
+    menu = page.get_by_role("navigation", name="Главное меню")
+    fold = menu.locator("details")
+    if fold.count() and not fold.evaluate("details => details.open"):
+        menu.locator("summary").click()
+    return menu
+
+
+def close_menu(page):
+    """Fold the main menu back where a phone folds it (it covers the top of the page)."""
+    fold = page.get_by_role("navigation", name="Главное меню").locator("details:not(.main-nav__fold--wide)")
+    if fold.count() and fold.evaluate("details => details.open"):
+        fold.locator("summary").click()
+
+
 def tenant(slug):
     return Tenant.objects.get(slug=slug)
 
