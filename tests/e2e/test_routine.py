@@ -164,7 +164,7 @@ def test_the_routine_takes_at_most_six_taps(portal, phone_800, private_storage, 
     # The same debt is not offered again.
     page.goto(portal.url(slug, "/overview/"))
     balance = main(page).locator(".balance")
-    expect(balance).to_contain_text(f"ожидает учёта")
+    expect(balance).to_contain_text("ожидает учёта")
     assert f"Оплачено{rub(debt)}₽{today:%d.%m},ожидаетучёта" in squeezed(balance.inner_text())
     expect(main(page).get_by_role("button", name=re.compile(r"^Оплатить \d"))).to_have_count(0)
     main(page).get_by_role("link", name="Оплатить", exact=True).click()
