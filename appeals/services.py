@@ -11,10 +11,11 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import services as portal_services
+from accounts.messages import notify_user, send_email, send_sms
 from portal.hosts import tenant_base_url
 
 from .models import Appeal, Attachment, Message
@@ -58,6 +59,9 @@ QUESTIONS_PER_HOUR_VISITOR, QUESTIONS_PER_HOUR_USER = "5/h", "10/h"
 # tenant's customers can fill, whatever number of accounts they register.
 USER_BYTES_PER_DAY = 100 * 1024 * 1024
 TENANT_BYTES_PER_DAY = 5 * 1024 * 1024 * 1024
+
+# The notice of a staff answer (templates/appeals/messages/answered.*).
+ANSWERED = "appeals/messages/answered"
 
 
 def _stored_since(attachments, since):
@@ -217,29 +221,20 @@ def appeal_reopen(appeal, *, user):
 
 
 def _notify_author(appeal):
-    """E-mail or SMS: the author's contacts, or a visitor's contact for the answer."""
+    """The author by their own e-mail, else SMS; a visitor (or an author with no contact of
+    their own) by the contact given with the appeal — a visitor gets the answer itself, having
+    no personal account to read it in."""
     user = appeal.author
-    email = (user.email if user else "") or appeal.contact_email
-    phone = (user.phone if user else "") or appeal.contact_phone
-    what = appeal.get_kind_display()
-    if email:
-        link = ""
-        if user is not None:
-            from django.urls import reverse
-
-            link = tenant_base_url(appeal.tenant) + reverse("appeals:detail", kwargs={"public_id": appeal.public_id})
-        body = _("Здравствуйте!\n\nНа ваше %(what)s № %(number)s пришёл ответ специалиста.\n%(link)s") % {
-            "what": what, "number": appeal.number, "link": link or _("Ответ — в письме ниже.")}
-        if user is None:  # a visitor has no personal account to read it in: the answer itself
-            body += "\n\n" + appeal.messages.filter(from_staff=True).last().text
-        portal_services.message_send_email(tenant=appeal.tenant, to=email,
-                                           subject=_("Ответ на обращение № %(number)s") % {"number": appeal.number},
-                                           body=body, user_id=user.pk if user else None)
-    elif phone and user is None:  # a visitor: the answer itself, as far as an SMS carries it
-        answer = appeal.messages.filter(from_staff=True).last().text
-        portal_services.message_send_sms(tenant=appeal.tenant, to=phone, text=_(
-            "Ответ на вопрос № %(number)s: %(answer)s") % {"number": appeal.number, "answer": answer[:500]})
-    elif phone:
-        portal_services.message_send_sms(tenant=appeal.tenant, to=phone, text=_(
-            "Ответ на обращение № %(number)s в личном кабинете %(tenant)s.") % {
-                "number": appeal.number, "tenant": appeal.tenant.short_name}, user_id=user.pk)
+    context = {"appeal": appeal}
+    if user is not None:
+        context["link"] = tenant_base_url(appeal.tenant) + reverse("appeals:detail",
+                                                                   kwargs={"public_id": appeal.public_id})
+        if user.email or user.phone:
+            notify_user(user=user, template=ANSWERED, **context)
+            return
+    else:
+        context["answer"] = appeal.messages.filter(from_staff=True).last().text
+    if appeal.contact_email:
+        send_email(tenant=appeal.tenant, to=appeal.contact_email, template=ANSWERED, user=user, **context)
+    elif appeal.contact_phone:
+        send_sms(tenant=appeal.tenant, to=appeal.contact_phone, template=ANSWERED, user=user, **context)

@@ -96,11 +96,11 @@ def billing_rows(supplier, number, *, user=None):
 
 
 RECEIPT_SERVICES = [
-    ("electricity", "кВт·ч", "245.0000", "6.1200"),
-    ("gas", "м³", "38.5000", "7.1234"),
-    ("cold_water", "м³", "6.2000", "48.9000"),
-    ("hot_water", "м³", "3.1000", "241.5000"),
-    ("heat", "Гкал", "1.4120", "2845.6700"),
+    ("electricity", "kWh", "245.0000", "6.1200"),
+    ("gas", "m3", "38.5000", "7.1234"),
+    ("cold_water", "m3", "6.2000", "48.9000"),
+    ("hot_water", "m3", "3.1000", "241.5000"),
+    ("heat", "Gcal", "1.4120", "2845.6700"),
 ]
 
 
@@ -285,6 +285,13 @@ def import_rows(tenant, directory, kind, header, *rows):
     before = stored_rows(tenant)[kind]
     report = run_import(tenant, write_csv(directory, f"{kind}.csv", "\n".join((header, *rows))))
     return report["files"][0], report["written"], stored_rows(tenant)[kind] - before
+
+
+def bad_row_outcome(tenant, directory, kind, header, good, bad):
+    """Import a ``kind`` file whose line 2 is ``bad`` and line 3 ``good``: the rows it rejected,
+    and (read, created, updated, written, gained) — what a bad row must leave of the good one."""
+    entry, written, gained = import_rows(tenant, directory, kind, header, bad, good)
+    return entry["rejected"], (entry["read"], entry["created"], entry["updated"], written, gained)
 
 
 def by_kind(report):

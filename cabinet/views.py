@@ -15,8 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billing import fragments, links, selectors
 from billing.access import Need, basic_gives, current_link, link_gives, links_of_request, select_account
 from billing.models import AccountLink
-from meters.selectors import meter_lines
-from meters.services import reading_window
+from meters.selectors import meter_lines, window_state
 from payments.selectors import amount_due, awaiting_totals
 from portal.pages import tenant_page
 from portal.transactions import atomic_unless_safe
@@ -103,7 +102,7 @@ def _account_block(account, *, full, amounts, pays, tenant):
     context = {"overview": overview, "account": account, "full": full, "amounts": amounts, "pays": pays,
                "due": due, "today": today}
     if overview.meters:
-        context["window"] = reading_window(account).on(today)
+        context["window"] = window_state(account, today=today)
         # The readings' fields on the home, where the window takes them (meters' rules).
         context["fields"] = pays and context["window"].accepts
     if full and overview.period:  # the month's receipt, one tap from the home

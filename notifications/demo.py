@@ -15,12 +15,12 @@ def seed(tenants):
     from portal.scoping import tenant_scope
 
     from .models import InvoiceWatermark
-    from .services import subscription_of
+    from .services import subscription_ensure
 
     for tenant in tenants:
         with tenant_scope(tenant):
             for user in User.objects.filter(username=consumer_login(tenant)):
-                subscription_of(user)
+                subscription_ensure(user)
             top = Invoice.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
             InvoiceWatermark.objects.update_or_create(tenant=tenant, defaults={"last_invoice_id": top})
     return []

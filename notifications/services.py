@@ -37,7 +37,7 @@ TOPICS = ("reading_reminders", "invoice_notices")
 # --- The person's choices -----------------------------------------------------------------
 
 
-def subscription_of(user):
+def subscription_ensure(user):
     """The user's Subscription, written with the defaults on first use."""
     subscription, _created = Subscription.objects.get_or_create(
         user=user, defaults={"tenant_id": user.tenant_id, **defaults_for(user)})
@@ -55,7 +55,7 @@ def unsubscribe_token(*, user_id, tenant_id, topic):
     return signing.dumps({"u": user_id, "t": tenant_id, "w": topic}, salt=UNSUBSCRIBE_SALT, compress=False)
 
 
-def read_unsubscribe_token(token, *, tenant):
+def unsubscribe_token_read(token, *, tenant):
     """(user_id, topic) of a valid token made for ``tenant``; None for anything else."""
     try:
         data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
@@ -68,8 +68,8 @@ def read_unsubscribe_token(token, *, tenant):
     return data["u"], data["w"]
 
 
-def unsubscribe(*, user, topic):
-    subscription = subscription_of(user)
+def subscription_unsubscribe(*, user, topic):
+    subscription = subscription_ensure(user)
     if getattr(subscription, topic):
         setattr(subscription, topic, False)
         subscription.save(update_fields=[topic, "updated_at"])
@@ -100,7 +100,7 @@ def _send(tenant, kind, recipient, context):
                          user_id=recipient.user_id)
 
 
-def send_once(tenant, kind, items):
+def notices_send_once(tenant, kind, items):
     """Record and send ``kind`` for each (recipient, key, context) of ``items`` whose (user,
     key) was not recorded before; returns how many were sent. One transaction: the caller
     gives one chunk."""
@@ -146,7 +146,7 @@ def reminders_send(*, tenant, today=None, chunk=selectors.CHUNK):
             links = selectors.reminder_links([group], period=period, closing=closing, policy=tenant.policy)
             context = {**base, "period": period, "window": group.state}
             for recipients in selectors.in_chunks(links, chunk):
-                sent[kind] += send_once(tenant, kind, [
+                sent[kind] += notices_send_once(tenant, kind, [
                     (recipient, f"{recipient.account_id}:{period:%Y-%m}", {
                         **context, "readings_url": base["portal_url"] + reverse(
                             "meters:readings", args=[recipient.account_id])})
@@ -181,6 +181,6 @@ def invoices_notify(*, tenant, chunk=selectors.CHUNK):
             for recipient in selectors.invoice_recipients(list(by_account))
             for invoice in by_account[recipient.account_id]
         ]
-        sent += send_once(tenant, Kind.NEW_INVOICE, items)
+        sent += notices_send_once(tenant, Kind.NEW_INVOICE, items)
     InvoiceWatermark.objects.filter(pk=watermark.pk).update(last_invoice_id=Greatest("last_invoice_id", top))
     return sent

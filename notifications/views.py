@@ -28,7 +28,7 @@ TOPIC_LABELS = {
 
 @tenant_page
 def subscriptions(request):
-    subscription = services.subscription_of(request.user)
+    subscription = services.subscription_ensure(request.user)
     form = SubscriptionForm(request.POST or None, instance=subscription)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -46,7 +46,7 @@ def subscriptions(request):
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):
-    found = services.read_unsubscribe_token(token, tenant=request.tenant)
+    found = services.unsubscribe_token_read(token, tenant=request.tenant)
     user = None
     if found is not None:
         user = get_user_model().objects.filter(pk=found[0], is_active=True).first()  # the host's tenant scope
@@ -55,7 +55,7 @@ def unsubscribe(request, token):
     topic = found[1]
     done = False
     if request.method == "POST":
-        services.unsubscribe(user=user, topic=topic)
+        services.subscription_unsubscribe(user=user, topic=topic)
         done = True
     return render(request, "notifications/unsubscribe.html",
                   {"topic": TOPIC_LABELS[topic], "done": done, "signed_in": request.user.is_authenticated})

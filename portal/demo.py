@@ -33,6 +33,20 @@ def _personal_data(company, *, moment="signup"):
     )
 
 
+# What the five policies share; each tenant's entry below says only how it differs.
+_POLICY_COMMON = {
+    "password_at_signup": True, "signup_captcha": False,
+    "password_needs_latin_letter": False, "password_needs_upper_and_lower": False, "password_needs_digit": False,
+    "code_length": 6, "code_ttl_seconds": 600, "resend_cooldown_seconds": 60, "code_max_attempts": 5,
+    "login_before_activation": False, "delete_unactivated": True, "consent_after_first_login": False,
+    "extended_access": False, "question_meter_serial": False, "question_last_charge": False, "question_pin": False,
+}
+
+
+def _policy(**differences):
+    return {**_POLICY_COMMON, **differences}
+
+
 TENANTS = [
     {
         "slug": "rgmek",
@@ -43,18 +57,10 @@ TENANTS = [
         "support_email": "lk@rgmek.example",
         "primary_colour": "#00529b",
         "accent_colour": "#f5a623",
-        "policy": {
-            "login_kind": "contract", "full_name_field": "off", "email_field": "off", "phone_field": "off",
-            "password_at_signup": True, "signup_captcha": False,
-            "subscriber_individual": False, "subscriber_legal": True,
-            "password_min_length": 8, "password_max_length": 128, "password_charset": "any",
-            "password_needs_latin_letter": True, "password_needs_upper_and_lower": False, "password_needs_digit": False,
-            "phone_confirmation": "code", "email_confirmation": "code", "code_length": 6,
-            "code_ttl_seconds": 600, "resend_cooldown_seconds": 60, "code_max_attempts": 5,
-            "activation_window_hours": 1, "login_before_activation": False, "delete_unactivated": True,
-            "consent_after_first_login": False, "account_linking": "by_registration", "extended_access": False,
-            "question_meter_serial": False, "question_last_charge": False, "question_pin": False,
-        },
+        "policy": _policy(login_kind="contract", full_name_field="off", email_field="off", phone_field="off",
+            subscriber_individual=False, subscriber_legal=True, password_min_length=8, password_max_length=128,
+            password_charset="any", password_needs_latin_letter=True, phone_confirmation="code",
+            email_confirmation="code", activation_window_hours=1, account_linking="by_registration"),
         "consents": [_user_agreement("ООО «РГМЭК»"), _personal_data("ООО «РГМЭК»")],
     },
     {
@@ -66,19 +72,11 @@ TENANTS = [
         "support_email": "lk@rosseti.example",
         "primary_colour": "#1d4f91",
         "accent_colour": "#00a3e0",
-        "policy": {
-            "login_kind": "email", "full_name_field": "required", "email_field": "required", "phone_field": "required",
-            "password_at_signup": False, "signup_captcha": False,
-            "subscriber_individual": True, "subscriber_legal": True,
-            "password_min_length": 12, "password_max_length": 128, "password_charset": "any",
-            "password_needs_latin_letter": False, "password_needs_upper_and_lower": False, "password_needs_digit": False,
-            "phone_confirmation": "code", "email_confirmation": "link", "code_length": 6,
-            "code_ttl_seconds": 300, "resend_cooldown_seconds": 60, "code_max_attempts": 5,
-            "activation_window_hours": 24, "login_before_activation": False, "delete_unactivated": True,
-            "staff_register_customers": True,
-            "consent_after_first_login": False, "account_linking": "by_number", "extended_access": False,
-            "question_meter_serial": False, "question_last_charge": False, "question_pin": False,
-        },
+        "policy": _policy(login_kind="email", full_name_field="required", email_field="required",
+            phone_field="required", password_at_signup=False, subscriber_individual=True, subscriber_legal=True,
+            password_min_length=12, password_max_length=128, password_charset="any", phone_confirmation="code",
+            email_confirmation="link", code_ttl_seconds=300, activation_window_hours=24,
+            staff_register_customers=True, account_linking="by_number"),
         "consents": [
             _consent(
                 "personal_data_law", "Ознакомление с Федеральным законом № 152-ФЗ",
@@ -106,18 +104,12 @@ TENANTS = [
         "support_email": "support@gaz.example",
         "primary_colour": "#0055a5",
         "accent_colour": "#ffb81c",
-        "policy": {
-            "login_kind": "email", "full_name_field": "off", "email_field": "required", "phone_field": "off",
-            "password_at_signup": True, "signup_captcha": True,
-            "subscriber_individual": True, "subscriber_legal": False,
-            "password_min_length": 5, "password_max_length": 10, "password_charset": "latin_alnum",
-            "password_needs_latin_letter": False, "password_needs_upper_and_lower": False, "password_needs_digit": False,
-            "phone_confirmation": "none", "email_confirmation": "link", "code_length": 6,
-            "code_ttl_seconds": 600, "resend_cooldown_seconds": 60, "code_max_attempts": 5,
-            "activation_window_hours": 72, "login_before_activation": True, "delete_unactivated": True,
-            "consent_after_first_login": False, "account_linking": "by_number", "basic_access": "pay",
-            "extended_access": True, "question_meter_serial": True, "question_last_charge": False, "question_pin": True,
-        },
+        "policy": _policy(login_kind="email", full_name_field="off", email_field="required", phone_field="off",
+            signup_captcha=True, subscriber_individual=True, subscriber_legal=False, password_min_length=5,
+            password_max_length=10, password_charset="latin_alnum", phone_confirmation="none",
+            email_confirmation="link", activation_window_hours=72, login_before_activation=True,
+            account_linking="by_number", basic_access="pay", extended_access=True, question_meter_serial=True,
+            question_pin=True),
         "consents": [_user_agreement("ООО «Газпром межрегионгаз»"), _personal_data("ООО «Газпром межрегионгаз»")],
     },
     {
@@ -129,18 +121,12 @@ TENANTS = [
         "support_email": "lk@mef.example",
         "primary_colour": "#7a1f1f",
         "accent_colour": "#d4a017",
-        "policy": {
-            "login_kind": "email", "full_name_field": "required", "email_field": "required", "phone_field": "required",
-            "password_at_signup": True, "signup_captcha": True,
-            "subscriber_individual": True, "subscriber_legal": True,
-            "password_min_length": 8, "password_max_length": 128, "password_charset": "latin_alnum",
-            "password_needs_latin_letter": False, "password_needs_upper_and_lower": True, "password_needs_digit": True,
-            "phone_confirmation": "none", "email_confirmation": "link", "code_length": 6,
-            "code_ttl_seconds": 600, "resend_cooldown_seconds": 60, "code_max_attempts": 5,
-            "activation_window_hours": 72, "login_before_activation": False, "delete_unactivated": False,
-            "consent_after_first_login": False, "account_linking": "wizard", "extended_access": False,
-            "question_meter_serial": False, "question_last_charge": False, "question_pin": False,
-        },
+        "policy": _policy(login_kind="email", full_name_field="required", email_field="required",
+            phone_field="required", signup_captcha=True, subscriber_individual=True, subscriber_legal=True,
+            password_min_length=8, password_max_length=128, password_charset="latin_alnum",
+            password_needs_upper_and_lower=True, password_needs_digit=True, phone_confirmation="none",
+            email_confirmation="link", activation_window_hours=72, delete_unactivated=False,
+            account_linking="wizard"),
         "consents": [_user_agreement("ООО «Металлэнергофинанс»"), _personal_data("ООО «Металлэнергофинанс»")],
     },
     {
@@ -152,19 +138,12 @@ TENANTS = [
         "support_email": "support@mygaz.example",
         "primary_colour": "#003f7d",
         "accent_colour": "#ffb81c",
-        "policy": {
-            "login_kind": "phone_or_email", "full_name_field": "off", "email_field": "off", "phone_field": "off",
-            "password_at_signup": True, "signup_captcha": False,
-            "subscriber_individual": True, "subscriber_legal": False,
-            "password_min_length": 5, "password_max_length": 10, "password_charset": "latin_alnum",
-            "password_needs_latin_letter": False, "password_needs_upper_and_lower": False, "password_needs_digit": False,
-            "phone_confirmation": "code", "email_confirmation": "link_and_code", "code_length": 6,
-            "code_ttl_seconds": 600, "resend_cooldown_seconds": 60, "code_max_attempts": 5,
-            "activation_window_hours": 24, "login_before_activation": False, "delete_unactivated": True,
-            "consent_after_first_login": True, "account_linking": "by_number", "basic_access": "status",
-            "extended_access": True,
-            "question_meter_serial": True, "question_last_charge": True, "question_pin": True,
-        },
+        "policy": _policy(login_kind="phone_or_email", full_name_field="off", email_field="off", phone_field="off",
+            subscriber_individual=True, subscriber_legal=False, password_min_length=5, password_max_length=10,
+            password_charset="latin_alnum", phone_confirmation="code", email_confirmation="link_and_code",
+            activation_window_hours=24, consent_after_first_login=True, account_linking="by_number",
+            basic_access="status", extended_access=True, question_meter_serial=True, question_last_charge=True,
+            question_pin=True),
         "consents": [_personal_data("ООО «Газпром межрегионгаз»", moment="first_login")],
     },
 ]

@@ -239,6 +239,36 @@ def test_attachments_download_to_their_author_only_and_never_inline(author, gas,
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("contact", ["visitor@example.com", "+79001234567"])
+def test_a_visitor_is_sent_the_answer_itself_and_an_author_without_contacts_the_link(
+        contact, author, outbox, django_capture_on_commit_callbacks):
+    """A visitor has no personal account to read the answer in: the message carries it (an SMS
+    as far as it goes). An author whose login has no e-mail or phone is told at the contact
+    given with the appeal, with the link."""
+    user, _client, _account, topic = author
+    by_phone = contact.startswith("+")
+    given = {"contact_phone" if by_phone else "contact_email": contact}
+    with tenant_scope(user.tenant):
+        question = services.appeal_create(tenant=user.tenant, author=None, kind=Appeal.Kind.SUPPORT,
+                                          text="Когда придёт счёт?", **given)
+    staff_answer(question, django_capture_on_commit_callbacks, text="Счёт придёт до 5-го числа. " * 40)
+    told = outbox.messages(contact)[0].text
+    assert f"№ {question.number}" in told and "Счёт придёт до 5-го числа." in told
+    assert len(told) < 600 if by_phone else told.count("Счёт придёт") == 40
+
+    with scopes_disabled():
+        type(user).objects.filter(pk=user.pk).update(email="", phone="")
+        user.refresh_from_db()
+    with tenant_scope(user.tenant):
+        appeal = services.appeal_create(tenant=user.tenant, author=user, topic=topic, text="Прошу пересчитать.",
+                                        **given)
+    staff_answer(appeal, django_capture_on_commit_callbacks, text="Пересчитано.")
+    told = outbox.messages(contact)[0].text
+    assert "Пересчитано." not in told
+    assert f"/appeals/{appeal.public_id}/" in told if not by_phone else "в личном кабинете" in told
+
+
+@pytest.mark.django_db
 def test_a_visitor_asks_support_with_a_captcha_and_a_contact(author, gas, tenant_client, captcha_passes):
     alpha, _beta, _supplier = gas
     visitor = tenant_client(alpha)

@@ -612,13 +612,19 @@ def test_a_right_answer_is_not_counted_as_a_failure(gas, tenant_client):
         assert the_link.access == "full"
 
 
-@pytest.mark.django_db
-def test_answer_variants_and_unasked_questions(gas, consumer):
+@pytest.fixture
+def pin_asked(gas, consumer):
+    """A consumer's basic link to an account of a tenant that asks for the PIN."""
     alpha, _beta, supplier = gas
     tenant_policy(alpha, extended_access=True, question_pin=True)
     user, client = consumer
     account = make_account(supplier, "23185952")
-    the_link = link(user, account, access="basic")
+    return account, link(user, account, access="basic"), client
+
+
+@pytest.mark.django_db
+def test_answer_variants_and_unasked_questions(pin_asked):
+    account, the_link, client = pin_asked
     url = f"/personal/{account.pk}/extended/"
     # A question the policy does not ask is refused, even with its right answer.
     response = client.post(url, {"question": "meter_serial", "answer": "SN-23185952-0"})
@@ -631,12 +637,8 @@ def test_answer_variants_and_unasked_questions(gas, consumer):
 
 
 @pytest.mark.django_db
-def test_pin_requests_do_not_pile_up(gas, consumer):
-    alpha, _beta, supplier = gas
-    tenant_policy(alpha, extended_access=True, question_pin=True)
-    user, client = consumer
-    account = make_account(supplier, "23185952")
-    link(user, account, access="basic")
+def test_pin_requests_do_not_pile_up(pin_asked):
+    account, _link, client = pin_asked
     for _ in range(5):
         client.post(f"/personal/{account.pk}/extended/", {"request_pin": "1"})
     from billing.models import PinRequest
@@ -693,19 +695,15 @@ def test_the_wizards_steps_cannot_be_skipped(wizard, consumer):
     client.post("/personal/link/", {"subscriber_type": "individual"})
     client.post("/personal/link/?step=details", {"supplier": supplier.pk, "number": "23185952", "surname": "Иванов"})
     assert client.post("/personal/link/?step=confirm").status_code == 302
-    client.post(f"/personal/{account.pk}/unlink/")
+    client.post(f"/personal/{account.pk}/unlink/", {"confirm": "1"})
     client.post("/personal/link/?step=confirm")
     with scopes_disabled():
         assert not AccountLink.objects.filter(user=user).exists()
 
 
 @pytest.mark.django_db
-def test_a_basic_link_gets_no_receipt_no_status_and_no_meter_page(gas, consumer):
-    alpha, _beta, supplier = gas
-    tenant_policy(alpha, extended_access=True, question_pin=True)
-    user, client = consumer
-    account = make_account(supplier, "23185952")
-    link(user, account, access="basic")
+def test_a_basic_link_gets_no_receipt_no_status_and_no_meter_page(pin_asked):
+    account, _link, client = pin_asked
     from billing.models import Invoice
 
     with scopes_disabled():

@@ -40,7 +40,7 @@ def test_the_page_shows_the_defaults_and_saves_the_boxes(alpha, tenant_client):
 def test_a_phone_only_customer_gets_sms_by_default(alpha):
     user = UserFactory(tenant=alpha.tenant, email="", phone="+79001112233", username="+79001112233")
     with scopes_disabled():
-        assert services.subscription_of(user).by_sms
+        assert services.subscription_ensure(user).by_sms
 
 
 def token(user, topic="reading_reminders", tenant_id=None):

@@ -63,7 +63,7 @@ def test_unsubscribe_through_the_e_mail_link_without_logging_in(portal, phone, s
     page.get_by_role("button", name="Отписаться").click()
     expect(page.get_by_role("main")).to_contain_text("вы отписаны")
     with tenant_scope(gaz):
-        subscription = services.subscription_of(gaz_user(gaz))
+        subscription = services.subscription_ensure(gaz_user(gaz))
     assert not subscription.reading_reminders and subscription.invoice_notices
 
     log_in(page, portal, "gaz", LOGIN, accounts_demo.CONSUMER_PASSWORD)
