@@ -8,6 +8,7 @@ import io
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from portal.exchange.files import Source, apply_order
 from portal.exchange.staging import import_files
@@ -28,7 +29,7 @@ def import_run_record(tenant, report, *, dry_run, user, run=None):
             record.kind = file_report.kind
             record.read, record.created, record.updated = file_report.read, file_report.created, file_report.updated
             record.unchanged, record.rejected = file_report.unchanged, file_report.rejected_count
-            record.problem = file_report.problem
+            record.problem = file_report.problem_ru or file_report.problem
             if file_report.rejected_count:
                 record.rejected_lines.save(f"{run.pk}-{file_report.file}", ContentFile(_rejected_csv(file_report)),
                                            save=False)
@@ -108,8 +109,11 @@ def _import_run_uploaded(tenant, run):
     try:
         report = import_files(tenant, sources, dry_run=run.dry_run)
     except Exception as error:
+        message = gettext("Загрузка прервалась из-за ошибки на сервере. Файлы, обработанные до неё, записаны "
+                          "(каждый целиком или никак); загрузите файлы снова или сообщите администратору. "
+                          "Для администратора: %(error)s") % {"error": repr(error)}
         ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.FAILED, error=repr(error)[:2000], finished_at=timezone.now()
+            status=ImportRun.Status.FAILED, error=message[:2000], finished_at=timezone.now()
         )
         raise
     try:

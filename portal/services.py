@@ -4,18 +4,27 @@ Callers say what to send to whom; delivery runs as a Celery task queued after th
 transaction commits (so a rolled-back registration never sends its code).
 """
 
+import logging
+import os
+import time
+from collections import defaultdict
 from importlib import import_module
 
 from captcha.models import CaptchaStore
+from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
+from django_scopes import scopes_disabled
+from kombu.exceptions import OperationalError
 
 from . import tasks
 from .messaging import MESSAGE_HEADER, TENANT_HEADER, get_sms_backend, outbox_forget_recipient
 from .models import OutgoingMessage, Tenant, TenantDomain, TenantPolicy
+
+logger = logging.getLogger(__name__)
 
 # Rate limits of the staff login (the kernel's own page): per client, and failures per login.
 ADMIN_LOGINS_PER_MINUTE = "10/m"
@@ -44,7 +53,16 @@ def _queue(*, tenant, channel, to, subject, body, headers=None, user_id=None, fo
     arguments = {"tenant_id": tenant.pk if tenant else None, "message_id": message.pk, "subject": subject, "body": body}
     if headers:
         arguments["headers"] = dict(headers)  # only when given: tasks queued before keep their arguments
-    transaction.on_commit(lambda: tasks.deliver_message.delay(**arguments))
+    transaction.on_commit(lambda: _publish(message.pk, arguments))
+
+
+def _publish(message_id, arguments):
+    """Publish the delivery; a broker that cannot be reached (Redis down) leaves the row
+    «queued» and the page answering (issue 25: the outbox sweep publishes it later)."""
+    try:
+        tasks.deliver_message.delay(**arguments)
+    except OperationalError as error:
+        logger.warning("message %s stays queued: the broker cannot be reached (%s)", message_id, error)
 
 
 def message_deliver(*, tenant, message_id, subject, body, headers=None):
@@ -169,3 +187,54 @@ def sessions_delete_expired():
     """Delete expired sessions from the session store (what `manage.py clearsessions` does).
     The cached_db store's cache entries expire by themselves."""
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
+# A file on disk that no row names is an orphan once it is this old (seconds): younger, it
+# may belong to a request whose transaction has not committed yet.
+ORPHAN_MIN_AGE = 86400
+
+
+def orphan_files_delete(*, min_age=ORPHAN_MIN_AGE, dry_run=False, now=None):
+    """Delete the files of the FileFields' storages that no row names and that are older
+    than ``min_age`` seconds: what a request wrote before its transaction rolled back (an
+    attachment of an appeal whose save failed, an upload of an import the request did not
+    commit), or a process killed between the two. Returns [(storage location, name)].
+
+    Why a sweep rather than writing files after commit: the row must hold the name the
+    storage gives the file (names are unique only when written), and a file written after
+    commit is lost when the process dies in between, leaving a row that names nothing, a
+    download that fails. Written first, the worst case is a file nobody names, which this
+    removes a day later. Every storage a FileField of an installed app uses is walked
+    whole (MEDIA_ROOT, PRIVATE_ROOT): nothing else may keep files there."""
+    now = time.time() if now is None else now
+    named, storages = defaultdict(set), {}
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if not isinstance(field, models.FileField):
+                continue
+            location = getattr(field.storage, "location", None)
+            if location is None:  # not a folder of this machine's
+                continue
+            storages[location] = field.storage
+            with scopes_disabled():
+                rows = model._base_manager.exclude(**{field.attname: ""}).values_list(field.attname, flat=True)
+                named[location].update(rows.iterator(chunk_size=10_000))
+    deleted = []
+    for location in storages:
+        for directory, _folders, names in os.walk(location):
+            for name in names:
+                path = os.path.join(directory, name)
+                relative = os.path.relpath(path, location).replace(os.sep, "/")
+                if relative in named[location]:
+                    continue
+                try:
+                    if now - os.stat(path).st_mtime < min_age:
+                        continue
+                    if not dry_run:
+                        os.remove(path)
+                except FileNotFoundError:  # gone meanwhile
+                    continue
+                deleted.append((location, relative))
+    if deleted and not dry_run:
+        logger.info("deleted %s files no row names", len(deleted))
+    return deleted

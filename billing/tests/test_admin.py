@@ -283,7 +283,7 @@ FILES = {
 
 def uploads(files=FILES):
     # Given in the wrong order on purpose: the import applies them in dependency order.
-    return [SimpleUploadedFile(name, textwrap.dedent(text).strip().encode("utf-8"), content_type="text/csv")
+    return [SimpleUploadedFile(name, (textwrap.dedent(text).strip() + "\n").encode("utf-8"), content_type="text/csv")
             for name, text in reversed(list(files.items()))]
 
 
@@ -437,7 +437,8 @@ def test_search_finds_accounts_by_number_holder_and_address(world):
     if connection.vendor == "postgresql":  # SQLite's LIKE ignores the case of Latin letters only
         assert found("абонент 00003") == ["9000003"]
     assert found("ул. Номер 4") == ["9000004"]
-    assert found("Номер") == []  # the address from its start
+    assert found("номер 4") == found("Номер, 4") == ["9000004"]  # any part of the address (issue 24)
+    assert found("Номер") == ["9000000", "9000001", "9000002", "9000003", "9000004"]
     with tenant_scope(alpha):
         meter = Meter.objects.get(serial="S9000002")
         reading = Reading.objects.get(meter=meter)
@@ -448,12 +449,12 @@ def test_search_finds_accounts_by_number_holder_and_address(world):
 
 
 # The indexes a search term narrows (and the readings' index on their meter, named by Django).
-SEARCH_INDEXES = {"account_tenant_number", "account_holder_prefix", "account_address_prefix", "meter_tenant_serial",
-                  "meter_serial_unique_per_account"}
+SEARCH_INDEXES = {"account_tenant_number", "account_holder_prefix", "account_address_prefix", "account_address_trigram",
+                  "meter_tenant_serial", "meter_serial_unique_per_account"}
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans of PostgreSQL")
-@pytest.mark.parametrize("model,term", [(Account, "9000123"), (Account, "Абонент 0012"), (Account, "ул. Номер 12"),
+@pytest.mark.parametrize("model,term", [(Account, "9000123"), (Account, "Абонент 0012"), (Account, "ул. Номер 12"), (Account, "номер 1234"),
                                         (Meter, "S9000123"), (Reading, "S9000123"), (Reading, "9000123")])
 def test_searches_are_index_scans(world, model, term):
     """What each search asks of PostgreSQL, EXPLAINed with sequential scans switched off (a
@@ -474,6 +475,16 @@ def test_searches_are_index_scans(world, model, term):
     assert searched
     used_search_index = False
     with connection.cursor() as cursor:
+        if model is Account:
+            # An address's substring (any part, issue 24) is a trigram index's; at 2,000 rows the
+            # planner rightly reads the tenant's few rows through the tenant's (or supplier's)
+            # index instead, which at a million it would not. Without those two (dropped inside
+            # the test's transaction, rolled back after it) the plan shows whether the term's own
+            # indexes serve every branch of the search.
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'billing_account' "
+                           "AND (indexdef LIKE '%(tenant_id)' OR indexdef LIKE '%(supplier_id)')")
+            for (name,) in cursor.fetchall():
+                cursor.execute(f'DROP INDEX "{name}"')
         cursor.execute("SET LOCAL enable_seqscan = off")
         for sql in searched:
             cursor.execute(f"EXPLAIN {sql}")
@@ -482,3 +493,22 @@ def test_searches_are_index_scans(world, model, term):
             scanned = set(re.findall(r"(?:Index (?:Only )?Scan (?:Backward )?using|Bitmap Index Scan on) (\w+)", plan))
             used_search_index |= bool(scanned & (SEARCH_INDEXES | reading_by_meter))
     assert used_search_index
+
+
+@pytest.mark.parametrize("data, reason", [
+    ("supplier;account_number;subscriber_type\nenergo;555009;individ".encode("utf-8"),
+     "строка 2: последняя строка не заканчивается переводом строки: файл обрезан?"),
+    ("supplier;account_number;subscriber_type;holder_name\nenergo;555009;individual;Сидоров Пётр\n".encode()[:-4],
+     "строка 2: файл кончается посреди символа: файл обрезан?"),
+    ("supplier;account_number;subscriber_type;holder_name\nenergo;555009;individual;Сидоров Пётр Иванович\n"
+     .encode("koi8_r"), "файл похож на кодировку KOI8-R, а не UTF-8 или windows-1251"),
+])
+def test_the_upload_form_refuses_a_damaged_file_before_storing_it(world, data, reason):
+    alpha, beta, client, rows = world
+    response = client.post(reverse("admin:billing_importrun_upload"),
+                           {"files": [SimpleUploadedFile("accounts.csv", data, content_type="text/csv")]})
+    assert response.status_code == 200
+    (error,) = response.context["form"].errors["files"]
+    assert error.startswith("Файл «accounts.csv» не загружен: " + reason)
+    with tenant_scope(alpha):
+        assert ImportRun.objects.count() == 1  # the fixture's only
