@@ -23,8 +23,8 @@ class MenuEntry:
     # The pages this entry leads to besides its own URL (marked current there too): «Оплата»
     # leads to the current account's pay page, «Профиль» holds «Мои подписки».
     also: tuple = ()
-    # Shown only where the tenant's customers have personal accounts (not a grid company's
-    # applicants): paying, readings, invoices.
+    # Shown only where the tenant's customers have personal accounts (TenantPolicy.has_accounts;
+    # not a grid company's applicants): paying, readings, invoices.
     accounts_only: bool = False
 
 
@@ -39,14 +39,10 @@ class MenuItem:
 def main_menu(request):
     if request.tenant is None:
         return []
-    return list(_menu(request.user.is_authenticated, tenant_has_accounts(request.tenant),
-                      get_urlconf(settings.ROOT_URLCONF), get_script_prefix()))
-
-
-def tenant_has_accounts(tenant):
-    """Whether the tenant's customers have personal accounts: all but a grid company's,
-    whose applicants ask for a connection (guide 001)."""
-    return tenant.kind != tenant.Kind.GRID
+    signed_in = request.user.is_authenticated
+    # Only a signed-in customer's entries depend on it: a visitor's menu asks nothing.
+    has_accounts = signed_in and request.tenant.policy.has_accounts
+    return list(_menu(signed_in, has_accounts, get_urlconf(settings.ROOT_URLCONF), get_script_prefix()))
 
 
 def menu_entries():

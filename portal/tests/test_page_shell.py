@@ -104,6 +104,6 @@ def test_the_menu_is_the_apps_entries_in_their_order(tenants):
 
     assert menu(alpha, AnonymousUser()) == MENU_FOR_VISITORS
     assert menu(alpha, UserFactory(tenant=alpha)) == MENU_SIGNED_IN
-    alpha.kind = alpha.Kind.GRID
+    alpha.policy.account_linking = alpha.policy.AccountLinking.NONE
     assert menu(alpha, UserFactory(tenant=alpha)) == MENU_SIGNED_IN_WITHOUT_ACCOUNTS
     assert menu(None, AnonymousUser()) == []
