@@ -12,7 +12,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test install chromium flite axe pdf pdf-test-tools messages gettext
+.PHONY: run test install chromium flite axe pdf pdf-test-tools messages gettext screens
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -65,3 +65,9 @@ axe: $(AXE_STAMP)
 test: install chromium flite axe pdf pdf-test-tools gettext
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) TEST_CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		$(BIN)/pytest $(PYTEST_ARGS)
+
+# docs/screens/: each tenant's signed-in home at 360 px, as tests/e2e/test_routine.py leaves
+# it (the routine's test saves the landing page when PORTAL_SCREENS names a directory).
+screens: install chromium axe pdf
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) TEST_CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+		PORTAL_SCREENS=$(CURDIR)/docs/screens $(BIN)/pytest -q tests/e2e/test_routine.py -k "taps or without_accounts"

@@ -4,6 +4,7 @@ the meter must be that account's: every other case is the same 404."""
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -93,6 +94,8 @@ def readings(request, account_id):
             if request.POST.get("then") == "pay":  # «Передать показания и оплатить»
                 ids = ",".join(str(reading.pk) for submission in saved for reading in submission.readings)
                 return redirect(f"{reverse('payments:pay', kwargs={'account_id': account.pk})}?readings={ids}")
+            if request.POST.get("then") == "home":  # the fields on the signed-in home
+                return redirect(settings.LOGIN_REDIRECT_URL)
             return redirect("meters:readings", account_id=account.pk)
         if not submissions:
             messages.error(request, _("Введите показания хотя бы одного прибора."))

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.contacts import masked_person
 from billing.access import Need, access_link
 from billing.models import AccountLink
-from billing.selectors import account_overview, invoice_number
+from billing.selectors import account_overview, invoice_number, invoice_of
 from meters.models import Reading
 from portal.hosts import tenant_base_url
 from portal.ids import parse_id
@@ -49,11 +49,15 @@ def pay(request, account_id):
     link = access_link(request.user, account_id, need=Need.PAY)
     account = link.account
     overview = account_overview(account)
-    debt = overview.to_pay if overview.to_pay and overview.to_pay > 0 else None
+    # Paid here and not yet posted by billing is not owed again (payments.selectors.Due).
+    due = selectors.amount_due(account, billed=overview.to_pay, tenant=request.tenant)
+    debt = due.to_pay if due.state == "owed" else due.billed if due.covered else None
     # «Оплатить и передать показания»: the readings page saved them and sent their ids here.
     readings = _readings_of(request, account, request.POST.get("readings") or request.GET.get("readings", ""))
-    form = PayForm(request.POST or None, debt=debt,
-                   initial={"token": uuid.uuid4(), "kind": Payment.Kind.DEBT if debt else Payment.Kind.AMOUNT})
+    # A debt paid already is offered, never preselected; a debt left to pay is.
+    initial_kind = Payment.Kind.DEBT if due.state == "owed" else None if due.covered else Payment.Kind.AMOUNT
+    form = PayForm(request.POST or None, debt=debt, covered=due.covered,
+                   initial={"token": uuid.uuid4(), "kind": initial_kind})
     if request.method == "POST" and form.is_valid():
         if limited(request, "payments.create", rate=services.PAYMENTS_PER_HOUR, key=by_user):
             messages.error(request, _("Слишком много платежей подряд. Попробуйте позже."))
@@ -71,12 +75,8 @@ def pay(request, account_id):
             else:
                 return redirect("payments:confirm", public_id=payment.public_id)
     full = link.access == AccountLink.Access.FULL
-    # Others' payments are the holder's business: a link by number sees only its own.
-    awaiting, awaiting_total = selectors.awaiting_billing(account, today=request.tenant.today(),
-                                                          user=None if full else request.user)
     return render(request, "payments/pay.html", {
-        "full": full,
-        "awaiting_total": awaiting_total if awaiting else None,
+        "full": full, "due": due,
         "link": link, "account": account, "overview": overview, "debt": debt, "form": form,
         "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings),
         "has_meters": account.meters.filter(archived_on__isnull=True).exists(),
@@ -137,7 +137,7 @@ STATUS_REFRESH_SECONDS = 3
 @tenant_page
 @require_GET
 def status(request, public_id):
-    payment, _full = _payment_or_404(request, public_id)
+    payment, full = _payment_or_404(request, public_id)
     if payment.status == Payment.Status.CREATED:  # not sent to the provider yet
         return redirect("payments:confirm", public_id=payment.public_id)
     if payment.status == Payment.Status.PENDING:
@@ -147,6 +147,9 @@ def status(request, public_id):
         return JsonResponse({"status": payment.status})
     return render(request, "payments/status.html", {
         "payment": payment, "account": payment.account, "refresh_seconds": STATUS_REFRESH_SECONDS,
+        "check_by": timezone.localtime(selectors.next_check_at(payment), request.tenant.zone),
+        # The month's receipt, a tap away from the confirmation (the holder's: receipts need full access).
+        "invoice": invoice_of(payment.account, payment.period) if full and payment.period else None,
     })
 
 
