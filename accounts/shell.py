@@ -30,5 +30,6 @@ GATES = (consent_gate,)
 MENU = (
     MenuEntry(30, "account_login", _("Вход"), signed_in=False),
     MenuEntry(40, "accounts:signup", _("Регистрация"), signed_in=False),
-    MenuEntry(80, "accounts:profile", _("Профиль"), signed_in=True),
+    # «Мои подписки» (notifications) is a page of the profile, not an entry of its own.
+    MenuEntry(16, "accounts:profile", _("Профиль"), signed_in=True, also=("notifications:subscriptions",)),
 )

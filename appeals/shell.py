@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.navigation import MenuEntry
 
-MENU = (MenuEntry(60, "appeals:list", _("Обращения"), signed_in=True),)
+MENU = (MenuEntry(15, "appeals:list", _("Обращения"), signed_in=True),)

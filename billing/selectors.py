@@ -70,6 +70,11 @@ def invoice_number(account, period):
     return Invoice.objects.filter(account=account, period=period).values_list("number", flat=True).first() or ""
 
 
+def invoice_of(account, period):
+    """The account's invoice for ``period``, or None; one query."""
+    return Invoice.objects.filter(account=account, period=period).first()
+
+
 def invoices(account, *, all_periods=False):
     queryset = Invoice.objects.filter(account=account).order_by("-period")
     return list(queryset if all_periods else queryset[:INVOICES_FIRST_PAGE])

@@ -3,20 +3,21 @@ account's charges, its meters' reading window, and payments billing has not repo
 and the header's account switch. The only app that imports all three (docs/architecture.md)."""
 
 import re
+import uuid
 
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from appeals.applications.views import applicant_home
 from billing import fragments, links, selectors
 from billing.access import Need, basic_gives, current_link, link_gives, links_of_request, select_account
 from billing.models import AccountLink
 from meters.selectors import meter_lines, window_state
-from payments.selectors import awaiting_billing
+from payments.selectors import amount_due, awaiting_totals
 from portal.pages import tenant_page
 from portal.transactions import atomic_unless_safe
 
@@ -44,20 +45,37 @@ def overview(request):
         full = link.access == AccountLink.Access.FULL
         amounts, pays = link_gives(link, Need.AMOUNTS, policy), link_gives(link, Need.PAY, policy)
         today = request.tenant.today()
+        tenant = request.tenant
         asked = [fragments.Fragment(
-            "overview", request.tenant.pk, link.account_id, (full, amounts, pays, today),
-            lambda: _account_block(link.account, full=full, amounts=amounts, pays=pays, today=today),
+            "overview", tenant.pk, link.account_id, (full, amounts, pays, today),
+            lambda: _account_block(link.account, full=full, amounts=amounts, pays=pays, tenant=tenant),
         )]
+        # The forms the cached block's buttons and fields belong to (form="…"): the CSRF token
+        # and the payment's token are the request's, never in the cache.
+        context["pays"], context["pay_token"] = pays, uuid.uuid4()
         if len(user_links) > 1:
-            # Each account's amount to pay: charges, which only an import changes.
+            # Each account's amount to pay now: charges, which only an import changes, less
+            # portal payments not yet posted, whose every move replaces the linked users'
+            # versions (payments.services).
             account_ids = sorted(item.account_id for item in user_links)
-            asked.append(fragments.Fragment("totals", request.tenant.pk, None, tuple(account_ids),
-                                            lambda: selectors.last_period_totals(account_ids)))
+            asked.append(fragments.Fragment("totals", tenant.pk, None, (*account_ids, today),
+                                            lambda: _totals(account_ids, today), user_id=request.user.pk))
         html, *totals = fragments.cached_together(*asked)  # one round trip for both
         context["account_block"] = mark_safe(html)  # rendered by our template, escaped there
         if totals:
             context["summary"] = [(item, totals[0].get(item.account_id)) for item in user_links]
     return render(request, "cabinet/overview.html", context)
+
+
+def _totals(account_ids, today):
+    """{account id: (what is owed now, as Due.to_pay or the overpayment, negative; paid here and
+    not yet posted)} for the summary of several accounts; two queries."""
+    billed, paid = selectors.last_period_totals(account_ids), awaiting_totals(account_ids, today=today)
+    totals = {}
+    for account_id, amount in billed.items():
+        awaiting = paid.get(account_id, 0)
+        totals[account_id] = (max(amount - awaiting, 0) if amount > 0 else amount, awaiting)
+    return totals
 
 
 def _registration_contracts(request):
@@ -75,17 +93,35 @@ def _registration_contracts(request):
                             build=lambda: selectors.contracts_for_user(user))
 
 
-def _account_block(account, *, full, amounts, pays, today):
+def _account_block(account, *, full, amounts, pays, tenant):
     """The overview's section about one account, as HTML: what billing.fragments caches under
-    the account, what the access level gives and the day."""
+    the account, what the access level gives and the day. The routine first: what is owed
+    now (billing's amount less what was paid here and not posted yet, whoever paid: the
+    debt is the account's), the reading window, «Оплатить N ₽» and the readings' fields."""
+    today = tenant.today()
     overview = selectors.account_overview(account, full=full)
     overview.meters = meter_lines(account, today=today)
-    context = {"overview": overview, "account": account, "full": full, "amounts": amounts, "pays": pays}
+    due = amount_due(account, billed=overview.to_pay, tenant=tenant)
+    context = {"overview": overview, "account": account, "full": full, "amounts": amounts, "pays": pays,
+               "due": due, "today": today}
     if overview.meters:
         context["window"] = window_state(account, today=today)
-    if full:  # «оплачено 1 500 ₽, ожидает учёта»: paid here, not yet in billing's data
-        context["awaiting"], context["awaiting_total"] = awaiting_billing(account, today=today)
+        # The readings' fields on the home, where the window takes them (meters' rules).
+        context["fields"] = pays and context["window"].accepts
+    if full and overview.period:  # the month's receipt, one tap from the home
+        context["invoice"] = selectors.invoice_of(account, overview.period)
     return render_to_string("cabinet/overview_account.html", context)
+
+
+@tenant_page
+@require_GET
+def current(request, page):
+    """The menu's entry for one of the current account's pages: that page, or the home
+    (which says how to link an account) without one."""
+    link = current_link(request, links_of_request(request))
+    if link is None:
+        return redirect("cabinet:overview")
+    return redirect(page, account_id=link.account_id)
 
 
 @tenant_page
@@ -95,6 +131,11 @@ def select(request):
     return redirect(_same_page_for(request.POST.get("next", ""), link.account_id, request))
 
 
+# The pages of one account that the switch keeps: the same page of the account chosen.
+SAME_PAGE = {"invoices": "billing:invoices", "history": "billing:history", "pay": "payments:pay",
+             "payments": "payments:history", "readings": "meters:readings"}
+
+
 def _same_page_for(target, account_id, request):
     """Where the header's switch returns: the same page of the newly chosen account, the
     overview from a page of one meter or account, the page itself elsewhere."""
@@ -102,7 +143,7 @@ def _same_page_for(target, account_id, request):
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):
         return overview
-    page = re.fullmatch(r"/personal/\d+/(invoices|history)/", target)
+    page = re.fullmatch(r"/personal/\d+/(invoices|history|pay|payments|readings)/", target)
     if page:
-        return reverse(f"billing:{page[1]}", kwargs={"account_id": account_id})
+        return reverse(SAME_PAGE[page[1]], kwargs={"account_id": account_id})
     return overview if target.startswith("/personal/") else target

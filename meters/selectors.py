@@ -98,6 +98,11 @@ class MeterLine:
     readings: list = field(default_factory=list)  # the last reading of each zone
     verification: str = ""  # verification_state()
 
+    @property
+    def zones(self):
+        """The meter's zones, 1 to n: a field each on the pages that take readings."""
+        return range(1, self.meter.zones + 1)
+
 
 def meter_lines(account, *, today):
     """The account's meters in service with the last reading of each zone, consumers' and

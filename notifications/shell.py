@@ -1,7 +1,4 @@
-"""What notifications puts into the page shell (portal.pages): its menu entry."""
+"""What notifications puts into the page shell (portal.pages): nothing in the menu: «Мои
+подписки» is reached from the profile (accounts/shell.py marks «Профиль» current there)."""
 
-from django.utils.translation import gettext_lazy as _
-
-from portal.navigation import MenuEntry
-
-MENU = (MenuEntry(70, "notifications:subscriptions", _("Мои подписки"), signed_in=True),)
+MENU = ()

@@ -21,10 +21,29 @@ def make_shop(supplier, *, shop_id=None, secret="sandbox-secret-1", kind="sandbo
     return shop
 
 
-def start(client, account, *, kind="debt", amount="", token=None):
+def start(client, account, *, kind="debt", amount="", token=None, again=False):
     token = token or uuid.uuid4()
-    response = client.post(f"/personal/{account.pk}/pay/", {"kind": kind, "amount": amount, "token": token})
+    data = {"kind": kind, "amount": amount, "token": token} | ({"again": "1"} if again else {})
+    response = client.post(f"/personal/{account.pk}/pay/", data)
     return response, token
+
+
+def paid_here(account, *, user, amount, status="succeeded", days_ago=0):
+    """A portal payment of ``account`` by ``user`` in ``status`` (succeeded: paid ``days_ago``
+    days ago and not yet reported by billing), as the provider would have left it."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    with scopes_disabled():
+        shop = ProviderAccount.objects.filter(supplier_id=account.supplier_id).first() or make_shop(account.supplier)
+        when = timezone.now() - timedelta(days=days_ago)
+        return Payment._base_manager.create(
+            tenant=account.tenant, account=account, user=user, amount=Decimal(amount), status=status,
+            kind=Payment.Kind.DEBT, provider_account=shop, provider=shop.kind, provider_payment_id=str(uuid.uuid4()),
+            pending_at=when, succeeded_at=when if status == "succeeded" else None,
+        )
 
 
 def payment_of(token):

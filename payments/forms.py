@@ -17,13 +17,27 @@ class PayForm(forms.Form):
     amount = forms.CharField(label=_("Сумма, ₽"), required=False, max_length=20,
                              widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
     token = forms.UUIDField(widget=forms.HiddenInput)
+    # «Оплатить ещё раз»: the debt was paid here already and billing has not posted it yet.
+    again = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, debt=None, **kwargs):
+    def __init__(self, *args, debt=None, covered=False, **kwargs):
+        """``debt``: the amount «Задолженность» pays; ``covered``: that debt is paid here
+        already (payments.selectors.Due), so paying it asks once more."""
         super().__init__(*args, **kwargs)
-        self.debt = debt
+        self.debt, self.covered, self.asks_again = debt, covered, False
         if not debt:
             self.fields["kind"].choices = [(Payment.Kind.AMOUNT, _("Сумму"))]
             self.fields["kind"].initial = Payment.Kind.AMOUNT
+        self.fields["kind"].error_messages["required"] = _("Выберите, что оплатить.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == Payment.Kind.DEBT and self.covered and not cleaned.get("again"):
+            # A second payment of the same debt: the server asks once more, whatever the script does.
+            self.asks_again = True
+            raise forms.ValidationError(_("Эта задолженность уже оплачена в личном кабинете и ожидает учёта. "
+                                          "Оплатить её ещё раз?"), code="again")
+        return cleaned
 
     def clean_amount(self):
         raw = self.cleaned_data["amount"].strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.access import holders
+from billing.models import AccountLink
 
 from . import selectors
 from .models import Payment, PaymentEvent, to_kopecks
@@ -179,6 +180,13 @@ def _move(payment, target, reported):
         payment.failure_reason = reported.reason[:300]
     payment.status = target
     payment.save()
+<<<<<<< HEAD
+=======
+    fragments.forget_account(payment.account_id)  # the overview's «оплачено …, ожидает учёта»
+    # ... and the summary of every user linked to the account (kept under the user's version).
+    for user_id in AccountLink.objects.filter(account_id=payment.account_id).values_list("user_id", flat=True):
+        fragments.forget_user(user_id)
+>>>>>>> main
     if first_success:
         _send_receipt(payment)
         _tell_holders(payment)

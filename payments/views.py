@@ -30,7 +30,7 @@ from accounts.contacts import masked_person
 from billing import fragments
 from billing.access import Need, access_link, page_access_link, request_access_link
 from billing.models import AccountLink
-from billing.selectors import account_overview, invoice_number
+from billing.selectors import account_overview, invoice_number, invoice_of
 from meters.models import Reading
 from portal.hosts import tenant_base_url
 from portal.ids import parse_id
@@ -53,14 +53,23 @@ READINGS_WITH_PAYMENT = timedelta(hours=2)
 def pay(request, account_id):
     link = page_access_link(request, account_id, need=Need.PAY)
     account = link.account
+<<<<<<< HEAD
     full = link.access == AccountLink.Access.FULL
     facts = _pay_facts(request, account, request.user, full)
     overview = facts.pop("overview")
     debt = overview.to_pay if overview.to_pay and overview.to_pay > 0 else None
+=======
+    overview = account_overview(account)
+    # Paid here and not yet posted by billing is not owed again (payments.selectors.Due).
+    due = selectors.amount_due(account, billed=overview.to_pay, tenant=request.tenant)
+    debt = due.to_pay if due.state == "owed" else due.billed if due.covered else None
+>>>>>>> main
     # «Оплатить и передать показания»: the readings page saved them and sent their ids here.
     readings = _readings_of(request, account, request.POST.get("readings") or request.GET.get("readings", ""))
-    form = PayForm(request.POST or None, debt=debt,
-                   initial={"token": uuid.uuid4(), "kind": Payment.Kind.DEBT if debt else Payment.Kind.AMOUNT})
+    # A debt paid already is offered, never preselected; a debt left to pay is.
+    initial_kind = Payment.Kind.DEBT if due.state == "owed" else None if due.covered else Payment.Kind.AMOUNT
+    form = PayForm(request.POST or None, debt=debt, covered=due.covered,
+                   initial={"token": uuid.uuid4(), "kind": initial_kind})
     if request.method == "POST" and form.is_valid():
         if limited(request, "payments.create", rate=services.PAYMENTS_PER_HOUR, key=by_user):
             messages.error(request, _("Слишком много платежей подряд. Попробуйте позже."))
@@ -77,9 +86,19 @@ def pay(request, account_id):
                 messages.error(request, str(refused))
             else:
                 return redirect("payments:confirm", public_id=payment.public_id)
+<<<<<<< HEAD
     return render(request, "payments/pay.html", {
         "link": link, "account": account, "overview": overview, "debt": debt, "form": form, "full": full,
         "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings), **facts,
+=======
+    full = link.access == AccountLink.Access.FULL
+    return render(request, "payments/pay.html", {
+        "full": full, "due": due,
+        "link": link, "account": account, "overview": overview, "debt": debt, "form": form,
+        "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings),
+        "has_meters": account.meters.filter(archived_on__isnull=True).exists(),
+        "available": selectors.provider_accounts_usable().filter(supplier_id=account.supplier_id).exists(),
+>>>>>>> main
     })
 
 
@@ -159,7 +178,7 @@ STATUS_REFRESH_SECONDS = 3
 @tenant_page
 @require_GET
 def status(request, public_id):
-    payment, _full = _payment_or_404(request, public_id)
+    payment, full = _payment_or_404(request, public_id)
     if payment.status == Payment.Status.CREATED:  # not sent to the provider yet
         return redirect("payments:confirm", public_id=payment.public_id)
     if payment.status == Payment.Status.PENDING:
@@ -169,6 +188,9 @@ def status(request, public_id):
         return JsonResponse({"status": payment.status})
     return render(request, "payments/status.html", {
         "payment": payment, "account": payment.account, "refresh_seconds": STATUS_REFRESH_SECONDS,
+        "check_by": timezone.localtime(selectors.next_check_at(payment), request.tenant.zone),
+        # The month's receipt, a tap away from the confirmation (the holder's: receipts need full access).
+        "invoice": invoice_of(payment.account, payment.period) if full and payment.period else None,
     })
 
 

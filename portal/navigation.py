@@ -20,6 +20,12 @@ class MenuEntry:
     url_name: str
     label: str  # lazy: translated when shown
     signed_in: bool | None = None
+    # The pages this entry leads to besides its own URL (marked current there too): «Оплата»
+    # leads to the current account's pay page, «Профиль» holds «Мои подписки».
+    also: tuple = ()
+    # Shown only where the tenant's customers have personal accounts (TenantPolicy.has_accounts;
+    # not a grid company's applicants): paying, readings, invoices.
+    accounts_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -27,12 +33,16 @@ class MenuItem:
     label: str
     url: str
     url_name: str
+    current_names: tuple = ()  # the URL names on which this item is the current page
 
 
 def main_menu(request):
     if request.tenant is None:
         return []
-    return list(_menu(request.user.is_authenticated, get_urlconf(settings.ROOT_URLCONF), get_script_prefix()))
+    signed_in = request.user.is_authenticated
+    # Only a signed-in customer's entries depend on it: a visitor's menu asks nothing.
+    has_accounts = signed_in and request.tenant.policy.has_accounts
+    return list(_menu(signed_in, has_accounts, get_urlconf(settings.ROOT_URLCONF), get_script_prefix()))
 
 
 def menu_entries():
@@ -42,10 +52,12 @@ def menu_entries():
 
 
 @lru_cache(maxsize=64)
-def _menu(signed_in, urlconf, script_prefix):
+def _menu(signed_in, has_accounts, urlconf, script_prefix):
     """The menu's items, reversed once per process and URL configuration rather than on
     every request (the labels stay lazy, translated when shown)."""
     return tuple(
-        MenuItem(label=entry.label, url=reverse(entry.url_name, urlconf=urlconf), url_name=entry.url_name)
-        for entry in menu_entries() if entry.signed_in in (None, signed_in)
+        MenuItem(label=entry.label, url=reverse(entry.url_name, urlconf=urlconf), url_name=entry.url_name,
+                 current_names=(entry.url_name, *entry.also))
+        for entry in menu_entries()
+        if entry.signed_in in (None, signed_in) and (has_accounts or not entry.accounts_only)
     )

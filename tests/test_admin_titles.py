@@ -43,6 +43,7 @@ ACCUSATIVE = {
     "payments.paymentevent": "уведомление платёжного сервиса",
     "payments.provideraccount": "платёжный сервис поставщика",
     "portal.consentdocument": "документ для согласия",
+    "portal.outgoingmessage": "исходящее сообщение",
     "portal.tenant": "организацию",
     "privacy.deletionrequest": "запрос на удаление учётной записи",
 }

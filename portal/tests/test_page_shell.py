@@ -82,9 +82,16 @@ def test_the_gates_are_for_signed_in_customers_of_a_tenant_and_not_for_static_fi
 MENU_FOR_VISITORS = [
     ("Главная", "/"), ("Поддержка", "/support/"), ("Вход", "/accounts/login/"), ("Регистрация", "/accounts/signup/"),
 ]
+# What people do here, one entry per page: the home, paying, readings, invoices, appeals, the
+# profile («Мои подписки» is one of its pages), support.
 MENU_SIGNED_IN = [
-    ("Главная", "/"), ("Поддержка", "/support/"), ("Лицевые счета", "/overview/"), ("Обращения", "/appeals/"),
-    ("Мои подписки", "/settings/subscriptions/"), ("Профиль", "/accounts/profile/"),
+    ("Главная", "/overview/"), ("Оплата", "/pay/"), ("Показания", "/readings/"), ("Счета", "/invoices/"),
+    ("Обращения", "/appeals/"), ("Профиль", "/accounts/profile/"), ("Поддержка", "/support/"),
+]
+# A grid company's applicants have no personal accounts: nothing to pay or read.
+MENU_SIGNED_IN_WITHOUT_ACCOUNTS = [
+    ("Главная", "/overview/"), ("Обращения", "/appeals/"), ("Профиль", "/accounts/profile/"),
+    ("Поддержка", "/support/"),
 ]
 
 
@@ -97,4 +104,6 @@ def test_the_menu_is_the_apps_entries_in_their_order(tenants):
 
     assert menu(alpha, AnonymousUser()) == MENU_FOR_VISITORS
     assert menu(alpha, UserFactory(tenant=alpha)) == MENU_SIGNED_IN
+    alpha.policy.account_linking = alpha.policy.AccountLinking.NONE
+    assert menu(alpha, UserFactory(tenant=alpha)) == MENU_SIGNED_IN_WITHOUT_ACCOUNTS
     assert menu(None, AnonymousUser()) == []

@@ -102,6 +102,9 @@ def walk(made):
         "accounts/password/change/": ("GET", "/accounts/password/change/", None),
         "accounts/inactive/": ("GET", "/accounts/inactive/", None),
         "overview/": ("GET", "/overview/", None),
+        "pay/": ("GET", "/pay/", None),  # the menu's ways to the current account's pages
+        "readings/": ("GET", "/readings/", None),
+        "invoices/": ("GET", "/invoices/", None),
         "personal/link/": ("GET", "/personal/link/", None),
         "personal/select/": ("POST", "/personal/select/", {"account": account}),
         "personal/<str:account_id>/unlink/": ("GET", f"/personal/{account}/unlink/", None),  # the question; its POST unlinks

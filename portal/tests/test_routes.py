@@ -33,9 +33,13 @@ EXPECTED_ROUTES = {
     "accounts/logout/": "account_logout",
     "accounts/password/change/": "account_change_password",
     "accounts/inactive/": "account_inactive",
-    # cabinet: the signed-in customer's overview and the header's account switch
+    # cabinet: the signed-in customer's overview, the header's account switch, and the menu's
+    # ways to the current account's pay, readings and invoices pages
     "overview/": "overview",
     "personal/select/": "select",
+    "pay/": "pay",
+    "readings/": "readings",
+    "invoices/": "invoices",
     # billing: the signed-in customer's pages
     "personal/link/": "link",
     "personal/<str:account_id>/unlink/": "unlink",

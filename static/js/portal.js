@@ -127,3 +127,26 @@ document.querySelectorAll("form [data-amount-field]").forEach(function (input) {
   if (!other) return;
   input.addEventListener("input", function () { other.checked = true; });
 });
+
+// The menu: folded behind «Меню» on a phone (a <details>, which works without this script),
+// open in one row on a wide screen.
+document.querySelectorAll("[data-menu]").forEach(function (fold) {
+  var wide = window.matchMedia("(min-width: 48rem)");
+  function apply() {
+    fold.classList.toggle("main-nav__fold--wide", wide.matches);
+    fold.open = wide.matches;
+  }
+  apply();
+  wide.addEventListener("change", apply);
+});
+
+// The header's account switch: the choice applies on selection; its button stays for a
+// keyboard (shown on focus) and for a browser without this script.
+document.querySelectorAll("[data-switch]").forEach(function (form) {
+  form.classList.add("account-switch--auto");
+  var select = form.querySelector("select");
+  var chosen = select.value;
+  select.addEventListener("change", function () {
+    if (select.value !== chosen) form.submit();
+  });
+});

@@ -50,7 +50,24 @@ def log_in(page, portal, slug, login, password):
 
 def expect_signed_in_as(page, login):
     expect(page.get_by_role("main")).to_contain_text(f"Вы вошли как {login}.")
-    expect(page.get_by_role("button", name="Выход")).to_be_visible()
+    # «Выход» is in the menu, folded behind «Меню» on a phone.
+    expect(page.get_by_role("navigation", name="Главное меню").locator("button", has_text="Выход")).to_have_count(1)
+
+
+def open_menu(page):
+    """The main menu, unfolded where a phone shows it behind «Меню» (a <details>)."""
+    menu = page.get_by_role("navigation", name="Главное меню")
+    fold = menu.locator("details")
+    if fold.count() and not fold.evaluate("details => details.open"):
+        menu.locator("summary").click()
+    return menu
+
+
+def close_menu(page):
+    """Fold the main menu back where a phone folds it (it covers the top of the page)."""
+    fold = page.get_by_role("navigation", name="Главное меню").locator("details:not(.main-nav__fold--wide)")
+    if fold.count() and fold.evaluate("details => details.open"):
+        fold.locator("summary").click()
 
 
 def tenant(slug):
@@ -124,13 +141,15 @@ def linked_accounts(slug):
 AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 
 
-def axe_violations(page):
+def axe_violations(page, *, every_impact=False):
+    """axe-core's serious and critical findings on ``page`` (``every_impact``: all of them,
+    the moderate «region», content outside any landmark, included)."""
     page.add_script_tag(path=str(AXE))
-    results = page.evaluate("""async () => {
+    results = page.evaluate("""async (every) => {
         const results = await axe.run(document, {resultTypes: ["violations"]});
-        return results.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+        return results.violations.filter(v => every || v.impact === "serious" || v.impact === "critical")
             .map(v => v.id + " (" + v.impact + "): " + v.nodes.map(n => n.target.join(" ")).join(", "));
-    }""")
+    }""", every_impact)
     return results
 
 

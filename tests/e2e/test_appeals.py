@@ -28,6 +28,8 @@ from appeals.models import Appeal, Attachment
 from portal.scoping import scopes_disabled
 
 from .browser import (
+    close_menu,
+    open_menu,
     DESKTOP,
     PASSWORD,
     Audit,
@@ -93,7 +95,8 @@ def menu(page):
 
 
 def appeals_in_menu(page):
-    return menu(page).get_by_role("link", name=re.compile("^Обращения"))
+    """«Обращения» in the menu, folded or not (a phone folds it behind «Меню»)."""
+    return menu(page).get_by_role("link", name=re.compile("^Обращения"), include_hidden=True)
 
 
 def flash(page):
@@ -115,8 +118,10 @@ def number_in(text):
 
 
 def expect_no_badge(page):
+    open_menu(page)
     expect(appeals_in_menu(page)).to_have_accessible_name("Обращения")
     expect(appeals_in_menu(page).locator(".badge")).to_have_count(0)
+    close_menu(page)
 
 
 def downloaded(page, link):
@@ -146,6 +151,7 @@ def test_an_appeal_with_a_file_is_answered_by_staff_and_read(portal, axe_phone, 
     login = log_in_as_demo_consumer(page, portal, "mef")
     expect_no_badge(page)
 
+    open_menu(page)
     appeals_in_menu(page).click()
     expect(heading(page)).to_have_text("Обращения")
     expect(appeals_in_menu(page)).to_have_attribute("aria-current", "page")
@@ -241,8 +247,10 @@ def test_an_appeal_with_a_file_is_answered_by_staff_and_read(portal, axe_phone, 
     hidden = appeals_in_menu(page).locator(".visually-hidden")
     expect(hidden).to_have_text(", непрочитанных ответов: 1")
     assert hidden.evaluate("el => getComputedStyle(el).clip") != "auto"  # read aloud, not drawn
+    open_menu(page)
     expect(appeals_in_menu(page)).to_have_accessible_name(re.compile(r"^Обращения\s*, непрочитанных ответов: 1$"))
     audit("overview with the badge")
+    open_menu(page)
     appeals_in_menu(page).click()
     item = main(page).get_by_role("list", name="Ваши обращения и заявки").get_by_role("listitem")
     expect(item).to_have_count(1)
@@ -271,6 +279,7 @@ def test_an_appeal_with_a_file_is_answered_by_staff_and_read(portal, axe_phone, 
         appeal.refresh_from_db()
         assert not appeal.unread_by_author
 
+    open_menu(page)
     appeals_in_menu(page).click()
     expect_no_badge(page)
     expect(main(page).locator(".appeal-item")).not_to_contain_text("Новый ответ")
@@ -284,7 +293,7 @@ def test_a_visitor_asks_support_a_question(portal, axe_phone):
     page = axe_phone
     audit = Audit(page)
     page.goto(portal.url("gaz"))
-    menu(page).get_by_role("link", name="Поддержка").click()
+    open_menu(page).get_by_role("link", name="Поддержка").click()
     expect(heading(page)).to_have_text("Поддержка")
     audit("support page")
     main(page).get_by_role("link", name="Задать вопрос в техподдержку").click()
@@ -338,7 +347,7 @@ def test_a_grid_connection_application_is_drafted_and_sent(portal, axe_phone, fi
     log_in(page, portal, "rosseti", login, PASSWORD)
     expect_signed_in_as(page, login)
 
-    menu(page).get_by_role("link", name=re.compile("^Обращения")).click()
+    open_menu(page).get_by_role("link", name=re.compile("^Обращения")).click()
     main(page).get_by_role("link", name="Заявки", exact=True).click()
     expect(heading(page)).to_have_text("Заявки")
     audit("applications list, empty")

@@ -83,7 +83,7 @@ def expect_what_is_owed(page, account):
     balance = main(page).locator(".balance")
     expect(balance.locator(".balance__label")).to_have_text("Переплата" if total < 0 else "К оплате")
     assert squeezed(balance.locator(".balance__amount").inner_text()) == f"{rub(total)}₽"
-    expect(balance).to_contain_text(f"Расчётный период: {month_year(period)}")
+    expect(balance).to_contain_text(f"за {month_year(period).lower()}")
     services = main(page).get_by_role("table", name="По услугам")
     expect(services.get_by_role("columnheader", name="Услуга")).to_be_visible()
     with scopes_disabled():
@@ -109,8 +109,9 @@ def switch(page):
 
 
 def switch_to(page, account, *, on_overview=True):
-    switch(page).select_option(label=f"{account.number} · {account.supplier.name}")
-    page.get_by_role("button", name="Выбрать").click()
+    """The choice applies on selection (static/js/portal.js)."""
+    with page.expect_navigation():
+        switch(page).select_option(label=f"{account.number} · {account.supplier.name}")
     if on_overview:
         expect(account_heading(page, account.number)).to_be_visible()
 

@@ -27,6 +27,9 @@ WIDTH = 360
 EXCUSED = {
     "payments/notify/<str:provider_account_id>/": "the provider's server-to-server notification",
     "personal/select/": "a POST that returns to the page it came from",
+    "pay/": "the menu's way to the current account's pay page (walked), answered by a redirect",
+    "readings/": "the menu's way to the current account's readings page (walked), answered by a redirect",
+    "invoices/": "the menu's way to the current account's invoices page (walked), answered by a redirect",
     "accounts/signup/resend/": "a POST answered by a redirect",
     "accounts/activate/resend/": "a POST answered by a redirect",
     "accounts/profile/phone/resend/": "a POST answered by a redirect",

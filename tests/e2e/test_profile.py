@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from accounts.demo import CONSUMER_PASSWORD
 
 from .browser import (
+    open_menu,
     PHONE,
     assert_fits,
     code_in,
@@ -26,7 +27,7 @@ def test_the_demo_consumer_changes_the_phone_by_its_code(portal, browser):
     page = new_page(browser, PHONE)
     try:
         log_in_as_demo_consumer(page, portal, "mef")
-        page.get_by_role("navigation", name="Главное меню").get_by_role("link", name="Профиль").click()
+        open_menu(page).get_by_role("link", name="Профиль").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Мой профиль")
         expect(main(page)).to_contain_text(f"Сейчас указан: {OLD_PHONE}.")
         expect(main(page).get_by_role("link", name="Смена пароля")).to_be_visible()

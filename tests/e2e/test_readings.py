@@ -22,7 +22,7 @@ from meters.states import period_name
 from portal.models import Tenant
 from portal.scoping import scopes_disabled
 
-from .browser import baseline, expect_signed_in_as, log_in, shown, typed
+from .browser import baseline, expect_signed_in_as, log_in, open_menu, shown, typed
 
 LOGIN = "consumer@mef.example"
 REASON = "Показание не совпадает с контрольным"
@@ -49,8 +49,8 @@ def test_readings_from_the_overview_to_billings_verdict(portal, phone, tmp_path)
     expect_signed_in_as(page, LOGIN)
     expect(page).to_have_url(portal.url("mef", "/overview/"))
 
-    # Tap 1: «Передать показания» on the overview.
-    page.get_by_role("link", name="Передать показания").click()
+    # The readings page, the menu's «Показания» (the home has the fields too: tests/e2e/test_routine.py).
+    open_menu(page).get_by_role("link", name="Показания").click()
     expect(page).to_have_url(re.compile(r"/personal/\d+/readings/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Ввод показаний")
     account_id = int(re.search(r"/personal/(\d+)/readings/", page.url).group(1))
