@@ -12,11 +12,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-<<<<<<< HEAD
-.PHONY: run test install chromium flite axe pdf pdf-test-tools messages gettext wrk bench bench-caches
-=======
-.PHONY: run test install chromium flite axe pdf pdf-test-tools messages gettext screens
->>>>>>> main
+.PHONY: run test install chromium flite axe pdf pdf-test-tools messages gettext screens wrk bench bench-caches
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -70,7 +66,12 @@ test: install chromium flite axe pdf pdf-test-tools gettext
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) TEST_CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
-<<<<<<< HEAD
+# docs/screens/: each tenant's signed-in home at 360 px, as tests/e2e/test_routine.py leaves
+# it (the routine's test saves the landing page when PORTAL_SCREENS names a directory).
+screens: install chromium axe pdf
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) TEST_CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+		PORTAL_SCREENS=$(CURDIR)/docs/screens $(BIN)/pytest -q tests/e2e/test_routine.py -k "taps or without_accounts"
+
 # Page benchmarks (not part of `make test`): wrk, Debian's native load generator, drives every
 # page of the routine through gunicorn under production settings beside a bare Django view
 # (bench/pages.py, bench/wrk_page.lua; docs/performance.md). They build their own database
@@ -85,10 +86,3 @@ bench: install wrk pdf
 
 bench-caches: install wrk pdf
 	$(BIN)/python bench/caches.py $(BENCH_ARGS)
-=======
-# docs/screens/: each tenant's signed-in home at 360 px, as tests/e2e/test_routine.py leaves
-# it (the routine's test saves the landing page when PORTAL_SCREENS names a directory).
-screens: install chromium axe pdf
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) TEST_CELERY_BROKER_URL=$(TEST_BROKER_URL) \
-		PORTAL_SCREENS=$(CURDIR)/docs/screens $(BIN)/pytest -q tests/e2e/test_routine.py -k "taps or without_accounts"
->>>>>>> main

@@ -19,22 +19,11 @@ from portal import versions
 from portal.hosts import tenant_base_url
 
 from .models import Appeal, Attachment, Message
+from .versions import UNREAD, UNREAD_TIMEOUT, unread_cache_key
 
 
 class AppealRefused(Exception):
     """A move the appeal's status does not allow; the message is for the person."""
-
-
-# The menu's counter of unread answers is cached under the author's version of this scope
-# (portal.versions), which every write of one of their appeals bumps (appeals/versions.py).
-# It pays (bench/caches.py at gaz, 100,000 accounts, 2026-12-06, one round at load 7.9–9.4, so
-# rough): with it off, the signed-in pages' share of the bare view fell 1.8× (median).
-UNREAD = "appeals.unread"
-UNREAD_TIMEOUT = 3600  # seconds; a backstop for raw SQL
-
-
-def unread_cache_key(user_id):
-    return f"appeals:unread:{user_id}"
 
 
 def unread_count(user):

@@ -93,7 +93,6 @@ def readings(request, account_id):
         return _readings_page(request, body)
     lines = selectors.meter_lines(account, today=today)
     submissions, entered = {}, {}
-<<<<<<< HEAD
     for line in lines:
         meter = line.meter
         values = {zone: request.POST.get(f"m{meter.pk}z{zone}", "") for zone in range(1, meter.zones + 1)}
@@ -110,6 +109,8 @@ def readings(request, account_id):
         if then_pay:  # «Передать показания и оплатить»
             ids = ",".join(str(reading.pk) for submission in saved for reading in submission.readings)
             return redirect(f"{reverse('payments:pay', kwargs={'account_id': account.pk})}?readings={ids}")
+        if request.POST.get("then") == "home":  # the fields on the signed-in home
+            return redirect(settings.LOGIN_REDIRECT_URL)
         return redirect("meters:readings", account_id=account.pk)
     if not submissions:
         messages.error(request, _("Введите показания хотя бы одного прибора."))
@@ -130,31 +131,6 @@ def _readings_body(user, link, today, then_pay, submissions=None, entered=None):
     full = link.access == AccountLink.Access.FULL
     window_state = selectors.window_state(account, today=today)
     lines = selectors.meter_lines(account, today=today)
-=======
-    if request.method == "POST":
-        for line in lines:
-            meter = line.meter
-            values = {zone: request.POST.get(f"m{meter.pk}z{zone}", "") for zone in range(1, meter.zones + 1)}
-            if not any(value.strip() for value in values.values()):
-                continue
-            confirmed = {kind for kind in ("lower", "jump") if request.POST.get(f"m{meter.pk}_{kind}")}
-            submissions[meter.pk] = services.readings_submit(
-                account=account, meter=meter, values=values, user=request.user, access=link.access, confirmed=confirmed,
-            )
-            entered[meter.pk] = values
-        saved = [submission for submission in submissions.values() if submission.saved]
-        _say_what_came_of(request, submissions)
-        if submissions and len(saved) == len(submissions):
-            if request.POST.get("then") == "pay":  # «Передать показания и оплатить»
-                ids = ",".join(str(reading.pk) for submission in saved for reading in submission.readings)
-                return redirect(f"{reverse('payments:pay', kwargs={'account_id': account.pk})}?readings={ids}")
-            if request.POST.get("then") == "home":  # the fields on the signed-in home
-                return redirect(settings.LOGIN_REDIRECT_URL)
-            return redirect("meters:readings", account_id=account.pk)
-        if not submissions:
-            messages.error(request, _("Введите показания хотя бы одного прибора."))
-        lines = selectors.meter_lines(account, today=today)  # what was saved shows as the last reading
->>>>>>> main
     rejected = rejected_since_last(lines, today=today)
     if full:  # the holder sees who else submitted (masked); a number alone learns nothing of them
         for line in lines:

@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing import fragments
 from billing.access import holders
 from billing.models import AccountLink
 
@@ -180,13 +181,10 @@ def _move(payment, target, reported):
         payment.failure_reason = reported.reason[:300]
     payment.status = target
     payment.save()
-<<<<<<< HEAD
-=======
-    fragments.forget_account(payment.account_id)  # the overview's «оплачено …, ожидает учёта»
-    # ... and the summary of every user linked to the account (kept under the user's version).
+    # The account's fragments are declared (payments/versions.py); the summary of every user
+    # linked to the account is kept under the user's version, which a Payment row cannot name.
     for user_id in AccountLink.objects.filter(account_id=payment.account_id).values_list("user_id", flat=True):
         fragments.forget_user(user_id)
->>>>>>> main
     if first_success:
         _send_receipt(payment)
         _tell_holders(payment)

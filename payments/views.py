@@ -53,17 +53,10 @@ READINGS_WITH_PAYMENT = timedelta(hours=2)
 def pay(request, account_id):
     link = page_access_link(request, account_id, need=Need.PAY)
     account = link.account
-<<<<<<< HEAD
-    full = link.access == AccountLink.Access.FULL
-    facts = _pay_facts(request, account, request.user, full)
-    overview = facts.pop("overview")
-    debt = overview.to_pay if overview.to_pay and overview.to_pay > 0 else None
-=======
     overview = account_overview(account)
     # Paid here and not yet posted by billing is not owed again (payments.selectors.Due).
     due = selectors.amount_due(account, billed=overview.to_pay, tenant=request.tenant)
     debt = due.to_pay if due.state == "owed" else due.billed if due.covered else None
->>>>>>> main
     # «Оплатить и передать показания»: the readings page saved them and sent their ids here.
     readings = _readings_of(request, account, request.POST.get("readings") or request.GET.get("readings", ""))
     # A debt paid already is offered, never preselected; a debt left to pay is.
@@ -86,11 +79,6 @@ def pay(request, account_id):
                 messages.error(request, str(refused))
             else:
                 return redirect("payments:confirm", public_id=payment.public_id)
-<<<<<<< HEAD
-    return render(request, "payments/pay.html", {
-        "link": link, "account": account, "overview": overview, "debt": debt, "form": form, "full": full,
-        "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings), **facts,
-=======
     full = link.access == AccountLink.Access.FULL
     return render(request, "payments/pay.html", {
         "full": full, "due": due,
@@ -98,31 +86,7 @@ def pay(request, account_id):
         "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings),
         "has_meters": account.meters.filter(archived_on__isnull=True).exists(),
         "available": selectors.provider_accounts_usable().filter(supplier_id=account.supplier_id).exists(),
->>>>>>> main
     })
-
-
-def _pay_facts(request, account, user, full):
-    """The account's overview (its debt) and what the pay page says besides the form: from
-    the cache for a GET (billing.fragments, per access and day; the user's own when the link
-    is not full), asked afresh for a POST, which creates the payment from them."""
-    def build():
-        # Others' payments are the holder's business: a link by number sees only its own.
-        awaiting, awaiting_total = selectors.awaiting_billing(account, today=request.tenant.today(),
-                                                              user=None if full else user)
-        return {
-            "overview": account_overview(account),
-            "awaiting_total": awaiting_total if awaiting else None,
-            "has_meters": account.meters.filter(archived_on__isnull=True).exists(),
-            "available": selectors.provider_accounts_usable().filter(supplier_id=account.supplier_id).exists(),
-        }
-
-    if request.method == "POST":
-        return build()
-    return fragments.cached("pay", tenant_id=request.tenant.pk, account_id=account.pk,
-                            parts=("full" if full else user.pk, request.tenant.today(),
-                                   settings.PAYMENT_SANDBOX_ENABLED),
-                            build=build)
 
 
 def _readings_of(request, account, text):
