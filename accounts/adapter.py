@@ -1,9 +1,13 @@
 """allauth, made tenant-aware: users are created in the request's tenant, found by phone
 within it, and mail goes out through the portal's delivery (Celery, tenant-tagged)."""
 
+from datetime import timedelta
+
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
@@ -57,8 +61,13 @@ class TenantAccountAdapter(DefaultAccountAdapter):
         return super().respond_user_inactive(request, user)
 
     def send_mail(self, template_prefix, email, context):
+        # allauth's mails carry a code or a link that signs in or resets: kept only while it
+        # is valid (a code: the tenant's code lifetime; a link: Django's reset timeout).
         message = self.render_mail(template_prefix, email, context)
-        message_send_email(tenant=self.request.tenant, to=email, subject=message.subject, body=message.body)
+        lifetime = (self.request.tenant.policy.code_ttl_seconds if "code" in context and self.request.tenant
+                    else settings.PASSWORD_RESET_TIMEOUT)
+        message_send_email(tenant=self.request.tenant, to=email, subject=message.subject, body=message.body,
+                           valid_until=timezone.now() + timedelta(seconds=lifetime))
 
     def phone_form_field(self, **kwargs):
         return PhoneField(**kwargs)
@@ -83,7 +92,8 @@ class TenantAccountAdapter(DefaultAccountAdapter):
 
     def send_verification_code_sms(self, user, phone, code, **kwargs):
         messages.send_sms(tenant=user.tenant, to=phone, template="signup_code", code=code,
-                          minutes=user.tenant.policy.code_ttl_minutes, user=user)
+                          minutes=user.tenant.policy.code_ttl_minutes, user=user,
+                          valid_until=timezone.now() + timedelta(seconds=user.tenant.policy.code_ttl_seconds))
 
     def send_notification_mail(self, template_prefix, user, context=None, email=None):
         # allauth's security notices (of its routed pages only "password changed" can fire)

@@ -91,6 +91,13 @@ class Issued:
     code: str | None  # plain values, to put in the message and then forget
     key: str | None
 
+    @property
+    def valid_until(self):
+        """Until when the message that carries it may still be sent (the later of the code's
+        and the link's expiry): portal.services.message_send_*'s ``valid_until``."""
+        return max((moment for moment in (self.confirmation.code_expires_at, self.confirmation.key_expires_at)
+                    if moment is not None), default=None)
+
 
 def _hash_code(code, confirmation_purpose, user_id):
     # Keyed and bound to user and purpose: the same digits hash differently elsewhere.

@@ -36,6 +36,9 @@ STAFF_PERMISSIONS = [
     "portal.view_tenant",
     "portal.view_tenantpolicy",
     "portal.view_tenantdomain",
+    # The outbox: what was sent, what was given up on and why; «Отправить ещё раз» (change).
+    "portal.view_outgoingmessage",
+    "portal.change_outgoingmessage",
     "billing.view_supplier",
     "billing.add_supplier",
     "billing.change_supplier",

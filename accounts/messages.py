@@ -15,23 +15,25 @@ def _render(name, tenant, context):
     return render_to_string(path, {"tenant": tenant, **context}).strip()
 
 
-def send_sms(*, tenant, to, template, user=None, forget_recipient=False, **context):
+def send_sms(*, tenant, to, template, user=None, forget_recipient=False, valid_until=None, **context):
     """``user``: whose message it is (portal.models.OutgoingMessage.user), where known;
-    ``forget_recipient``: the message's address is blanked once it is sent."""
+    ``forget_recipient``: the message's address is blanked once it is sent; ``valid_until``:
+    it carries a one-time code or link valid until then (confirmations.Issued.valid_until),
+    so it is never sent after that, nor twice."""
     message_send_sms(tenant=tenant, to=to, text=_render(f"{template}.sms.txt", tenant, context),
-                     user_id=user.pk if user else None, forget_recipient=forget_recipient)
+                     user_id=user.pk if user else None, forget_recipient=forget_recipient, valid_until=valid_until)
 
 
-def send_email(*, tenant, to, template, user=None, forget_recipient=False, **context):
+def send_email(*, tenant, to, template, user=None, forget_recipient=False, valid_until=None, **context):
     message_send_email(tenant=tenant, to=to, subject=_render(f"{template}.subject.txt", tenant, context),
                        body=_render(f"{template}.email.txt", tenant, context), user_id=user.pk if user else None,
-                       forget_recipient=forget_recipient)
+                       forget_recipient=forget_recipient, valid_until=valid_until)
 
 
-def send(*, tenant, contact, template, user=None, **context):
+def send(*, tenant, contact, template, user=None, valid_until=None, **context):
     """By the contact's own channel: SMS to a phone, e-mail to an address."""
     sender = send_sms if contact.is_phone else send_email
-    sender(tenant=tenant, to=contact.value, template=template, user=user, **context)
+    sender(tenant=tenant, to=contact.value, template=template, user=user, valid_until=valid_until, **context)
 
 
 def notify_user(*, user, template, forget_recipient=False, **context):

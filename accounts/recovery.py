@@ -55,12 +55,14 @@ def _send_reset(user, *, enforce_cooldown=True):
     if user.phone and (not user.email or user.username == user.phone):
         issued = confirmations.issue(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, channel="sms",
                                      destination=user.phone, enforce_cooldown=enforce_cooldown)
-        messages.send_sms(tenant=tenant, to=user.phone, template="reset_code", code=issued.code, user=user)
+        messages.send_sms(tenant=tenant, to=user.phone, template="reset_code", code=issued.code, user=user,
+                          valid_until=issued.valid_until)
         return
     issued = confirmations.issue(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, channel="email",
                                  destination=user.email, with_key=True, enforce_cooldown=enforce_cooldown)
     url = tenant_base_url(tenant) + reverse("accounts:password_reset_key", args=[issued.key])
     messages.send_email(tenant=tenant, to=user.email, template="reset", code=issued.code, url=url,
+                        valid_until=issued.valid_until,
                         minutes=tenant.policy.code_ttl_minutes, user=user)
 
 
@@ -129,7 +131,7 @@ def recovery_start_by_contract(*, tenant, inn, contract_number, contact, passwor
     issued = confirmations.issue(user=user, purpose=Confirmation.Purpose.PASSWORD_RESET, channel=contact.channel,
                                  destination=contact.value, payload={"password_hash": make_password(password)})
     messages.send(tenant=tenant, contact=contact, template="reset_code" if contact.is_phone else "reset",
-                  code=issued.code, minutes=tenant.policy.code_ttl_minutes)
+                  code=issued.code, minutes=tenant.policy.code_ttl_minutes, valid_until=issued.valid_until)
     return ResetStarted(user=user)
 
 

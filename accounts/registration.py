@@ -239,9 +239,11 @@ def _send_confirmation(*, user, step, purpose, destination, payload=None, enforc
             # The customer did not start this on the site: say where the code goes.
             url = tenant_base_url(tenant) + reverse("accounts:signup_continue")
             messages.send_sms(tenant=tenant, to=destination, template="signup_code_by_staff", code=issued.code,
+                              valid_until=issued.valid_until,
                               minutes=minutes, url=url, user=user)
         else:
             messages.send_sms(tenant=tenant, to=destination, template="signup_code", code=issued.code, minutes=minutes,
+                              valid_until=issued.valid_until,
                               user=user)
         return issued
     with_key = step == EMAIL_LINK
@@ -254,6 +256,7 @@ def _send_confirmation(*, user, step, purpose, destination, payload=None, enforc
         url = tenant_base_url(tenant) + reverse("accounts:activate", args=[issued.key])
         deadline = timezone.localtime(issued.confirmation.key_expires_at).strftime("%d.%m.%Y %H:%M")
     messages.send_email(tenant=tenant, to=destination, template="signup", code=issued.code, minutes=minutes,
+                        valid_until=issued.valid_until,
                         url=url, deadline=deadline, deletes=policy.delete_unactivated, user=user)
     return issued
 
@@ -321,7 +324,8 @@ def _send_claim(*, holder, step, destination, payload):
     )
     url = tenant_base_url(tenant) + reverse("accounts:activate", args=[issued.key]) if issued.key else None
     contact = Contact.phone(destination) if by_sms else Contact.email(destination)
-    messages.send(tenant=tenant, contact=contact, template="signup_claim", code=issued.code, url=url,
+    messages.send(tenant=tenant, contact=contact, template="signup_claim", code=issued.code,
+                  valid_until=issued.valid_until, url=url,
                   minutes=tenant.policy.code_ttl_minutes)
     return issued
 

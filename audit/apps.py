@@ -48,7 +48,8 @@ TRACKED = {
 # refuses a model in neither list).
 NOT_TRACKED = {
     "appeals.AppealCounter": "the tenant's last appeal number, written only as appeals are made; nobody edits it, and each appeal (on the trail) shows its number",
-    "portal.OutgoingMessage": "the outbox: written by the portal as it sends, never edited; it keeps no text",
+    "portal.OutgoingMessage": "the outbox: written by the portal as it sends; its text is sealed and never shown. "
+                              "An admin's «Отправить ещё раз» writes its own entry (portal.services.messages_resend)",
     "accounts.Confirmation": "one-time codes, kept only as hashes: secrets, written only by the flows that send them",
     "billing.ImportRun": "the import's own record of who loaded which files and what came of it; read-only",
     "billing.ImportFile": "a file of an import run, part of the run's own record; read-only",

@@ -42,25 +42,13 @@ import time
 from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from shared import ROOT, docs_replace, portal_env
+
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "import_speed.json"
-DOCS = ROOT / "docs" / "performance.md"
 # Several people may share the machine's PostgreSQL and Redis: each may name their own.
 DATABASE = os.environ.get("BENCH_IMPORT_DATABASE", "portal_bench_import")
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
-ENV = {
-    **os.environ,
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
-    "DATABASE_URL": DATABASE_URL,
-    "REDIS_URL": os.environ.get("BENCH_IMPORT_REDIS_URL", "redis://127.0.0.1:6379/12"),
-    "CELERY_BROKER_URL": "",
-    "SECURE_SSL_REDIRECT": "false",
-    "LOG_LEVEL": "WARNING",
-    "DJANGO_SETTINGS_MODULE": "portal.settings",
-    "PYTHONPATH": str(ROOT),
-}
+ENV = portal_env(DATABASE, redis_url=os.environ.get("BENCH_IMPORT_REDIS_URL", "redis://127.0.0.1:6379/12"))
 TENANT = "bench"
 # The import's code: a run with local changes to it says so.
 ENGINE = ("portal/exchange", "billing/exchange.py", "meters/exchange.py")
@@ -205,7 +193,7 @@ def plain_copy(path, kind):
 
     columns = ", ".join(f"{name} text" for name in COLUMNS[kind])
     result = {}
-    with psycopg.connect(DATABASE_URL) as connection:
+    with psycopg.connect(ENV["DATABASE_URL"]) as connection:
         for name in ("plain", "write_row"):
             table = f"bare_{kind}_{name}"
             connection.execute(f"DROP TABLE IF EXISTS {table}")
@@ -442,15 +430,7 @@ PHASE_NAMES = {
 
 
 def update_docs(result):
-    text = DOCS.read_text()
-    begin, end = "<!-- import:begin -->", "<!-- import:end -->"
-    body = render_section(result)
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        _old, tail = rest.split(end, 1)
-        DOCS.write_text(f"{head}{begin}\n{body}\n{end}{tail}")
-    else:
-        print(f"{DOCS.relative_to(ROOT)} has no {begin} ... {end} section; not updated")
+    docs_replace("import", render_section(result))
 
 
 def render_section(result):

@@ -43,26 +43,16 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from shared import ROOT, docs_replace, portal_env
+
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "receipt_memory.json"
-DOCS = ROOT / "docs" / "performance.md"
 CELERY = Path(sys.executable).with_name("celery")
 DATABASE = os.environ.get("BENCH_DATABASE", "portal_bench_receipt_memory")
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
 QUEUE = "bench-receipt-memory"
 SAMPLE_SECONDS = 2
-ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
-    "CELERY_BROKER_URL": BROKER_URL,
-    "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
-    "SECURE_SSL_REDIRECT": "false",
-    "PORTAL_SCHEME": "http",
-    "LOG_LEVEL": "WARNING",
-    "DJANGO_SETTINGS_MODULE": "portal.settings",
-}
+ENV = portal_env(DATABASE, broker_url=BROKER_URL, inherit=False, CELERY_TASK_DEFAULT_QUEUE=QUEUE,
+                 PORTAL_SCHEME="http")
 WORKER_ARGS = {"none": ["--max-memory-per-child=0"], "settings": []}  # settings set no task limit
 
 
@@ -253,7 +243,6 @@ def write_docs(result):
         for run in runs
     ]
     section = "\n".join([
-        "<!-- receipt-memory:begin -->",
         f"`bench/receipt_memory.py`, {result['measured_at']}: {result['renders']:,} receipts (five services each) "
         "rendered by `billing.tasks.render_receipt` in one prefork pool process, under production settings.",
         "",
@@ -266,15 +255,8 @@ def write_docs(result):
         header,
         "|---|" + "---|" * len(runs),
         *rows,
-        "<!-- receipt-memory:end -->",
     ])
-    text = DOCS.read_text(encoding="utf-8")
-    if "<!-- receipt-memory:begin -->" in text:
-        head, rest = text.split("<!-- receipt-memory:begin -->", 1)
-        text = head + section + rest.split("<!-- receipt-memory:end -->", 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n## Receipt rendering: a pool process's memory\n\n" + section + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    docs_replace("receipt-memory", section, heading="Receipt rendering: a pool process's memory")
 
 
 def main():

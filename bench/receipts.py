@@ -31,19 +31,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from shared import ROOT, portal_env
+
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "receipts.json"
 DATABASE = "portal_bench_receipts"
-ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-    "REDIS_URL": "redis://127.0.0.1:6379/12",
-    "CELERY_BROKER_URL": "",
-    "SECURE_SSL_REDIRECT": "false",
-    "PORTAL_SCHEME": "http",
-    "LOG_LEVEL": "WARNING",
-}
+ENV = portal_env(DATABASE, redis_url="redis://127.0.0.1:6379/12", inherit=False, PORTAL_SCHEME="http")
 GOALS_MS = {"render": 300, "serve": 20}
 
 

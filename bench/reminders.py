@@ -29,26 +29,13 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from shared import ROOT, docs_replace, portal_env
+
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "reminders.json"
-DOCS = ROOT / "docs" / "performance.md"
 DATABASE = os.environ.get("BENCH_DATABASE", "portal_bench_reminders")
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
-ENV = {
-    **os.environ,
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
-    "PAYMENT_SECRETS_KEYS": "YmVuY2gtb25seS1mZXJuZXQta2V5LTAxMjM0NTY3ODk=",
-    "DATABASE_URL": DATABASE_URL,
-    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
-    "CELERY_BROKER_URL": "",
-    "SECURE_SSL_REDIRECT": "false",
-    "PORTAL_SCHEME": "https",
-    "LOG_LEVEL": "WARNING",
-    "DJANGO_SETTINGS_MODULE": "portal.settings",
-    "PYTHONPATH": str(ROOT),
-}
+ENV = portal_env(DATABASE, PAYMENT_SECRETS_KEYS="YmVuY2gtb25seS1mZXJuZXQta2V5LTAxMjM0NTY3ODk=",
+                 PORTAL_SCHEME="https")
 TENANT = "bench"
 BATCH = 5000
 GOALS = {"seconds": 300, "peak_rss_mb": 300}
@@ -154,7 +141,6 @@ def write_docs(result):
     first_quarter = [rss for at, rss in result["rss_samples_mb"] if at <= result["seconds"] / 4] or [0]
     last_half = [rss for at, rss in result["rss_samples_mb"] if result["seconds"] / 2 <= at <= result["seconds"]] or [0]
     section = "\n".join([
-        "<!-- reminders:begin -->",
         f"`bench/reminders.py`, {result['measured_at']}: {result['subscribers']:,} subscribers whose reading window "
         f"opens today (e-mail, full access, one account and meter each).",
         "",
@@ -172,15 +158,8 @@ def write_docs(result):
         f"Goals: the run within {GOALS['seconds']} s and under {GOALS['peak_rss_mb']} MB, memory flat (it reads "
         "2,000 links at a time by key): "
         f"{'met' if result['goals_met'] else 'missed'}. The machine's 2 cores were shared with other work.",
-        "<!-- reminders:end -->",
     ])
-    text = DOCS.read_text(encoding="utf-8")
-    if "<!-- reminders:begin -->" in text:
-        head, rest = text.split("<!-- reminders:begin -->", 1)
-        text = head + section + rest.split("<!-- reminders:end -->", 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n## Reading reminders for 100,000 subscribers\n\n" + section + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    docs_replace("reminders", section, heading="Reading reminders for 100,000 subscribers")
 
 
 def main():

@@ -358,7 +358,11 @@ class PinRequestAdmin(AccountSearchMixin, LargeTableAdmin, TenantOwnedAdmin):
     def mark_handled(self, request, queryset):
         from django.utils import timezone
 
-        done = queryset.filter(handled_at__isnull=True).update(handled_at=timezone.now())
+        done = 0
+        for pin_request in queryset.filter(handled_at__isnull=True):  # saved one by one: the trail sees each
+            pin_request.handled_at = timezone.now()
+            pin_request.save(update_fields=["handled_at"])
+            done += 1
         messages.success(request, _("Обработано запросов: %(count)d.") % {"count": done})
 
     @admin.action(description=_("Подтвердить доступ пользователя к счёту"), permissions=["change"])

@@ -4,6 +4,8 @@ admin and a task imports. (A consumer's links to accounts: billing.links.)"""
 import contextlib
 import csv
 import io
+import logging
+from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, connection, transaction
@@ -11,9 +13,15 @@ from django.utils import timezone
 
 from portal.exchange.files import Source, apply_order
 from portal.exchange.staging import import_files
+from portal.retries import TRANSIENT_ERRORS
+from portal.scoping import scopes_disabled
 from portal.spreadsheet import not_a_formula
 
 from .models import ImportFile, ImportRun
+
+logger = logging.getLogger(__name__)
+# A run queued longer than this was not picked up (its publish or its task lost).
+IMPORT_RUN_REPUBLISH_AFTER = timedelta(minutes=2)
 
 
 def import_run_record(tenant, report, *, dry_run, user, run=None):
@@ -92,6 +100,45 @@ def _run_claimed(run_id):
             with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
                 # (A connection that broke took its lock with it.)
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK, run_id])
+
+
+def import_runs_resume(*, now=None):
+    """Beat, every 5 minutes, across tenants: the run is the job (its files are stored with
+    it), so a run whose task was lost is published again — queued for longer than
+    IMPORT_RUN_REPUBLISH_AFTER (the publish at commit failed, or the broker lost the task), or
+    «running» with nobody holding its lock (its worker died and the broker lost the task
+    too; PostgreSQL only). A copy of a task that is still coming finds the run claimed, or
+    done, and does nothing (``_run_claimed``). Returns the ids published."""
+    from .tasks import run_import
+
+    now = now or timezone.now()
+    with scopes_disabled():
+        queued = ImportRun.objects.filter(status=ImportRun.Status.QUEUED, created_at__lte=now - IMPORT_RUN_REPUBLISH_AFTER)
+        runs = list(queued.values_list("pk", "tenant_id"))
+        if connection.vendor == "postgresql":
+            running = ImportRun.objects.filter(status=ImportRun.Status.RUNNING).values_list("pk", "tenant_id")
+            runs += [(pk, tenant_id) for pk, tenant_id in running if not _run_lock_held(pk)]
+    published = []
+    for run_id, tenant_id in runs:
+        try:
+            run_import.delay(tenant_id=tenant_id, run_id=run_id)
+        except (*TRANSIENT_ERRORS, OSError) as error:
+            logger.warning("Import run %s not published again (%s); the next sweep tries.", run_id, error)
+            break
+        published.append(run_id)
+    if published:
+        logger.info("Import runs published again: %s", published)
+    return published
+
+
+def _run_lock_held(run_id):
+    """Whether a worker holds the lock of run ``run_id`` (it runs it now)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK, run_id])
+        if not cursor.fetchone()[0]:
+            return True
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK, run_id])
+    return False
 
 
 def import_run_uploaded(tenant, run_id):

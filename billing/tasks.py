@@ -16,3 +16,10 @@ def render_receipt(*, tenant, invoice_id):
     """Render the PDF receipt of one invoice unless the stored one is current (idempotent:
     a duplicate or redelivered task waits on the invoice's row lock, then renders nothing)."""
     receipts.render_receipt(invoice_id)
+
+
+@shared_task
+def resume_import_runs():
+    """Every 5 minutes (CELERY_BEAT_SCHEDULE), platform-wide: runs whose task was lost are
+    published again (services.import_runs_resume)."""
+    return services.import_runs_resume()

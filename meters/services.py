@@ -429,12 +429,14 @@ def reading_choose(*, reading):
         corrects = None
         if chosen is not None and chosen.status == Reading.Status.SUBMITTED:
             corrects = chosen.corrects
-            Reading.objects.filter(pk=chosen.pk).update(status=Reading.Status.HELD, held_for=reading)
+            chosen.status, chosen.held_for = Reading.Status.HELD, reading
+            chosen.save(update_fields=["status", "held_for"])  # a save, so that the trail sees it
         elif chosen is not None and chosen.status in (Reading.Status.EXPORTED, Reading.Status.ACCEPTED):
             corrects = chosen
         # Everything else held for the same reading now waits behind this one.
-        Reading.objects.filter(held_for=chosen, status=Reading.Status.HELD).exclude(pk=reading.pk).update(
-            held_for=reading)
+        for waiting in Reading.objects.filter(held_for=chosen, status=Reading.Status.HELD).exclude(pk=reading.pk):
+            waiting.held_for = reading
+            waiting.save(update_fields=["held_for"])
         reading.status, reading.held_for, reading.corrects = Reading.Status.SUBMITTED, None, corrects
         reading.save(update_fields=["status", "held_for", "corrects"])
         fragments.forget_account(reading.meter.account_id)

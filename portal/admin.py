@@ -14,9 +14,10 @@ from django.http import Http404
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .services import policy_warnings, tenant_ensure_policy
-from .models import ConsentDocument, Tenant, TenantDomain, TenantPolicy
+from .services import messages_resend, policy_warnings, tenant_ensure_policy
+from .models import ConsentDocument, OutgoingMessage, Tenant, TenantDomain, TenantPolicy
 from .pagination import LargeTablePaginator
 
 
@@ -162,6 +163,48 @@ class TenantAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return on_platform_host(request) and super().has_delete_permission(request, obj)
+
+
+@admin.register(OutgoingMessage)
+class OutgoingMessageAdmin(LargeTableAdmin, TenantOwnedAdmin):
+    """The outbox, read-only: what was sent, what waits, what was given up on and why
+    (filter «не отправлено»). «Отправить ещё раз» queues a message given up on again while its
+    text is kept and valid; the change is on the audit trail. The text itself is never shown
+    (it may carry a one-time code)."""
+
+    list_display = ["created_at", "status", "error", "to", "channel", "attempts", "sent_at", "expires_at"]
+    list_filter = ["status", "channel", "has_code"]
+    sortable_by = ["created_at"]
+    ordering = ["-created_at"]
+    fields = ["tenant", "channel", "to", "user", "status", "has_code", "attempts", "error", "created_at",
+              "claimed_at", "sent_at", "expires_at", "due_at", "text_kept", "forget_recipient"]
+    readonly_fields = fields
+    actions = ["resend"]
+
+    @admin.display(description=_("текст хранится"), boolean=True)
+    def text_kept(self, message):
+        return bool(message.payload)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Отправить ещё раз"), permissions=["change"])
+    def resend(self, request, queryset):
+        chosen = queryset.count()
+        resent = messages_resend(queryset)
+        if resent:
+            self.message_user(request, ngettext("Сообщение снова в очереди.",
+                                                "Сообщений снова в очереди: %(count)d.", resent) % {"count": resent})
+        if chosen > resent:
+            skipped = chosen - resent
+            self.message_user(request, ngettext(
+                "Сообщение не отправить ещё раз: оно не в состоянии «не отправлено», его текст не сохранён или "
+                "истёк срок действия.",
+                "Сообщений, которые не отправить ещё раз (не в состоянии «не отправлено», текст не сохранён или "
+                "истёк срок действия): %(count)d.", skipped) % {"count": skipped}, messages.WARNING)
 
 
 @admin.register(ConsentDocument)

@@ -2,9 +2,13 @@
 they need with these; the five demo tenants (conftest's demo_tenants) are for tests about
 the demo or about one guide's policy."""
 
-import factory
+from datetime import timedelta
 
-from .models import Tenant, TenantPolicy
+import factory
+from django.utils import timezone
+
+from . import sealing
+from .models import OutgoingMessage, Tenant, TenantPolicy
 
 
 class ScopeFreeFactory(factory.django.DjangoModelFactory):
@@ -40,6 +44,27 @@ class TenantFactory(ScopeFreeFactory):
     short_name = factory.LazyAttribute(lambda tenant: tenant.slug.capitalize())
     kind = Tenant.Kind.ELECTRICITY_RETAIL
     policy = factory.RelatedFactory(TenantPolicyFactory, factory_related_name="tenant")
+
+
+class OutgoingMessageFactory(ScopeFreeFactory):
+    """A queued SMS with its text kept, as portal.services._queue writes one (without
+    publishing it): OutgoingMessageFactory(tenant=..., text="Код: 1", has_code=True, ...);
+    ``text=None``: a row queued before texts were kept."""
+
+    class Meta:
+        model = OutgoingMessage
+
+    class Params:
+        text = "Уведомление"
+        subject = ""
+
+    tenant = factory.SubFactory(TenantFactory)
+    channel = OutgoingMessage.Channel.SMS
+    to = factory.Sequence(lambda n: f"+7900{n:07d}")
+    payload = factory.LazyAttribute(lambda message: "" if message.text is None else sealing.seal(
+        {"subject": message.subject, "body": message.text, "headers": {}}))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=3))
+    due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(seconds=60))
 
 
 def admin_form_data(page):

@@ -465,13 +465,33 @@ class ConsentDocument(models.Model):
 
 
 class OutgoingMessage(models.Model):
-    """One e-mail or SMS the portal sends. Its status makes delivery happen at most once,
-    however often the task runs (acks_late, retries, a message duplicated in the broker):
-    a task sends only after moving the row from «queued» to «sending» itself.
+    """One e-mail or SMS the portal sends: the row is the job (a transactional outbox). The
+    Celery task carries only the id; the text (subject, body, headers) is kept with the row,
+    encrypted (portal.sealing), until the message is sent or expires.
 
-    The text is not stored: it may carry a one-time code, which lives only as a hash. A
-    message marked ``forget_recipient`` (an erasure's notice, and whatever was still queued
-    for the erased person) loses its recipient once it is sent or given up on.
+    Its status makes delivery happen at most once, however often the task runs (acks_late,
+    retries, a message duplicated in the broker, the sweep publishing it again): a task sends
+    only after moving the row from «queued» to «sending» itself, under the row's lock.
+
+    The sweep (portal.services.messages_sweep, every 30 s on beat) resolves every row:
+
+    - «в очереди» whose ``due_at`` has passed (a publish lost, a task lost with the broker, a
+      retry lost): published again; ``due_at`` moves on first, so two sweeps do not both
+      publish it, and a second copy of the task finds the row taken anyway.
+    - «в очереди» past ``expires_at``: «истёк», never sent, the text dropped. A message with a
+      one-time code or link (``has_code``) expires with the code; any other after
+      OUTBOX_MESSAGE_LIFETIME.
+    - «отправляется» longer than OUTBOX_SENDING_TIMEOUT (a worker died while sending, or the
+      database went away before the «sent» was written): the gateway may or may not have
+      taken it. A message without a code (a receipt, a notice) is queued again: a second copy
+      is harmless. A message with a code is not sent twice: «не отправлено» with the reason,
+      for staff to see (or «истёк» once past its validity); the person asks for a new code.
+    - A transient error (the database, the broker, SMTP, the SMS gateway, OSError) puts it
+      back in the queue with backoff; after MAX_DELIVERY_ATTEMPTS tries it is «не
+      отправлено» with the reason, and an admin may send it again while its text is kept.
+
+    A message marked ``forget_recipient`` (an erasure's notice, and whatever was still queued
+    for the erased person) loses its recipient (and its text) once it is sent or given up on.
     """
 
     class Channel(models.TextChoices):
@@ -483,6 +503,7 @@ class OutgoingMessage(models.Model):
         SENDING = "sending", _("отправляется")
         SENT = "sent", _("отправлено")
         FAILED = "failed", _("не отправлено")
+        EXPIRED = "expired", _("истёк")
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
                                verbose_name=_("организация"))
@@ -498,13 +519,26 @@ class OutgoingMessage(models.Model):
     error = models.CharField(_("последняя ошибка"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("создано"), auto_now_add=True)
     sent_at = models.DateTimeField(_("отправлено"), null=True, blank=True)
+    # The text: a Fernet token of {"subject", "body", "headers"} (portal.sealing); "" once
+    # the message is sent, has expired, or its recipient was forgotten.
+    payload = models.TextField(_("текст (зашифрован)"), blank=True)
+    has_code = models.BooleanField(_("одноразовый код или ссылка"), default=False)
+    expires_at = models.DateTimeField(_("действительно до"))
+    # When the sweep publishes a queued row again, unless a worker took it before.
+    due_at = models.DateTimeField(_("повторить не раньше"))
+    claimed_at = models.DateTimeField(_("взято в отправку"), null=True, blank=True)
 
     objects = tenant_scoped_manager()()
 
     class Meta:
         verbose_name = _("исходящее сообщение")
         verbose_name_plural = _("исходящие сообщения")
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [models.Index(fields=["status", "created_at"]), models.Index(fields=["status", "due_at"])]
 
     def __str__(self):
         return f"{self.get_channel_display()} → {self.to} ({self.get_status_display()})"
+
+    @property
+    def can_be_resent(self):
+        """An admin may send it again: given up on, its text kept, still valid."""
+        return self.status == self.Status.FAILED and bool(self.payload) and self.expires_at > timezone.now()

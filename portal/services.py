@@ -1,97 +1,265 @@
 """Platform services: tenants, outgoing messages and the housekeeping of platform tables.
 
-Callers say what to send to whom; delivery runs as a Celery task queued after the current
-transaction commits (so a rolled-back registration never sends its code).
+Callers say what to send to whom; the message is a row written in the caller's transaction
+(a rolled-back registration never sends its code), published to Celery once it commits, and
+published again by a beat sweep if that is lost (OutgoingMessage: the row is the job).
 """
 
+import logging
+from datetime import timedelta
 from importlib import import_module
 
+from auditlog import get_logentry_model
 from captcha.models import CaptchaStore
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import models, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from . import tasks
-from .messaging import MESSAGE_HEADER, TENANT_HEADER, get_sms_backend, outbox_forget_recipient
+from . import sealing, tasks
+from .messaging import MESSAGE_HEADER, TENANT_HEADER, SmsError, get_sms_backend, outbox_forget_recipient
 from .models import OutgoingMessage, Tenant, TenantDomain, TenantPolicy
+from .retries import MAX_COUNTDOWN, TRANSIENT_ERRORS
+from .scoping import scopes_disabled
+
+logger = logging.getLogger(__name__)
 
 # Rate limits of the staff login (the kernel's own page): per client, and failures per login.
 ADMIN_LOGINS_PER_MINUTE = "10/m"
 ADMIN_LOGIN_FAILURES_PER_LOGIN = "50/h"
 
 
-def message_send_email(*, tenant, to, subject, body, headers=None, user_id=None, forget_recipient=False):
+def message_send_email(*, tenant, to, subject, body, headers=None, user_id=None, forget_recipient=False,
+                       valid_until=None):
     """Queue an e-mail from ``tenant`` (None: the platform) to the address ``to``; ``headers``
     (e.g. List-Unsubscribe) are added to the message; ``user_id``: whose message it is;
-    ``forget_recipient``: the address is blanked once the message is sent (an erasure's notice)."""
+    ``forget_recipient``: the address is blanked once the message is sent (an erasure's notice);
+    ``valid_until``: the message carries a one-time code or link valid until then — it is
+    never sent later, nor sent twice (OutgoingMessage)."""
     _queue(tenant=tenant, channel=OutgoingMessage.Channel.EMAIL, to=to, subject=subject, body=body, headers=headers,
-           user_id=user_id, forget_recipient=forget_recipient)
+           user_id=user_id, forget_recipient=forget_recipient, valid_until=valid_until)
 
 
-def message_send_sms(*, tenant, to, text, user_id=None, forget_recipient=False):
+def message_send_sms(*, tenant, to, text, user_id=None, forget_recipient=False, valid_until=None):
     """Queue an SMS from ``tenant`` to the phone number ``to`` (+7XXXXXXXXXX)."""
     _queue(tenant=tenant, channel=OutgoingMessage.Channel.SMS, to=to, subject="", body=text, user_id=user_id,
-           forget_recipient=forget_recipient)
+           forget_recipient=forget_recipient, valid_until=valid_until)
 
 
-def _queue(*, tenant, channel, to, subject, body, headers=None, user_id=None, forget_recipient=False):
+def _queue(*, tenant, channel, to, subject, body, headers=None, user_id=None, forget_recipient=False,
+           valid_until=None):
     # The row is written in the caller's transaction (a rolled-back registration leaves
-    # none); the text travels only in the task's arguments.
-    message = OutgoingMessage.objects.create(tenant=tenant, channel=channel, to=to, user_id=user_id,
-                                             forget_recipient=forget_recipient)
-    arguments = {"tenant_id": tenant.pk if tenant else None, "message_id": message.pk, "subject": subject, "body": body}
-    if headers:
-        arguments["headers"] = dict(headers)  # only when given: tasks queued before keep their arguments
-    transaction.on_commit(lambda: tasks.deliver_message.delay(**arguments))
+    # none), with its text sealed; the task carries only its id.
+    now = timezone.now()
+    content = {"subject": subject, "body": body, "headers": dict(headers or {})}
+    message = OutgoingMessage.objects.create(
+        tenant=tenant, channel=channel, to=to, user_id=user_id, forget_recipient=forget_recipient,
+        payload=sealing.seal(content), has_code=valid_until is not None,
+        expires_at=valid_until or now + settings.OUTBOX_MESSAGE_LIFETIME,
+        due_at=now + timedelta(seconds=settings.OUTBOX_REPUBLISH_AFTER))
+    tenant_id = tenant.pk if tenant else None
+    transaction.on_commit(lambda: _publish(tenant_id, message.pk))
 
 
-def message_deliver(*, tenant, message_id, subject, body, headers=None):
+def _publish(tenant_id, message_id):
+    """Hand the message to the broker. A broker that is down costs a delay, not the message
+    (nor the request's answer): the row is due, and the sweep publishes it again."""
+    try:
+        tasks.deliver_message.delay(tenant_id=tenant_id, message_id=message_id)
+    except (*TRANSIENT_ERRORS, OSError) as error:
+        logger.warning("Message %s not published (%s); the outbox sweep will publish it.", message_id, error)
+        return False
+    return True
+
+
+# The tries of one message (the worker's own and the sweep's together): 10 s, 20 s, 40 s,
+# 80 s, then every MAX_COUNTDOWN (2 min by default), half an hour in all; then «не отправлено».
+MAX_DELIVERY_ATTEMPTS = 18
+# What puts a message back in the queue: the database, the broker, the gateway, SMTP (an
+# smtplib error is an OSError), the network.
+DELIVERY_TRANSIENT_ERRORS = (*TRANSIENT_ERRORS, SmsError, OSError)
+
+TEXT_NOT_KEPT = "текст не сохранён (сообщение поставлено в очередь до того, как текст стал храниться)"
+TEXT_UNREADABLE = "текст не расшифровывается ключами из настроек (SECRET_KEY сменён без SECRET_KEY_FALLBACKS?)"
+EXPIRED_UNSENT = "срок действия истёк до отправки"
+STUCK_WITH_CODE = ("отправка прервалась (обработчик остановился или база данных была недоступна); дошло ли "
+                   "сообщение, неизвестно, а одноразовый код повторно не отправляется")
+
+
+class DeliveryPostponed(Exception):
+    """A transient error: the message is back in the queue; the task retries in ``countdown``
+    seconds (and the sweep publishes it again if that retry is lost)."""
+
+    def __init__(self, error, countdown):
+        super().__init__(str(error))
+        self.error, self.countdown = error, countdown
+
+
+def delivery_backoff(attempts):
+    """Seconds before the try after the ``attempts``-th: 10, 20, 40, 80, then MAX_COUNTDOWN."""
+    return min(MAX_COUNTDOWN, 10 * 2 ** max(0, attempts - 1))
+
+
+def message_deliver(*, tenant, message_id, subject=None, body=None, headers=None):
     """Send a queued message, once: only the task that moves it from «queued» to «sending»
-    sends it; a duplicate finds it taken and returns. A transport error (SmsError,
-    OSError) puts it back in the queue and is raised for the task to retry.
+    (under the row's lock) sends it; a duplicate finds it taken and returns False. A message
+    past its validity is marked «истёк» instead. ``subject``/``body``/``headers``: a task
+    queued before the text was kept with the row carries them.
 
-    At most once, not at least once: a worker that dies while sending leaves the message
-    «sending», and it is not sent again (a person can ask for a new code; two SMS with two
-    different codes would be worse).
+    A transient error puts it back in the queue, due after the backoff, and raises
+    DeliveryPostponed for the task to retry; the MAX_DELIVERY_ATTEMPTS-th makes it «не
+    отправлено» with the reason. Any other error makes it «не отправлено» at once, and is
+    raised. A worker that dies while sending leaves it «sending»: the sweep resolves that
+    (OutgoingMessage's docstring).
 
     A message marked ``forget_recipient`` is marked sent and loses its address in one
     statement (an erasure may mark it while it is being sent), and the outbox's copy of it,
     where a file transport wrote one, loses its recipient too."""
+    now = timezone.now()
     messages = OutgoingMessage.objects.filter(pk=message_id)
-    if not messages.filter(status=OutgoingMessage.Status.QUEUED).update(
-        status=OutgoingMessage.Status.SENDING, attempts=models.F("attempts") + 1
-    ):
-        return False
-    message = messages.get()
+    with transaction.atomic():
+        message = messages.select_for_update().filter(status=OutgoingMessage.Status.QUEUED).first()
+        if message is None:
+            return False
+        if message.expires_at <= now:
+            _end(messages, OutgoingMessage.Status.EXPIRED, EXPIRED_UNSENT)
+            return False
+        try:
+            content = sealing.unseal(message.payload) if message.payload else None
+        except sealing.InvalidToken:
+            _end(messages, OutgoingMessage.Status.FAILED, TEXT_UNREADABLE)
+            return False
+        if content is None and body is not None:
+            content = {"subject": subject or "", "body": body, "headers": headers or {}}
+        if content is None:
+            _end(messages, OutgoingMessage.Status.FAILED, TEXT_NOT_KEPT)
+            return False
+        messages.update(status=OutgoingMessage.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
+    attempts = message.attempts + 1
     try:
         if message.channel == OutgoingMessage.Channel.SMS:
-            get_sms_backend().send(tenant_slug=tenant.slug if tenant else "", to=message.to, text=body,
+            get_sms_backend().send(tenant_slug=tenant.slug if tenant else "", to=message.to, text=content["body"],
                                    message_id=message.pk)
         else:
-            _send_email(tenant=tenant, to=message.to, subject=subject, body=body, headers=headers,
-                        message_id=message.pk)
+            _send_email(tenant=tenant, to=message.to, subject=content["subject"], body=content["body"],
+                        headers=content["headers"], message_id=message.pk)
+    except DELIVERY_TRANSIENT_ERRORS as error:
+        if attempts >= MAX_DELIVERY_ATTEMPTS:
+            _end(messages.filter(status=OutgoingMessage.Status.SENDING), OutgoingMessage.Status.FAILED,
+                 _reason(error, attempts), keep_text=True)
+            return False
+        countdown = delivery_backoff(attempts)
+        due = timezone.now() + timedelta(seconds=countdown + settings.OUTBOX_REPUBLISH_AFTER)
+        messages.filter(status=OutgoingMessage.Status.SENDING).update(
+            status=OutgoingMessage.Status.QUEUED, error=_reason(error, attempts), due_at=due)
+        raise DeliveryPostponed(error, countdown) from error
     except Exception as error:
-        messages.update(status=OutgoingMessage.Status.QUEUED, error=str(error)[:500])
+        _end(messages.filter(status=OutgoingMessage.Status.SENDING), OutgoingMessage.Status.FAILED,
+             _reason(error, attempts), keep_text=True)
         raise
-    messages.update(status=OutgoingMessage.Status.SENT, sent_at=timezone.now(), **_error_and_forgetting(""))
+    _end(messages, OutgoingMessage.Status.SENT, "", sent_at=timezone.now())
     if messages.filter(forget_recipient=True).exists():
         outbox_forget_recipient(message.pk)
     return True
 
 
-def _error_and_forgetting(error):
-    """Values for an update that ends a message: ``error``; and where the row is marked
-    forget_recipient, the address blanked and the error too (a transport's error may quote
-    the address)."""
+def _reason(error, attempts):
+    return f"попытка {attempts}: {type(error).__name__}: {error}"[:500]
+
+
+def _end(messages, status, error, *, keep_text=False, **values):
+    """End ``messages`` with ``status`` and ``error``. The text goes (a «не отправлено» keeps
+    it, for an admin to send it again while it is valid), and where a row is marked
+    forget_recipient, the address, the error (a transport's error may quote the address) and
+    the text go too."""
     marked = When(forget_recipient=True, then=Value(""))
-    return {"to": Case(marked, default=F("to")), "error": Case(marked, default=Value(error))}
+    text = Case(marked, default=F("payload"), output_field=models.TextField()) if keep_text else Value("")
+    return messages.update(status=status, to=Case(marked, default=F("to")), error=Case(marked, default=Value(error)),
+                           payload=text, **values)
 
 
 def message_give_up(*, message_id, error):
-    OutgoingMessage.objects.filter(pk=message_id).update(status=OutgoingMessage.Status.FAILED,
-                                                         **_error_and_forgetting(str(error)[:500]))
+    """«не отправлено» with ``error``, the text kept for an admin's re-send."""
+    _end(OutgoingMessage.objects.filter(pk=message_id), OutgoingMessage.Status.FAILED, str(error)[:500],
+         keep_text=True)
+
+
+def messages_sweep(*, now=None):
+    """What beat runs every OUTBOX_SWEEP_SECONDS, across tenants (OutgoingMessage's docstring
+    has the rules): expire what is past its validity, resolve what is stuck «sending», and
+    publish again, in batches, what is queued and due. Returns the counts."""
+    now = now or timezone.now()
+    queued, sending = OutgoingMessage.Status.QUEUED, OutgoingMessage.Status.SENDING
+    with scopes_disabled():
+        everything = OutgoingMessage.objects.all()
+        counts = {"expired": _end(everything.filter(status=queued, expires_at__lte=now),
+                                  OutgoingMessage.Status.EXPIRED, EXPIRED_UNSENT)}
+        # A text given up on is kept for a re-send only while it is valid.
+        everything.filter(status=OutgoingMessage.Status.FAILED, expires_at__lte=now).exclude(payload="").update(
+            payload="")
+        stuck = everything.filter(status=sending).filter(
+            Q(claimed_at__lte=now - settings.OUTBOX_SENDING_TIMEOUT)
+            | Q(claimed_at__isnull=True, created_at__lte=now - settings.OUTBOX_SENDING_TIMEOUT))
+        counts["stuck_expired"] = _end(stuck.filter(expires_at__lte=now), OutgoingMessage.Status.EXPIRED,
+                                       EXPIRED_UNSENT)
+        counts["stuck_failed"] = (
+            _end(stuck.filter(has_code=True), OutgoingMessage.Status.FAILED, STUCK_WITH_CODE)
+            + _end(stuck.filter(payload=""), OutgoingMessage.Status.FAILED, TEXT_NOT_KEPT)
+            + _end(stuck.filter(attempts__gte=MAX_DELIVERY_ATTEMPTS), OutgoingMessage.Status.FAILED,
+                   "отправка прервалась на последней попытке", keep_text=True))
+        counts["stuck_requeued"] = stuck.update(status=queued, due_at=now)
+        counts["published"] = _messages_publish_due(everything, now)
+    if any(counts.values()):
+        logger.info("Outbox sweep: %s", counts)
+    return counts
+
+
+def _messages_publish_due(messages, now):
+    """Publish again the queued rows whose due time has passed, a batch at a time: each batch
+    is claimed (its due time moved on) under skip-locked row locks and committed before it is
+    published, so a second sweep running meanwhile takes other rows or none."""
+    published = 0
+    for _batch in range(50):  # at most 10,000 a sweep; the next sweep takes the rest
+        with transaction.atomic():
+            due = list(messages.select_for_update(skip_locked=True).filter(
+                status=OutgoingMessage.Status.QUEUED, due_at__lte=now).order_by("due_at")
+                .values_list("pk", "tenant_id")[:settings.OUTBOX_SWEEP_BATCH])
+            messages.filter(pk__in=[pk for pk, _tenant in due]).update(
+                due_at=now + timedelta(seconds=settings.OUTBOX_REPUBLISH_AFTER))
+        for pk, tenant_id in due:
+            if not _publish(tenant_id, pk):
+                return published  # the broker is down: the rows stay due for the next sweep
+            published += 1
+        if len(due) < settings.OUTBOX_SWEEP_BATCH:
+            break
+    return published
+
+
+@transaction.atomic
+def messages_resend(messages):
+    """An admin's «Отправить ещё раз»: each of ``messages`` that can be (OutgoingMessage.
+    can_be_resent) is queued again with its tries counted afresh, and the audit trail gets an
+    entry for each (the table is not tracked by the library: its rows are written by the
+    portal as it sends). Returns how many."""
+    resent = 0
+    now = timezone.now()
+    for message in messages.select_for_update().filter(status=OutgoingMessage.Status.FAILED, expires_at__gt=now) \
+            .exclude(payload=""):
+        changes = {"status": [message.status, OutgoingMessage.Status.QUEUED], "attempts": [str(message.attempts), "0"],
+                   "error": [message.error, ""]}
+        message.status, message.attempts, message.error = OutgoingMessage.Status.QUEUED, 0, ""
+        message.due_at = now + timedelta(seconds=settings.OUTBOX_REPUBLISH_AFTER)
+        message.save(update_fields=["status", "attempts", "error", "due_at"])
+        # The trail's entry (written only in an admin request, as every entry): the state,
+        # never the text; named without its recipient, so it keeps no one's address.
+        trail = get_logentry_model()
+        trail.objects.log_create(
+            message, action=trail.Action.UPDATE, changes=changes,
+            object_repr=f"{message.get_channel_display()} № {message.pk}")
+        transaction.on_commit(lambda message=message: _publish(message.tenant_id, message.pk))
+        resent += 1
+    return resent
 
 
 def _send_email(*, tenant, to, subject, body, headers=None, message_id=None):

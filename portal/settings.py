@@ -5,6 +5,7 @@ e-mail and SMS written to var/outbox/. Production sets DEBUG=false and the servi
 """
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -319,11 +320,29 @@ TASK_MAX_COUNTDOWN = BROKER_VISIBILITY_TIMEOUT // 2
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=256000) or None
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="portal")
 CELERY_TIMEZONE = TIME_ZONE
+# The outbox (portal.models.OutgoingMessage: the row is the job). A queued message not taken
+# by a worker this many seconds after it was queued or last published is published again by
+# the sweep, which beat runs every OUTBOX_SWEEP_SECONDS: a message queued while the broker was
+# down is sent within OUTBOX_REPUBLISH_AFTER + OUTBOX_SWEEP_SECONDS (90 s) of the broker and a
+# worker with beat being back (docs/operations.md).
+OUTBOX_REPUBLISH_AFTER = env.int("OUTBOX_REPUBLISH_AFTER", default=60)
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=30.0)
+OUTBOX_SWEEP_BATCH = 200
+# «sending» longer than this: the worker died, or the database went away before the «sent»
+# was written (longer than any send takes: SMS_GATEWAY_TIMEOUT, SMTP's timeout).
+OUTBOX_SENDING_TIMEOUT = timedelta(minutes=10)
+# How long a message without a one-time code may wait to be sent (a code's: its validity).
+OUTBOX_MESSAGE_LIFETIME = timedelta(days=3)
 CELERY_BEAT_SCHEDULE = {
+    # Outgoing messages not picked up, stuck «sending», expired (portal.services.messages_sweep).
+    "sweep-outbox": {"task": "portal.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     # A payment whose notification was lost: its status is fetched from the provider.
     "refresh-stale-payments": {"task": "payments.tasks.refresh_stale_payments", "schedule": 300.0},
     # The sandbox's notifications due again (their waits between tries are in the database).
     "send-due-sandbox-notifications": {"task": "payments.tasks.send_due_sandbox_notifications", "schedule": 60.0},
+    # Import runs and confirmed erasures whose task was lost (the row is the job).
+    "resume-import-runs": {"task": "billing.tasks.resume_import_runs", "schedule": 300.0},
+    "resume-deletions": {"task": "privacy.tasks.resume_deletions", "schedule": 300.0},
     "expire-unactivated-accounts": {"task": "accounts.tasks.expire_unactivated", "schedule": 3600.0},
     # Housekeeping: rows that only pile up (every view of a captcha page inserts one).
     "delete-expired-captchas": {"task": "portal.tasks.delete_expired_captchas", "schedule": 3600.0},

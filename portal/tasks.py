@@ -11,9 +11,8 @@ from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
 from . import services
-from .messaging import SmsError
 from .models import Tenant
-from .retries import MAX_COUNTDOWN
+from .retries import MAX_COUNTDOWN, TRANSIENT_ERRORS
 from .scoping import tenant_scope
 
 logger = logging.getLogger(__name__)
@@ -46,21 +45,26 @@ class TenantTask(Task):
             maximum=getattr(self, "retry_backoff_max", 600), full_jitter=getattr(self, "retry_jitter", True))
 
 
-# 10 s, 20 s, 40 s, 80 s, then every MAX_COUNTDOWN (2 min by default): half an hour in all.
-MAX_DELIVERY_RETRIES = 18
-
-
-@shared_task(base=TenantTask, bind=True, max_retries=MAX_DELIVERY_RETRIES)
-def deliver_message(self, *, tenant, message_id, subject, body, headers=None):
-    """Send one OutgoingMessage; a transport error is retried with backoff (10 s … 2 min).
-    ``headers``: extra e-mail headers (optional, so tasks queued without them still run)."""
+@shared_task(base=TenantTask, bind=True, max_retries=services.MAX_DELIVERY_ATTEMPTS, autoretry_for=TRANSIENT_ERRORS,
+             retry_backoff=10, retry_backoff_max=MAX_COUNTDOWN)
+def deliver_message(self, *, tenant, message_id, subject=None, body=None, headers=None):
+    """Send one OutgoingMessage (its text is kept with the row). A transient error while
+    sending is retried with the service's backoff (10 s … MAX_COUNTDOWN), one while reading
+    or writing the row (the database, autoretry) with Celery's; a retry that is lost, or runs
+    out, leaves the row queued and due, for the sweep. ``subject``/``body``/``headers``: only
+    in tasks queued before the text was kept with the row."""
     try:
         services.message_deliver(tenant=tenant, message_id=message_id, subject=subject, body=body, headers=headers)
-    except (SmsError, OSError) as error:
-        if self.request.retries >= self.max_retries:
-            services.message_give_up(message_id=message_id, error=error)
-            return
-        raise self.retry(exc=error, countdown=min(MAX_COUNTDOWN, 10 * 2**self.request.retries)) from error
+    except services.DeliveryPostponed as postponed:
+        raise self.retry(exc=postponed.error, countdown=min(MAX_COUNTDOWN, postponed.countdown),
+                         max_retries=None) from postponed.error
+
+
+@shared_task
+def sweep_outbox():
+    """Every OUTBOX_SWEEP_SECONDS (CELERY_BEAT_SCHEDULE), platform-wide: messages queued and not
+    picked up are published again, stuck and expired ones resolved (services.messages_sweep)."""
+    return services.messages_sweep()
 
 
 @shared_task

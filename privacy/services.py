@@ -13,7 +13,9 @@ The erasure (``erase_user``) runs in one transaction, in the tenant's scope:
 5. the user's sessions are deleted (``delete_user_sessions``).
 """
 
+import logging
 import uuid
+from datetime import timedelta
 
 from auditlog.context import disable_auditlog
 from django.contrib.admin.models import LogEntry
@@ -21,16 +23,20 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Q, TextField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.messages import notify_user
 from portal.messaging import outbox_delete_to
 from portal.models import OutgoingMessage
+from portal.retries import TRANSIENT_ERRORS
+from portal.scoping import scopes_disabled
 
 from .models import DeletionRequest
 from .registry import erase_everywhere
+
+logger = logging.getLogger(__name__)
 
 ERASED_LOGIN_PREFIX = "deleted-"
 
@@ -107,6 +113,32 @@ def deletion_request_reject(deletion, *, staff):
 
 # The erasure
 
+# A confirmed request not carried out this long after its confirmation: its task was lost.
+DELETION_REPUBLISH_AFTER = timedelta(minutes=2)
+
+
+def deletions_resume(*, now=None):
+    """Beat, every 5 minutes, across tenants: the request is the job, so a confirmed request
+    whose erasure task was lost (the publish at commit failed, the broker lost it) is
+    published again; a duplicate finds it completed and does nothing
+    (``deletion_request_carry_out``). Returns the ids published."""
+    from . import tasks
+
+    now = now or timezone.now()
+    with scopes_disabled():
+        stale = list(DeletionRequest.objects.filter(status=DeletionRequest.Status.CONFIRMED,
+                                                    decided_at__lte=now - DELETION_REPUBLISH_AFTER)
+                     .values_list("pk", "tenant_id"))
+    published = []
+    for deletion_id, tenant_id in stale:
+        try:
+            tasks.carry_out_deletion.delay(tenant_id=tenant_id, deletion_id=deletion_id)
+        except (*TRANSIENT_ERRORS, OSError) as error:
+            logger.warning("Deletion %s not published again (%s); the next sweep tries.", deletion_id, error)
+            break
+        published.append(deletion_id)
+    return published
+
 
 @transaction.atomic
 def deletion_request_carry_out(*, deletion_id):
@@ -139,8 +171,8 @@ def user_erase(user, *, deletion=None):
 
 def user_messages_forget(user):
     """Messages to the person's contacts, and the person's messages to contacts they had
-    before a change (OutgoingMessage.user), forget the address: at once where they have
-    gone, once sent where they still wait (queued, or being sent right now). One statement,
+    before a change (OutgoingMessage.user), forget the address (and a kept text): at once
+    where they have gone, once sent where they still wait (queued, or being sent right now). One statement,
     so that a message being sent meanwhile is found either still waiting or already sent
     (portal.services.message_deliver marks it sent in one statement too). The outbox's
     copies are deleted once the erasure commits: before the erasure's own notice is
@@ -150,7 +182,8 @@ def user_messages_forget(user):
     addresses = set(contacts) | set(theirs.exclude(to="").values_list("to", flat=True).distinct())
     waiting = Q(status__in=[OutgoingMessage.Status.QUEUED, OutgoingMessage.Status.SENDING])
     theirs.update(forget_recipient=True, to=Case(When(waiting, then=F("to")), default=Value("")),
-                  error=Case(When(waiting, then=F("error")), default=Value("")))
+                  error=Case(When(waiting, then=F("error")), default=Value("")),
+                  payload=Case(When(waiting, then=F("payload")), default=Value(""), output_field=TextField()))
     transaction.on_commit(lambda: outbox_delete_to(addresses))
 
 

@@ -70,6 +70,7 @@ def phone_change_start(*, user, phone, enforce_cooldown=True):
                                  enforce_cooldown=enforce_cooldown, payload={"phone": phone}, code_sent=free)
     if free:
         messages.send_sms(tenant=tenant, to=phone, template="change_phone_code", code=issued.code, user=user,
+                          valid_until=issued.valid_until,
                           minutes=tenant.policy.code_ttl_minutes)
     else:
         messages.send_sms(tenant=tenant, to=phone, template="contact_taken")
@@ -112,7 +113,8 @@ def email_change_start(*, user, email, enforce_cooldown=True):
     if free:
         url = tenant_base_url(tenant) + reverse("accounts:profile_email_confirm", args=[issued.key])
         deadline = timezone.localtime(issued.confirmation.key_expires_at).strftime("%d.%m.%Y %H:%M")
-        messages.send_email(tenant=tenant, to=email, template="change_email", url=url, deadline=deadline, user=user)
+        messages.send_email(tenant=tenant, to=email, template="change_email", url=url, deadline=deadline, user=user,
+                            valid_until=issued.valid_until)
     else:
         messages.send_email(tenant=tenant, to=email, template="contact_taken")
     return issued.confirmation

@@ -20,7 +20,7 @@ from audit.models import AuditEntry
 from billing import forms as billing_forms
 from billing.demo import payee_details
 from billing.factories import SupplierFactory
-from billing.models import Account, AccountLink, ImportFile, ImportRun, Supplier
+from billing.models import Account, AccountLink, ImportFile, ImportRun, PinRequest, Supplier
 from meters.factories import exchange_rows
 from meters.models import Meter, Reading
 from portal.factories import admin_form_data
@@ -174,6 +174,20 @@ def test_staff_confirm_a_links_access_with_the_proof_on_record(world, outbox):
     client.post(changelist, {"action": "confirm_access", "_selected_action": [other.pk]})
     with scopes_disabled():
         assert AccountLink.objects.get(pk=other.pk).access == "basic"
+
+
+def test_marking_pin_requests_handled_is_on_the_trail(world):
+    """Each request staff mark handled is an entry of the trail (a bulk update would pass it by)."""
+    alpha, _beta, client, rows = world
+    link = rows["alpha"]["link"]
+    with tenant_scope(alpha):
+        pin_request, _created = PinRequest.objects.get_or_create(tenant=alpha, user=link.user, account=link.account)
+    client.post(reverse("admin:billing_pinrequest_changelist"),
+                {"action": "mark_handled", "_selected_action": [pin_request.pk]})
+    with tenant_scope(alpha):
+        assert PinRequest.objects.get(pk=pin_request.pk).handled_at is not None
+        entry = AuditEntry.objects.get(object_pk=str(pin_request.pk), content_type__model="pinrequest")
+    assert entry.actor.username == "staff" and "handled_at" in entry.changes
 
 
 # --- A supplier's payee details ---------------------------------------------------------------

@@ -176,6 +176,36 @@ def other_connection():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_run_whose_task_was_lost_is_published_again_by_the_sweep(queued_run, monkeypatch):
+    """The run is the job (issue 25): queued and not picked up for two minutes, or «running»
+    with no worker holding its lock, it is published again; one a worker runs is left alone."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing import services, tasks
+    from billing.models import ImportRun
+
+    tenant, run = queued_run
+    published = []
+    monkeypatch.setattr(tasks.run_import, "delay", lambda **kwargs: published.append(kwargs["run_id"]))
+    later = timezone.now() + timedelta(minutes=3)
+    assert services.import_runs_resume() == []  # its task may still come
+    assert services.import_runs_resume(now=later) == [run.pk]
+    with tenant_scope(tenant):
+        ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.RUNNING)
+    with other_connection() as worker:  # a worker runs it now
+        worker.execute("SELECT pg_advisory_lock(%s, %s)", [services.RUN_LOCK, run.pk])
+        assert services.import_runs_resume(now=later) == []
+    assert services.import_runs_resume(now=later) == [run.pk]  # that worker died
+    with tenant_scope(tenant):
+        services.import_run_uploaded(tenant, run.pk)
+        assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.DONE
+    assert services.import_runs_resume(now=later) == []
+    assert published == [run.pk, run.pk]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_duplicated_task_does_not_run_an_import_another_worker_is_running(queued_run):
     """The check was a SELECT then an UPDATE: two deliveries of the task both saw "queued"
     and both imported, the second overwriting the run's figures with "0 created"."""

@@ -10,13 +10,15 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
-from accounts.factories import platform_superuser, staff_user
-from billing.factories import SupplierFactory
+from accounts.factories import UserFactory, platform_superuser, staff_user
+from audit.models import AuditEntry
+from billing.factories import SupplierFactory, link
 from billing.models import Account
 from meters.factories import make_meter
+from meters import services
 from meters.models import Meter, Reading, ReadingWindow
 from meters.selectors import add_months
-from portal.scoping import scopes_disabled
+from portal.scoping import scopes_disabled, tenant_scope
 
 
 def monthly_history(months=6):
@@ -224,3 +226,28 @@ def test_a_platform_superusers_window_takes_a_supplier_of_its_own_tenant_only(wo
     assert client.post(reverse("admin:meters_readingwindow_add"), {**fields, "supplier": ""}).status_code == 302
     with scopes_disabled():
         assert ReadingWindow.objects.filter(tenant=alpha, supplier=None).exists()
+
+
+def test_choosing_a_held_reading_puts_the_displaced_one_on_the_trail(world):
+    """Staff send a stranger's held reading to billing instead of the holder's: both changes —
+    the chosen one submitted, the displaced one held for it — are entries of the trail."""
+    alpha, _beta, client, staff, meters = world
+    meter = meters["alpha"]
+    readings = {}
+    for value, access in (("160", "full"), ("161", "basic")):
+        user = UserFactory(tenant=alpha)
+        link(user, meter.account, access=access)
+        with tenant_scope(alpha):
+            submission = services.readings_submit(account=meter.account, meter=meter, values={1: value}, user=user,
+                                                  access=access, confirmed={"jump", "lower"})
+        assert submission.saved, submission.problems
+        readings[access] = submission.readings[0]
+    holders, strangers = readings["full"], readings["basic"]
+    assert strangers.status == Reading.Status.HELD
+    client.post(reverse("admin:meters_reading_changelist"), {"action": "choose", "_selected_action": [strangers.pk]})
+    with tenant_scope(alpha):
+        holders.refresh_from_db()
+        assert (holders.status, holders.held_for_id) == (Reading.Status.HELD, strangers.pk)
+        changed = {entry.object_pk: entry for entry in AuditEntry.objects.filter(content_type__model="reading")}
+    assert {str(holders.pk), str(strangers.pk)} <= set(changed)
+    assert changed[str(holders.pk)].actor == staff and "status" in changed[str(holders.pk)].changes

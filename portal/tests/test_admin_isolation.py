@@ -24,6 +24,7 @@ from payments.factories import payment_rows
 from privacy.factories import deletion_request_rows
 from audit.factories import audit_entry_rows
 from notifications.factories import notification_rows
+from portal.factories import OutgoingMessageFactory
 from portal.models import Tenant, TenantDomain
 from portal.scoping import scopes_disabled, tenant_scope
 
@@ -59,6 +60,7 @@ def setup(demo_tenants, tenant_client, admin_login):
             deletion_request_rows(consumer)
             audit_entry_rows(consumer)
             notification_rows(consumer)
+            OutgoingMessageFactory(tenant=tenant, user=consumer)
     with tenant_scope(gaz):
         boss = User.objects.create_user(tenant=gaz, username="boss", password="boss-password", is_staff=True)
         boss.user_permissions.set(Permission.objects.all())  # every permission there is

@@ -389,3 +389,28 @@ def test_a_message_still_queued_at_the_erasure_forgets_its_recipient_when_sent(
     assert columns_holding([phone]) == {} and outbox_holding([phone]) == {}
     [sent] = [entry for entry in read_outbox() if entry.message_id == str(waiting.pk)]
     assert (sent.to, sent.text) == ("", "Передайте показания")
+
+
+def test_a_confirmed_request_whose_task_was_lost_is_carried_out_by_the_sweep(world, tenant_client, monkeypatch):
+    """The request is the job (issue 25): a confirmation whose erasure task never ran (the
+    broker down at commit, or it lost the task) is published again two minutes on."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from privacy import tasks
+
+    alpha, consumer = world["alpha"], world["consumer"]
+    signed_in(tenant_client, consumer, alpha).post(URL, {"password": PASSWORD})
+    published = []
+    monkeypatch.setattr(tasks.carry_out_deletion, "delay", lambda **kwargs: published.append(kwargs))
+    with tenant_scope(alpha):
+        deletion = DeletionRequest.objects.get(user=consumer.user)
+        DeletionRequest.objects.filter(pk=deletion.pk).update(status="confirmed", decided_at=timezone.now())
+    assert services.deletions_resume() == []  # its task may still come
+    assert services.deletions_resume(now=timezone.now() + timedelta(minutes=3)) == [deletion.pk]
+    assert published == [{"tenant_id": alpha.pk, "deletion_id": deletion.pk}]
+    with tenant_scope(alpha):
+        assert services.deletion_request_carry_out(deletion_id=deletion.pk)
+        assert services.deletion_request_carry_out(deletion_id=deletion.pk) is False  # a duplicate does nothing
+    assert services.deletions_resume(now=timezone.now() + timedelta(minutes=3)) == []
