@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from email import message_from_bytes, policy
 
 import psycopg
@@ -175,8 +176,9 @@ class Run:
         bad, beyond = self.requests_5xx(requests, down, back, window=window)
         after = [request for request in requests if request.start > back + 1 and request.what == "overview"]
         excused = "while it was down" if window else "at its moment"
+        kinds = Counter(request.what for request in beyond)
         self.check(not beyond, f"{label}: {len(bad)} 5xx, {len(beyond)} of them beyond the requests in flight "
-                               f"{excused} (down {back - down:.1f} s)")
+                               f"{excused} (down {back - down:.1f} s){': ' + str(dict(kinds)) if kinds else ''}")
         self.check(after and all(request.status == 200 for request in after),
                    f"{label}: signed-in page after it: {sum(r.status == 200 for r in after)}/{len(after)} answered 200")
         self.figures.append({"fault": label, "requests": len(requests), "5xx": len(bad), "beyond": len(beyond),
