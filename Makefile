@@ -70,5 +70,5 @@ fault-tools:
 	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q redis-server; }
 	@test -x $(PG_BIN)/initdb || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q postgresql-15; }
 
-test-faults: install pdf fault-tools
+test-faults: install fault-tools
 	PG_BIN=$(PG_BIN) $(BIN)/python -m faults.run $(if $(FAULTS_VISIBILITY_TIMEOUT),--visibility-timeout $(FAULTS_VISIBILITY_TIMEOUT))

@@ -194,6 +194,8 @@ class Run:
         task waits for the lock; a new worker starts at once."""
         victim = self.extra_person()
         sandbox_path = victim.payment_start("123.45")
+        if sandbox_path is None:
+            raise RuntimeError("the payment for the worker kill could not be started")
         public_id = victim.payments[-1]
         lock = psycopg.connect(self.stack.env["DATABASE_URL"])
         lock.execute("SELECT 1 FROM payments_payment WHERE public_id = %s FOR UPDATE", (public_id,))
@@ -247,7 +249,9 @@ class Run:
         payer = self.extra_person()
         worker = self.stack.processes["worker"]
         os.killpg(worker.pid, signal.SIGSTOP)  # a worker behind: tasks wait in the broker
-        status = payer.payment_wait(payer.sandbox_pay(payer.payment_start("234.56")), 20)
+        sandbox_path = payer.payment_start("234.56")
+        status_path = sandbox_path and payer.sandbox_pay(sandbox_path)
+        status = status_path and payer.payment_wait(status_path, 20)
         if status != "succeeded":
             self.check(False, f"Redis restarted: the payment made with the worker held is {status}")
         time.sleep(1)
