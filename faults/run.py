@@ -170,6 +170,8 @@ class Run:
         before = len(self.load.requests())
         start = time.monotonic()
         down, back, extra = fault()
+        # After a worker kill, fault() has waited for the killed tasks (their bound is the
+        # visibility timeout, checked there): what they were doing counts from the new worker.
         done = self.wait_until_done(back, label)
         time.sleep(3)  # signed-in pages after the recovery
         requests = [request for request in self.load.requests() if request.start >= start or request.end >= start]
