@@ -12,7 +12,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-faults fault-tools install chromium flite axe pdf pdf-test-tools
+.PHONY: run test test-faults fault-tools install chromium flite axe pdf pdf-test-tools messages gettext
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,15 @@ run: install flite pdf
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --port $(PORT)
 	PORTAL_PORT=$(PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Russian plural forms (locale/ru/LC_MESSAGES/django.po): the compiled .mo is committed, so
+# neither `make run` nor the image needs gettext; run `make messages` after editing the .po
+# (meters/tests/test_states.py checks the .mo is current, so `make test` needs msgfmt).
+gettext:
+	@command -v msgfmt >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q gettext; }
+
+messages: gettext
+	msgfmt --check-format -o locale/ru/LC_MESSAGES/django.mo locale/ru/LC_MESSAGES/django.po
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 chromium:
@@ -53,7 +62,7 @@ $(AXE_STAMP):
 
 axe: $(AXE_STAMP)
 
-test: install chromium flite axe pdf pdf-test-tools
+test: install chromium flite axe pdf pdf-test-tools gettext
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) TEST_CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 		$(BIN)/pytest $(PYTEST_ARGS)
 

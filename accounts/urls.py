@@ -39,7 +39,7 @@ urlpatterns = [
 
 # allauth's views, without a namespace: allauth reverses these names itself.
 allauth_urlpatterns = [
-    path("login/", anonymous_page(allauth_views.login), name="account_login"),
+    path("login/", anonymous_page(views.login), name="account_login"),
     path("logout/", allauth_views.logout, name="account_logout"),
     path("password/change/", views.password_change, name="account_change_password"),
     path("inactive/", views.account_inactive, name="account_inactive"),

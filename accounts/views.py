@@ -5,6 +5,7 @@ The user in the middle of registration is kept in the session (``SIGNUP_SESSION_
 never in a URL, so a step page only ever serves the browser that started it.
 """
 
+from allauth.account import views as allauth_views
 from allauth.account.views import PasswordChangeView
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.page_cache import anonymous_page
 from portal.pages import tenant_page
-from portal.ratelimits import by_field, client_ip, limited, reserve_failure
+from portal.ratelimits import UNCOUNTABLE, by_field, client_ip, counting_down, limited, reserve_failure
 
 from . import recovery, registration, services
 from .confirmations import ConfirmationError, Decoy, ResendTooSoon, TooManyMessages, find_by_key, seconds_until_resend
@@ -23,6 +24,7 @@ from .forms import (
     CodeForm,
     ConsentsForm,
     ContractRecoveryForm,
+    LoginForm,
     NewPasswordForm,
     RecoveryForm,
     SignupForm,
@@ -70,8 +72,8 @@ def signup(request):
     consents = services.consent_documents(moment="signup")
     form = SignupForm(request.POST or None, tenant=tenant, consents=consents)
     if request.method == "POST":
-        if limited(request, "accounts.signup", rate=services.SIGNUP_STEPS_PER_MINUTE):
-            form.add_error(None, TOO_MANY)
+        if refused := limited(request, "accounts.signup", rate=services.SIGNUP_STEPS_PER_MINUTE):
+            form.add_error(None, refused.text(TOO_MANY))
         elif form.is_valid():
             try:
                 started = _start_registration(request, form)
@@ -166,8 +168,8 @@ def _code_step(request, *, step, destination, confirm, resend_in):
     so a stand-in cannot be told from a new registration."""
     form = CodeForm(request.POST or None)
     if request.method == "POST":
-        if limited(request, "accounts.confirm", rate=services.CODE_TRIES_PER_MINUTE):
-            form.add_error(None, TOO_MANY)
+        if refused := limited(request, "accounts.confirm", rate=services.CODE_TRIES_PER_MINUTE):
+            form.add_error(None, refused.text(TOO_MANY))
         elif form.is_valid():
             try:
                 user = confirm(form.cleaned_data["code"])
@@ -229,8 +231,8 @@ def _signup_consents(request, user):
 @tenant_page(signed_in=False)
 @require_POST
 def signup_resend(request):
-    if limited(request, "accounts.resend", rate=services.RESENDS_PER_MINUTE):
-        messages.error(request, TOO_MANY)
+    if refused := limited(request, "accounts.resend", rate=services.RESENDS_PER_MINUTE):
+        messages.error(request, refused.text(TOO_MANY))
         return redirect("accounts:signup_step")
     stand_in = request.session.get(SIGNUP_STAND_IN_KEY)
     user = pending_user(request)
@@ -347,7 +349,7 @@ def signup_continue(request):
         # Counted before the try and forgiven when right: tries sent at once stop at the limit.
         reservation = reserve_failure(request, "accounts.continue", rate=services.STAFF_CODE_FAILURES_PER_CLIENT)
         if reservation.refused:
-            form.add_error(None, TOO_MANY_FOR_AN_HOUR)
+            form.add_error(None, reservation.text(TOO_MANY_FOR_AN_HOUR))
         elif not form.is_valid():
             reservation.forgive()  # an empty or malformed field tried no code
         else:
@@ -364,6 +366,20 @@ def signup_continue(request):
     return render(request, "accounts/signup_continue.html", {"form": form})
 
 
+# Login
+
+
+def login(request):
+    """allauth's login, refused with a clear message while its rate limits cannot count
+    (Redis down): allauth would wait for its cache lock and answer 429 in English."""
+    if request.method == "POST" and counting_down(probe=True):
+        form = LoginForm(request=request, initial={"login": request.POST.get("login", "")})
+        form.cleaned_data = {}
+        form.add_error(None, UNCOUNTABLE)
+        return render(request, "account/login.html", {"form": form}, status=429)
+    return allauth_views.login(request)
+
+
 # Recovery
 
 
@@ -375,8 +391,11 @@ def password_reset(request):
     form_class = ContractRecoveryForm if by_contract else RecoveryForm
     form = form_class(request.POST or None, tenant=tenant)
     if request.method == "POST":
-        if limited(request, "accounts.reset", rate=services.RESETS_PER_MINUTE) or limited(
-            request, "accounts.reset-login", rate=services.RESETS_PER_LOGIN_PER_HOUR, key=per_login["inn" if by_contract else "login"]
+        # Uncounted (Redis down) a reset still goes out: it sends to the account's own
+        # contact, and confirmations' cooldown and hourly cap per user are in the database.
+        if limited(request, "accounts.reset", rate=services.RESETS_PER_MINUTE, uncountable="allow") or limited(
+            request, "accounts.reset-login", rate=services.RESETS_PER_LOGIN_PER_HOUR,
+            key=per_login["inn" if by_contract else "login"], uncountable="allow",
         ):
             form.add_error(None, TOO_MANY)
         elif form.is_valid() and by_contract and form.cleaned_data.get("password"):
@@ -418,8 +437,8 @@ def password_reset_code(request):
     form = NewPasswordForm(request.POST or None, tenant=tenant, with_code=True) if with_password else CodeForm(
         request.POST or None)
     if request.method == "POST":
-        if limited(request, "accounts.reset-code", rate=services.CODE_TRIES_PER_MINUTE):
-            form.add_error(None, TOO_MANY)
+        if refused := limited(request, "accounts.reset-code", rate=services.CODE_TRIES_PER_MINUTE):
+            form.add_error(None, refused.text(TOO_MANY))
         elif form.is_valid():
             try:
                 recovery.recovery_by_code(tenant=tenant, started=started, code=form.cleaned_data["code"],

@@ -31,6 +31,8 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from billing import numbers
+
 MONTHS = 24
 KOPECK = Decimal("0.01")
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -49,7 +51,7 @@ COLUMNS = {
     "payments": ["supplier", "account_number", "paid_at", "amount", "channel", "external_id"],
 }
 FILE_KINDS = tuple(COLUMNS)
-UNIT_NAMES = {"kWh": "кВт·ч", "m3": "м³", "Gcal": "Гкал"}
+UNIT_NAMES = {code: str(name) for code, name in numbers.UNIT_NAMES.items()}
 
 
 # --- What is consumed, and at what price ------------------------------------------------

@@ -5,7 +5,7 @@ from django import forms
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _, ngettext
 
-from portal.exchange.files import FileRefused, kind_of
+from portal.exchange.files import FileRefused, check_whole, kind_of
 from portal.forms import MultipleFileField
 from portal.exchange.registry import kind_names
 
@@ -46,6 +46,13 @@ class ImportUploadForm(forms.Form):
                     _("«%(name)s»: по имени непонятно, что в файле. Имя должно начинаться с одного из слов "
                       "%(kinds)s и заканчиваться на .csv.") % {"name": file.name, "kinds": ", ".join(kind_names())},
                     code="unknown_kind"))
+            else:
+                try:
+                    check_whole(file.file)
+                except FileRefused as refused:
+                    errors.append(forms.ValidationError(
+                        _("Файл «%(name)s» не загружен: %(reason)s") % {"name": file.name, "reason": refused.russian},
+                        code="damaged"))
         names = [file.name for file in files]
         for name in sorted({name for name in names if names.count(name) > 1}):
             errors.append(forms.ValidationError(

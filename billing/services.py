@@ -36,7 +36,7 @@ def import_run_record(tenant, report, *, dry_run, user, run=None):
             record.kind = file_report.kind
             record.read, record.created, record.updated = file_report.read, file_report.created, file_report.updated
             record.unchanged, record.rejected = file_report.unchanged, file_report.rejected_count
-            record.problem = file_report.problem
+            record.problem = file_report.problem_ru or file_report.problem
             if file_report.rejected_count:
                 record.rejected_lines.save(f"{run.pk}-{file_report.file}", ContentFile(_rejected_csv(file_report)),
                                            save=False)

@@ -13,7 +13,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from portal.months import add_months, month_start, parse_month
 from portal.pages import tenant_page
@@ -21,7 +20,7 @@ from portal.ratelimits import by_client
 from portal.spreadsheet import not_a_formula
 from portal.transactions import atomic_unless_safe
 
-from . import fragments, links, selectors
+from . import fragments, links, numbers, selectors
 from .access import CURRENT_ACCOUNT_KEY, Need, access_link, basic_gives, request_access_link
 from .forms import ControlQuestionForm, LinkAccountForm, WizardDetailsForm, WizardTypeForm
 from .models import Account, AccountLink, Service, Supplier
@@ -103,9 +102,16 @@ def _link_wizard(request, suppliers):
 
 
 @tenant_page
-@require_POST
 def unlink_account(request, account_id):
+    """«Отключить счёт» asks once more, on a page that says what is lost (issue 24): a GET, or
+    a POST without ``confirm`` (the overview's button), shows it; its own POST unlinks."""
     link = access_link(request.user, account_id)
+    if request.method != "POST" or request.POST.get("confirm") != "1":
+        policy = request.tenant.policy
+        return render(request, "billing/unlink.html", {
+            "link": link, "account": link.account, "full": link.access == AccountLink.Access.FULL,
+            "by_registration": policy.account_linking == policy.AccountLinking.BY_REGISTRATION,
+        })
     number = link.account.number
     links.link_delete(link=link)
     # Guide 000 links a contract's account again at the next overview, as it always did.
@@ -198,19 +204,22 @@ def _history_csv(link, found):
     # The number comes from billing's files: quotes or a line break would break the header.
     number = re.sub(r"[^0-9A-Za-z_-]+", "-", link.account.number).strip("-") or str(link.account_id)
     response["Content-Disposition"] = f'attachment; filename="history-{number}.csv"'
-    response.write("\ufeff")  # Excel reads UTF-8 with a BOM
+    # Russian Excel: UTF-8 with a BOM, «;» between cells and a decimal comma (a point reads as a date).
+    response.write("\ufeff")
     writer = csv.writer(response, delimiter=";")
+    number = numbers.plain_number
     writer.writerow([_("Период"), _("Услуга"), _("Долг на начало"), _("Объём"), _("Ед."), _("Тариф"),
                      _("Начислено"), _("Перерасчёт"), _("Основание перерасчёта"), _("Оплачено"), _("К оплате")])
     for charge in found.charges:
         writer.writerow([
-            f"{charge.period:%Y-%m}", charge.get_service_display(), charge.opening_balance, charge.volume or "",
-            not_a_formula(charge.unit), charge.tariff or "", charge.charged, charge.recalculated,
-            not_a_formula(charge.recalculation_reason), charge.paid, charge.closing_balance,
+            f"{charge.period:%Y-%m}", charge.get_service_display(), number(charge.opening_balance),
+            number(charge.volume), not_a_formula(numbers.unit_name(charge.unit)), number(charge.tariff),
+            number(charge.charged), number(charge.recalculated), not_a_formula(charge.recalculation_reason),
+            number(charge.paid), number(charge.closing_balance),
         ])
     writer.writerow([])
     writer.writerow([_("Дата платежа"), _("Сумма"), _("Способ")])
     for payment in found.payments:
         # Text from billing's files, opened in Excel: never a formula.
-        writer.writerow([f"{payment.paid_at:%Y-%m-%d %H:%M}", payment.amount, not_a_formula(payment.channel)])
+        writer.writerow([f"{payment.paid_at:%Y-%m-%d %H:%M}", number(payment.amount), not_a_formula(payment.channel)])
     return response

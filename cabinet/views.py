@@ -14,8 +14,7 @@ from django.views.decorators.http import require_POST
 from billing import fragments, links, selectors
 from billing.access import Need, basic_gives, current_link, link_gives, links_of_request, select_account
 from billing.models import AccountLink
-from meters.selectors import meter_lines
-from meters.services import reading_window
+from meters.selectors import meter_lines, window_state
 from payments.selectors import awaiting_billing
 from portal.pages import tenant_page
 from portal.transactions import atomic_unless_safe
@@ -80,7 +79,7 @@ def _account_block(account, *, full, amounts, pays, today):
     overview.meters = meter_lines(account, today=today)
     context = {"overview": overview, "account": account, "full": full, "amounts": amounts, "pays": pays}
     if overview.meters:
-        context["window"] = reading_window(account).on(today)
+        context["window"] = window_state(account, today=today)
     if full:  # «оплачено 1 500 ₽, ожидает учёта»: paid here, not yet in billing's data
         context["awaiting"], context["awaiting_total"] = awaiting_billing(account, today=today)
     return render_to_string("cabinet/overview_account.html", context)

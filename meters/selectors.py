@@ -9,19 +9,20 @@ from decimal import Decimal
 from django.db.models import Case, DateField, F, IntegerField, Value, When, Window
 from django.db.models.functions import Cast, RowNumber, TruncMonth
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
+from billing.numbers import UNIT_NAMES
 from portal.months import add_months, month_start, months_between
 
+from . import states
 from .models import Meter, Reading
 
-# What a meter of each service counts (billing.models.Service).
+# What a meter of each service counts (billing.models.Service), named as billing's units are.
 UNITS = {
-    "electricity": _("кВт·ч"),
-    "gas": _("м³"),
-    "cold_water": _("м³"),
-    "hot_water": _("м³"),
-    "heat": _("Гкал"),
+    "electricity": UNIT_NAMES["kWh"],
+    "gas": UNIT_NAMES["m3"],
+    "cold_water": UNIT_NAMES["m3"],
+    "hot_water": UNIT_NAMES["m3"],
+    "heat": UNIT_NAMES["Gcal"],
 }
 
 
@@ -207,7 +208,8 @@ def reading_history(meter, *, since):
     return list(
         Reading.objects.filter(meter=meter, taken_on__gte=since)
         .order_by("-taken_on", "zone", "-pk")
-        .only("id", "meter_id", "zone", "value", "taken_on", "source", "status", "status_reason", "submitted_at")
+        .only("id", "meter_id", "zone", "value", "taken_on", "source", "status", "status_reason", "submitted_at",
+              "submitted_by_id", "period")
     )
 
 
@@ -227,3 +229,10 @@ def held_readings(account, *, user, everyone, today):
     if not everyone:
         readings = readings.filter(submitted_by=user)
     return list(readings)
+
+
+def window_state(account, *, today):
+    """The account's reading window today (meters.states.WindowState): ``.text()`` is its
+    sentence, the one the overview, the readings page and the reminders say; ``.accepts``
+    whether a reading passed today is taken."""
+    return states.reading_window(account).on(today)

@@ -27,91 +27,24 @@ The meter's row is locked while a submission is written, so two tabs or a double
 one reading.
 """
 
-import calendar
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 
 from billing import fragments
 from billing.access import holders
 from portal.months import add_months
 
-from .models import Meter, Reading, ReadingWindow
+from .models import Meter, Reading
 from .selectors import State, monthly_consumption
+# The window lives with the sentences that name its states; its names stay importable here.
+from .states import DEFAULT_WINDOW, Window, WindowState, reading_window  # noqa: F401
 
-DEFAULT_WINDOW = (15, 25, False)  # ПП 354: readings passed by the 25th count for the month
 _NUMBER = re.compile(r"(\d+)(?:[.,](\d+))?", re.ASCII)
-
-
-# --- The window ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Window:
-    first_day: int
-    last_day: int
-    strict: bool
-
-    def on(self, today):
-        """Where ``today`` (the tenant's date) falls: a WindowState."""
-        days_in_month = calendar.monthrange(today.year, today.month)[1]
-        first, last = min(self.first_day, days_in_month), min(self.last_day, days_in_month)
-        if today.day < first:
-            return WindowState(self, "before", first=first, last=last, days=first - today.day)
-        if today.day > last:
-            return WindowState(self, "after", first=first, last=last, days=0)
-        return WindowState(self, "open", first=first, last=last, days=last - today.day)
-
-
-@dataclass(frozen=True)
-class WindowState:
-    window: Window
-    state: str  # "before", "open" or "after"
-    first: int
-    last: int
-    days: int  # open: days left after today; before: days until it opens
-
-    @property
-    def accepts(self):
-        return self.state == "open" or not self.window.strict
-
-    @property
-    def next_period(self):
-        """A reading taken after the window counts for the next billing period."""
-        return self.state == "after"
-
-    def text(self):
-        """«Передать показания можно с 15 по 25 число, осталось 3 дня» and its kin."""
-        span = _("Передать показания можно с %(first)d по %(last)d число") % {"first": self.first, "last": self.last}
-        if self.state == "open":
-            if self.days == 0:
-                return _("%(span)s, сегодня последний день.") % {"span": span}
-            return _("%(span)s, осталось дней: %(days)d.") % {"span": span, "days": self.days + 1}
-        if self.state == "before":
-            return _("%(span)s; приём откроется через дней: %(days)d.") % {"span": span, "days": self.days}
-        if self.window.strict:
-            return _("%(span)s; в этом месяце приём закончился.") % {"span": span}
-        return _("%(span)s; переданные сейчас показания будут учтены в следующем расчётном периоде.") % {
-            "span": span}
-
-
-def reading_window(account):
-    """The window of the account's supplier and subscriber type: the most specific row
-    (supplier and type, supplier, type, any), else ПП 354's default."""
-    rows = ReadingWindow.objects.filter(
-        Q(supplier_id=account.supplier_id) | Q(supplier__isnull=True),
-        subscriber_type__in=[account.subscriber_type, ""], tenant_id=account.tenant_id,
-    )
-    rows = sorted(rows, key=lambda row: (row.supplier_id is None, row.subscriber_type == ""))
-    if not rows:
-        return Window(*DEFAULT_WINDOW)
-    best = rows[0]
-    return Window(best.first_day, best.last_day, best.strict)
 
 
 # --- Checking ------------------------------------------------------------------------
@@ -169,12 +102,14 @@ def _parse(meter, zone, raw):
         return None, Problem(_("Введите число, например 12345 или 12345,6."), zone)
     whole, fraction = match[1].lstrip("0"), (match[2] or "").rstrip("0")
     if len(whole) > meter.digits:
-        return None, Problem(_("У прибора %(digits)d разрядов до запятой, а введено больше.")
+        return None, Problem(ngettext("У прибора %(digits)d разряд до запятой, а введено больше.",
+                                      "У прибора %(digits)d разрядов до запятой, а введено больше.", meter.digits)
                              % {"digits": meter.digits}, zone)
     if len(fraction) > meter.decimals:
         if meter.decimals == 0:
             return None, Problem(_("Этот прибор показывает целые числа: введите показание без дробной части."), zone)
-        return None, Problem(_("После запятой у этого прибора не больше %(decimals)d знаков.")
+        return None, Problem(ngettext("После запятой у этого прибора не больше %(decimals)d знака.",
+                                      "После запятой у этого прибора не больше %(decimals)d знаков.", meter.decimals)
                              % {"decimals": meter.decimals}, zone)
     return Decimal(text.replace(",", ".")), None
 
@@ -216,7 +151,7 @@ def readings_check(*, meter, values, today, window_state, factor, confirmed=(), 
     if taken_on > today:
         submission.problems.append(Problem(_("Дата показаний не может быть в будущем.")))
     if not window_state.accepts:
-        submission.problems.append(Problem(window_state.text()))
+        submission.problems.append(Problem(window_state.refusal()))
     zones = set(range(1, meter.zones + 1))
     if set(values) != zones:
         submission.problems.append(Problem(
@@ -239,7 +174,7 @@ def readings_check(*, meter, values, today, window_state, factor, confirmed=(), 
             if "lower" not in confirmed:
                 submission.problems.append(Problem(
                     _("Значение меньше предыдущего (%(last)s на %(date)s). Счётчик заменён или прошёл через ноль?")
-                    % {"last": _number(last.value), "date": last.taken_on.strftime("%d.%m.%Y")},
+                    % {"last": _number(last.value, meter.decimals), "date": last.taken_on.strftime("%d.%m.%Y")},
                     zone, confirm="lower"))
                 continue
             submission.confirmed.setdefault(zone, set()).add("lower")
@@ -251,16 +186,26 @@ def readings_check(*, meter, values, today, window_state, factor, confirmed=(), 
             if "jump" in confirmed:
                 submission.confirmed.setdefault(zone, set()).add("jump")
                 continue
+            times = used / months / average
+            # «в 5 раз», «в 4,3 раза»: a fraction takes the form of 2 (gettext counts integers only).
+            shown = _number(times, 1)
+            count = int(shown) if shown.isdigit() else 2
             submission.problems.append(Problem(
-                _("Расход %(used)s — больше обычного в %(times)s раз (в среднем %(average)s в месяц). Всё правильно?")
-                % {"used": _number(used), "times": _number(used / months / average, 1), "average": _number(average)},
+                ngettext("Расход %(used)s — больше обычного в %(times)s раз (в среднем %(average)s в месяц). "
+                         "Всё правильно?",
+                         "Расход %(used)s — больше обычного в %(times)s раз (в среднем %(average)s в месяц). "
+                         "Всё правильно?", count)
+                % {"used": _number(used, meter.decimals), "times": shown, "average": _number(average, meter.decimals)},
                 zone, confirm="jump"))
     return submission
 
 
 def _number(value, places=2):
-    """A Decimal as Russian text without trailing zeros: 200, 12,5, 3,25."""
-    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
+    """A Decimal as Russian text without trailing zeros: 200, 12,5, 3,25 (``places``: a meter's
+    decimals, so that a value reads as it does beside the field)."""
+    text = f"{value:.{places}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return text.replace(".", ",")
 
 

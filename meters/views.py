@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, ngettext
 
 from accounts.contacts import masked_person
 from billing import fragments
@@ -18,7 +18,7 @@ from billing.models import AccountLink
 from portal.pages import tenant_page
 from portal.transactions import atomic_unless_safe
 
-from . import charts, selectors, services
+from . import charts, selectors, services, states
 from .models import Meter, Reading
 
 CHART_MONTHS = 24
@@ -73,7 +73,7 @@ def readings(request, account_id):
     account = link.account
     full = link.access == AccountLink.Access.FULL
     today = request.tenant.today()
-    window_state = services.reading_window(account).on(today)
+    window_state = selectors.window_state(account, today=today)
     lines = selectors.meter_lines(account, today=today)
     submissions, entered = {}, {}
     if request.method == "POST":
@@ -88,15 +88,7 @@ def readings(request, account_id):
             )
             entered[meter.pk] = values
         saved = [submission for submission in submissions.values() if submission.saved]
-        sent = [submission for submission in saved if not submission.held]
-        if sent:
-            text = _("Показания переданы: %(count)d.") % {"count": len(sent)}
-            if any(submission.next_period for submission in sent):
-                text += " " + _("Они будут учтены в следующем расчётном периоде.")
-            messages.success(request, text)
-        if len(sent) < len(saved):
-            messages.warning(request, _("Показания сохранены, но не переданы в расчёт: за этот период по прибору "
-                                        "уже передано показание того, чей доступ к счёту подтверждён."))
+        _say_what_came_of(request, submissions)
         if submissions and len(saved) == len(submissions):
             if request.POST.get("then") == "pay":  # «Передать показания и оплатить»
                 ids = ",".join(str(reading.pk) for submission in saved for reading in submission.readings)
@@ -121,12 +113,47 @@ def readings(request, account_id):
     held = selectors.held_readings(account, user=request.user, everyone=full, today=today)
     return render(request, "meters/readings.html", {
         "link": link, "account": account, "rows": rows, "window": window_state, "full": full,
+        "closed": not window_state.accepts,
         "held": [{"reading": reading, "mine": reading.submitted_by_id == request.user.pk,
                   "who": masked_person(reading.submitted_by, staff=reading.access == Reading.Access.STAFF),
                   "instead_mine": reading.held_for is not None and reading.held_for.submitted_by_id == request.user.pk,
                   "instead_by": _author_of(reading.held_for)} for reading in held],
         "then_pay": request.GET.get("then") == "pay" or request.POST.get("then") == "pay",
     })
+
+
+def _say_what_came_of(request, submissions):
+    """The banner above the page: a success only when every meter sent was taken (or held for
+    another person's, said apart); while one waits for «Да, всё правильно» or was refused, it
+    says so instead, and the fieldsets below say which."""
+    saved = [submission for submission in submissions.values() if submission.saved]
+    sent = [submission for submission in saved if not submission.held]
+    waiting = [submission for submission in submissions.values() if not submission.saved and not submission.refused]
+    refused = [submission for submission in submissions.values() if submission.refused]
+    if waiting or refused:
+        parts = []
+        if sent:
+            parts.append(ngettext("Показания %(count)d прибора приняты.", "Показания %(count)d приборов приняты.",
+                                  len(sent)) % {"count": len(sent)})
+        if waiting:
+            parts.append(ngettext(
+                "Ещё %(count)d прибор ждёт вашего «Да, всё правильно» ниже: отметьте и передайте снова.",
+                "Ещё %(count)d прибора ждут вашего «Да, всё правильно» ниже: отметьте и передайте снова.",
+                len(waiting)) % {"count": len(waiting)})
+        if refused:
+            parts.append(ngettext("Показания %(count)d прибора не приняты: причина указана ниже.",
+                                  "Показания %(count)d приборов не приняты: причины указаны ниже.",
+                                  len(refused)) % {"count": len(refused)})
+        messages.warning(request, " ".join(parts))
+    elif sent:
+        periods = sorted({states.reading_period(reading) for submission in sent for reading in submission.readings})
+        messages.success(request, ngettext(
+            "Показания %(count)d прибора приняты и войдут в расчёт за %(period)s.",
+            "Показания %(count)d приборов приняты и войдут в расчёт за %(period)s.", len(sent),
+        ) % {"count": len(sent), "period": ", ".join(states.period_name(period) for period in periods)})
+    if len(sent) < len(saved):
+        messages.warning(request, _("Показания сохранены, но не переданы в расчёт: за этот период по прибору "
+                                    "уже передано показание того, чей доступ к счёту подтверждён."))
 
 
 def _author_of(reading):
@@ -152,7 +179,8 @@ def rejected_since_last(lines, *, today):
         Reading.objects.filter(meter__in=[line.meter for line in lines], status=Reading.Status.REJECTED,
                                taken_on__gte=today - timedelta(days=REJECTED_NEWS_DAYS))
         .order_by("meter_id", "zone", "-taken_on", "-pk")
-        .only("meter_id", "zone", "value", "taken_on", "source", "status", "status_reason", "submitted_at")
+        .only("meter_id", "zone", "value", "taken_on", "source", "status", "status_reason", "submitted_at",
+              "submitted_by_id", "period")
     ):
         key = reading.meter_id, reading.zone
         if key not in found and (key not in last or reading.taken_on >= last[key]):

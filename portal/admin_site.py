@@ -118,14 +118,15 @@ class PortalAdminSite(OTPAdminSite):
         # throttle guard the account itself).
         # Per login a try is counted before it is made and forgiven when it succeeds, so
         # tries sent at once cannot get past the limit (portal.ratelimits.reserve_failure).
-        if limited(request, "admin-login-ip", rate=services.ADMIN_LOGINS_PER_MINUTE):
-            return render(request, "admin/portal_login_limited.html", status=429)
+        if refused := limited(request, "admin-login-ip", rate=services.ADMIN_LOGINS_PER_MINUTE):
+            return render(request, "admin/portal_login_limited.html", {"uncountable": refused.uncountable}, status=429)
         reservation = None
         if request.method == "POST":
             reservation = reserve_failure(request, "admin-login-user", rate=services.ADMIN_LOGIN_FAILURES_PER_LOGIN,
                                           key=by_field("username"))
             if reservation.refused:
-                return render(request, "admin/portal_login_limited.html", status=429)
+                return render(request, "admin/portal_login_limited.html", {"uncountable": reservation.uncountable},
+                              status=429)
         response = super().login(request, extra_context)
         if reservation is not None and response.status_code == 302:
             reservation.forgive()

@@ -14,6 +14,11 @@ tenants stay apart.
   a try is counted before it is made (``reserve_failure``), so that tries sent at once
   cannot get past the limit, and forgiven when it turns out right
   (``FailureReservation.forgive``).
+- A limit that cannot count (the cache, Redis, is down) refuses: ``limited`` returns a
+  ``Refused`` whose ``uncountable`` is set and whose ``text()`` says so
+  (``UNCOUNTABLE``), never a 500 (issue 25). A limit on sending, where a stranger gains
+  nothing by going past it and the database caps each destination anyway (a password
+  reset: confirmations' per-user cooldown and hourly cap), may pass ``uncountable="allow"``.
 """
 
 import contextlib
@@ -26,7 +31,8 @@ from allauth.core.internal.httpkit import get_client_ip
 from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
-from django_ratelimit.core import is_ratelimited
+from django.utils.translation import gettext_lazy as _
+from django_ratelimit.core import get_usage
 
 UNKNOWN_CLIENT = "0.0.0.0"  # noqa: S104 - a placeholder address, never bound
 
@@ -79,11 +85,48 @@ def by_field(field, normalize=normalized_login):
     return key
 
 
-def limited(request, group, *, rate, key=by_client):
-    """True when this POST goes over ``rate`` for its key; counts it either way."""
-    if request.method != "POST":
-        return False
-    return is_ratelimited(request, group=group, key=key, rate=rate, method="POST", increment=True)
+UNCOUNTABLE = _("Сейчас мы не можем проверить число попыток, поэтому вход и проверка кодов временно "
+                "недоступны. Попробуйте через несколько минут.")
+
+
+class Refused:
+    """A POST refused by a limit (truthy); ``uncountable``: because the limit could not count."""
+
+    def __init__(self, *, uncountable=False):
+        self.uncountable = uncountable
+
+    def __bool__(self):
+        return True
+
+    def text(self, over_limit):
+        """What to tell the person: ``over_limit`` (the view's own words), or UNCOUNTABLE."""
+        return UNCOUNTABLE if self.uncountable else over_limit
+
+
+def counting_down(*, probe=False):
+    """Whether the rate limits' cache is known to be down (portal.cache.RedisCache.down);
+    ``probe``: ask it once when it is not known to be (a view whose limits are counted by
+    code that would not say, allauth's login)."""
+    cache = _limits_cache()
+    if probe and not getattr(cache, "down", False):
+        cache.has_key("rl:probe")  # a miss when Redis answers; marks it down when it does not
+    return bool(getattr(cache, "down", False))
+
+
+def _limits_cache():
+    return caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+
+
+def limited(request, group, *, rate, key=by_client, uncountable="refuse"):
+    """A ``Refused`` when this POST goes over ``rate`` for its key, else None; counts it
+    either way. A limit that cannot count refuses (``uncountable="allow"``: lets it pass)."""
+    if request.method != "POST" or not getattr(settings, "RATELIMIT_ENABLE", True):
+        return None
+    usage = None if counting_down() else get_usage(
+        request, group=group, key=key, rate=rate, method="POST", increment=True)
+    if usage is None or counting_down():  # django-ratelimit's answer when the cache failed
+        return None if uncountable == "allow" else Refused(uncountable=True)
+    return Refused() if usage["should_limit"] else None
 
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -94,12 +137,17 @@ class FailureReservation:
     key had spent its failures already; nothing is counted then. ``forgive()`` takes the
     count back after a try that turned out right."""
 
-    def __init__(self, cache_keys, refused):
+    def __init__(self, cache_keys, refused, uncountable=False):
         self._cache_keys = cache_keys
         self.refused = refused
+        self.uncountable = uncountable
+
+    def text(self, over_limit):
+        """What to tell the person when ``refused``: ``over_limit``, or UNCOUNTABLE."""
+        return UNCOUNTABLE if self.uncountable else over_limit
 
     def forgive(self):
-        cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+        cache = _limits_cache()
         for cache_key in self._cache_keys:
             with contextlib.suppress(ValueError):  # expired meanwhile: nothing to take back
                 cache.decr(cache_key)
@@ -124,7 +172,7 @@ def reserve_failures(limits):
     ``incr`` counts first, so at most the rate's number of tries
     is ever made; a right answer ``forgive()``s its reservation, so that only failures
     stay counted. A cache that does not answer refuses."""
-    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    cache = _limits_cache()
     counted = []
     for group, (key, rate) in limits.items():
         limit, period = _rate(rate)
@@ -138,7 +186,7 @@ def reserve_failures(limits):
             counted.append(cache_key)
         if count is None or count > limit:
             FailureReservation(counted, refused=True).forgive()
-            return FailureReservation([], refused=True)
+            return FailureReservation([], refused=True, uncountable=count is None)
     return FailureReservation(counted, refused=False)
 
 

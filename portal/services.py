@@ -6,11 +6,15 @@ published again by a beat sweep if that is lost (OutgoingMessage: the row is the
 """
 
 import logging
+import os
+import time
+from collections import defaultdict
 from datetime import timedelta
 from importlib import import_module
 
 from auditlog import get_logentry_model
 from captcha.models import CaptchaStore
+from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import models, transaction
@@ -22,6 +26,8 @@ from .messaging import MESSAGE_HEADER, TENANT_HEADER, SmsError, get_sms_backend,
 from .models import OutgoingMessage, Tenant, TenantDomain, TenantPolicy
 from .retries import MAX_COUNTDOWN, TRANSIENT_ERRORS
 from .scoping import scopes_disabled
+
+logger = logging.getLogger(__name__)
 
 logger = logging.getLogger(__name__)
 
@@ -337,3 +343,54 @@ def sessions_delete_expired():
     """Delete expired sessions from the session store (what `manage.py clearsessions` does).
     The cached_db store's cache entries expire by themselves."""
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
+# A file on disk that no row names is an orphan once it is this old (seconds): younger, it
+# may belong to a request whose transaction has not committed yet.
+ORPHAN_MIN_AGE = 86400
+
+
+def orphan_files_delete(*, min_age=ORPHAN_MIN_AGE, dry_run=False, now=None):
+    """Delete the files of the FileFields' storages that no row names and that are older
+    than ``min_age`` seconds: what a request wrote before its transaction rolled back (an
+    attachment of an appeal whose save failed, an upload of an import the request did not
+    commit), or a process killed between the two. Returns [(storage location, name)].
+
+    Why a sweep rather than writing files after commit: the row must hold the name the
+    storage gives the file (names are unique only when written), and a file written after
+    commit is lost when the process dies in between, leaving a row that names nothing, a
+    download that fails. Written first, the worst case is a file nobody names, which this
+    removes a day later. Every storage a FileField of an installed app uses is walked
+    whole (MEDIA_ROOT, PRIVATE_ROOT): nothing else may keep files there."""
+    now = time.time() if now is None else now
+    named, storages = defaultdict(set), {}
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if not isinstance(field, models.FileField):
+                continue
+            location = getattr(field.storage, "location", None)
+            if location is None:  # not a folder of this machine's
+                continue
+            storages[location] = field.storage
+            with scopes_disabled():
+                rows = model._base_manager.exclude(**{field.attname: ""}).values_list(field.attname, flat=True)
+                named[location].update(rows.iterator(chunk_size=10_000))
+    deleted = []
+    for location in storages:
+        for directory, _folders, names in os.walk(location):
+            for name in names:
+                path = os.path.join(directory, name)
+                relative = os.path.relpath(path, location).replace(os.sep, "/")
+                if relative in named[location]:
+                    continue
+                try:
+                    if now - os.stat(path).st_mtime < min_age:
+                        continue
+                    if not dry_run:
+                        os.remove(path)
+                except FileNotFoundError:  # gone meanwhile
+                    continue
+                deleted.append((location, relative))
+    if deleted and not dry_run:
+        logger.info("deleted %s files no row names", len(deleted))
+    return deleted

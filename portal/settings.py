@@ -348,6 +348,8 @@ CELERY_BEAT_SCHEDULE = {
     "delete-expired-captchas": {"task": "portal.tasks.delete_expired_captchas", "schedule": 3600.0},
     "delete-expired-sessions": {"task": "portal.tasks.delete_expired_sessions", "schedule": 3600.0},
     "delete-stale-confirmations": {"task": "accounts.tasks.delete_stale_confirmations", "schedule": 3600.0},
+    # Files written by a request whose transaction rolled back (portal.services.orphan_files_delete).
+    "delete-orphan-files": {"task": "portal.tasks.delete_orphan_files", "schedule": 86400.0},
     # Reading reminders: hourly, each tenant queued in its own morning (notifications.tasks).
     "dispatch-reading-reminders": {"task": "notifications.tasks.dispatch_reading_reminders", "schedule": 3600.0},
     # New invoices are notified after each import; this daily run catches a lost one.

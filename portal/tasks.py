@@ -78,3 +78,9 @@ def delete_expired_sessions():
     """Hourly (CELERY_BEAT_SCHEDULE). Platform-wide: sessions belong to no tenant (a
     session's cookie is host-only, its row has no tenant)."""
     services.sessions_delete_expired()
+
+
+@shared_task
+def delete_orphan_files():
+    """Daily (CELERY_BEAT_SCHEDULE). Platform-wide: files no row names, older than a day."""
+    return len(services.orphan_files_delete())

@@ -1,6 +1,11 @@
 """Helpers for tests (the builders of rows live in each app's factories.py)."""
 
+import os
 import re
+import shutil
+import signal
+import socket
+import subprocess
 import time
 
 from django.core.handlers.wsgi import WSGIHandler
@@ -68,3 +73,49 @@ def page_text(response):
     """A page as a person reads it: without the per-request CSRF token and CSP nonce."""
     page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
     return re.sub(r'nonce="[^"]+"', "", page)
+
+
+class OwnRedis:
+    """A redis-server of the test's own on a free port, without persistence."""
+
+    def __init__(self, directory):
+        server = shutil.which("redis-server") or "redis-server"
+        self.available = shutil.which("redis-server") is not None
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.command = [server, "--port", str(self.port), "--save", "", "--appendonly", "no", "--dir", str(directory)]
+        self.process = None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        import redis
+
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                redis.Redis(port=self.port).ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait()
+
+    def close(self):
+        """Stopped for good, paused or not (a test's teardown)."""
+        if self.process is not None and self.process.poll() is None:
+            self.resume()
+            self.stop()
+
+    def pause(self):
+        """Unreachable, its data kept (a network cut): it answers nothing until resume()."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self):
+        os.kill(self.process.pid, signal.SIGCONT)

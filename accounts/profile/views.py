@@ -50,8 +50,8 @@ def profile(request):
     if request.method != "POST":
         return _profile_page(request)
     form = ProfileNamesForm(request.POST, policy=request.tenant.policy)
-    if limited(request, "accounts.profile", rate=services.PROFILE_CHANGES_PER_MINUTE, key=by_user):
-        form.add_error(None, TOO_MANY)
+    if refused := limited(request, "accounts.profile", rate=services.PROFILE_CHANGES_PER_MINUTE, key=by_user):
+        form.add_error(None, refused.text(TOO_MANY))
     elif form.is_valid():
         profile_rules.names_update(user=request.user, **form.cleaned_data)
         messages.success(request, _("Данные сохранены."))
@@ -65,11 +65,11 @@ def _contact_form_valid(request, form):
     right (portal.ratelimits.reserve_failure): guesses sent at once stop at the limit."""
     reservation = reserve_failure(request, "accounts.profile-password", rate=services.PROFILE_PASSWORD_FAILURES, key=by_user)
     if reservation.refused:
-        form.add_error(None, _("Слишком много неверных паролей. Попробуйте через час."))
+        form.add_error(None, reservation.text(_("Слишком много неверных паролей. Попробуйте через час.")))
         return False
-    if limited(request, "accounts.profile-contact", rate=services.CONTACT_CHANGES_PER_MINUTE, key=by_user):
+    if refused := limited(request, "accounts.profile-contact", rate=services.CONTACT_CHANGES_PER_MINUTE, key=by_user):
         reservation.forgive()
-        form.add_error(None, TOO_MANY)
+        form.add_error(None, refused.text(TOO_MANY))
         return False
     valid = form.is_valid()
     if not form.has_error("current_password", code=form.WRONG_PASSWORD):
@@ -101,8 +101,8 @@ def profile_phone_confirm(request):
         return redirect("accounts:profile")
     form = CodeForm(request.POST or None)
     if request.method == "POST":
-        if limited(request, "accounts.profile-code", rate=services.CODE_TRIES_PER_MINUTE, key=by_user):
-            form.add_error(None, TOO_MANY)
+        if refused := limited(request, "accounts.profile-code", rate=services.CODE_TRIES_PER_MINUTE, key=by_user):
+            form.add_error(None, refused.text(TOO_MANY))
         elif form.is_valid():
             old_login = user.username
             try:
@@ -130,8 +130,8 @@ def _contact_changed(done, user, old_login):
 @tenant_page
 @require_POST
 def profile_phone_resend(request):
-    if limited(request, "accounts.resend", rate=services.RESENDS_PER_MINUTE, key=by_user):
-        messages.error(request, TOO_MANY)
+    if refused := limited(request, "accounts.resend", rate=services.RESENDS_PER_MINUTE, key=by_user):
+        messages.error(request, refused.text(TOO_MANY))
         return redirect("accounts:profile_phone_confirm")
     try:
         profile_rules.phone_change_resend(user=request.user)
@@ -171,8 +171,8 @@ def profile_email_confirm(request, key):
         if request.method != "POST":
             confirmation = profile_rules.email_change_link(key=key)
             return render(request, template, {"email": confirmation.destination})
-        if limited(request, "accounts.profile-link", rate=services.CODE_TRIES_PER_MINUTE):
-            return render(request, template, {"error": TOO_MANY}, status=429)
+        if refused := limited(request, "accounts.profile-link", rate=services.CODE_TRIES_PER_MINUTE):
+            return render(request, template, {"error": refused.text(TOO_MANY)}, status=429)
         old_login = request.user.username if request.user.is_authenticated else None
         user = profile_rules.email_change_confirm(key=key)
     except ConfirmationError as error:

@@ -36,7 +36,7 @@ from django.db import transaction
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 
-from .. import qr
+from .. import numbers, qr
 from ..models import Charge, Invoice
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ TEMPLATE = "billing/receipt_pdf.html"
 TEMPLATES = (TEMPLATE, "billing/receipt_pdf_slip.html")
 # Bump when this module or billing/qr.py changes what a receipt draws: every receipt is
 # rendered again on its next request (the templates' text is in the fingerprint by itself).
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"  # 2: units in Russian (issue 24)
 
 
 def receipt_storage():
@@ -99,27 +99,9 @@ def receipt_source_hash(invoice, charges):
 
 # --- The document ------------------------------------------------------------------------------
 
-NBSP = "\u00a0"
-
-
-def money(value):
-    """«1 234,56»: roubles with a comma and non-breaking thousands (the same in every locale)."""
-    if value is None:
-        return ""
-    text = f"{Decimal(value):,.2f}"
-    return text.replace(",", NBSP).replace(".", ",")
-
-
-def quantity(value, places=4):
-    """A volume or tariff without trailing zeros beyond two decimals: «123,5», «7,1234»."""
-    if value is None:
-        return ""
-    text = f"{Decimal(value):,.{places}f}"
-    whole, _point, fraction = text.partition(".")
-    fraction = fraction.rstrip("0")
-    if len(fraction) < 2 and places >= 2:
-        fraction = fraction.ljust(2, "0") if fraction else ""
-    return whole.replace(",", NBSP) + ("," + fraction if fraction else "")
+# One way for every page (billing.numbers).
+NBSP = numbers.NBSP
+money, quantity = numbers.money, numbers.quantity
 
 
 @dataclass
@@ -157,7 +139,7 @@ def receipt_context(invoice, charges, *, source):
             for name in ("opening_balance", "charged", "recalculated", "paid", "closing_balance")}
     lines = [
         ReceiptLine(
-            charge=charge, service=charge.get_service_display(), volume=quantity(charge.volume), unit=charge.unit,
+            charge=charge, service=charge.get_service_display(), volume=quantity(charge.volume), unit=numbers.unit_name(charge.unit),
             tariff=quantity(charge.tariff), opening_balance=money(charge.opening_balance), charged=money(charge.charged),
             recalculated=money(charge.recalculated) if charge.recalculated else "", paid=money(charge.paid),
             closing_balance=money(charge.closing_balance),

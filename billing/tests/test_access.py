@@ -695,7 +695,7 @@ def test_the_wizards_steps_cannot_be_skipped(wizard, consumer):
     client.post("/personal/link/", {"subscriber_type": "individual"})
     client.post("/personal/link/?step=details", {"supplier": supplier.pk, "number": "23185952", "surname": "Иванов"})
     assert client.post("/personal/link/?step=confirm").status_code == 302
-    client.post(f"/personal/{account.pk}/unlink/")
+    client.post(f"/personal/{account.pk}/unlink/", {"confirm": "1"})
     client.post("/personal/link/?step=confirm")
     with scopes_disabled():
         assert not AccountLink.objects.filter(user=user).exists()

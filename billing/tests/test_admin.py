@@ -283,7 +283,7 @@ FILES = {
 
 def uploads(files=FILES):
     # Given in the wrong order on purpose: the import applies them in dependency order.
-    return [SimpleUploadedFile(name, textwrap.dedent(text).strip().encode("utf-8"), content_type="text/csv")
+    return [SimpleUploadedFile(name, (textwrap.dedent(text).strip() + "\n").encode("utf-8"), content_type="text/csv")
             for name, text in reversed(list(files.items()))]
 
 
@@ -482,3 +482,22 @@ def test_searches_are_index_scans(world, model, term):
             scanned = set(re.findall(r"(?:Index (?:Only )?Scan (?:Backward )?using|Bitmap Index Scan on) (\w+)", plan))
             used_search_index |= bool(scanned & (SEARCH_INDEXES | reading_by_meter))
     assert used_search_index
+
+
+@pytest.mark.parametrize("data, reason", [
+    ("supplier;account_number;subscriber_type\nenergo;555009;individ".encode("utf-8"),
+     "строка 2: последняя строка не заканчивается переводом строки: файл обрезан?"),
+    ("supplier;account_number;subscriber_type;holder_name\nenergo;555009;individual;Сидоров Пётр\n".encode()[:-4],
+     "строка 2: файл кончается посреди символа: файл обрезан?"),
+    ("supplier;account_number;subscriber_type;holder_name\nenergo;555009;individual;Сидоров Пётр Иванович\n"
+     .encode("koi8_r"), "файл похож на кодировку KOI8-R, а не UTF-8 или windows-1251"),
+])
+def test_the_upload_form_refuses_a_damaged_file_before_storing_it(world, data, reason):
+    alpha, beta, client, rows = world
+    response = client.post(reverse("admin:billing_importrun_upload"),
+                           {"files": [SimpleUploadedFile("accounts.csv", data, content_type="text/csv")]})
+    assert response.status_code == 200
+    (error,) = response.context["form"].errors["files"]
+    assert error.startswith("Файл «accounts.csv» не загружен: " + reason)
+    with tenant_scope(alpha):
+        assert ImportRun.objects.count() == 1  # the fixture's only

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.factories import UserFactory
-from billing.factories import SupplierFactory, link
+from billing.factories import SupplierFactory, invoice_with_charges, link
 from billing.models import Account, AccountLink, BillingPayment, Charge, PinRequest
 from meters.factories import TODAY, linked_accounts, make_account
 from meters.models import Meter, Reading
@@ -49,9 +49,26 @@ def test_a_family_shares_an_account_and_each_unlinks_only_their_own(gas, consume
     spouse = UserFactory(tenant=alpha)
     link(user, account)
     link(spouse, account)
-    assert client.post(f"/personal/{account.pk}/unlink/").status_code == 302
+    assert client.post(f"/personal/{account.pk}/unlink/", {"confirm": "1"}).status_code == 302
     with scopes_disabled():
         assert list(AccountLink.objects.values_list("user_id", flat=True)) == [spouse.pk]
+
+
+@pytest.mark.django_db
+def test_unlinking_asks_first_on_a_page_that_says_what_is_lost(gas, consumer):
+    _alpha, _beta, supplier = gas
+    user, client = consumer
+    account = make_account(supplier, "23185952")
+    link(user, account)
+    page = client.post(f"/personal/{account.pk}/unlink/").content.decode()  # the overview's button
+    for lost in ("сумма к оплате и оплата этого счёта", "передача показаний", "квитанции, история начислений",
+                 "новое подтверждение, что счёт ваш"):
+        assert lost in page
+    with scopes_disabled():
+        assert AccountLink.objects.filter(user=user, account=account).exists()
+    assert client.post(f"/personal/{account.pk}/unlink/", {"confirm": "1"}).status_code == 302
+    with scopes_disabled():
+        assert not AccountLink.objects.filter(user=user, account=account).exists()
 
 
 @pytest.mark.django_db
@@ -126,6 +143,30 @@ def test_history_filters_totals_and_csv(gas, consumer):
     assert response["Content-Disposition"].startswith("attachment;")
     text = response.content.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("Период;Услуга") and text.count("2026-") >= 3
+
+
+@pytest.mark.django_db
+def test_the_history_csv_opens_in_russian_excel_and_the_page_names_units_in_russian(gas, consumer):
+    """UTF-8 with a BOM, «;» and a decimal comma: read back with csv as Excel would, every
+    number is a number with a comma, units in Russian, a tariff with the digits it has."""
+    _alpha, _beta, supplier = gas
+    user, client = consumer
+    account = invoice_with_charges(supplier, "23185952", user=user)["account"]
+    response = client.get(f"/personal/{account.pk}/history/", {"format": "csv", "since": "", "until": ""})
+    assert response.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    header, charges = rows[0], [row for row in rows[1:] if row and re.fullmatch(r"\d{4}-\d{2}", row[0])]
+    assert header[:6] == ["Период", "Услуга", "Долг на начало", "Объём", "Ед.", "Тариф"]
+    by_service = {row[1]: dict(zip(header, row)) for row in charges}
+    assert by_service["электроэнергия"]["Ед."] == "кВт·ч" and by_service["газ"]["Ед."] == "м³"
+    assert by_service["газ"]["Тариф"] == "7,1234" and by_service["газ"]["Объём"] == "38,5000"
+    for row in charges:
+        for name in ("Долг на начало", "Объём", "Тариф", "Начислено", "Перерасчёт", "Оплачено", "К оплате"):
+            assert re.fullmatch(r"-?\d+(,\d+)?", row[header.index(name)]), (name, row)
+    page = text_of(client.get(f"/personal/{account.pk}/history/", {"since": "", "until": ""}))
+    assert "245 кВт·ч" in page and "38,50 м³" in page and "kWh" not in page and "m3" not in page
+    assert "6,12" in page and "6,1200" not in page and "7,1234" in page  # tariffs: the digits they have
+    assert "По месяц" not in page
 
 
 ACCOUNT_PAGES = [
@@ -396,7 +437,7 @@ def test_every_post_needs_the_csrf_token(gas):
     client.force_login(user)
     for path, data in (
         ("/personal/select/", {"account": other.pk}),
-        (f"/personal/{account.pk}/unlink/", {}),
+        (f"/personal/{account.pk}/unlink/", {"confirm": "1"}),
         (f"/personal/{account.pk}/extended/", {"request_pin": "1"}),
         (f"/personal/{account.pk}/extended/", {"question": "pin", "answer": "4821"}),
         ("/personal/link/", {"supplier": supplier.pk, "number": "23185954"}),
@@ -413,7 +454,9 @@ def test_get_changes_nothing(gas, consumer):
     _alpha, _beta, supplier = gas
     user, client = consumer
     (account,) = linked_accounts(user, supplier, "23185952")
-    for path in (f"/personal/{account.pk}/unlink/", "/personal/select/"):
-        assert client.get(path).status_code == 405
+    assert client.get("/personal/select/").status_code == 405
+    # «Отключить счёт» asks first: a GET, or the overview's POST without the confirmation, is the question.
+    for response in (client.get(f"/personal/{account.pk}/unlink/"), client.post(f"/personal/{account.pk}/unlink/")):
+        assert response.status_code == 200 and "Отключить лицевой счёт?" in response.content.decode()
     with scopes_disabled():
         assert AccountLink.objects.filter(user=user).exists()

@@ -92,12 +92,12 @@ def test_a_submitted_reading_and_its_export_show_on_the_meter_page_at_once(gas, 
                                                     access="staff")
     assert submission.saved
     page = text_of(client.get(path))
-    assert "4321,5" in page.replace(" ", "") and "Передано" in page
+    assert "4321,5" in page.replace(" ", "") and "передано по телефону, принято, войдёт в расчёт за" in page
     assert "4321,5" in text_of(client.get("/overview/")).replace(" ", "")
 
     with tenant_scope(alpha):
         export_readings(alpha, tmp_path)  # marks it sent to billing
-    assert "Отправлено в расчёт" in text_of(client.get(path))
+    assert "отправлено в расчётный центр, войдёт в расчёт за" in text_of(client.get(path))
 
 
 @pytest.mark.django_db
@@ -114,10 +114,11 @@ def test_staffs_changes_of_a_supplier_or_a_reading_window_show_at_once(gas, cons
     supplier.save()
     assert "Газпром Рязань" in text_of(client.get(path))
 
-    assert "Передать показания можно с 15" in text_of(client.get("/overview/"))
+    today = alpha.today()
+    assert meter_services.Window(15, 25, False).on(today).text() in text_of(client.get("/overview/"))
     with scopes_disabled():
         ReadingWindow.objects.create(tenant=alpha, supplier=supplier, first_day=10, last_day=20, strict=True)
-    assert "Передать показания можно с 10" in text_of(client.get("/overview/"))
+    assert meter_services.Window(10, 20, True).on(today).text() in text_of(client.get("/overview/"))
 
 
 @pytest.mark.django_db
@@ -184,7 +185,7 @@ def test_the_users_links_come_from_the_cache_and_every_change_of_them_shows_at_o
     assert response.status_code == 302 and "/extended/" in response["Location"]
 
     # Unlinked (the consumer's own button), and the link deleted by staff: 404 at once.
-    assert client.post(f"/personal/{first.pk}/unlink/").status_code == 302
+    assert client.post(f"/personal/{first.pk}/unlink/", {"confirm": "1"}).status_code == 302
     assert client.get(invoices).status_code == 404
     with scopes_disabled():
         AccountLink.objects.filter(user=user).delete()

@@ -161,7 +161,7 @@ def test_a_legal_entitys_accounts_come_with_its_registration(gas, consumer):
         assert set(AccountLink.objects.filter(user=user).values_list("access", flat=True)) == {"full"}
         assert AccountLink.objects.filter(user=user).count() == 2
     # A contract's account unlinked comes back at the next overview, as it always did.
-    assert client.post(f"/personal/{later.pk}/unlink/").status_code == 302
+    assert client.post(f"/personal/{later.pk}/unlink/", {"confirm": "1"}).status_code == 302
     assert "33333333" in text_of(client.get("/overview/"))
     with scopes_disabled():
         assert AccountLink.objects.filter(user=user).count() == 2

@@ -17,6 +17,7 @@ from meters import charts, selectors
 from meters.factories import make_meter
 from meters.models import Reading
 from meters.selectors import State, add_months, month_start
+from meters.states import period_name
 from portal.scoping import scopes_disabled, tenant_scope
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -241,9 +242,10 @@ def test_the_owner_sees_the_meter_its_chart_table_and_readings(supplier, consume
     assert "Таблица с теми же числами" in page
     assert "расчётный месяц: показание не по счётчику" in page
     assert "50,5" in page and "25,0" in page  # the table's differences
-    for source in ("передано вами", "контролёр", "расчётное", "автоматически"):
-        assert source in page
-    assert "Передано" in page  # the portal reading's status
+    for state in ("снято контролёром", "расчётное, не по счётчику", "снято автоматически"):
+        assert state in page
+    # The page is the same for every viewer: the portal's reading says its state, not who sent it.
+    assert f"принято, войдёт в расчёт за {period_name(this_month)}" in page and "передано вами" not in page
 
 
 @pytest.mark.django_db

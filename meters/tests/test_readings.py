@@ -61,7 +61,8 @@ def test_window_edges():
     assert window.on(datetime.date(2026, 11, 15)).state == "open"
     last = window.on(datetime.date(2026, 11, 25))
     assert last.state == "open" and last.days == 0 and "сегодня последний день" in last.text()
-    assert window.on(datetime.date(2026, 11, 22)).text().endswith("осталось дней: 4.")
+    assert window.on(datetime.date(2026, 11, 22)).text() == (
+        "Приём показаний открыт по 25 ноября, осталось 4 дня: переданные сейчас войдут в расчёт за ноябрь 2026.")
     assert window.on(datetime.date(2026, 11, 26)).state == "after"
     # A window to the 31st ends with the month's last day.
     assert services.Window(20, 31, False).on(datetime.date(2026, 2, 28)).days == 0
@@ -78,7 +79,7 @@ def test_the_last_day_of_a_strict_window_ends_at_midnight_in_the_tenants_zone(ac
     account.tenant.time_zone = "Europe/Samara"
     account.tenant.save()
     refused = submit(account, meter, "206", when=at(25, 23, 59))
-    assert not refused.saved and "приём закончился" in reasons(refused)[0]
+    assert not refused.saved and reasons(refused)[0].startswith("Не принято: Приём показаний за ноябрь 2026 закончился")
 
 
 @pytest.mark.django_db
@@ -108,7 +109,7 @@ def test_values_are_refused_with_what_to_do(account):
     meter = make_meter(account, digits=5, decimals=1, history=MONTHLY)
     assert "Введите число" in reasons(submit(account, meter, "12a"))[0]
     assert "5 разрядов" in reasons(submit(account, meter, "123456"))[0]
-    assert "не больше 1 знаков" in reasons(submit(account, meter, "205,25"))[0]
+    assert "не больше 1 знака" in reasons(submit(account, meter, "205,25"))[0]
     integer = make_meter(account, digits=5, decimals=0, history=MONTHLY)
     assert "целые числа" in reasons(submit(account, integer, "205.5"))[0]
     assert submit(account, integer, "205,0").saved  # a zero after the point is no decimal
@@ -155,6 +156,9 @@ def test_consumption_far_above_the_average_asks_to_confirm(account):
     asked = submit(account, meter, "250")  # 50: five times the average
     assert [problem.confirm for problem in asked.problems] == ["jump"]
     assert "Расход 50 — больше обычного в 5 раз (в среднем 10 в месяц)" in reasons(asked)[0]
+    # Russian counts: «в 4,3 раза», «в 4 раза».
+    assert "больше обычного в 4,3 раза" in reasons(submit(account, meter, "243"))[0]
+    assert "больше обычного в 4 раза" in reasons(submit(account, meter, "240"))[0]
     assert submit(account, meter, "225").saved  # 25: within 3x
     assert submit(account, meter, "250", confirmed={"jump"}).readings[0].confirmed_jump
 
@@ -225,7 +229,11 @@ def test_the_page_takes_a_plain_and_a_two_zone_meter_and_asks_before_saving_a_dr
     assert f'name="m{plain.pk}z1"' in page and f'name="m{zoned.pk}z2"' in page and "Последнее: 200" in page
     response = client.post(url, {f"m{plain.pk}z1": "205", f"m{zoned.pk}z1": "150", f"m{zoned.pk}z2": "206"})
     page = response.content.decode()
-    assert response.status_code == 200 and "Показания переданы: 1." in page and "Счётчик заменён" in page
+    assert response.status_code == 200 and "Счётчик заменён" in page
+    # No success banner while a meter waits for «Да, всё правильно»: the banner says it waits.
+    assert "Показания 1 прибора приняты. Ещё 1 прибор ждёт вашего «Да, всё правильно» ниже" in page
+    assert "message--success" not in page
+    assert "Не передано: ждём вашего «Да, всё правильно» ниже." in page
     assert 'value="150"' in page and f'name="m{zoned.pk}_lower"' in page
     response = client.post(url, {f"m{zoned.pk}z1": "150", f"m{zoned.pk}z2": "206", f"m{zoned.pk}_lower": "1"})
     assert response.status_code == 302
@@ -327,7 +335,7 @@ def test_the_page_says_why_billing_rejected_a_reading(account, consumer, tmp_pat
         Reading.objects.filter(pk=reading.pk).update(status="rejected", status_reason="Не совпадает с контрольным")
     page = client.get(url).content.decode()
     assert f"Показание 205 на {today:%d.%m.%Y}" in page
-    assert "передано вами, отклонено: Не совпадает с контрольным" in page
+    assert "не принято расчётным центром: Не совпадает с контрольным" in page
     assert "Последнее: 200 на 25.10.2026" in page  # the rejected one is not the last reading
 
 

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from billing.factories import link
-from billing.models import BillingPayment
+from billing.models import Account, BillingPayment
 from meters.factories import make_account
 from payments import services, tasks
 from payments.providers.sandbox import remote as sandbox
@@ -38,6 +38,11 @@ def test_paying_the_debt_charges_what_the_server_says_and_the_provider_decides(p
     confirm = text_of(client.get(response["Location"]))
     for shown in (account.number, "I-23185952-0", "Ноябрь 2026", "1 500,00 ₽"):
         assert shown in confirm
+    # Guide 003: the contract, or, where billing has none, that the account's number stands for it.
+    assert "<dt>Договор</dt><dd>нет в расчётах: оплата по номеру лицевого счёта</dd>" in confirm
+    with scopes_disabled():
+        Account.objects.filter(pk=account.pk).update(contract_number="Д-17/2026")
+    assert "<dt>Договор</dt><dd>№ Д-17/2026</dd>" in text_of(client.get(response["Location"]))
 
     sandbox_page = to_sandbox(client, payment)
     assert "Тестовая касса" in text_of(client.get(sandbox_page))

@@ -33,6 +33,7 @@ class FileReport:
     unchanged: int = 0
     rejected_count: int = 0
     problem: str = ""
+    problem_ru: str = ""  # the same in Russian, for the tenant's staff (ImportFile)
     warnings: list = field(default_factory=list)
     columns: set = field(default_factory=set)  # the file's header
     # Rejected rows spill to a temporary file: a file of a million bad rows must not fill memory.

@@ -54,9 +54,10 @@ class Dialect:
         return {"numeric": "decimal", "timestamptz": "datetime", "bigint": "integer"}.get(name, name)
 
 
-def import_files(tenant, sources, *, dry_run=False, encoding=None, progress=None):
+def import_files(tenant, sources, *, dry_run=False, encoding=None, progress=None, rows=None):
     """Import ``sources`` (already in the order to apply) into ``tenant``: one transaction
-    per file. ``progress(binary, name)`` may wrap each file for a progress bar."""
+    per file. ``progress(binary, name)`` may wrap each file for a progress bar. ``rows``:
+    the number of data rows the (one) file must have, or it is refused as cut off."""
     report = ImportReport()
     dialect = Dialect(postgres=connection.vendor == "postgresql")
     now = timezone.now()
@@ -78,12 +79,12 @@ def import_files(tenant, sources, *, dry_run=False, encoding=None, progress=None
                     with (progress or no_progress)(binary, source.name) as wrapped:
                         kind = registry.kinds()[file_report.kind]
                         if _import_one(tenant, kind, wrapped, file_report, context, dialect,
-                                       dry_run=dry_run, encoding=file_encoding):
+                                       dry_run=dry_run, encoding=file_encoding, rows=rows):
                             report.written = True
                             written_kinds.add(file_report.kind)
                             _refresh_statistics(kind, file_report, dialect)
             except FileRefused as problem:
-                file_report.problem = str(problem)
+                file_report.problem, file_report.problem_ru = str(problem), problem.russian
             except OSError as error:
                 file_report.problem = f"cannot be opened: {error.strerror or error}"
         if dry_run:
@@ -102,7 +103,7 @@ def _refresh_statistics(kind, report, dialect):
             cursor.execute(f"ANALYZE {table}")
 
 
-def _import_one(tenant, kind, binary, report, context, dialect, *, dry_run, encoding):
+def _import_one(tenant, kind, binary, report, context, dialect, *, dry_run, encoding, rows):
     """One file in one transaction; True when it wrote anything (and was not a dry run)."""
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -112,7 +113,7 @@ def _import_one(tenant, kind, binary, report, context, dialect, *, dry_run, enco
                 # memory, not on disk; and JIT compiling costs more than it saves here.
                 cursor.execute("SET LOCAL work_mem = '256MB'")
                 cursor.execute("SET LOCAL jit = off")
-            _stage(cursor, kind, read_rows(binary, kind, report, context, encoding), dialect)
+            _stage(cursor, kind, read_rows(binary, kind, report, context, encoding, rows), dialect)
             values = kind.values_given(report.columns)
             _resolve(cursor, kind, values, tenant.pk, dialect)
             counts = _apply(cursor, kind, values, dialect)

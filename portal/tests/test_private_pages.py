@@ -104,7 +104,7 @@ def walk(made):
         "overview/": ("GET", "/overview/", None),
         "personal/link/": ("GET", "/personal/link/", None),
         "personal/select/": ("POST", "/personal/select/", {"account": account}),
-        "personal/<str:account_id>/unlink/": ("GET", f"/personal/{account}/unlink/", None),  # 405: a POST unlinks
+        "personal/<str:account_id>/unlink/": ("GET", f"/personal/{account}/unlink/", None),  # the question; its POST unlinks
         "personal/<str:account_id>/extended/": ("GET", f"/personal/{account}/extended/", None),
         "personal/<str:account_id>/invoices/": ("GET", f"/personal/{account}/invoices/", None),
         "personal/<str:account_id>/history/": ("GET", f"/personal/{account}/history/", None),

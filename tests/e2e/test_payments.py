@@ -167,7 +167,9 @@ def test_pays_the_debt_from_the_overview(portal, axe_phone, outbox):
     confirmed = details(page)
     assert squeezed(confirmed.pop("Сумма")) == f"{rub(debt)}₽"
     assert confirmed == {
-        "Поставщик": account.supplier.name, "Лицевой счёт": account.number, "Счёт": invoice_number,
+        "Поставщик": account.supplier.name, "Лицевой счёт": account.number,
+        "Договор": f"№ {account.contract_number}" if account.contract_number else
+        "нет в расчётах: оплата по номеру лицевого счёта", "Счёт": invoice_number,
         "Расчётный период": month_year(period), "Назначение": "Оплата задолженности",
     }
     payment = payment_on(page)
@@ -322,7 +324,7 @@ def test_passes_a_reading_then_leaves_the_sandbox_without_paying(portal, axe_pho
     passed = main(page).locator(".notice").filter(has_text="Показания переданы:")
     expect(passed).not_to_have_attribute("role", "status")
     expect(passed.get_by_role("listitem")).to_have_text([reading_line])
-    expect(page.locator(".messages[role=status]")).to_contain_text("Показания переданы: 1.")
+    expect(page.locator(".messages[role=status]")).to_contain_text("Показания 1 прибора приняты")
     expect(main(page).get_by_role("link", name="Передать показания и оплатить")).to_have_count(0)
     expect(debt_choice(page)).to_be_checked()
     audit("pay page, with readings")
@@ -360,7 +362,7 @@ def test_passes_a_reading_then_leaves_the_sandbox_without_paying(portal, axe_pho
     # The reading stays saved: the readings page shows it as the last one.
     page.goto(portal.url(SLUG, f"/personal/{account.pk}/readings/"))
     expect(last).to_contain_text(f"Последнее: {shown(meter, value)} на {today:%d.%m.%Y}")
-    expect(last).to_contain_text("передано вами, передано")
+    expect(last).to_contain_text("передано вами, принято")
     with scopes_disabled():
         reading.refresh_from_db()
     assert (reading.value, reading.status, reading.submitted_at is not None) == (value, "submitted", True)

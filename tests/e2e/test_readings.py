@@ -16,7 +16,9 @@ from playwright.sync_api import expect
 
 from accounts import demo as accounts_demo
 from billing.models import AccountLink
+from meters import services
 from meters.models import Meter, Reading, ReadingWindow
+from meters.states import period_name
 from portal.models import Tenant
 from portal.scoping import scopes_disabled
 
@@ -60,10 +62,9 @@ def test_readings_from_the_overview_to_billings_verdict(portal, phone, tmp_path)
                      and (meter.verified_until is None or meter.verified_until >= today))
         last = {(meter.pk, zone): baseline(meter, zone, today) for meter in (plain, two_zone) for zone in (1, 2)
                 if zone <= meter.zones}
-    window = page.get_by_role("status").filter(has_text="Передать показания можно с 20 по 25 число")
-    expect(window).to_be_visible()
-    if today.day > 25:
-        expect(window).to_contain_text("будут учтены в следующем расчётном периоде")
+    window = page.get_by_role("status").filter(has_text="Приём показаний")
+    expect(window).to_have_text(services.Window(20, 25, False).on(today).text())
+    period = period_name(services.Window(20, 25, False).on(today).period)
 
     # Refusals: letters, then more whole digits than the meter has.
     field(page, plain, 1).fill("12a")
@@ -83,12 +84,12 @@ def test_readings_from_the_overview_to_billings_verdict(portal, phone, tmp_path)
     expect(meter_box(page, plain).get_by_role("alert")).to_contain_text("Счётчик заменён или прошёл через ноль?")
     meter_box(page, plain).get_by_label("Да, всё правильно").check()
     submit(page)
-    flash = page.get_by_role("status").filter(has_text="Показания переданы: 1.")
-    expect(flash).to_be_visible()
-    if today.day > 25:
-        expect(flash).to_contain_text("Они будут учтены в следующем расчётном периоде.")
+    flash = page.get_by_role("status").filter(has_text="Показания 1 прибора приняты")
+    expect(flash).to_have_text(f"Показания 1 прибора приняты и войдут в расчёт за {period}.")
     expect(page.locator(f"#m{plain.pk}z1_last")).to_contain_text(f"Последнее: {shown(plain, lower)}")
-    expect(page.locator(f"#m{plain.pk}z1_last")).to_contain_text("передано вами, передано")
+    accepted = "принято после окна приёма" if today.day > 25 else "принято"
+    expect(page.locator(f"#m{plain.pk}z1_last")).to_contain_text(
+        f"передано вами, {accepted}, войдёт в расчёт за {period}")
 
     # The right value replaces it (not exported yet), with the two-zone meter beside it.
     right = last[plain.pk, 1] + 1
@@ -96,11 +97,11 @@ def test_readings_from_the_overview_to_billings_verdict(portal, phone, tmp_path)
     for zone in (1, 2):
         field(page, two_zone, zone).fill(typed(two_zone, last[two_zone.pk, zone] + 1))
     submit(page)
-    expect(page.get_by_role("status").filter(has_text="Показания переданы: 2.")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Показания 2 приборов приняты")).to_be_visible()
     for meter, zone in ((plain, 1), (two_zone, 1), (two_zone, 2)):
         line = page.locator(f"#m{meter.pk}z{zone}_last")
         expect(line).to_contain_text(f"Последнее: {shown(meter, last[meter.pk, zone] + 1)} на {today:%d.%m.%Y}")
-        expect(line).to_contain_text("передано вами, передано")
+        expect(line).to_contain_text(f"передано вами, {accepted}, войдёт в расчёт за {period}")
     with scopes_disabled():
         submitted = {(reading.meter_id, reading.zone): reading
                      for reading in Reading.objects.filter(meter__account_id=account_id, submitted_at__isnull=False)}
@@ -112,7 +113,8 @@ def test_readings_from_the_overview_to_billings_verdict(portal, phone, tmp_path)
     call_command("export_readings", tenant="mef", out=str(tmp_path), since_last=True)
     page.reload()
     for meter, zone in ((plain, 1), (two_zone, 1), (two_zone, 2)):
-        expect(page.locator(f"#m{meter.pk}z{zone}_last")).to_contain_text("передано вами, отправлено в расчёт")
+        expect(page.locator(f"#m{meter.pk}z{zone}_last")).to_contain_text(
+            f"передано вами, отправлено в расчётный центр, войдёт в расчёт за {period}")
 
     # Billing rejects the plain meter's reading: the page and the meter's page say why.
     reading = submitted[plain.pk, 1]
@@ -132,17 +134,17 @@ def test_readings_from_the_overview_to_billings_verdict(portal, phone, tmp_path)
     assert (reading.status, reading.status_reason) == ("rejected", REASON)
     page.reload()
     expect(page.locator(f"#m{plain.pk}z1_rejected")).to_have_text(re.compile(
-        rf"Показание {re.escape(shown(plain, right))} на {today:%d\.%m\.%Y}\s+—\s+передано вами, отклонено: {REASON}"))
-    expect(page.locator(f"#m{two_zone.pk}z1_last")).to_contain_text("отправлено в расчёт")
+        rf"Показание {re.escape(shown(plain, right))} на {today:%d\.%m\.%Y}\s+—\s+передано вами, не принято расчётным центром: {REASON}"))
+    expect(page.locator(f"#m{two_zone.pk}z1_last")).to_contain_text("отправлено в расчётный центр")
 
     page.goto(portal.url("mef", "/overview/"))
     page.locator(".card").filter(has_text=f"№ {plain.serial}").get_by_role(
         "link", name="Расход по месяцам и история показаний").click()
     expect(page).to_have_url(portal.url("mef", f"/personal/{account_id}/meters/{plain.pk}/"))
     history = page.get_by_role("region", name="История показаний")
-    row = history.get_by_role("row").filter(has_text="передано вами").first
+    row = history.get_by_role("row").filter(has_text=REASON).first
     expect(row).to_contain_text(shown(plain, right, grouped=True))
-    expect(row).to_contain_text(f"Отклонено: {REASON}")
+    expect(row).to_contain_text(f"не принято расчётным центром: {REASON}")
 
 
 def test_the_other_refusals_and_the_question_about_a_jump(portal, phone):
@@ -175,16 +177,20 @@ def test_the_other_refusals_and_the_question_about_a_jump(portal, phone):
     expect(meter_box(page, jumpy).get_by_role("alert")).to_contain_text("Всё правильно?")
     meter_box(page, jumpy).get_by_label("Да, всё правильно").check()
     submit(page)
-    expect(page.get_by_role("status").filter(has_text="Показания переданы: 1.")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Показания 1 прибора приняты")).to_be_visible()
     with scopes_disabled():
         assert Reading.objects.get(meter=jumpy, submitted_at__isnull=False).confirmed_jump
     assert f"m{archived.pk}z1" not in page.content()
 
-    # A strict window that does not include today refuses, saying so.
+    # A strict window that does not include today refuses, saying so (a tab opened before it
+    # closed), and the page disables the form, saying when it opens.
     first, last = (20, 28) if today.day < 15 else (1, 5)
+    field(page, jumpy, 1).fill(typed(jumpy, huge + 1))
     with scopes_disabled():
         ReadingWindow.objects.filter(tenant=mef).update(first_day=first, last_day=last, strict=True)
-    page.reload()
-    field(page, jumpy, 1).fill(typed(jumpy, huge + 1))
+    sentence = services.Window(first, last, True).on(today).text()
     submit(page)
-    expect(meter_box(page, jumpy).get_by_role("alert")).to_contain_text(f"с {first} по {last} число")
+    expect(meter_box(page, jumpy).get_by_role("alert")).to_have_text(f"Не принято: {sentence}")
+    expect(page.get_by_role("status").filter(has_text="Приём показаний")).to_have_text(sentence)
+    expect(field(page, jumpy, 1)).to_be_disabled()
+    expect(page.get_by_role("button", name="Передать показания")).to_be_disabled()

@@ -19,10 +19,13 @@ class Command(TenantCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help="CSV files, or directories of them.")
         parser.add_argument("--dry-run", action="store_true", help="Check and report, write nothing.")
-        parser.add_argument("--encoding", help="utf-8 or cp1251 (windows-1251); detected when not given.")
+        parser.add_argument("--encoding", help="utf-8 or cp1251 (windows-1251); detected when not given (UTF-16 "
+                                               "with a BOM is read too; KOI8-R and the like are refused unless named here).")
+        parser.add_argument("--rows", type=int, metavar="N",
+                            help="The number of data rows the file holds (one file): fewer or more refuse it as cut off.")
         parser.add_argument("--report-json", metavar="PATH", help="Also write the report as JSON to PATH.")
 
-    def handle_tenant(self, tenant, *, paths, dry_run, encoding, report_json, **options):
+    def handle_tenant(self, tenant, *, paths, dry_run, encoding, report_json, rows=None, **options):
         if encoding:
             try:
                 "".encode(encoding)
@@ -34,8 +37,11 @@ class Command(TenantCommand):
         sources = sources_from_paths(paths)
         if not sources:
             raise CommandError("No .csv files found.")
+        if rows is not None and (len(sources) != 1 or rows < 0):
+            raise CommandError("--rows counts the data rows of one file: give one file with it.")
         report = import_files(
-            tenant, sources, dry_run=dry_run, encoding=encoding, progress=terminal_progress(self.stderr._out)
+            tenant, sources, dry_run=dry_run, encoding=encoding, progress=terminal_progress(self.stderr._out),
+            rows=rows,
         )
         try:
             import_run_record(tenant, report, dry_run=dry_run, user=None)

@@ -68,7 +68,7 @@ def test_a_missing_required_column_refuses_the_file_whole_and_names_the_column(a
     assert stored_rows(alpha)["counterparties"] == 2
     with tenant_scope(alpha):
         recorded = ImportFile.objects.get(name="accounts.csv")
-    assert recorded.problem == "required column missing: subscriber_type"
+    assert recorded.problem == "нет обязательного столбца: subscriber_type"  # for the tenant's staff
 
 
 def test_an_unknown_column_is_a_warning(alpha, tmp_path):
