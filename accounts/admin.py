@@ -7,7 +7,10 @@ from django.db.models import DateTimeField
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +18,7 @@ from allauth.account import admin as allauth_admin
 from audit.history import TrailInHistory
 from portal import roles
 from portal.admin import TenantOwnedAdmin, on_platform_host
+from portal.hosts import tenant_base_url
 from portal.phones import normalize_phone
 
 from . import registration, services, staff_edits
@@ -88,6 +92,8 @@ class UserAdmin(TrailInHistory, TenantOwnedAdmin, DjangoUserAdmin):
     """Users, of whom each staff member reaches only those below them (portal.roles): the
     list, every page of one user (change, password, history, delete) and every action see
     only those, so the others answer like missing ones."""
+
+    accusative = _("пользователя")
 
     form = UserEditForm
     add_form = UserCreationForm
@@ -182,7 +188,10 @@ class UserAdmin(TrailInHistory, TenantOwnedAdmin, DjangoUserAdmin):
 
     def get_urls(self):
         register = self.admin_site.admin_view(self.register_customer_view)
-        return [path("register-customer/", register, name="accounts_user_register_customer"), *super().get_urls()]
+        registered = self.admin_site.admin_view(self.registered_customer_view)
+        return [path("register-customer/", register, name="accounts_user_register_customer"),
+                path("register-customer/<int:user_id>/", registered, name="accounts_user_registered_customer"),
+                *super().get_urls()]
 
     def register_customer_view(self, request):
         if on_platform_host(request) or not self.has_add_permission(request):
@@ -196,11 +205,36 @@ class UserAdmin(TrailInHistory, TenantOwnedAdmin, DjangoUserAdmin):
             except ResendTooSoon:
                 form.add_error("phone", _("На этот телефон уже отправлено много кодов. Попробуйте через час."))
                 return self._register_customer_page(request, form)
-            messages.success(request, _("Личный кабинет зарегистрирован. Клиенту отправлен код по SMS на %(phone)s; "
-                                        "активировать кабинет нужно в течение %(hours)s ч.")
-                             % {"phone": user.phone, "hours": request.tenant.policy.activation_window_hours})
-            return redirect("admin:accounts_user_change", user.pk)
+            self.log_addition(request, user, [{"added": {}}])
+            return redirect("admin:accounts_user_registered_customer", user.pk)
         return self._register_customer_page(request, form)
+
+    def registered_customer_view(self, request, user_id):
+        """After «Зарегистрировать»: what the customer was sent and what they do next, with the
+        step they are at now (the page can be opened again later: the user's card links here
+        while the registration is not finished). Another tenant's user is a 404."""
+        if on_platform_host(request) or not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        user = self.get_queryset(request).filter(pk=user_id, registered_by_staff=True).first()
+        if user is None:
+            raise Http404
+        zone = request.tenant.zone
+        continue_url = tenant_base_url(request.tenant) + reverse("accounts:signup_continue")
+        step = registration.registration_next_step(user) if user.activation_deadline else None
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "customer": user,
+            "title": _("Клиент зарегистрирован: что дальше"),
+            "step": step, "steps": {"phone_code": services.PHONE_CODE, "consents": services.CONSENTS,
+                                    "password": services.PASSWORD, "email_link": services.EMAIL_LINK,
+                                    "email_code": services.EMAIL_CODE},
+            "deadline": timezone.localtime(user.activation_deadline, zone) if user.activation_deadline else None,
+            "registered_at": timezone.localtime(user.date_joined, zone),
+            "continue_url": continue_url,
+            # Breakable after each «/»: a phone-wide screen shows the address whole.
+            "continue_shown": format_html_join(mark_safe("/<wbr>"), "{}", ((part,) for part in continue_url.split("/"))),
+            "can_resend": step == services.PHONE_CODE and self.has_change_permission(request, user),
+        }
+        return TemplateResponse(request, "admin/accounts/user/registered_customer.html", context)
 
     def _register_customer_page(self, request, form):
         context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,

@@ -21,12 +21,14 @@ the same 404 as a missing one. Staff neither add nor delete appeals, and nobody 
 messages: a thread only grows.
 """
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
@@ -40,12 +42,14 @@ from portal.forms import MultipleFileField
 from portal.ids import parse_id
 
 from . import services
+from .applications import services as applications
 from .attachments import MAX_BYTES, MAX_FILES, check_files
-from .models import Appeal, AppealsPolicy, ApplicationObject, Attachment, Message, Topic
+from .models import Appeal, AppealsPolicy, ApplicationObject, ApplicationStageChange, Attachment, Message, Topic
 
 
 @admin.register(Topic)
 class TopicAdmin(TenantOwnedAdmin):
+    accusative = _("тему обращений")
     list_display = ["name", "is_support", "is_active", "order"]
     list_filter = ["is_active", "is_support"]
     search_fields = ["name"]
@@ -73,6 +77,39 @@ class AppealsPolicyAdmin(TenantOwnedAdmin):
 # --- The queue ---------------------------------------------------------------------------------
 
 
+def search_appeals(queryset, term):
+    """What staff on the phone type: the appeal's number («№ 15»); the author's surname, phone
+    («8 900 123-45-67», any form) or e-mail, or a visitor's contact; or words of the thread.
+    Every word must be found somewhere (the default admin search's rule), each word in any of
+    those places: «Белова счёт» is Белова's appeal that mentions «счёт».
+
+    Case-insensitive substrings (``icontains``), not PostgreSQL's full-text search: staff type
+    parts of surnames, e-mails and phone numbers, which a dictionary does not stem, and a
+    tenant's queue is thousands of appeals, not millions. The thread is searched with one
+    EXISTS per word, so an appeal with many matching messages is one row and the page keeps
+    its query count. Migration appeals 0005 gives the messages' text a trigram index on
+    PostgreSQL, which such a LIKE uses."""
+    term = term.strip()
+    if not term:
+        return queryset
+    number = parse_id(term.lstrip("№").strip())
+    if number is not None and len(term.lstrip("№").strip()) <= 7:
+        return queryset.filter(number=number)
+    digits = re.sub(r"\D", "", term)
+    if len(digits) >= 10 and re.fullmatch(r"[\d\s()+\-.]+", term):  # a phone, typed any way
+        tail = digits[-10:]
+        return queryset.filter(Q(author__phone__endswith=tail) | Q(contact_phone__endswith=tail)
+                               | Q(author__username=term))  # rgmek's logins are digits too
+    for word in term.split():
+        queryset = queryset.filter(
+            Q(author__last_name__icontains=word) | Q(author__email__icontains=word)
+            | Q(author__username__icontains=word)
+            | Q(contact_name__icontains=word) | Q(contact_email__icontains=word) | Q(applicant__icontains=word)
+            | Exists(Message.objects.filter(appeal=OuterRef("pk"), text__icontains=word))
+        )
+    return queryset
+
+
 class ApplicationObjectInline(admin.TabularInline):
     model = ApplicationObject
     extra = 0
@@ -94,6 +131,15 @@ class ApplicationObjectInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ApplicationStageChangeInline(ApplicationObjectInline):
+    """A grid-connection application's stages so far: which, who moved it, when."""
+
+    model = ApplicationStageChange
+    fields = ["stage", "moved_by", "moved_at"]
+    readonly_fields = fields
+    verbose_name_plural = _("история этапов")
 
 
 class StatusField(forms.ChoiceField):
@@ -135,6 +181,21 @@ class AppealStaffForm(forms.ModelForm):
         if "assignee" in self.fields:
             field = self.fields["assignee"]
             field.queryset = field.queryset.filter(tenant_id=appeal.tenant_id)
+        if "stage" in self.fields:
+            # The current stage and the moves applications.stage_refusal allows from it.
+            self.fields["stage"].choices = [(value, label) for value, label in Appeal.Stage.choices
+                                            if value == appeal.stage or not applications.stage_refusal(appeal, value)]
+            self.fields["stage"].required = True
+            self.fields["stage"].help_text = _("Заявитель получит письмо (или SMS) о новом этапе. Вперёд — на любой "
+                                               "этап, назад — только на один, чтобы исправить ошибку.")
+
+    def clean_stage(self):
+        stage = self.cleaned_data["stage"]
+        if stage != self.instance.stage:
+            message = applications.stage_refusal(self.instance, stage)
+            if message:
+                raise ValidationError(message, code="refused")
+        return stage
 
     def clean_status(self):
         status = self.cleaned_data["status"]
@@ -177,17 +238,18 @@ class AnswerForm(forms.Form):
 
 @admin.register(Appeal)
 class AppealAdmin(TenantOwnedAdmin):
+    accusative = _("обращение или заявку")
     form = AppealStaffForm
     list_display = ["number_shown", "created_at", "kind", "topic", "status", "who", "assignee", "account"]
     list_display_links = ["number_shown"]
     list_filter = ["status", "kind", "topic", ("assignee", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["topic", "author", "assignee", "account"]
-    search_fields = ["author__username"]  # the box; get_search_results searches
-    search_help_text = _("Номер обращения или логин автора целиком.")
+    search_fields = ["author__last_name"]  # the box; search_appeals searches
+    search_help_text = _("Номер обращения; фамилия, телефон или e-mail автора; слова из текста обращения.")
     ordering = ["-created_at", "-pk"]
     list_per_page = 50
     actions = None
-    inlines = [ApplicationObjectInline]
+    inlines = [ApplicationObjectInline, ApplicationStageChangeInline]
     change_form_template = "admin/appeals/appeal/change_form.html"
     readonly_fields = [
         "tenant", "number", "kind", "topic", "created_at", "submitted_at", "updated_at", "unread_by_author",
@@ -206,11 +268,21 @@ class AppealAdmin(TenantOwnedAdmin):
         fieldsets = [(None, {"fields": main}), (_("Автор"), {"fields": author})]
         if obj is not None and obj.is_application:
             fieldsets.append((_("Заявка"), {"fields": [
+                *(["stage"] if obj.kind == Appeal.Kind.GRID_CONNECTION else []),
                 "subscriber_type", "applicant", "object_address", "max_power_kw", "voltage", "reliability"]}))
         return fieldsets
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is None or not obj.stage:  # a draft: the applicant has not sent it yet
+            readonly.append("stage")
+        return readonly
+
     def get_inlines(self, request, obj):
-        return self.inlines if obj is not None and obj.kind == Appeal.Kind.CONTRACT else []
+        if obj is None:
+            return []
+        return {Appeal.Kind.CONTRACT: [ApplicationObjectInline],
+                Appeal.Kind.GRID_CONNECTION: [ApplicationStageChangeInline]}.get(obj.kind, [])
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assignee":
@@ -227,13 +299,7 @@ class AppealAdmin(TenantOwnedAdmin):
         return formfield
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip().lstrip("№").strip()
-        if not term:
-            return queryset, False
-        found = Q(author__in=User.objects.filter(username=term).values("pk"))
-        if parse_id(term) is not None:
-            found |= Q(number=parse_id(term))
-        return queryset.filter(found), False
+        return search_appeals(queryset, search_term), False
 
     def has_add_permission(self, request):
         return False  # appeals come from customers
@@ -270,7 +336,15 @@ class AppealAdmin(TenantOwnedAdmin):
                 except services.AppealRefused as error:
                     messages.error(request, str(error))
             current.save(update_fields=["assignee", "status", "updated_at"])
-        obj.status = current.status
+            if obj.stage and obj.stage != current.stage:
+                try:
+                    current = applications.application_stage_move(current, obj.stage, by=request.user)
+                except applications.ApplicationRefused as error:
+                    messages.error(request, str(error))
+                else:
+                    messages.info(request, gettext("Заявитель получит сообщение о новом этапе: «%(stage)s».")
+                                  % {"stage": current.get_stage_display()})
+        obj.status, obj.stage = current.status, current.stage
 
     # --- The thread, the answer and the files ------------------------------------------------
 

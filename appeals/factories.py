@@ -79,3 +79,30 @@ def contract_customer(tenant, client):
         draft = applications.contract_draft_save(tenant=tenant, author=user, subscriber_type="individual",
                                                  objects=[("г. Рязань, ул. Садовая, 1", "жилой дом")])
     return user, draft
+
+
+def grid_application(tenant, author, *, stage=None, staff=None):
+    """A grid-connection application by ``author``, sent (stage «подана»), then moved by
+    ``staff`` to ``stage`` if given. The tenant is made to take grid applications."""
+    from decimal import Decimal
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portal.scoping import tenant_scope
+
+    from .applications import services as applications
+    from .attachments import check_files
+    from .models import AppealsPolicy
+
+    with tenant_scope(tenant):
+        AppealsPolicy.objects.update_or_create(tenant=tenant, defaults={"grid_connection_applications": True})
+        draft = applications.grid_draft_save(
+            tenant=tenant, author=author, applicant=author.get_full_name() or "Заявитель",
+            object_address="Московская обл., г. Химки, ул. Лесная, 5", max_power_kw=Decimal("15"), voltage="0.4",
+            reliability="3")
+        applications.documents_add(draft, user=author, files=check_files(
+            [SimpleUploadedFile("заявление.pdf", TINY_PDF, content_type="application/pdf")]))
+        appeal = applications.application_submit(draft, user=author)
+        if stage is not None:
+            appeal = applications.application_stage_move(appeal, stage, by=staff)
+    return appeal

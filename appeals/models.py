@@ -130,6 +130,17 @@ class Appeal(models.Model):
         Status.CLOSED: {Status.IN_PROGRESS},  # reopened
     }
 
+    class Stage(models.TextChoices):
+        """Where a sent grid-connection application is (guide 001), in their order. Staff move
+        it in the admin (``applications.services.application_stage_move``), the applicant is
+        told; every move is an ``ApplicationStageChange``."""
+
+        SUBMITTED = "submitted", _("подана")
+        ACCEPTED = "accepted", _("принята")
+        CONTRACT = "contract", _("договор")
+        CONDITIONS = "conditions", _("технические условия")
+        DONE = "done", _("исполнена")
+
     class Voltage(models.TextChoices):
         V04 = "0.4", _("0,4 кВ")
         V6 = "6", _("6 кВ")
@@ -172,6 +183,8 @@ class Appeal(models.Model):
     voltage = models.CharField(_("уровень напряжения"), max_length=4, choices=Voltage.choices, blank=True)
     reliability = models.CharField(_("категория надёжности"), max_length=1, choices=Reliability.choices,
                                    blank=True)
+    # A sent grid-connection application's stage (empty on drafts and other kinds).
+    stage = models.CharField(_("этап"), max_length=12, choices=Stage.choices, blank=True)
     created_at = models.DateTimeField(_("создано"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("отправлено"), null=True, blank=True)
     updated_at = models.DateTimeField(_("изменено"), auto_now=True)
@@ -211,6 +224,29 @@ class Appeal(models.Model):
 
     def can_become(self, status):
         return status in self.TRANSITIONS[self.Status(self.status)]
+
+
+class ApplicationStageChange(models.Model):
+    """One move of an application's stage: to which stage, who moved it (the applicant for
+    «подана», staff after), when."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", verbose_name=_("организация"))
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="stage_changes",
+                               verbose_name=_("заявка"))
+    stage = models.CharField(_("этап"), max_length=12, choices=Appeal.Stage.choices)
+    moved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+", verbose_name=_("кто перевёл"))
+    moved_at = models.DateTimeField(_("когда"), auto_now_add=True)
+
+    objects = tenant_scoped_manager()()
+
+    class Meta:
+        verbose_name = _("этап заявки")
+        verbose_name_plural = _("этапы заявки")
+        ordering = ["moved_at", "pk"]
+
+    def __str__(self):
+        return self.get_stage_display()
 
 
 class ApplicationObject(models.Model):

@@ -15,6 +15,7 @@ from portal.pages import tenant_page
 from portal.ratelimits import by_client, by_user, limited
 
 from . import selectors, services
+from .applications.selectors import stage_steps
 from .forms import AppealForm, ReplyForm, SupportQuestionForm
 from .models import Appeal, Attachment
 
@@ -83,7 +84,7 @@ def appeal_detail(request, public_id):
                 return redirect("appeals:detail", public_id=appeal.public_id)
     services.appeal_mark_read(appeal)  # before the menu's counter is read (lazily, while rendering)
     return render(request, "appeals/detail.html", {
-        "appeal": appeal, "thread": selectors.thread(appeal), "form": form,
+        "appeal": appeal, "thread": selectors.thread(appeal), "form": form, "stages": stage_steps(appeal),
         "can_reply": appeal.status not in (Appeal.Status.CLOSED, Appeal.Status.DRAFT),
         "files_lost": request.method == "POST" and form.files_lost,
     })

@@ -60,6 +60,9 @@ NOT_TRACKED = {
     "payments.SandboxNotification": "the sandbox provider's notifications still to send: part of that stand-in",
     "appeals.ApplicationObject": "written once by the applicant with the application and shown read-only; the "
                                  "application (appeals.Appeal) is on the trail",
+    "appeals.ApplicationStageChange": "the history of an application's stages, itself a record of who moved it "
+                                      "and when; written only with the move, never edited; the stage is on the "
+                                      "application (appeals.Appeal), which is on the trail",
     "notifications.Subscription": "the customer's own choice of notices, made on their profile only; no admin page",
     "notifications.Notification": "the record of notices sent, written by the sending task; read-only",
     "notifications.InvoiceWatermark": "the notice task's bookmark in the invoices; no one edits it",

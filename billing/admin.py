@@ -21,7 +21,10 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +32,7 @@ from audit.history import TrailInHistory
 from portal.admin import LargeTableAdmin, TenantOwnedAdmin, on_platform_host
 from portal.roles import Role, acts_as
 
-from . import links, services
+from . import links, selectors, services
 from .forms import MAX_UPLOAD_BYTES, ImportUploadForm
 from .models import (
     Account, AccountLink, BillingPayment, Charge, Contract, Counterparty, ExportRun, ImportFile, ImportRun, Invoice,
@@ -45,6 +48,8 @@ class SupplierAdmin(TrailInHistory, TenantOwnedAdmin):
     """A supplier's payee details (``Supplier.PAYEE_DETAILS``) are what every receipt and its
     payment QR code pay to: only a tenant superuser (or a platform superuser) changes them,
     and every change is on the trail, before and after, shown in the supplier's history."""
+
+    accusative = _("поставщика")
 
     list_display = ["name", "code", "account_number_pattern", "is_active"]
     list_filter = ["is_active"]
@@ -91,6 +96,7 @@ class ContractInline(admin.TabularInline):
 
 @admin.register(Counterparty)
 class CounterpartyAdmin(TenantOwnedAdmin):
+    accusative = _("контрагента")
     list_display = ["name", "inn", "kpp", "account"]
     search_fields = ["name", "short_name", "inn"]
     readonly_fields = ["account"]
@@ -134,12 +140,15 @@ def account_ids(term):
 
 
 def search_accounts(queryset, term):
-    """Accounts by their whole number, or by the start of the holder's name or of the
-    address, case-insensitive. Each branch has its index on PostgreSQL (migration
-    billing 0003), so PostgreSQL ORs three index scans instead of reading the tenant's rows."""
-    return queryset.filter(
-        Q(number__in=account_numbers(term)) | Q(holder_name__istartswith=term) | Q(address__istartswith=term)
-    )
+    """Accounts by their whole number, by the start of the holder's name, or by any part of
+    the address: every word typed is somewhere in it, case-insensitive («лесная 5» finds «г.
+    Химки, ул. Лесная, д. 5»). Each branch has its index on PostgreSQL (the number and the
+    name, migration billing 0003; the address's trigrams, 0009), so PostgreSQL ORs index
+    scans instead of reading the tenant's rows."""
+    address = Q()
+    for word in term.split():
+        address &= Q(address__icontains=word.strip(",."))
+    return queryset.filter(Q(number__in=account_numbers(term)) | Q(holder_name__istartswith=term) | address)
 
 
 class AccountSearchMixin:
@@ -182,14 +191,35 @@ def changelist_link(model, text, **filters):
 # --- Billing data ----------------------------------------------------------------------------
 
 
+def _money(amount):
+    return f"{number_format(amount, 2, force_grouping=True)} ₽"
+
+
+def _signed_money(amount):
+    """A closing balance as staff read it: a debt, an overpayment, or nothing owed."""
+    if amount > 0:
+        return _("долг %(amount)s") % {"amount": _money(amount)}
+    if amount < 0:
+        return _("переплата %(amount)s") % {"amount": _money(-amount)}
+    return _("0 ₽")
+
+
 class AccountLinkInline(admin.TabularInline):
     model = AccountLink
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ["user", "access", "proof", "linked_at"]
+    fields = ["user", "user_contacts", "access", "proof", "proven_at", "linked_at"]
     readonly_fields = fields
-    verbose_name_plural = _("подключения в личных кабинетах")
+    verbose_name_plural = _("кто подключил счёт в личном кабинете и с каким доступом")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "account__supplier")  # the rows' titles
+
+    @admin.display(description=_("контакты"))
+    def user_contacts(self, link):
+        user = link.user
+        return ", ".join(part for part in (user.get_full_name(), user.email, user.phone) if part) or "—"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -204,16 +234,18 @@ class AccountAdmin(BillingOwnedAdmin):
     list_filter = ["supplier", "subscriber_type"]
     list_select_related = ["supplier"]
     search_fields = ["number", "holder_name", "address"]  # the box; search_accounts searches
-    search_help_text = _("Номер лицевого счёта целиком, начало ФИО или наименования владельца, начало адреса.")
+    search_help_text = _("Номер лицевого счёта целиком, начало ФИО или наименования владельца, любые слова адреса "
+                         "(«лесная 5»).")
     ordering = ["number"]
     sortable_by = ["number"]
     fieldsets = [
         (None, {"fields": ["tenant", "supplier", "number", "subscriber_type", "closed_on"]}),
         (_("Владелец"), {"fields": ["holder_name", "address", "contract_number", "phones", "emails", "has_pin",
                                    "questions_state"]}),
+        (_("Расчёты"), {"fields": ["balance", "last_payment"]}),
         (_("Данные биллинга"), {"fields": ["related"]}),
     ]
-    readonly_fields = ["has_pin", "questions_state", "related"]
+    readonly_fields = ["has_pin", "questions_state", "balance", "last_payment", "related"]
     inlines = [AccountLinkInline]
     # What the apps built on billing show of an account (meters.admin: its meters, and a link
     # to their readings), added by them: billing imports none of them. Their inlines come
@@ -242,6 +274,33 @@ class AccountAdmin(BillingOwnedAdmin):
             text = _("закрыт до завтра: %(text)s") % {"text": text}
         return format_html('{} (<a href="{}">{}</a>)', text,
                            reverse("admin:billing_wronganswers_change", args=[row.pk]), _("снять блокировку"))
+
+    @admin.display(description=_("Сальдо"))
+    def balance(self, account):
+        """The last period's closing balance by service, as the consumer's overview reads it."""
+        overview = selectors.account_overview(account, full=False)
+        if not overview.charges:
+            return _("начислений нет")
+        period = date_format(overview.period, "F Y").lower()  # «за ноябрь 2026»
+        lines = [format_html("{}: {}", charge.get_service_display(), _signed_money(charge.closing_balance))
+                 for charge in overview.charges]
+        total = overview.to_pay
+        lines.append(format_html("<strong>{}</strong>", _("итого к оплате: %(amount)s") % {"amount": _money(total)}
+                                 if total > 0 else _("переплата: %(amount)s") % {"amount": _money(-total)}
+                                 if total < 0 else _("долга нет")))
+        due = (_("оплатить до %(date)s") % {"date": date_format(overview.due_on, "d.m.Y")}) if overview.due_on else ""
+        return format_html("{} ({}{})<br>{}", _("за %(period)s") % {"period": period}, _("по данным биллинга"),
+                           f", {due}" if due else "", format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)))
+
+    @admin.display(description=_("Последний платёж"))
+    def last_payment(self, account):
+        payment = BillingPayment.objects.filter(account=account).order_by("-paid_at").first()
+        if payment is None:
+            return _("платежей нет")
+        paid_at = timezone.localtime(payment.paid_at, account.tenant.zone)
+        return _("%(amount)s, %(when)s%(channel)s") % {
+            "amount": _money(payment.amount), "when": date_format(paid_at, "d.m.Y H:i"),
+            "channel": f" ({payment.channel})" if payment.channel else ""}
 
     @admin.display(description=_("Связанные данные"))
     def related(self, account):
@@ -410,6 +469,7 @@ class WrongAnswersAdmin(AccountSearchMixin, LargeTableAdmin, TenantOwnedAdmin):
 
 @admin.register(ExportRun)
 class ExportRunAdmin(BillingOwnedAdmin):
+    accusative = _("выгрузку в биллинг")
     list_display = ["created_at", "kind", "period", "file_name", "rows"]
     list_filter = ["kind"]
     ordering = ["-pk"]
@@ -444,6 +504,8 @@ class ImportFileInline(admin.TabularInline):
 class ImportRunAdmin(LargeTableAdmin, TenantOwnedAdmin):
     """Import runs, from the command or from an upload here; read-only records."""
 
+    accusative = _("загрузку из биллинга")
+
     list_display = ["created_at", "who", "dry_run", "status", "written", "files_read", "files_created",
                     "files_updated", "files_rejected"]
     list_filter = ["status", "dry_run"]
@@ -454,6 +516,19 @@ class ImportRunAdmin(LargeTableAdmin, TenantOwnedAdmin):
     readonly_fields = fields
     inlines = [ImportFileInline]
     change_list_template = "admin/billing/importrun/change_list.html"
+    change_form_template = "admin/billing/importrun/change_form.html"
+    # While a run is queued or running its page reloads itself this often (no script: a
+    # <meta> refresh, which the Content Security Policy allows), until the result is there.
+    refresh_seconds = 3
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["run_totals"] = obj.files.aggregate(
+                read=Sum("read"), created=Sum("created"), updated=Sum("updated"), unchanged=Sum("unchanged"),
+                rejected=Sum("rejected"))
+            context["run_refused"] = obj.files.exclude(problem="").count() if obj.finished else 0
+            context["refresh_seconds"] = None if obj.finished else self.refresh_seconds
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -521,8 +596,8 @@ class ImportRunAdmin(LargeTableAdmin, TenantOwnedAdmin):
                     dry_run=form.cleaned_data["dry_run"],
                 )
                 self.log_addition(request, run, [{"added": {}}])
-                messages.success(request, _("Файлы загружены, импорт поставлен в очередь. Итоги появятся на этой "
-                                            "странице, когда он закончится: обновите её."))
+                messages.success(request, _("Файлы загружены, импорт поставлен в очередь. Эта страница сама "
+                                            "покажет итоги, когда он закончится."))
                 return redirect("admin:billing_importrun_change", run.pk)
         else:
             form = ImportUploadForm()

@@ -12,6 +12,7 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Tenant
@@ -392,7 +393,12 @@ class ImportRun(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"{self.created_at:%d.%m.%Y %H:%M}"
+        # In the current zone: the tenant's on its host (portal.middleware.TenantMiddleware).
+        return f"{timezone.localtime(self.created_at):%d.%m.%Y %H:%M}" if self.created_at else ""
+
+    @property
+    def finished(self):
+        return self.status in (self.Status.DONE, self.Status.FAILED)
 
 
 class ImportFile(models.Model):

@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from portal.exchange.files import Source, apply_order
 from portal.exchange.staging import import_files
@@ -155,8 +156,11 @@ def _import_run_uploaded(tenant, run):
     try:
         report = import_files(tenant, sources, dry_run=run.dry_run)
     except Exception as error:
+        message = gettext("Загрузка прервалась из-за ошибки на сервере. Файлы, обработанные до неё, записаны "
+                          "(каждый целиком или никак); загрузите файлы снова или сообщите администратору. "
+                          "Для администратора: %(error)s") % {"error": repr(error)}
         ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.FAILED, error=repr(error)[:2000], finished_at=timezone.now()
+            status=ImportRun.Status.FAILED, error=message[:2000], finished_at=timezone.now()
         )
         raise
     try:

@@ -29,7 +29,7 @@ from .models import Account, AccountLink, Service, Supplier
 @tenant_page
 def link_account(request):
     policy = request.tenant.policy
-    if policy.account_linking == policy.AccountLinking.BY_REGISTRATION:
+    if policy.account_linking in (policy.AccountLinking.BY_REGISTRATION, policy.AccountLinking.NONE):
         raise Http404
     if not request.user.is_activated:  # activation first: the page says so, no form
         return render(request, "billing/link.html", {"activated": False})

@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from appeals.applications.views import applicant_home
 from billing import fragments, links, selectors
 from billing.access import Need, basic_gives, current_link, link_gives, links_of_request, select_account
 from billing.models import AccountLink
@@ -24,6 +25,8 @@ from portal.transactions import atomic_unless_safe
 @tenant_page
 def overview(request):
     policy = request.tenant.policy
+    if not policy.has_accounts:  # guide 001: an applicant's home is their applications
+        return applicant_home(request)
     by_registration = policy.account_linking == policy.AccountLinking.BY_REGISTRATION
     # Guide 000's contracts (before the links: they may add some); other tenants' consumers
     # have none to ask for.

@@ -76,7 +76,7 @@ TENANTS = [
             phone_field="required", password_at_signup=False, subscriber_individual=True, subscriber_legal=True,
             password_min_length=12, password_max_length=128, password_charset="any", phone_confirmation="code",
             email_confirmation="link", code_ttl_seconds=300, activation_window_hours=24,
-            staff_register_customers=True, account_linking="by_number"),
+            staff_register_customers=True, account_linking="none"),
         "consents": [
             _consent(
                 "personal_data_law", "Ознакомление с Федеральным законом № 152-ФЗ",

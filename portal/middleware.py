@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django_scopes import scopes_disabled
 
@@ -18,6 +19,9 @@ def _is_platform_path(path):
 
 class TenantMiddleware:
     """Sets ``request.tenant`` from the host and runs the request inside that tenant's scope.
+
+    Dates and times render in the tenant's time zone (``Tenant.time_zone``); on the platform's
+    host, in ``TIME_ZONE``.
 
     An unknown host gets a 404 page before anything else runs. On the platform's own host
     ``request.tenant`` is None and the scope is the platform: only rows without a tenant
@@ -38,7 +42,8 @@ class TenantMiddleware:
         request.tenant_generation = match.generation
         if match.tenant is None and not _is_platform_path(request.path_info):
             raise Http404("Accounts live on tenant hosts.")
-        with tenant_scope(match.tenant):
+        # Times on a tenant's pages, the admin's included, read in the tenant's own zone.
+        with tenant_scope(match.tenant), timezone.override(match.tenant.zone if match.tenant else None):
             return self.get_response(request)
 
 

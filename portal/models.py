@@ -164,6 +164,8 @@ class TenantPolicy(models.Model):
         BY_REGISTRATION = "by_registration", _("договоры подключаются регистрацией (по ИНН и договору)")
         BY_NUMBER = "by_number", _("поставщик и номер лицевого счёта")
         WIZARD = "wizard", _("мастер: тип абонента → данные → подтверждение")
+        # Guide 001: grid-connection customers have no personal account, only applications.
+        NONE = "none", _("лицевых счетов нет: только заявки (технологическое присоединение)")
 
     class BasicAccess(models.TextChoices):
         """What a link made by number alone (nothing proven) gives: docs/security.md's ladder."""
@@ -287,6 +289,12 @@ class TenantPolicy(models.Model):
     def login_is_phone_or_email(self):
         """Guide 004: one login field that takes a phone or an e-mail."""
         return self.login_kind == self.LoginKind.PHONE_OR_EMAIL
+
+    @property
+    def has_accounts(self):
+        """Whether customers have personal accounts here (guide 001's applicants have none:
+        their home is their applications, and nothing offers to link an account)."""
+        return self.account_linking != self.AccountLinking.NONE
 
     @property
     def login_is_email(self):

@@ -20,14 +20,12 @@ from django.core.mail import EmailMessage
 from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from . import sealing, tasks
 from .messaging import MESSAGE_HEADER, TENANT_HEADER, SmsError, get_sms_backend, outbox_forget_recipient
 from .models import OutgoingMessage, Tenant, TenantDomain, TenantPolicy
 from .retries import MAX_COUNTDOWN, TRANSIENT_ERRORS
-from .scoping import scopes_disabled
-
-logger = logging.getLogger(__name__)
 
 logger = logging.getLogger(__name__)
 

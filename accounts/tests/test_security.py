@@ -318,6 +318,8 @@ def test_weak_policies_are_warned_about_but_allowed(demo_tenants):
     assert not any("Контрольный вопрос выключен" in warning for warning in warnings)
     # Linking by number with no question: full access only from staff, and the policy says so.
     rosseti_policy = TenantPolicy.objects.get(tenant=demo_tenants["rosseti"])
+    assert policy_warnings(rosseti_policy) == []  # no personal accounts there (issue 24): no question to ask
+    rosseti_policy.account_linking = TenantPolicy.AccountLinking.BY_NUMBER
     assert [warning.split(":")[0] for warning in policy_warnings(rosseti_policy)] == ["Контрольный вопрос выключен"]
 
 

@@ -10,14 +10,18 @@ tabs cannot together attach more than ``MAX_DOCUMENTS`` files or change a draft 
 
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import Account
+from portal.hosts import tenant_base_url
 
 from .. import attachments, services
-from ..models import Appeal, ApplicationObject, Attachment, Message
+from ..models import Appeal, ApplicationObject, ApplicationStageChange, Attachment, Message
+
 # Documents of one application, all uploads together.
 MAX_DOCUMENTS = attachments.MAX_FILES
 # Objects of one contract application.
@@ -31,14 +35,6 @@ MAX_POWER_KW = Decimal("100000")
 
 class ApplicationRefused(Exception):
     """What the person asked cannot be done; the message is for them."""
-
-
-
-
-
-
-
-
 
 
 def _locked_draft(appeal, *, author, kind):
@@ -203,5 +199,61 @@ def application_submit(appeal, *, user):
         Attachment.objects.filter(appeal=locked, message__isnull=True).update(message=message)
         services.appeal_set_status(locked, Appeal.Status.NEW, save=False)
         locked.submitted_at = timezone.now()
+        if locked.kind == Appeal.Kind.GRID_CONNECTION:
+            locked.stage = Appeal.Stage.SUBMITTED
+            ApplicationStageChange.objects.create(tenant=locked.tenant, appeal=locked, stage=locked.stage,
+                                                  moved_by=user)
         locked.save()
+    return locked
+
+
+# --- Stages of a grid-connection application ---------------------------------------------------
+
+STAGES = list(Appeal.Stage)
+
+
+def stage_refusal(appeal, stage):
+    """Why staff may not move ``appeal`` to ``stage`` now, or None.
+
+    The rule: a sent grid-connection application moves forward to any later stage (a
+    contract and the technical conditions may come together), and back by one stage only, to
+    undo a mistaken move; «подана» is the applicant's, so nobody moves it back there."""
+    if appeal.kind != Appeal.Kind.GRID_CONNECTION:
+        return _("Этапы есть только у заявок на технологическое присоединение.")
+    if appeal.status == Appeal.Status.DRAFT or not appeal.stage:
+        return _("Заявка ещё не подана: этап появится, когда заявитель её отправит.")
+    if stage not in Appeal.Stage.values:
+        return _("Такого этапа нет.")
+    old, new = STAGES.index(Appeal.Stage(appeal.stage)), STAGES.index(Appeal.Stage(stage))
+    if new < old - 1 or (new < old and new == 0):
+        return _("Назад заявку можно вернуть только на один этап, и не на «подана»: сейчас она на этапе "
+                 "«%(old)s».") % {"old": appeal.get_stage_display()}
+    return None
+
+
+def application_stage_move(appeal, stage, *, by):
+    """Staff move a sent grid-connection application to ``stage`` (``stage_refusal``'s rule,
+    checked under the row's lock). The move is kept with who made it and when, the
+    application shows as unread in the applicant's menu, and the applicant is told (e-mail,
+    else SMS). Moving to the current stage changes nothing."""
+    from accounts.messages import notify_user
+
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        if stage == locked.stage:
+            return locked
+        refused = stage_refusal(locked, stage)
+        if refused:
+            raise ApplicationRefused(refused)
+        backwards = STAGES.index(Appeal.Stage(stage)) < STAGES.index(Appeal.Stage(locked.stage))
+        locked.stage = stage
+        locked.unread_by_author = locked.author_id is not None
+        locked.save(update_fields=["stage", "unread_by_author", "updated_at"])
+        ApplicationStageChange.objects.create(tenant=locked.tenant, appeal=locked, stage=stage, moved_by=by)
+        if locked.author_id:
+            author_id = locked.author_id
+            transaction.on_commit(lambda: cache.delete(services.unread_cache_key(author_id)))
+            link = tenant_base_url(locked.tenant) + reverse("appeals:detail", kwargs={"public_id": locked.public_id})
+            notify_user(user=locked.author, template="appeals/messages/application_stage", appeal=locked,
+                        stage=locked.get_stage_display(), backwards=backwards, link=link)
     return locked

@@ -68,12 +68,26 @@ def _edit_url_name(appeal):
 
 @tenant_page
 def application_list(request):
-    kinds = _offered_or_404(request)
+    return _applications_page(request, home=False)
+
+
+def applicant_home(request):
+    """The home of a tenant whose customers have no personal accounts (guide 001): «Новая
+    заявка» first, then their applications with their stages. The cabinet's overview hands
+    its request here (already a ``tenant_page``)."""
+    return _applications_page(request, home=True)
+
+
+def _applications_page(request, *, home):
+    # The home is there even where no applications are offered (it says so); the list is not.
+    kinds = selectors.offered_kinds(request.tenant) if home else _offered_or_404(request)
+    stages = len(Appeal.Stage)
     rows = [{"appeal": appeal, "status": STATUS_LABELS.get(appeal.status, appeal.get_status_display()),
-             "edit_url_name": _edit_url_name(appeal)}
+             "edit_url_name": _edit_url_name(appeal),
+             "stage_number": list(Appeal.Stage).index(Appeal.Stage(appeal.stage)) + 1 if appeal.stage else None}
             for appeal in selectors.applications_of(request.user)]
     return render(request, "appeals/applications/list.html", {
-        "rows": rows,
+        "rows": rows, "home": home, "stages": stages,
         "offers_contract": Appeal.Kind.CONTRACT in kinds,
         "offers_grid": Appeal.Kind.GRID_CONNECTION in kinds,
         "activated": request.user.is_activated,

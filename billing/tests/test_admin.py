@@ -437,7 +437,8 @@ def test_search_finds_accounts_by_number_holder_and_address(world):
     if connection.vendor == "postgresql":  # SQLite's LIKE ignores the case of Latin letters only
         assert found("абонент 00003") == ["9000003"]
     assert found("ул. Номер 4") == ["9000004"]
-    assert found("Номер") == []  # the address from its start
+    assert found("номер 4") == found("Номер, 4") == ["9000004"]  # any part of the address (issue 24)
+    assert found("Номер") == ["9000000", "9000001", "9000002", "9000003", "9000004"]
     with tenant_scope(alpha):
         meter = Meter.objects.get(serial="S9000002")
         reading = Reading.objects.get(meter=meter)
@@ -448,12 +449,12 @@ def test_search_finds_accounts_by_number_holder_and_address(world):
 
 
 # The indexes a search term narrows (and the readings' index on their meter, named by Django).
-SEARCH_INDEXES = {"account_tenant_number", "account_holder_prefix", "account_address_prefix", "meter_tenant_serial",
-                  "meter_serial_unique_per_account"}
+SEARCH_INDEXES = {"account_tenant_number", "account_holder_prefix", "account_address_prefix", "account_address_trigram",
+                  "meter_tenant_serial", "meter_serial_unique_per_account"}
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans of PostgreSQL")
-@pytest.mark.parametrize("model,term", [(Account, "9000123"), (Account, "Абонент 0012"), (Account, "ул. Номер 12"),
+@pytest.mark.parametrize("model,term", [(Account, "9000123"), (Account, "Абонент 0012"), (Account, "ул. Номер 12"), (Account, "номер 1234"),
                                         (Meter, "S9000123"), (Reading, "S9000123"), (Reading, "9000123")])
 def test_searches_are_index_scans(world, model, term):
     """What each search asks of PostgreSQL, EXPLAINed with sequential scans switched off (a
@@ -474,6 +475,16 @@ def test_searches_are_index_scans(world, model, term):
     assert searched
     used_search_index = False
     with connection.cursor() as cursor:
+        if model is Account:
+            # An address's substring (any part, issue 24) is a trigram index's; at 2,000 rows the
+            # planner rightly reads the tenant's few rows through the tenant's (or supplier's)
+            # index instead, which at a million it would not. Without those two (dropped inside
+            # the test's transaction, rolled back after it) the plan shows whether the term's own
+            # indexes serve every branch of the search.
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'billing_account' "
+                           "AND (indexdef LIKE '%(tenant_id)' OR indexdef LIKE '%(supplier_id)')")
+            for (name,) in cursor.fetchall():
+                cursor.execute(f'DROP INDEX "{name}"')
         cursor.execute("SET LOCAL enable_seqscan = off")
         for sql in searched:
             cursor.execute(f"EXPLAIN {sql}")

@@ -87,6 +87,7 @@ def import_files(tenant, sources, *, dry_run=False, encoding=None, progress=None
                 file_report.problem, file_report.problem_ru = str(problem), problem.russian
             except OSError as error:
                 file_report.problem = f"cannot be opened: {error.strerror or error}"
+                file_report.problem_ru = f"файл не открывается: {error.strerror or error}"
         if dry_run:
             transaction.set_rollback(True)
     if written_kinds:

@@ -372,7 +372,9 @@ def test_a_customer_registered_by_staff_gives_the_consents_and_finishes(portal, 
     page.get_by_label("E-mail (логин)").fill("sidor@example.com")
     page.get_by_label("Мобильный телефон").fill("+7 900 333-22-11")
     page.get_by_role("button", name="Зарегистрировать").click()
-    expect(page.locator(".messagelist")).to_contain_text("Клиенту отправлен код по SMS")
+    # The operator lands on what happens next (issue 24), not the user form.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Клиент зарегистрирован: что дальше")
+    expect(page.locator("#content")).to_contain_text("SMS с кодом на номер +79003332211")
 
     customer = browser.new_context(locale="ru-RU", viewport={"width": 360, "height": 780}).new_page()
     customer.goto(portal.url("rosseti", "/accounts/signup/"))

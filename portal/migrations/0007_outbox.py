@@ -23,7 +23,7 @@ def give_rows_before_due_times(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0005_outgoingmessage_forget_recipient'),
+        ('portal', '0006_account_linking_none'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
