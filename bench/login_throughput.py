@@ -18,15 +18,11 @@ import itertools
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from shared import ROOT, gunicorn_start, gunicorn_stop
 RESULTS = ROOT / "bench" / "results" / "login_throughput.json"
 DATABASE = "portal_bench"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
@@ -85,35 +81,10 @@ def prepare_database():
     return {algorithm: encoded.split("$")[0:2] for algorithm, encoded in hashes.items()}
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(settings_module):
-    port = free_port()
     env = {**ENV, "DJANGO_SETTINGS_MODULE": settings_module, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return server, port
-        except OSError:
-            time.sleep(0.2)
-    stop_server(server)
-    raise RuntimeError("gunicorn did not start")
+    return gunicorn_start("portal.wsgi:application", env)
 
-
-def stop_server(server):
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
 
 
 def login_once(port, email, client_ip):
@@ -180,7 +151,7 @@ def main():
             login_once(port, f"{algorithm}-1@bench.example", "10.255.0.2")
             runs[label] = measure(port, algorithm, seconds=options.seconds, clients=options.clients)
         finally:
-            stop_server(server)
+            gunicorn_stop(server)
     ratio = runs["portal_argon2id"]["logins_per_second"] / max(runs["django_default_pbkdf2"]["logins_per_second"], 0.01)
     result = {
         "what": "successful logins per second through /accounts/login/ (GET + POST), gunicorn 2 workers, PostgreSQL",
