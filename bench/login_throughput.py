@@ -18,46 +18,26 @@ import itertools
 import json
 import os
 import re
-import sys
 import threading
 import time
 
-from shared import ROOT, gunicorn_start, gunicorn_stop
+from shared import ROOT, django_on_fresh_database, gunicorn_start, gunicorn_stop, portal_env
 RESULTS = ROOT / "bench" / "results" / "login_throughput.json"
 DATABASE = "portal_bench"
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 HOST = "gaz.localhost"
 PASSWORD = "bench12"
 USERS = 400
-ENV = {
-    **os.environ,
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
-    "DATABASE_URL": DATABASE_URL,
-    "SECURE_SSL_REDIRECT": "false",
-    "PORTAL_SCHEME": "http",
+ENV = portal_env(
+    DATABASE, redis_url="", PORTAL_SCHEME="http", STATIC_ROOT="/tmp/portal-bench-static",
     # Each request claims its own client IP through one trusted proxy hop, so the
     # per-IP login rate limit (30/min) measures nothing here.
-    "TRUSTED_PROXY_COUNT": "1",
-    "REDIS_URL": "",
-    "CELERY_BROKER_URL": "",
-    "STATIC_ROOT": "/tmp/portal-bench-static",
-}
+    TRUSTED_PROXY_COUNT="1",
+)
 DEFAULT_HASHERS_SETTINGS = "bench_default_hashers"
 
 
 def prepare_database():
-    import psycopg
-
-    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        connection.execute(f"CREATE DATABASE {DATABASE}")
-    os.environ.update(ENV)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    django_on_fresh_database(ENV)
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
 
@@ -66,7 +46,6 @@ def prepare_database():
     from portal.models import Tenant
     from portal.scoping import tenant_scope
 
-    call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)  # production settings need the manifest
     demo.seed_demo()
     tenant = Tenant.objects.get(slug="gaz")

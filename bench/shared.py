@@ -87,3 +87,24 @@ def gunicorn_stop(server):
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
+
+
+def django_on_fresh_database(env):
+    """Drop and create the database of ``env`` (portal_env's), make this process a portal
+    process on it (its settings, Django set up) and migrate it."""
+    import sys
+
+    import psycopg
+
+    database = env["DATABASE_URL"].rsplit("/", 1)[1]
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {database}")
+        connection.execute(f"CREATE DATABASE {database}")
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
