@@ -141,6 +141,9 @@ def message_deliver(*, tenant, message_id, subject=None, body=None, headers=None
             return False
         messages.update(status=OutgoingMessage.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
     attempts = message.attempts + 1
+    # This worker's claim: a worker so slow that the sweep put the row back in the queue (and
+    # another may have claimed it) changes it no more, but for «sent» while nobody has it.
+    mine = messages.filter(status=OutgoingMessage.Status.SENDING, claimed_at=now)
     try:
         if message.channel == OutgoingMessage.Channel.SMS:
             get_sms_backend().send(tenant_slug=tenant.slug if tenant else "", to=message.to, text=content["body"],
@@ -150,19 +153,17 @@ def message_deliver(*, tenant, message_id, subject=None, body=None, headers=None
                         headers=content["headers"], message_id=message.pk)
     except DELIVERY_TRANSIENT_ERRORS as error:
         if attempts >= MAX_DELIVERY_ATTEMPTS:
-            _end(messages.filter(status=OutgoingMessage.Status.SENDING), OutgoingMessage.Status.FAILED,
-                 _reason(error, attempts), keep_text=True)
+            _end(mine, OutgoingMessage.Status.FAILED, _reason(error, attempts), keep_text=True)
             return False
         countdown = delivery_backoff(attempts)
         due = timezone.now() + timedelta(seconds=countdown + settings.OUTBOX_REPUBLISH_AFTER)
-        messages.filter(status=OutgoingMessage.Status.SENDING).update(
-            status=OutgoingMessage.Status.QUEUED, error=_reason(error, attempts), due_at=due)
+        mine.update(status=OutgoingMessage.Status.QUEUED, error=_reason(error, attempts), due_at=due)
         raise DeliveryPostponed(error, countdown) from error
     except Exception as error:
-        _end(messages.filter(status=OutgoingMessage.Status.SENDING), OutgoingMessage.Status.FAILED,
-             _reason(error, attempts), keep_text=True)
+        _end(mine, OutgoingMessage.Status.FAILED, _reason(error, attempts), keep_text=True)
         raise
-    _end(messages, OutgoingMessage.Status.SENT, "", sent_at=timezone.now())
+    _end(mine | messages.filter(status=OutgoingMessage.Status.QUEUED), OutgoingMessage.Status.SENT, "",
+         sent_at=timezone.now())
     if messages.filter(forget_recipient=True).exists():
         outbox_forget_recipient(message.pk)
     return True
