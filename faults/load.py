@@ -18,7 +18,7 @@ PASSWORD = "demo-consumer-2026"
 CONSUMERS = {"gaz": "consumer@gaz.example", "mygaz": "consumer@mygaz.example", "mef": "consumer@mef.example",
              "rgmek": "6229001125-1001"}
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-PAY_LINK = re.compile(r'href="/personal/([^/"]+)/pay/"')
+PAY_LINK = re.compile(r'href="/personal/(\d+)/(?:pay|payments)/"')  # «Оплатить» or «Мои платежи»
 
 
 @dataclass
