@@ -177,6 +177,7 @@ def test_no_consumer_page_scrolls_sideways_or_fails_axe(portal, axe_phone, slug)
             page.set_viewport_size(viewport)
             settled(page)
         if viewport == DESKTOP:
+            assert page.locator("[data-menu]").evaluate_all("folds => folds.every(fold => fold.open)"), page.url
             audit("at 1280 px")
             return
         if width_of(page) > WIDTH:
