@@ -12,7 +12,7 @@ Each of those pages is also looked at by axe-core, every impact (moderate and mi
 360 px (the menu folded, and unfolded once signed out and once signed in) and at 1280 px (the
 menu in one row): issue 24's «no violation on any consumer page at 360 and 1280 px». Not
 looked at: EXCUSED (not a page of ours to look at, each with its reason) and the Django admin
-(staff's, not a consumer page; tests/e2e/test_staff_*.py walk it)."""
+(staff's pages, not a consumer's)."""
 
 import pytest
 from django.urls import URLResolver, get_resolver
