@@ -5,11 +5,11 @@ rendered by a Celery task when not, with a page that says so meanwhile.
   it is current (its source hash equals the data's now); otherwise queues the task and
   sends the browser to the waiting page.
 - ``invoice_receipt_wait`` (GET /invoices/<id>/receipt/wait/): «Квитанция формируется…»,
-  refreshing itself every 2 seconds (a meta refresh: no script, nothing for the CSP), until
-  the file is ready; then «Квитанция готова» with the link (and one refresh that starts the
-  download).
+  asking the status below every 2 seconds (static/js/portal.js; a meta refresh inside
+  <noscript> without script), until the file is ready; then «Квитанция готова» with the link
+  (and one refresh that starts the download).
 - ``invoice_receipt_status`` (GET /invoices/<id>/receipt/status/): {"ready": bool, "url": …}
-  for a page that prefers to poll.
+  for the waiting page's script.
 
 Every view fetches the invoice in the request's tenant scope, then the user's link to its
 account through billing.access with full access: a missing invoice, another tenant's and

@@ -121,6 +121,23 @@ document.querySelectorAll("[data-payment-poll]").forEach(function (region) {
   }, seconds * 1000);
 });
 
+// «Квитанция формируется…»: likewise, reload once the receipt is ready (the page then starts the download).
+document.querySelectorAll("[data-receipt-poll]").forEach(function (region) {
+  var url = region.getAttribute("data-receipt-poll");
+  var seconds = parseInt(region.getAttribute("data-poll-seconds"), 10) || 2;
+  var timer = setInterval(function () {
+    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (answer) {
+        if (answer && answer.ready) {
+          clearInterval(timer);
+          window.location.reload();
+        }
+      })
+      .catch(function () {});  // the network will be back; keep asking
+  }, seconds * 1000);
+});
+
 // The pay form: typing an amount chooses «Другую сумму».
 document.querySelectorAll("form [data-amount-field]").forEach(function (input) {
   var other = input.form.querySelector("input[name=kind][value=amount]");

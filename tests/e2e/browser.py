@@ -144,7 +144,8 @@ AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 def axe_violations(page, *, every_impact=False):
     """axe-core's serious and critical findings on ``page`` (``every_impact``: all of them,
     the moderate «region», content outside any landmark, included)."""
-    page.add_script_tag(path=str(AXE))
+    if not page.evaluate("typeof window.axe !== 'undefined'"):  # once per document (half a megabyte)
+        page.add_script_tag(path=str(AXE))
     results = page.evaluate("""async (every) => {
         const results = await axe.run(document, {resultTypes: ["violations"]});
         return results.violations.filter(v => every || v.impact === "serious" || v.impact === "critical")
