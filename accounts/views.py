@@ -393,11 +393,16 @@ def password_reset(request):
     if request.method == "POST":
         # Uncounted (Redis down) a reset still goes out: it sends to the account's own
         # contact, and confirmations' cooldown and hourly cap per user are in the database.
-        if limited(request, "accounts.reset", rate=services.RESETS_PER_MINUTE, uncountable="allow") or limited(
-            request, "accounts.reset-login", rate=services.RESETS_PER_LOGIN_PER_HOUR,
-            key=per_login["inn" if by_contract else "login"], uncountable="allow",
-        ):
-            form.add_error(None, TOO_MANY)
+        # Not by contract: there the answers (a contract, a contact, a decoy's cooldown, kept
+        # in the cache) would tell, unlimited, whether an account exists.
+        uncountable = "refuse" if by_contract else "allow"
+        refused = (
+            limited(request, "accounts.reset", rate=services.RESETS_PER_MINUTE, uncountable=uncountable)
+            or limited(request, "accounts.reset-login", rate=services.RESETS_PER_LOGIN_PER_HOUR,
+                       key=per_login["inn" if by_contract else "login"], uncountable=uncountable)
+        )
+        if refused:
+            form.add_error(None, refused.text(TOO_MANY))
         elif form.is_valid() and by_contract and form.cleaned_data.get("password"):
             data = form.cleaned_data
             try:

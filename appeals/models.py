@@ -296,6 +296,9 @@ def _attachment_path(attachment, filename):
     return f"appeals/{attachment.tenant_id}/{uuid.uuid4().hex}"
 
 
+_attachment_path.folder = "appeals/"  # where the orphan-file sweep looks (portal.services)
+
+
 class Attachment(models.Model):
     """A file of an appeal or application, kept privately: no URL serves the storage; a view
     that checks who asks streams it as a download."""

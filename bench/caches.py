@@ -81,9 +81,9 @@ def main():
                           f"p95 {best['p95_ms']} ms{'  errors ' + str(best['errors']) if best['errors'] else ''}",
                           flush=True)
             finally:
-                bench.stop_server(portal)
+                bench.gunicorn_stop(portal)
     finally:
-        bench.stop_server(hello)
+        bench.gunicorn_stop(hello)
     result = {
         "what": "requests/s of gaz's pages (100,000 accounts) with each cache off in turn; ratio to the bare view",
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": options.seconds, "rounds": options.rounds,

@@ -44,6 +44,9 @@ from pathlib import Path
 
 from shared import ROOT, docs_replace, portal_env
 
+sys.path.insert(0, str(ROOT))
+from billing.demo_data import COLUMNS as EXCHANGE_COLUMNS  # noqa: E402  (after the path)
+
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "import_speed.json"
 # Several people may share the machine's PostgreSQL and Redis: each may name their own.
 DATABASE = os.environ.get("BENCH_IMPORT_DATABASE", "portal_bench_import")
@@ -54,17 +57,8 @@ TENANT = "bench"
 ENGINE = ("portal/exchange", "billing/exchange.py", "meters/exchange.py")
 SUPPLIER = "bench-energo"
 KINDS = ("accounts", "meters", "readings", "charges", "payments")
-COLUMNS = {
-    "accounts": ["supplier", "account_number", "subscriber_type", "holder_name", "address", "contract_number", "pin",
-                 "phones", "emails"],
-    "meters": ["supplier", "account_number", "serial", "service", "zones", "digits", "decimals", "installed_on",
-               "verified_until"],
-    "readings": ["supplier", "account_number", "serial", "zone", "value", "taken_on", "source"],
-    "charges": ["supplier", "account_number", "period", "service", "opening_balance", "volume", "unit", "tariff",
-                "charged", "recalculated", "recalculation_reason", "paid", "closing_balance", "invoice_number",
-                "due_on"],
-    "payments": ["supplier", "account_number", "paid_at", "amount", "channel", "external_id"],
-}
+# The columns of billing's files, as the demo writes them (the exchange format's order).
+COLUMNS = {kind: EXCHANGE_COLUMNS[kind] for kind in KINDS}
 GOALS = {"million_charges_s": 30, "million_charges_again_s": 15, "peak_rss_mb": 300, "growth": "linear"}
 
 

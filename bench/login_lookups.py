@@ -14,41 +14,19 @@ Results go to bench/results/login_lookups.json and are printed as a table.
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
-ROOT = Path(__file__).resolve().parent.parent
+from shared import ROOT, django_on_fresh_database, portal_env
+
 RESULTS = ROOT / "bench" / "results" / "login_lookups.json"
 DATABASE = "portal_bench"
-ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-    "REDIS_URL": "",
-    "CELERY_BROKER_URL": "",
-    "LOG_LEVEL": "WARNING",
-}
+ENV = portal_env(DATABASE, redis_url="", inherit=False)
 
 
 def setup():
-    import psycopg
-
-    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        connection.execute(f"CREATE DATABASE {DATABASE}")
-    os.environ.update(ENV)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    django_on_fresh_database(ENV)
 
 
 def add_users(tenant, first, last):
@@ -90,7 +68,9 @@ def lookups(tenant, n):
     from accounts.models import User
 
     def as_kind(kind):  # the tenant with another login kind, in memory only
-        return SimpleNamespace(pk=tenant.pk, policy=SimpleNamespace(login_kind=kind))
+        from portal.models import TenantPolicy
+
+        return SimpleNamespace(pk=tenant.pk, policy=TenantPolicy(login_kind=kind))
 
     email, phone = f"User{n}@Bench.example", f"8 {9000000000 + n}"
     return {

@@ -18,50 +18,26 @@ import itertools
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from shared import ROOT, django_on_fresh_database, gunicorn_start, gunicorn_stop, portal_env
 RESULTS = ROOT / "bench" / "results" / "login_throughput.json"
 DATABASE = "portal_bench"
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 HOST = "gaz.localhost"
 PASSWORD = "bench12"
 USERS = 400
-ENV = {
-    **os.environ,
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123456789",
-    "DATABASE_URL": DATABASE_URL,
-    "SECURE_SSL_REDIRECT": "false",
-    "PORTAL_SCHEME": "http",
+ENV = portal_env(
+    DATABASE, redis_url="", PORTAL_SCHEME="http", STATIC_ROOT="/tmp/portal-bench-static",
     # Each request claims its own client IP through one trusted proxy hop, so the
     # per-IP login rate limit (30/min) measures nothing here.
-    "TRUSTED_PROXY_COUNT": "1",
-    "REDIS_URL": "",
-    "CELERY_BROKER_URL": "",
-    "STATIC_ROOT": "/tmp/portal-bench-static",
-}
+    TRUSTED_PROXY_COUNT="1",
+)
 DEFAULT_HASHERS_SETTINGS = "bench_default_hashers"
 
 
 def prepare_database():
-    import psycopg
-
-    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        connection.execute(f"CREATE DATABASE {DATABASE}")
-    os.environ.update(ENV)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    django_on_fresh_database(ENV)
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
 
@@ -70,7 +46,6 @@ def prepare_database():
     from portal.models import Tenant
     from portal.scoping import tenant_scope
 
-    call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)  # production settings need the manifest
     demo.seed_demo()
     tenant = Tenant.objects.get(slug="gaz")
@@ -85,35 +60,10 @@ def prepare_database():
     return {algorithm: encoded.split("$")[0:2] for algorithm, encoded in hashes.items()}
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(settings_module):
-    port = free_port()
     env = {**ENV, "DJANGO_SETTINGS_MODULE": settings_module, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return server, port
-        except OSError:
-            time.sleep(0.2)
-    stop_server(server)
-    raise RuntimeError("gunicorn did not start")
+    return gunicorn_start("portal.wsgi:application", env)
 
-
-def stop_server(server):
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
 
 
 def login_once(port, email, client_ip):
@@ -180,7 +130,7 @@ def main():
             login_once(port, f"{algorithm}-1@bench.example", "10.255.0.2")
             runs[label] = measure(port, algorithm, seconds=options.seconds, clients=options.clients)
         finally:
-            stop_server(server)
+            gunicorn_stop(server)
     ratio = runs["portal_argon2id"]["logins_per_second"] / max(runs["django_default_pbkdf2"]["logins_per_second"], 0.01)
     result = {
         "what": "successful logins per second through /accounts/login/ (GET + POST), gunicorn 2 workers, PostgreSQL",

@@ -98,8 +98,8 @@ def main():
         results = [measure(hello_port, hello, bare, options.seconds, options.clients)]
         results += [measure(portal_port, portal, page, options.seconds, options.clients) for page in pages]
     finally:
-        bench.stop_server(portal)
-        bench.stop_server(hello)
+        bench.gunicorn_stop(portal)
+        bench.gunicorn_stop(hello)
     bare_total = results[0]["cpu_ms_total"]
     print(f"{'page':<32} {'req/s':>7} {'server':>7} {'clients':>8} {'postgres':>9} {'redis':>6} {'total':>6}"
           f" {'bare/total':>10}")

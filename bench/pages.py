@@ -45,8 +45,6 @@ import http.client
 import json
 import os
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -54,7 +52,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
+from shared import ROOT, gunicorn_start, gunicorn_stop
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "pages.json"
 DOCS = ROOT / "docs" / "performance.md"
 # Overridable so that a second person on the machine profiles without dropping this one's database.
@@ -278,36 +276,11 @@ def profile(page, requests=300):
 
 # --- servers ------------------------------------------------------------------------------
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(app, settings_module, extra_env=None):
-    port = free_port()
     env = {**ENV, "DJANGO_SETTINGS_MODULE": settings_module, "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}",
            **(extra_env or {})}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--worker-class", "sync", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return server, port
-        except OSError:
-            time.sleep(0.2)
-    stop_server(server)
-    raise RuntimeError(f"gunicorn did not start: {app}")
+    return gunicorn_start(app, env)
 
-
-def stop_server(server):
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
 
 
 # --- the client ---------------------------------------------------------------------------
@@ -489,8 +462,8 @@ def main():
                         ratios_of_rounds=[measured["ratio"] for measured in rounds[page["name"]]])
             del page["cookie"]
     finally:
-        stop_server(portal)
-        stop_server(hello)
+        gunicorn_stop(portal)
+        gunicorn_stop(hello)
     median_run = sorted(hello_runs, key=lambda r: r["rps"])[len(hello_runs) // 2]
     result = {
         "what": "GET requests/s of each page, 20 concurrent clients, gunicorn 2 sync workers, production settings, "

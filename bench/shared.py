@@ -46,3 +46,65 @@ def docs_replace(name, section, *, heading=None):
         print(f"{DOCS.relative_to(ROOT)} has no {begin} ... {end} section; not updated")
         return
     DOCS.write_text(text, encoding="utf-8")
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def gunicorn_start(app, env, *, workers=2):
+    """gunicorn serving ``app`` with ``workers`` sync workers on a free port of loopback, in a
+    session of its own (gunicorn_stop ends it and its workers); (process, port) once it accepts."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--worker-class", "sync", "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server, port
+        except OSError:
+            time.sleep(0.2)
+    gunicorn_stop(server)
+    raise RuntimeError(f"gunicorn did not start: {app}")
+
+
+def gunicorn_stop(server):
+    import signal
+
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+
+
+def django_on_fresh_database(env):
+    """Drop and create the database of ``env`` (portal_env's), make this process a portal
+    process on it (its settings, Django set up) and migrate it."""
+    import sys
+
+    import psycopg
+
+    database = env["DATABASE_URL"].rsplit("/", 1)[1]
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {database}")
+        connection.execute(f"CREATE DATABASE {database}")
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)

@@ -51,7 +51,6 @@ COLUMNS = {
     "payments": ["supplier", "account_number", "paid_at", "amount", "channel", "external_id"],
 }
 FILE_KINDS = tuple(COLUMNS)
-UNIT_NAMES = {code: str(name) for code, name in numbers.UNIT_NAMES.items()}
 
 
 # --- What is consumed, and at what price ------------------------------------------------
@@ -444,7 +443,7 @@ def simulate(account, today):
                 amount = _money(volume[service] * tariff)  # the receipt's average tariff × volume
             recalculated, reason = _money(catch_up[service]), ""
             if recalculated:
-                reason = (f"Доначисление за {str(catch_up_volume[service]).replace('.', ',')} {UNIT_NAMES[usage.unit]}: в прошлом периоде начислено "
+                reason = (f"Доначисление за {str(catch_up_volume[service]).replace('.', ',')} {numbers.unit_name(usage.unit)}: в прошлом периоде начислено "
                           f"по среднемесячному объёму, фактические показания от {taken_on:%d.%m.%Y}")
             elif usage.unregulated and index > 0 and rng.random() < 0.25:
                 previous = periods[index - 1]

@@ -141,6 +141,9 @@ def message_deliver(*, tenant, message_id, subject=None, body=None, headers=None
             return False
         messages.update(status=OutgoingMessage.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
     attempts = message.attempts + 1
+    # This worker's claim: a worker so slow that the sweep put the row back in the queue (and
+    # another may have claimed it) changes it no more, but for «sent» while nobody has it.
+    mine = messages.filter(status=OutgoingMessage.Status.SENDING, claimed_at=now)
     try:
         if message.channel == OutgoingMessage.Channel.SMS:
             get_sms_backend().send(tenant_slug=tenant.slug if tenant else "", to=message.to, text=content["body"],
@@ -150,19 +153,17 @@ def message_deliver(*, tenant, message_id, subject=None, body=None, headers=None
                         headers=content["headers"], message_id=message.pk)
     except DELIVERY_TRANSIENT_ERRORS as error:
         if attempts >= MAX_DELIVERY_ATTEMPTS:
-            _end(messages.filter(status=OutgoingMessage.Status.SENDING), OutgoingMessage.Status.FAILED,
-                 _reason(error, attempts), keep_text=True)
+            _end(mine, OutgoingMessage.Status.FAILED, _reason(error, attempts), keep_text=True)
             return False
         countdown = delivery_backoff(attempts)
         due = timezone.now() + timedelta(seconds=countdown + settings.OUTBOX_REPUBLISH_AFTER)
-        messages.filter(status=OutgoingMessage.Status.SENDING).update(
-            status=OutgoingMessage.Status.QUEUED, error=_reason(error, attempts), due_at=due)
+        mine.update(status=OutgoingMessage.Status.QUEUED, error=_reason(error, attempts), due_at=due)
         raise DeliveryPostponed(error, countdown) from error
     except Exception as error:
-        _end(messages.filter(status=OutgoingMessage.Status.SENDING), OutgoingMessage.Status.FAILED,
-             _reason(error, attempts), keep_text=True)
+        _end(mine, OutgoingMessage.Status.FAILED, _reason(error, attempts), keep_text=True)
         raise
-    _end(messages, OutgoingMessage.Status.SENT, "", sent_at=timezone.now())
+    _end(mine | messages.filter(status=OutgoingMessage.Status.QUEUED), OutgoingMessage.Status.SENT, "",
+         sent_at=timezone.now())
     if messages.filter(forget_recipient=True).exists():
         outbox_forget_recipient(message.pk)
     return True
@@ -349,7 +350,7 @@ ORPHAN_MIN_AGE = 86400
 
 
 def orphan_files_delete(*, min_age=ORPHAN_MIN_AGE, dry_run=False, now=None):
-    """Delete the files of the FileFields' storages that no row names and that are older
+    """Delete the files of the FileFields' folders that no row names and that are older
     than ``min_age`` seconds: what a request wrote before its transaction rolled back (an
     attachment of an appeal whose save failed, an upload of an import the request did not
     commit), or a process killed between the two. Returns [(storage location, name)].
@@ -358,37 +359,52 @@ def orphan_files_delete(*, min_age=ORPHAN_MIN_AGE, dry_run=False, now=None):
     storage gives the file (names are unique only when written), and a file written after
     commit is lost when the process dies in between, leaving a row that names nothing, a
     download that fails. Written first, the worst case is a file nobody names, which this
-    removes a day later. Every storage a FileField of an installed app uses is walked
-    whole (MEDIA_ROOT, PRIVATE_ROOT): nothing else may keep files there."""
+    removes a day later. Only each field's own folder is walked (its ``upload_to``, or the
+    ``folder`` a callable upload_to declares), never a storage's whole root: an export
+    written beside them, a storage pointed at a parent folder, are not touched."""
     now = time.time() if now is None else now
-    named, storages = defaultdict(set), {}
+    named, folders = defaultdict(set), defaultdict(set)
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
             if not isinstance(field, models.FileField):
                 continue
             location = getattr(field.storage, "location", None)
-            if location is None:  # not a folder of this machine's
+            folder = _upload_folder(field)
+            if location is None or not folder:  # not a folder of this machine's, or none declared
                 continue
-            storages[location] = field.storage
+            folders[location].add(folder)
             with scopes_disabled():
                 rows = model._base_manager.exclude(**{field.attname: ""}).values_list(field.attname, flat=True)
                 named[location].update(rows.iterator(chunk_size=10_000))
     deleted = []
-    for location in storages:
-        for directory, _folders, names in os.walk(location):
-            for name in names:
-                path = os.path.join(directory, name)
-                relative = os.path.relpath(path, location).replace(os.sep, "/")
-                if relative in named[location]:
-                    continue
-                try:
-                    if now - os.stat(path).st_mtime < min_age:
+    for location, under in folders.items():
+        for folder in sorted(under):
+            if any(folder != other and folder.startswith(other) for other in under):
+                continue  # walked with the folder it is in
+            for directory, _folders, names in os.walk(os.path.join(location, folder)):
+                for name in names:
+                    if name.startswith("."):
                         continue
-                    if not dry_run:
-                        os.remove(path)
-                except FileNotFoundError:  # gone meanwhile
-                    continue
-                deleted.append((location, relative))
+                    path = os.path.join(directory, name)
+                    relative = os.path.relpath(path, location).replace(os.sep, "/")
+                    if relative in named[location]:
+                        continue
+                    try:
+                        if now - os.stat(path).st_mtime < min_age:
+                            continue
+                        if not dry_run:
+                            os.remove(path)
+                    except FileNotFoundError:  # gone meanwhile
+                        continue
+                    deleted.append((location, relative))
     if deleted and not dry_run:
         logger.info("deleted %s files no row names", len(deleted))
     return deleted
+
+
+def _upload_folder(field):
+    """The folder a FileField writes under ("receipts/"): its upload_to up to the last "/"
+    before any date pattern, or a callable's ``folder``; "" when it names none."""
+    upload_to = field.upload_to
+    folder = getattr(upload_to, "folder", "") if callable(upload_to) else upload_to.split("%", 1)[0]
+    return folder[: folder.rfind("/") + 1]

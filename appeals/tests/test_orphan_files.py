@@ -110,3 +110,18 @@ def test_a_rolled_back_transaction_and_the_command(storages, customer, capsys):
 
     call_command("delete_orphan_files", stdout=io.StringIO())
     assert files_on_disk(storage) == []
+
+
+@pytest.mark.django_db
+def test_only_the_fields_own_folders_are_swept(storages):
+    """What lies beside the fields' folders — an export written into the private folder, a
+    storage pointed at a parent folder, a hidden file — is never the sweep's, however old."""
+    storage = storages["private"]
+    beside = ["exports/readings-2026-11.csv", "db.sqlite3", "appeals/.keep"]
+    for name in beside:
+        storage.save(name, io.BytesIO(b"x"))
+    unnamed = storage.save("receipts/unnamed.pdf", io.BytesIO(b"%PDF"))
+    for name in (*beside, unnamed):
+        os.utime(storage.path(name), (time.time() - 2 * DAY,) * 2)
+    assert orphan_files_delete() == [(storage.location, unnamed)]
+    assert sorted(files_on_disk(storage)) == sorted(beside)

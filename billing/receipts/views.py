@@ -111,16 +111,9 @@ def invoice_receipt(request, invoice_id):
 @tenant_page
 def invoice_receipt_wait(request, invoice_id):
     """«Квитанция формируется…» until the file is current, then «Квитанция готова»."""
-    invoice, source = _invoice(request, invoice_id)
-    file = _state(invoice, source)
-    if file is not None:
-        file.close()
-        state = "ready"
-    else:
-        queue_render(invoice, source)
-        state = "pending"
+    invoice, ready = _ready_or_queued(request, invoice_id)
     return render(request, "billing/receipt_status.html", {
-        "state": state, "invoice": invoice, "account": invoice.account, "refresh_seconds": REFRESH_SECONDS,
+        "state": "ready" if ready else "pending", "invoice": invoice, "account": invoice.account, "refresh_seconds": REFRESH_SECONDS,
         "download_url": reverse("billing:invoice_receipt", kwargs={"invoice_id": invoice.pk}),
     })
 
@@ -129,12 +122,18 @@ def invoice_receipt_wait(request, invoice_id):
 @tenant_page
 def invoice_receipt_status(request, invoice_id):
     """{"ready": bool, "url": the download URL}; queues the rendering when not ready."""
+    invoice, ready = _ready_or_queued(request, invoice_id)
+    return JsonResponse({
+        "ready": ready, "url": reverse("billing:invoice_receipt", kwargs={"invoice_id": invoice.pk}),
+    })
+
+
+def _ready_or_queued(request, invoice_id):
+    """(the invoice, whether its receipt is current); the rendering queued when it is not."""
     invoice, source = _invoice(request, invoice_id)
     file = _state(invoice, source)
-    if file is not None:
-        file.close()
-    else:
+    if file is None:
         queue_render(invoice, source)
-    return JsonResponse({
-        "ready": file is not None, "url": reverse("billing:invoice_receipt", kwargs={"invoice_id": invoice.pk}),
-    })
+        return invoice, False
+    file.close()
+    return invoice, True

@@ -197,12 +197,17 @@ def test_every_account_page_answers_404_alike_for_foreign_and_missing_accounts(g
         assert AccountLink.objects.count() == 2
 
 
-@pytest.mark.django_db
-def test_the_wizard_of_guide_003_type_details_confirm_save(gas, consumer):
+@pytest.fixture
+def wizard(gas, consumer):
+    """gas links accounts through guide 003's wizard: (tenant, supplier, the consumer's client)."""
     alpha, _beta, supplier = gas
-    alpha.policy.account_linking = "wizard"
-    alpha.policy.save()
-    user, client = consumer
+    tenant_policy(alpha, account_linking="wizard")
+    return alpha, supplier, consumer[1]
+
+
+@pytest.mark.django_db
+def test_the_wizard_of_guide_003_type_details_confirm_save(wizard):
+    _alpha, supplier, client = wizard
     account = make_account(supplier, "23185952")
     assert client.post("/personal/link/", {"subscriber_type": "individual"}).url == "/personal/link/?step=details"
     details = "/personal/link/?step=details"
@@ -221,11 +226,8 @@ def test_the_wizard_of_guide_003_type_details_confirm_save(gas, consumer):
 
 
 @pytest.mark.django_db
-def test_the_wizard_stops_guessing_holders_after_ten_wrong_answers(gas, consumer):
-    alpha, _beta, supplier = gas
-    alpha.policy.account_linking = "wizard"
-    alpha.policy.save()
-    _user, client = consumer
+def test_the_wizard_stops_guessing_holders_after_ten_wrong_answers(wizard):
+    _alpha, supplier, client = wizard
     make_account(supplier, "23185952")
     client.post("/personal/link/", {"subscriber_type": "individual"})
     details = "/personal/link/?step=details"
@@ -236,13 +238,10 @@ def test_the_wizard_stops_guessing_holders_after_ten_wrong_answers(gas, consumer
 
 
 @pytest.mark.django_db
-def test_the_wizard_proves_a_business_by_its_contracts_inn(gas, consumer):
+def test_the_wizard_proves_a_business_by_its_contracts_inn(wizard):
     from billing.models import Contract, Counterparty
 
-    alpha, _beta, supplier = gas
-    alpha.policy.account_linking = "wizard"
-    alpha.policy.save()
-    _user, client = consumer
+    alpha, supplier, client = wizard
     account = make_account(supplier, "23185952")
     with scopes_disabled():
         counterparty = Counterparty.objects.create(tenant=alpha, inn="6229001125", name="ООО «Хлеб»")

@@ -109,7 +109,7 @@ def test_a_partly_paid_debt_offers_the_rest(payer):
 def test_a_basic_link_sees_the_account_amount_due_only_as_its_need_allows(gas, consumer):
     """The stranger-by-number rules hold (billing.access): a basic link that may pay sees the
     amount due with everyone's payments taken off (or it would pay the debt twice), but not
-    who paid; one that sees only the status sees no amount at all."""
+    who paid, how much or when; one that sees only the status sees no amount at all."""
     alpha, _beta, supplier = gas
     user, client = consumer
     account = make_account(supplier, "23185961")
@@ -122,8 +122,11 @@ def test_a_basic_link_sees_the_account_amount_due_only_as_its_need_allows(gas, c
     alpha.policy.basic_access = "pay"
     alpha.policy.save()
     home = text_of(client.get("/overview/"))
-    assert "Оплачено 1 500,00 ₽" in home and "К оплате 0 ₽" in home
-    assert "holder" not in home
+    assert "Задолженность оплачена, ожидает учёта" in home and "К оплате 0 ₽" in home
+    paid_on = timezone.localdate().strftime("%d.%m")
+    assert "holder" not in home and "Оплачено" not in home and paid_on not in home  # not how much, nor when
+    pay_page = text_of(client.get(f"/personal/{account.pk}/pay/"))
+    assert "Задолженность оплачена, ожидает учёта" in pay_page and "Оплачено" not in pay_page
     payments_page = text_of(client.get(f"/personal/{account.pk}/payments/"))
     assert "1 500,00" not in payments_page  # others' payments are the holder's business
 

@@ -157,6 +157,34 @@ def test_a_code_stuck_sending_is_not_sent_twice_but_shown_to_staff(tenant, publi
     assert published == []
 
 
+def test_a_worker_too_slow_for_the_sweep_leaves_the_next_workers_claim_alone(tenant, monkeypatch):
+    """While a slow worker sends, the sweep takes the row back and another worker claims it:
+    the slow one's transient error puts nothing back in the queue (or the row would be sent a
+    third time), and its success marks «sent» only a row nobody has claimed again."""
+    message = OutgoingMessageFactory(tenant=tenant, text="Квитанция")
+    next_claim = timezone.now() + timedelta(minutes=11)
+
+    class SlowThenBroken:
+        def send(self, **kwargs):
+            OutgoingMessage._base_manager.filter(pk=message.pk).update(status=Status.SENDING, claimed_at=next_claim)
+            raise SmsError("gateway timeout")
+
+    monkeypatch.setattr(services, "get_sms_backend", SlowThenBroken)
+    with tenant_scope(tenant), pytest.raises(services.DeliveryPostponed):
+        services.message_deliver(tenant=tenant, message_id=message.pk)
+    assert (row(message).status, row(message).claimed_at) == (Status.SENDING, next_claim)
+
+    class SlowThenSent:
+        def send(self, **kwargs):
+            OutgoingMessage._base_manager.filter(pk=message.pk).update(status=Status.QUEUED)  # the sweep's
+
+    OutgoingMessage._base_manager.filter(pk=message.pk).update(status=Status.QUEUED)
+    monkeypatch.setattr(services, "get_sms_backend", SlowThenSent)
+    with tenant_scope(tenant):
+        assert services.message_deliver(tenant=tenant, message_id=message.pk) is True
+    assert row(message).status == Status.SENT  # queued again, but not yet claimed: not sent twice
+
+
 @pytest.mark.parametrize("error", [SmsError("gateway down"), OSError("smtp: connection reset"),
                                    OperationalError("server closed the connection")])
 def test_a_transient_error_is_retried_with_backoff_up_to_a_ceiling(tenant, monkeypatch, error):

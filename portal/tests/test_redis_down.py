@@ -137,3 +137,18 @@ def test_the_admin_login_is_refused_with_the_message_while_redis_is_down(own_red
     response = client.post("/admin/login/", {"username": "staff", "password": "x"})
     assert response.status_code == 429
     assert "не можем проверить число попыток" in response.content.decode()
+
+
+def test_a_reset_by_contract_is_refused_while_redis_is_down(own_redis, tenants, tenant_client):
+    """By contract the reset's answers (a contract found, a contact, the decoy's cooldown kept
+    in the cache) would tell, unlimited, whether a counterparty has an account: uncounted, it
+    is refused with the message, not let through as a reset by e-mail is."""
+    from portal.factories import tenant_policy
+
+    alpha = tenants[0]
+    tenant_policy(alpha, login_kind="contract")
+    client = tenant_client(alpha)
+    own_redis.stop()
+    response = client.post("/accounts/password/reset/", {"inn": "6229001125", "contract_number": "1001",
+                                                         "contact": "+79001234567"})
+    assert response.status_code == 200 and UNCOUNTABLE_TEXT in response.content.decode()
