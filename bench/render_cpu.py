@@ -11,9 +11,11 @@ the login form with Django's test client. For each page (the anonymous home, the
 consumer's overview, readings, meter, pay, payments, invoices and history) it makes 20
 warming GETs, then --requests GETs timed with time.process_time() (this process's CPU, not
 the wall clock: the machine may be busy), and prints milliseconds of CPU per request,
-the least of --runs runs (the one the rest of the machine disturbed least). --save DIR writes each page's HTML (CSRF tokens and CSP nonces
+the least of --runs runs (the one the rest of the machine disturbed least). --save DIR
+writes each page's HTML (CSRF tokens, CSP nonces and the pay forms' one-time tokens
 replaced by fixed text) to DIR; --compare DIR says which pages differ from the ones saved
-there. --profile "gaz overview" prints that page under cProfile instead.
+there. --profile "gaz overview" prints that page under cProfile instead. Without the
+variables: bench/pages.py's database (portal_bench) and Redis (12), whose cache it clears.
 """
 
 import argparse
