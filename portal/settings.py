@@ -125,6 +125,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.csrf",  # after Django's own: one token a page
                 "portal.context_processors.tenant",
                 "billing.context_processors.account_switch",
                 "appeals.context_processors.unread_appeals",

@@ -12,6 +12,16 @@ register = template.Library()
 class KeptNode(template.Node):
     def __init__(self, name, vary, nodelist):
         self.name, self.vary, self.nodelist = name, vary, nodelist
+        self._nodes_by_type = {}
+
+    def get_nodes_by_type(self, nodetype):
+        # Every page's {% extends %} looks for the blocks of the whole base layout on every
+        # request (django.template.loader_tags.ExtendsNode.render), most of it in the kept
+        # parts; what a compiled part holds never changes, so it is looked for once.
+        found = self._nodes_by_type.get(nodetype)
+        if found is None:
+            found = self._nodes_by_type[nodetype] = super().get_nodes_by_type(nodetype)
+        return found
 
     def render(self, context):
         request = context.get("request")
