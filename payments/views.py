@@ -53,9 +53,12 @@ READINGS_WITH_PAYMENT = timedelta(hours=2)
 def pay(request, account_id):
     link = page_access_link(request, account_id, need=Need.PAY)
     account = link.account
-    overview = account_overview(account)
-    # Paid here and not yet posted by billing is not owed again (payments.selectors.Due).
-    due = selectors.amount_due(account, billed=overview.to_pay, tenant=request.tenant)
+    if request.method == "POST":  # the amount a payment takes is read now, never from a cache
+        state = _pay_state(account, request.tenant)
+    else:  # under the tenant's and the account's versions: a payment's every write stales it
+        state = fragments.cached("pay", tenant_id=request.tenant.pk, account_id=account.pk,
+                                 parts=(request.tenant.today(),), build=lambda: _pay_state(account, request.tenant))
+    overview, due = state["overview"], state["due"]
     debt = due.to_pay if due.state == "owed" else due.billed if due.covered else None
     # «Оплатить и передать показания»: the readings page saved them and sent their ids here.
     readings = _readings_of(request, account, request.POST.get("readings") or request.GET.get("readings", ""))
@@ -84,9 +87,22 @@ def pay(request, account_id):
         "full": full, "due": due,
         "link": link, "account": account, "overview": overview, "debt": debt, "form": form,
         "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings),
+        "has_meters": state["has_meters"], "available": state["available"],
+    })
+
+
+def _pay_state(account, tenant):
+    """What the pay page shows of the account: billing's overview, the amount due (less what
+    was paid here and not yet posted, payments.selectors.Due), whether it has meters in
+    service and whether its supplier takes payments here. Cached for GETs: 4.6 % of the bare
+    view and 5 queries a request at gaz before (docs/performance.md)."""
+    overview = account_overview(account)
+    return {
+        "overview": overview,
+        "due": selectors.amount_due(account, billed=overview.to_pay, tenant=tenant),
         "has_meters": account.meters.filter(archived_on__isnull=True).exists(),
         "available": selectors.provider_accounts_usable().filter(supplier_id=account.supplier_id).exists(),
-    })
+    }
 
 
 def _readings_of(request, account, text):
