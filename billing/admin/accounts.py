@@ -1,6 +1,6 @@
 """The tenant's billing data in the admin: suppliers, counterparties and contracts (the
-tenant's to edit), and what the billing system owns — accounts, charges, invoices, its
-payments — which staff only browse (the next import would overwrite an edit anyway); links,
+tenant's to edit), and what the billing system owns — accounts, charges, invoices and the
+payments it posted — which staff only browse (the next import would overwrite an edit anyway); links,
 PIN requests and wrong-answer counts of the control question. The lists are built for a
 tenant with millions of rows (`portal.admin.LargeTableAdmin`): no full count, related rows
 joined, search by what an index finds (`search_accounts`).
@@ -20,8 +20,8 @@ from audit.history import TrailInHistory
 from portal.admin import LargeTableAdmin, TenantOwnedAdmin
 from portal.roles import Role, acts_as
 
-from .. import links, selectors
-from ..models import (
+from billing import links, selectors
+from billing.models import (
     Account, AccountLink, BillingPayment, Charge, Contract, Counterparty, Invoice, PinRequest, Supplier, WrongAnswers,
 )
 
@@ -233,8 +233,8 @@ class AccountAdmin(BillingOwnedAdmin):
     ]
     readonly_fields = ["has_pin", "questions_state", "balance", "last_payment", "related"]
     inlines = [AccountLinkInline]
-    # What the apps built on billing show of an account (meters.admin: its meters, and a link
-    # to their readings), added by them: billing imports none of them. Their inlines come
+    # What the apps built on billing show of an account (its meters, and a link to their
+    # readings), added by those apps: billing imports none of them. Their inlines come
     # before billing's; their links (model, text, lookup of the account's id) before «подключения».
     inlines_of_apps = []
     related_of_apps = []

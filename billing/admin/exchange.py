@@ -19,10 +19,10 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.admin import LargeTableAdmin, TenantOwnedAdmin, on_platform_host
 
-from .. import services
-from ..forms import MAX_UPLOAD_BYTES, ImportUploadForm
-from ..models import ExportRun, ImportFile, ImportRun
-from .accounts import BillingOwnedAdmin
+from billing import services
+from billing.forms import MAX_UPLOAD_BYTES, ImportUploadForm
+from billing.models import ExportRun, ImportFile, ImportRun
+from billing.admin.accounts import BillingOwnedAdmin
 
 
 @admin.register(ExportRun)
