@@ -3,6 +3,7 @@ temporary directory on free ports, gunicorn (2 sync workers), a Celery worker an
 under the settings production uses (DEBUG=false, docker-compose.yml's variables).
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -88,10 +89,8 @@ class Stack:
         if process is None:
             return
         if process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # gone already
                 os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                pass
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
