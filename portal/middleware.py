@@ -35,8 +35,9 @@ class TenantMiddleware:
 
     def __call__(self, request):
         # What the request reads from the cache is kept for it (portal.versions), and the
-        # session is read with the host (portal.sessions): one round trip for both.
-        with versions.request_scope():
+        # session is read with the host (portal.sessions): one round trip for both, and for
+        # what the same session's last GET of the address read next (read-ahead).
+        with versions.request_scope(hint=_read_ahead_hint(request)):
             return self._call(request)
 
     def _call(self, request):
@@ -53,6 +54,16 @@ class TenantMiddleware:
         # Times on a tenant's pages, the admin's included, read in the tenant's own zone.
         with tenant_scope(match.tenant), timezone.override(match.tenant.zone if match.tenant else None):
             return self.get_response(request)
+
+
+def _read_ahead_hint(request):
+    """What names a GET of a session for read-ahead (portal.versions): a hash of its host,
+    session cookie and address, so that no session key is kept in memory (two requests
+    sharing a hash only read each other's keys ahead, never use them)."""
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if request.method != "GET" or not session_key:
+        return None
+    return hash((request.META.get("HTTP_HOST", ""), session_key, request.get_full_path()))
 
 
 class PlatformSuperuserMiddleware:

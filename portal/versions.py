@@ -28,6 +28,7 @@ may have cached them under the version started by the first bump.
 import os
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -78,14 +79,45 @@ def _off(entry_key):
 # write through this module updates it, so a request sees its own bumps.
 _request = threading.local()
 
+# Read-ahead: the keys the last GET of one session and address asked for after its first
+# round trip (the user's row, links, the page's fragments), kept per process and read in
+# the next such request's first round trip, with the host and the session: a signed-in page
+# seen before costs one round trip instead of three (docs/performance.md). Only the keys'
+# names are kept; a value read ahead is used only where code asks for its key, so a stale
+# hint costs bytes read, never a wrong page. Bounded: the least recently used go first.
+HINTS_KEPT = 10_000
+_hints = OrderedDict()
+_hints_lock = threading.Lock()
+
 
 @contextmanager
-def request_scope():
-    _request.found = {}
+def request_scope(hint=None):
+    """What the request reads is kept for it (see above). ``hint``: what names the request
+    for read-ahead (a session and an address), or None."""
+    _request.found, _request.hint, _request.asked = {}, hint, None
+    if hint is not None:
+        with _hints_lock:
+            _request.ahead = _hints.get(hint, ())
+    else:
+        _request.ahead = ()
     try:
         yield
     finally:
-        _request.found = None
+        _learn(hint, _request.asked)
+        _request.found = _request.asked = None
+
+
+def _learn(hint, asked):
+    if hint is None or asked is None:
+        return
+    with _hints_lock:
+        if asked:
+            _hints[hint] = tuple(asked)
+            _hints.move_to_end(hint)
+            while len(_hints) > HINTS_KEPT:
+                _hints.popitem(last=False)
+        else:
+            _hints.pop(hint, None)
 
 
 def _read_ahead():
@@ -94,11 +126,18 @@ def _read_ahead():
 
 def prefetch(keys):
     """Read ``keys`` in one round trip (those this request has not read yet) and return what
-    the cache holds of all of them; kept for the rest of the request."""
+    the cache holds of all of them; kept for the rest of the request. The request's first
+    call also reads what its hint says it will ask for next."""
     known = _read_ahead()
     if known is None:
         return cache.get_many(list(dict.fromkeys(keys)))
-    missing = [key for key in dict.fromkeys(keys) if key not in known]
+    if _request.asked is None:  # the first round trip: what comes next, read ahead
+        _request.asked = {}
+        wanted = [*keys, *_request.ahead]
+    else:
+        _request.asked.update(dict.fromkeys(keys))
+        wanted = keys
+    missing = [key for key in dict.fromkeys(wanted) if key not in known]
     if missing:
         found = cache.get_many(missing)
         known.update({key: found.get(key) for key in missing})

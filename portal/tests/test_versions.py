@@ -50,6 +50,58 @@ def test_every_app_declares_its_watches_in_its_versions_module():
             "payments.versions"} <= declared
 
 
+def _counting_round_trips(monkeypatch):
+    asked = []
+    get_many = versions.cache.get_many
+    monkeypatch.setattr(versions.cache, "get_many", lambda keys: asked.append(list(keys)) or get_many(keys))
+    return asked
+
+
+def test_a_request_seen_before_reads_ahead_what_it_read_after_its_first_round_trip(db, monkeypatch):
+    versions.cached("page", scopes=[("test.user", 1)], build=lambda: "body")
+    asked = _counting_round_trips(monkeypatch)
+
+    def request(hint):
+        with versions.request_scope(hint=hint):
+            versions.prefetch(["host"])  # the first round trip (TenantMiddleware)
+            return versions.cached("page", scopes=[("test.user", 1)], build=lambda: "rebuilt")
+
+    assert request(hint=1) == "body" and len(asked) == 2
+    asked.clear()
+    assert request(hint=1) == "body" and len(asked) == 1  # the page's keys came with the host
+    assert "page" in asked[0]
+    asked.clear()
+    assert request(hint=2) == "body" and len(asked) == 2  # another session or address: its own
+
+
+def test_a_stale_or_shared_hint_reads_ahead_but_never_serves_another_key(db, monkeypatch):
+    versions.cached("mine", scopes=[("test.user", 1)], build=lambda: "mine")
+    versions.cached("theirs", scopes=[("test.user", 2)], build=lambda: "theirs")
+    with versions.request_scope(hint=7):  # someone's request that read "theirs"
+        versions.prefetch(["host"])
+        versions.cached("theirs", scopes=[("test.user", 2)], build=lambda: "rebuilt")
+    asked = _counting_round_trips(monkeypatch)
+    with versions.request_scope(hint=7):  # the same hint, another reader
+        versions.prefetch(["host"])
+        assert "theirs" in asked[0]  # read ahead, unused
+        assert versions.cached("mine", scopes=[("test.user", 1)], build=lambda: "rebuilt") == "mine"
+    # Its own keys replace the hint: the next such request reads "mine" ahead, not "theirs".
+    asked.clear()
+    with versions.request_scope(hint=7):
+        versions.prefetch(["host"])
+    assert "mine" in asked[0] and "theirs" not in asked[0]
+
+
+def test_read_ahead_keeps_a_bounded_number_of_hints(db, monkeypatch):
+    monkeypatch.setattr(versions, "HINTS_KEPT", 3)
+    monkeypatch.setattr(versions, "_hints", versions.OrderedDict())
+    for hint in range(5):
+        with versions.request_scope(hint=hint):
+            versions.prefetch(["host"])
+            versions.prefetch([f"page-{hint}"])
+    assert list(versions._hints) == [2, 3, 4]
+
+
 @pytest.fixture
 def alpha(db):
     return tenant_create(slug="alpha", name="ООО «alpha»", short_name="alpha", kind="gas")
