@@ -39,32 +39,40 @@ def overview(request):
         "links": user_links,
         "link": link,
         "can_link": not by_registration,
+        "several": len(user_links) > 1,
         "basic_shows_amounts": Need.AMOUNTS in basic_gives(policy),
     }
-    if link is not None:
-        full = link.access == AccountLink.Access.FULL
-        amounts, pays = link_gives(link, Need.AMOUNTS, policy), link_gives(link, Need.PAY, policy)
-        today = request.tenant.today()
-        tenant = request.tenant
-        asked = [fragments.Fragment(
-            "overview", tenant.pk, link.account_id, (full, amounts, pays, today),
-            lambda: _account_block(link.account, full=full, amounts=amounts, pays=pays, tenant=tenant),
-        )]
-        # The forms the cached block's buttons and fields belong to (form="…"): the CSRF token
-        # and the payment's token are the request's, never in the cache.
-        context["pays"], context["pay_token"] = pays, uuid.uuid4()
-        if len(user_links) > 1:
-            # Each account's amount to pay now: charges, which only an import changes, less
-            # portal payments not yet posted, whose every move replaces the linked users'
-            # versions (payments.services).
-            account_ids = sorted(item.account_id for item in user_links)
-            asked.append(fragments.Fragment("totals", tenant.pk, None, (*account_ids, today),
-                                            lambda: _totals(account_ids, today), user_id=request.user.pk))
-        html, *totals = fragments.cached_together(*asked)  # one round trip for both
-        context["account_block"] = mark_safe(html)  # rendered by our template, escaped there
-        if totals:
-            context["summary"] = [(item, totals[0].get(item.account_id)) for item in user_links]
+    if link is None:
+        return render(request, "cabinet/overview.html", context)
+    full = link.access == AccountLink.Access.FULL
+    context["amounts"], context["pays"] = link_gives(link, Need.AMOUNTS, policy), link_gives(link, Need.PAY, policy)
+    tenant, today = request.tenant, request.tenant.today()
+    # Everything below the title but the forms' tokens, for this user, link, access and day:
+    # the current account's data (its version), the summary of the others (their charges
+    # change by import, the tenant's version; payments not yet posted replace every linked
+    # user's version, payments.services) and the links themselves (the user's version).
+    body = fragments.cached(
+        "overview", tenant_id=tenant.pk, account_id=link.account_id, user_id=request.user.pk,
+        parts=(link.pk, full, context["amounts"], context["pays"], context["basic_shows_amounts"],
+               context["can_link"], today),
+        build=lambda: _body(context, full=full, tenant=tenant, today=today))
+    # The forms the cached body's buttons and fields belong to (form="…"): the CSRF token and
+    # the payment's token are this request's, never in the cache.
+    context["body"], context["pay_token"] = mark_safe(body), uuid.uuid4()  # rendered by our template, escaped there
     return render(request, "cabinet/overview.html", context)
+
+
+def _body(context, *, full, tenant, today):
+    """The overview's body for a user with a current account, as HTML (see ``overview``)."""
+    link, user_links = context["link"], context["links"]
+    block = _account_block(link.account, full=full, amounts=context["amounts"], pays=context["pays"],
+                           tenant=tenant)
+    summary = None
+    if context["several"]:
+        totals = _totals(sorted(item.account_id for item in user_links), today)
+        summary = [(item, totals.get(item.account_id)) for item in user_links]
+    return render_to_string("cabinet/overview_body.html",
+                            {**context, "account_block": mark_safe(block), "summary": summary})
 
 
 def _totals(account_ids, today):
@@ -94,8 +102,8 @@ def _registration_contracts(request):
 
 
 def _account_block(account, *, full, amounts, pays, tenant):
-    """The overview's section about one account, as HTML: what billing.fragments caches under
-    the account, what the access level gives and the day. The routine first: what is owed
+    """The overview's section about one account, as HTML (in the cached body): what the
+    access level gives, on the day. The routine first: what is owed
     now (billing's amount less what was paid here and not posted yet, whoever paid: the
     debt is the account's), the reading window, «Оплатить N ₽» and the readings' fields."""
     today = tenant.today()

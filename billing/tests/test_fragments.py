@@ -203,7 +203,7 @@ def test_the_users_links_come_from_the_cache_and_every_change_of_them_shows_at_o
 
 
 @pytest.mark.django_db
-def test_the_overview_takes_its_block_and_every_accounts_amount_in_one_round_trip(gas, consumer, monkeypatch):
+def test_the_overview_seen_before_takes_one_round_trip_in_all(gas, consumer, monkeypatch):
     alpha, _beta, supplier = gas
     user, client = consumer
     _first, second = linked_accounts(user, supplier, "11111111", "22222222")
@@ -213,11 +213,11 @@ def test_the_overview_takes_its_block_and_every_accounts_amount_in_one_round_tri
     monkeypatch.setattr(versions.cache, "get_many", lambda keys: asked.append(keys) or get_many(keys))
     page, count = queries(client, "/overview/")
     assert count == 0
-    billing = [keys for keys in asked if keys[0].startswith("billing:")]
-    # The user's links come in the round trip that loads the user (portal.versions PER_USER);
-    # then the block and the totals together: one billing round trip of its own.
-    assert len(billing) == 1
-    assert [keys for keys in asked if any(key.startswith("billing:fragment:links:") for key in keys)]
+    # The host, the session, the user, their links and the page's body (every account's
+    # amount in it) in one round trip: what the last visit read after its first is read ahead.
+    assert len(asked) == 1
+    assert any(key.startswith("billing:fragment:links:") for key in asked[0])
+    assert any(key.startswith("billing:fragment:overview:") for key in asked[0])
     assert page.count("К оплате 1 500,00 ₽") >= 2
 
     with scopes_disabled():
