@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.middleware.ResolvedUserMiddleware",
     # The gates every page of a signed-in customer passes first (accounts' consent gate).
     "portal.pages.PageGateMiddleware",
     "portal.middleware.PlatformSuperuserMiddleware",

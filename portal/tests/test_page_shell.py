@@ -107,3 +107,25 @@ def test_the_menu_is_the_apps_entries_in_their_order(tenants):
     alpha.policy.account_linking = alpha.policy.AccountLinking.NONE
     assert menu(alpha, UserFactory(tenant=alpha)) == MENU_SIGNED_IN_WITHOUT_ACCOUNTS
     assert menu(None, AnonymousUser()) == []
+
+
+@pytest.mark.django_db
+def test_a_request_with_a_session_sees_its_user_unwrapped_and_verified_by_otp(tenants):
+    from django.utils.functional import SimpleLazyObject
+
+    from portal.middleware import ResolvedUserMiddleware
+
+    user = UserFactory(tenant=tenants[0])
+    seen = []
+    middleware = ResolvedUserMiddleware(lambda request: seen.append(request.user) or HttpResponse())
+    request = RequestFactory().get("/", HTTP_COOKIE="sessionid=x")
+    lazy_user = SimpleLazyObject(lambda: user)
+    lazy_user.is_verified = lambda: False  # what django-otp's wrapper puts on the user
+    request.user = SimpleLazyObject(lambda: lazy_user)  # django-otp's wrapper around Django's
+    middleware(request)
+    assert seen[-1] is user and seen[-1].is_verified() is False
+    # Without a session the user stays lazy: an anonymous page that never asks builds nothing.
+    request = RequestFactory().get("/")
+    request.user = SimpleLazyObject(AnonymousUser)
+    middleware(request)
+    assert isinstance(seen[-1], SimpleLazyObject)
