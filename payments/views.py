@@ -52,21 +52,22 @@ READINGS_WITH_PAYMENT = timedelta(hours=2)
 @tenant_page
 def pay(request, account_id):
     link = page_access_link(request, account_id, need=Need.PAY)
-    account = link.account
-    if request.method == "POST":  # the amount a payment takes is read now, never from a cache
-        state = _pay_state(account, request.tenant)
-    else:  # under the tenant's and the account's versions: a payment's every write stales it
-        state = fragments.cached("pay", tenant_id=request.tenant.pk, account_id=account.pk,
-                                 parts=(request.tenant.today(),), build=lambda: _pay_state(account, request.tenant))
-    overview, due = state["overview"], state["due"]
-    debt = due.to_pay if due.state == "owed" else due.billed if due.covered else None
+    account, tenant = link.account, request.tenant
     # «Оплатить и передать показания»: the readings page saved them and sent their ids here.
     readings = _readings_of(request, account, request.POST.get("readings") or request.GET.get("readings", ""))
-    # A debt paid already is offered, never preselected; a debt left to pay is.
-    initial_kind = Payment.Kind.DEBT if due.state == "owed" else None if due.covered else Payment.Kind.AMOUNT
-    form = PayForm(request.POST or None, debt=debt, covered=due.covered,
-                   initial={"token": uuid.uuid4(), "kind": initial_kind})
-    if request.method == "POST" and form.is_valid():
+    context = {"full": link.access == AccountLink.Access.FULL, "link": link, "account": account,
+               "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings),
+               "token": uuid.uuid4()}
+    if request.method != "POST":
+        # Under the tenant's and the account's versions (a payment's every write stales them),
+        # the unbound form's fields included: only the form's token is this request's.
+        state = fragments.cached("pay", tenant_id=tenant.pk, account_id=account.pk, parts=(tenant.today(),),
+                                 build=lambda: _pay_state(account, tenant, with_fields=True))
+        return render(request, "payments/pay.html", {**context, **state, "fields": mark_safe(state["fields"])})
+    state = _pay_state(account, tenant)  # the amount a payment takes is read now, never from a cache
+    overview, due, debt = state["overview"], state["due"], state["debt"]
+    form = PayForm(request.POST, debt=debt, covered=due.covered)
+    if form.is_valid():
         if limited(request, "payments.create", rate=services.PAYMENTS_PER_HOUR, key=by_user):
             messages.error(request, _("Слишком много платежей подряд. Попробуйте позже."))
         else:
@@ -82,27 +83,32 @@ def pay(request, account_id):
                 messages.error(request, str(refused))
             else:
                 return redirect("payments:confirm", public_id=payment.public_id)
-    full = link.access == AccountLink.Access.FULL
-    return render(request, "payments/pay.html", {
-        "full": full, "due": due,
-        "link": link, "account": account, "overview": overview, "debt": debt, "form": form,
-        "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings),
-        "has_meters": state["has_meters"], "available": state["available"],
-    })
+    # The form again, with its errors and its own token (the same payment, however often sent).
+    context["token"] = form["token"].value() or context["token"]
+    fields = render_to_string("payments/includes/pay_fields.html", {**state, "form": form}, request=request)
+    return render(request, "payments/pay.html", {**context, **state, "fields": mark_safe(fields)})
 
 
-def _pay_state(account, tenant):
+def _pay_state(account, tenant, *, with_fields=False):
     """What the pay page shows of the account: billing's overview, the amount due (less what
-    was paid here and not yet posted, payments.selectors.Due), whether it has meters in
-    service and whether its supplier takes payments here. Cached for GETs: 4.6 % of the bare
+    was paid here and not yet posted, payments.selectors.Due) and the debt «Задолженность»
+    pays, whether it has meters in service and whether its supplier takes payments here;
+    ``with_fields``: the unbound form's fields as HTML. Cached for GETs: 4.6 % of the bare
     view and 5 queries a request at gaz before (docs/performance.md)."""
     overview = account_overview(account)
-    return {
-        "overview": overview,
-        "due": selectors.amount_due(account, billed=overview.to_pay, tenant=tenant),
+    due = selectors.amount_due(account, billed=overview.to_pay, tenant=tenant)
+    state = {
+        "overview": overview, "due": due,
+        "debt": due.to_pay if due.state == "owed" else due.billed if due.covered else None,
         "has_meters": account.meters.filter(archived_on__isnull=True).exists(),
         "available": selectors.provider_accounts_usable().filter(supplier_id=account.supplier_id).exists(),
     }
+    if with_fields:
+        # A debt paid already is offered, never preselected; a debt left to pay is.
+        initial_kind = Payment.Kind.DEBT if due.state == "owed" else None if due.covered else Payment.Kind.AMOUNT
+        form = PayForm(debt=state["debt"], covered=due.covered, initial={"kind": initial_kind})
+        state["fields"] = render_to_string("payments/includes/pay_fields.html", {**state, "form": form})
+    return state
 
 
 def _readings_of(request, account, text):

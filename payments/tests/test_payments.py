@@ -589,3 +589,18 @@ def test_with_the_sandbox_off_its_notifications_are_not_taken(payer, settings, m
     assert notify(client, shop, sandbox.notification_body(row, "payment.succeeded")).status_code != 200
     with scopes_disabled():
         assert not PaymentEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_pay_form_served_from_the_cache_gets_a_new_token_each_time_and_a_refused_one_keeps_its_own(payer):
+    import re
+
+    _user, client, account, _shop = payer
+    tokens = [re.search(r'name="token" value="([^"]+)"', client.get(f"/personal/{account.pk}/pay/").content.decode())[1]
+              for _ in range(2)]
+    assert tokens[0] != tokens[1]  # the fields come from the cache; the token never does
+    sent = uuid.uuid4()
+    refused, _token = start(client, account, kind="amount", amount="", token=sent)
+    page = refused.content.decode()
+    assert refused.status_code == 200 and "Введите сумму." in page
+    assert f'name="token" value="{sent}"' in page  # sent again, the same payment
