@@ -186,16 +186,18 @@ def history(request, account_id):
     if request.GET.get("format") == "csv":
         return _history_csv(link, selectors.history(link.account, service=service, since=since, until=until))
 
-    def tables():
-        found = selectors.history(link.account, service=service, since=since, until=until)
-        return render_to_string("billing/history_tables.html", {"history": found})
+    def body():
+        return render_to_string("billing/history_body.html", {
+            "account": link.account, "services": Service.choices, "service": service, "default": default,
+            "default_months": HISTORY_DEFAULT_MONTHS,
+            "since": f"{since:%Y-%m}" if since else "", "until": f"{until:%Y-%m}" if until else "",
+            "history": selectors.history(link.account, service=service, since=since, until=until),
+        })
 
     return render(request, "billing/history.html", {
-        "link": link, "services": Service.choices, "service": service, "default": default,
-        "default_months": HISTORY_DEFAULT_MONTHS,
-        "since": f"{since:%Y-%m}" if since else "", "until": f"{until:%Y-%m}" if until else "",
-        "tables": mark_safe(fragments.cached("history", tenant_id=request.tenant.pk, account_id=link.account_id,
-                                             parts=(service or "", since or "", until or ""), build=tables)),
+        "link": link,
+        "body": mark_safe(fragments.cached("history", tenant_id=request.tenant.pk, account_id=link.account_id,
+                                           parts=(service or "", since or "", until or "", default), build=body)),
     })
 
 
