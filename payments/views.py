@@ -60,10 +60,11 @@ def pay(request, account_id):
                "token": uuid.uuid4()}
     if request.method != "POST":
         # Under the tenant's and the account's versions (a payment's every write stales them),
-        # the unbound form's fields included: only the form's token is this request's.
-        state = fragments.cached("pay", tenant_id=tenant.pk, account_id=account.pk, parts=(tenant.today(),),
-                                 build=lambda: _pay_state(account, tenant, with_fields=True))
-        return render(request, "payments/pay.html", {**context, **state, "fields": mark_safe(state["fields"])})
+        # as HTML: only the form's token is this request's.
+        page = fragments.cached("pay", tenant_id=tenant.pk, account_id=account.pk,
+                                parts=(tenant.today(), context["full"]),
+                                build=lambda: _pay_page(_pay_state(account, tenant), full=context["full"]))
+        return render(request, "payments/pay.html", {**context, **page})
     state = _pay_state(account, tenant)  # the amount a payment takes is read now, never from a cache
     overview, due, debt = state["overview"], state["due"], state["debt"]
     form = PayForm(request.POST, debt=debt, covered=due.covered)
@@ -85,16 +86,33 @@ def pay(request, account_id):
                 return redirect("payments:confirm", public_id=payment.public_id)
     # The form again, with its errors and its own token (the same payment, however often sent).
     context["token"] = form["token"].value() or context["token"]
-    fields = render_to_string("payments/includes/pay_fields.html", {**state, "form": form}, request=request)
-    return render(request, "payments/pay.html", {**context, **state, "fields": mark_safe(fields)})
+    return render(request, "payments/pay.html", {**context, **_pay_page(state, full=context["full"], form=form)})
 
 
-def _pay_state(account, tenant, *, with_fields=False):
+def _pay_page(state, *, full, form=None):
+    """The pay page's parts that are not of one request, as HTML: the amount due and the
+    form's fields (``form``: a bound one, with its errors; else the unbound one, whose
+    choice the state decides). What a GET keeps in the cache: strings and flags, cheap to
+    read back (the state's objects cost 40 µs a request to unpickle)."""
+    due = state["due"]
+    if form is None:
+        # A debt paid already is offered, never preselected; a debt left to pay is.
+        initial_kind = Payment.Kind.DEBT if due.state == "owed" else None if due.covered else Payment.Kind.AMOUNT
+        form = PayForm(debt=state["debt"], covered=due.covered, initial={"kind": initial_kind})
+    context = {**state, "full": full, "amounts": True, "form": form}
+    return {
+        "available": state["available"], "has_meters": state["has_meters"],
+        "due_html": mark_safe(render_to_string("payments/includes/due.html", context)),
+        "fields": mark_safe(render_to_string("payments/includes/pay_fields.html", context)),
+    }
+
+
+def _pay_state(account, tenant):
     """What the pay page shows of the account: billing's overview, the amount due (less what
     was paid here and not yet posted, payments.selectors.Due) and the debt «Задолженность»
-    pays, whether it has meters in service and whether its supplier takes payments here;
-    ``with_fields``: the unbound form's fields as HTML. Cached for GETs: 4.6 % of the bare
-    view and 5 queries a request at gaz before (docs/performance.md)."""
+    pays, whether it has meters in service and whether its supplier takes payments here.
+    A GET keeps it as HTML (``_pay_page``): 4.6 % of the bare view and 5 queries a request
+    at gaz before (docs/performance.md)."""
     overview = account_overview(account)
     due = selectors.amount_due(account, billed=overview.to_pay, tenant=tenant)
     state = {
@@ -103,11 +121,6 @@ def _pay_state(account, tenant, *, with_fields=False):
         "has_meters": account.meters.filter(archived_on__isnull=True).exists(),
         "available": selectors.provider_accounts_usable().filter(supplier_id=account.supplier_id).exists(),
     }
-    if with_fields:
-        # A debt paid already is offered, never preselected; a debt left to pay is.
-        initial_kind = Payment.Kind.DEBT if due.state == "owed" else None if due.covered else Payment.Kind.AMOUNT
-        form = PayForm(debt=state["debt"], covered=due.covered, initial={"kind": initial_kind})
-        state["fields"] = render_to_string("payments/includes/pay_fields.html", {**state, "form": form})
     return state
 
 
