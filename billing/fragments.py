@@ -13,8 +13,9 @@ One round trip reads both versions and the entry.
 
 What is cached is only what the key covers: the account's data, shown as one access level
 allows, on one day (``today`` is part of every key that depends on it). Never a CSRF
-token, never anything about the user but the contracts of guide 000's legal entity (under
-the user's id: the overview's ``contracts``) and the user's links. Every page checks the
+token, never anything about the user but what is kept under the user's id and version: the
+contracts of guide 000's legal entity, the user's links, and the overview's body (their
+links and the accounts' amounts). Every page checks the
 user's link to the account (billing.access) on every request, before it asks for a
 fragment; the links themselves are kept under a third version, the user's, which every
 write of one of their links replaces, and under the tenant's, since an import may close or
