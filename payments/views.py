@@ -115,13 +115,12 @@ def _pay_state(account, tenant):
     at gaz before (docs/performance.md)."""
     overview = account_overview(account)
     due = selectors.amount_due(account, billed=overview.to_pay, tenant=tenant)
-    state = {
+    return {
         "overview": overview, "due": due,
         "debt": due.to_pay if due.state == "owed" else due.billed if due.covered else None,
         "has_meters": account.meters.filter(archived_on__isnull=True).exists(),
         "available": selectors.provider_accounts_usable().filter(supplier_id=account.supplier_id).exists(),
     }
-    return state
 
 
 def _readings_of(request, account, text):

@@ -96,7 +96,7 @@ _hints_lock = threading.Lock()
 def request_scope(hint=None):
     """What the request reads is kept for it (see above). ``hint``: what names the request
     for read-ahead (a session and an address), or None."""
-    _request.found, _request.hint, _request.asked = {}, hint, None
+    _request.found, _request.asked = {}, None
     if hint is not None:
         with _hints_lock:
             _request.ahead = _hints.get(hint, ())

@@ -1,7 +1,8 @@
 """The page shell (portal.pages): a tenant's page is a 404 on the platform's host, asks a
 visitor to sign in, and sends a user a view refuses for now (PageRedirect) where they can
 earn the page; the apps' gates stop a signed-in customer on every page but the ungated ones;
-the menu is assembled from the apps' entries, in their order."""
+the menu is assembled from the apps' entries, in their order; a request with a session
+sees its user unwrapped."""
 
 from types import SimpleNamespace
 
@@ -11,10 +12,12 @@ from django.contrib.messages import get_messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import Http404, HttpResponse
 from django.test import RequestFactory
+from django.utils.functional import SimpleLazyObject
 
 from accounts.factories import UserFactory
 from portal import pages
 from portal.navigation import main_menu
+from portal.middleware import ResolvedUserMiddleware
 from portal.pages import PageGateMiddleware, PageRedirect, signed_in_customer, tenant_page
 
 
@@ -111,10 +114,6 @@ def test_the_menu_is_the_apps_entries_in_their_order(tenants):
 
 @pytest.mark.django_db
 def test_a_request_with_a_session_sees_its_user_unwrapped_and_verified_by_otp(tenants):
-    from django.utils.functional import SimpleLazyObject
-
-    from portal.middleware import ResolvedUserMiddleware
-
     user = UserFactory(tenant=tenants[0])
     seen = []
     middleware = ResolvedUserMiddleware(lambda request: seen.append(request.user) or HttpResponse())
