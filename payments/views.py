@@ -62,8 +62,9 @@ def pay(request, account_id):
         # Under the tenant's and the account's versions (a payment's every write stales them),
         # as HTML: only the form's token is this request's.
         page = fragments.cached("pay", tenant_id=tenant.pk, account_id=account.pk,
-                                parts=(tenant.today(), context["full"]),
-                                build=lambda: _pay_page(_pay_state(account, tenant), full=context["full"]))
+                                parts=(tenant.today(), context["full"], bool(readings)),
+                                build=lambda: _pay_page(_pay_state(account, tenant), account=account,
+                                                        full=context["full"], readings=bool(readings)))
         return render(request, "payments/pay.html", {**context, **page})
     state = _pay_state(account, tenant)  # the amount a payment takes is read now, never from a cache
     overview, due, debt = state["overview"], state["due"], state["debt"]
@@ -86,24 +87,28 @@ def pay(request, account_id):
                 return redirect("payments:confirm", public_id=payment.public_id)
     # The form again, with its errors and its own token (the same payment, however often sent).
     context["token"] = form["token"].value() or context["token"]
-    return render(request, "payments/pay.html", {**context, **_pay_page(state, full=context["full"], form=form)})
+    return render(request, "payments/pay.html", {
+        **context, **_pay_page(state, account=account, full=context["full"], readings=bool(readings), form=form)})
 
 
-def _pay_page(state, *, full, form=None):
-    """The pay page's parts that are not of one request, as HTML: the amount due and the
-    form's fields (``form``: a bound one, with its errors; else the unbound one, whose
-    choice the state decides). What a GET keeps in the cache: strings and flags, cheap to
-    read back (the state's objects cost 40 µs a request to unpickle)."""
+def _pay_page(state, *, account, full, readings, form=None):
+    """The pay page's parts that are not of one request, as HTML: what is above the form
+    (the account, the amount due), the form's fields (``form``: a bound one, with its
+    errors; else the unbound one, whose choice the state decides) and the links below it
+    (``readings``: whether the page came with readings just sent). What a GET keeps in the
+    cache: strings and a flag, cheap to read back (the state's objects cost 40 µs a request
+    to unpickle; the parts around the form, rendered per request, 4 URLs and 6 translations)."""
     due = state["due"]
     if form is None:
         # A debt paid already is offered, never preselected; a debt left to pay is.
         initial_kind = Payment.Kind.DEBT if due.state == "owed" else None if due.covered else Payment.Kind.AMOUNT
         form = PayForm(debt=state["debt"], covered=due.covered, initial={"kind": initial_kind})
-    context = {**state, "full": full, "amounts": True, "form": form}
+    context = {**state, "account": account, "full": full, "amounts": True, "form": form, "readings": readings}
     return {
-        "available": state["available"], "has_meters": state["has_meters"],
-        "due_html": mark_safe(render_to_string("payments/includes/due.html", context)),
+        "available": state["available"],
+        "head": mark_safe(render_to_string("payments/includes/pay_head.html", context)),
         "fields": mark_safe(render_to_string("payments/includes/pay_fields.html", context)),
+        "links": mark_safe(render_to_string("payments/includes/pay_links.html", context)),
     }
 
 

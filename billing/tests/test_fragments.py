@@ -217,7 +217,7 @@ def test_the_overview_seen_before_takes_one_round_trip_in_all(gas, consumer, mon
     # amount in it) in one round trip: what the last visit read after its first is read ahead.
     assert len(asked) == 1
     assert any(key.startswith("billing:fragment:links:") for key in asked[0])
-    assert any(key.startswith("billing:fragment:overview:") for key in asked[0])
+    assert any(key.startswith("billing:fragment:overview-body:") for key in asked[0])
     assert page.count("К оплате 1 500,00 ₽") >= 2
 
     with scopes_disabled():
