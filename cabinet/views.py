@@ -68,7 +68,7 @@ def _body(context, *, full, tenant, today):
     the forms its buttons belong to (reversing them on every request cost 4 % of the page)."""
     link, user_links = context["link"], context["links"]
     block = _account_block(link.account, full=full, amounts=context["amounts"], pays=context["pays"],
-                           tenant=tenant)
+                           tenant=tenant, today=today)
     summary = None
     if context["several"]:
         totals = _totals(sorted(item.account_id for item in user_links), today)
@@ -110,12 +110,12 @@ def _registration_contracts(request):
                             build=lambda: selectors.contracts_for_user(user))
 
 
-def _account_block(account, *, full, amounts, pays, tenant):
+def _account_block(account, *, full, amounts, pays, tenant, today):
     """The overview's section about one account, as HTML (in the cached body): what the
     access level gives, on the day. The routine first: what is owed
     now (billing's amount less what was paid here and not posted yet, whoever paid: the
-    debt is the account's), the reading window, «Оплатить N ₽» and the readings' fields."""
-    today = tenant.today()
+    debt is the account's), the reading window, «Оплатить N ₽» and the readings' fields.
+    ``today``: the day the fragment is kept for (one read of the clock for key and content)."""
     overview = selectors.account_overview(account, full=full)
     overview.meters = meter_lines(account, today=today)
     due = amount_due(account, billed=overview.to_pay, tenant=tenant)

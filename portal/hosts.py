@@ -24,7 +24,7 @@ class HostMatch:
     tenant: Tenant | None  # None: the platform's own host
     # The generation the tenant was found under: what else is kept of the tenant's
     # configuration (portal.page_cache) is current only under the same one.
-    generation: str | None = None
+    generation: int | None = None
 
 
 def strip_port(host):

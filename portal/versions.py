@@ -86,7 +86,8 @@ _request = threading.local()
 # the next such request's first round trip, with the host and the session: a signed-in page
 # seen before costs one round trip instead of three (docs/performance.md). Only the keys'
 # names are kept; a value read ahead is used only where code asks for its key, so a stale
-# hint costs bytes read, never a wrong page. Bounded: the least recently used go first.
+# hint costs bytes read, never a wrong page. Bounded: the least recently used go first (so a
+# session asking for many addresses pushes out others' hints: it costs them speed, nothing else).
 HINTS_KEPT = 10_000
 _hints = OrderedDict()
 _hints_lock = threading.Lock()
@@ -100,6 +101,8 @@ def request_scope(hint=None):
     if hint is not None:
         with _hints_lock:
             _request.ahead = _hints.get(hint, ())
+            if _request.ahead:
+                _hints.move_to_end(hint)
     else:
         _request.ahead = ()
     try:

@@ -3,6 +3,7 @@ network or the payer does (issue 11, item 6)."""
 
 import base64
 import json
+import re
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -593,8 +594,6 @@ def test_with_the_sandbox_off_its_notifications_are_not_taken(payer, settings, m
 
 @pytest.mark.django_db
 def test_the_pay_form_served_from_the_cache_gets_a_new_token_each_time_and_a_refused_one_keeps_its_own(payer):
-    import re
-
     _user, client, account, _shop = payer
     tokens = [re.search(r'name="token" value="([^"]+)"', client.get(f"/personal/{account.pk}/pay/").content.decode())[1]
               for _ in range(2)]
