@@ -65,7 +65,8 @@ def overview(request):
 
 def _body(context, *, full, tenant, today):
     """The overview's body for a user with a current account: its HTML, and the addresses of
-    the forms its buttons belong to (reversing them on every request cost 4 % of the page)."""
+    the forms its buttons belong to (reversing them on every request was 12 % of the page's
+    instructions by callgrind, docs/performance.md)."""
     link, user_links = context["link"], context["links"]
     block = _account_block(link.account, full=full, amounts=context["amounts"], pays=context["pays"],
                            tenant=tenant, today=today)
