@@ -15,7 +15,6 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from allauth.account import admin as allauth_admin
-from audit.history import TrailInHistory
 from portal import roles
 from portal.admin import TenantOwnedAdmin, on_platform_host
 from portal.hosts import tenant_base_url
@@ -88,7 +87,7 @@ class ConsentAcceptanceInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(TrailInHistory, TenantOwnedAdmin, DjangoUserAdmin):
+class UserAdmin(TenantOwnedAdmin, DjangoUserAdmin):
     """Users, of whom each staff member reaches only those below them (portal.roles): the
     list, every page of one user (change, password, history, delete) and every action see
     only those, so the others answer like missing ones."""

@@ -13,13 +13,15 @@ from portal.admin import TenantOwnedAdmin
 
 from .access import can_read_trail
 from .changes import change_rows, who
+from .history import show_trail_in_history
 from .models import ACTION_NAMES, ERASED, ERASED_LABEL, AuditEntry
-
 
 # django-auditlog registers its own admin for the entry model (English, and open to anyone
 # holding the view permission); this one replaces it.
 if admin.site.is_registered(AuditEntry):
     admin.site.unregister(AuditEntry)
+# The trail under a user's and a supplier's history page (audit.history).
+show_trail_in_history(admin.site)
 
 
 class ActionFilter(admin.SimpleListFilter):

