@@ -150,7 +150,7 @@ def extended_access(request, account_id):
 
 
 @atomic_unless_safe
-@tenant_page
+@tenant_page(kept=True)
 def invoices(request, account_id):
     link = request_access_link(request, account_id, need=Need.FULL)
     all_periods = request.GET.get("all") == "1"
@@ -174,7 +174,7 @@ HISTORY_DEFAULT_MONTHS = 12
 
 
 @atomic_unless_safe
-@tenant_page
+@tenant_page(kept=True)
 def history(request, account_id):
     link = request_access_link(request, account_id, need=Need.FULL)
     service = request.GET.get("service") if request.GET.get("service") in Service.values else None

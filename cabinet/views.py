@@ -3,7 +3,6 @@ account's charges, its meters' reading window, and payments billing has not repo
 and the header's account switch. The only app that imports all three (docs/architecture.md)."""
 
 import re
-import uuid
 
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -18,12 +17,13 @@ from billing.access import Need, basic_gives, current_link, link_gives, links_of
 from billing.models import AccountLink
 from meters.selectors import meter_lines, window_state
 from payments.selectors import amount_due, awaiting_totals
+from portal.page_cache import one_time_token
 from portal.pages import tenant_page
 from portal.transactions import atomic_unless_safe
 
 
 @atomic_unless_safe
-@tenant_page
+@tenant_page(kept=True)
 def overview(request):
     policy = request.tenant.policy
     if not policy.has_accounts:  # guide 001: an applicant's home is their applications
@@ -59,7 +59,7 @@ def overview(request):
     # The forms the cached body's buttons and fields belong to (form="…"), at the addresses
     # kept with it: the CSRF token and the payment's token are this request's, never in the cache.
     context["body"], context["actions"] = mark_safe(body["html"]), body["actions"]  # rendered by our template
-    context["pay_token"] = uuid.uuid4()
+    context["pay_token"] = one_time_token()
     return render(request, "cabinet/overview.html", context)
 
 

@@ -28,7 +28,7 @@ CHART_MONTHS = 24
 
 
 @atomic_unless_safe
-@tenant_page
+@tenant_page(kept=True)
 def meter(request, account_id, meter_id):
     link = request_access_link(request, account_id, need=Need.FULL)
     today = request.tenant.today()
@@ -71,7 +71,7 @@ CSRF_MARKER = "<!--csrf-input-->"
 
 
 @atomic_unless_safe
-@tenant_page
+@tenant_page(kept=True)
 def readings(request, account_id):
     """«Показания» → «Ввод показаний»: every meter in service of the current account, a field
     per zone beside its last reading. Meters left empty are skipped; a meter with a question

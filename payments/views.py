@@ -34,6 +34,7 @@ from billing.selectors import account_overview, invoice_number, invoice_of
 from meters.models import Reading
 from portal.hosts import tenant_base_url
 from portal.ids import parse_id
+from portal.page_cache import one_time_token
 from portal.pages import tenant_page
 from portal.transactions import atomic_unless_safe
 from portal.ratelimits import by_user, limited
@@ -49,7 +50,7 @@ READINGS_WITH_PAYMENT = timedelta(hours=2)
 
 
 @atomic_unless_safe
-@tenant_page
+@tenant_page(kept=True)
 def pay(request, account_id):
     link = page_access_link(request, account_id, need=Need.PAY)
     account, tenant = link.account, request.tenant
@@ -57,7 +58,7 @@ def pay(request, account_id):
     readings = _readings_of(request, account, request.POST.get("readings") or request.GET.get("readings", ""))
     context = {"full": link.access == AccountLink.Access.FULL, "link": link, "account": account,
                "readings": readings, "reading_ids": ",".join(str(reading.pk) for reading in readings),
-               "token": uuid.uuid4()}
+               "token": one_time_token()}
     if request.method != "POST":
         # Under the tenant's and the account's versions (a payment's every write stales them),
         # as HTML: only the form's token is this request's.
@@ -198,7 +199,7 @@ def status(request, public_id):
 
 
 @atomic_unless_safe
-@tenant_page
+@tenant_page(kept=True)
 @require_GET
 def history(request, account_id):
     """«Мои платежи»: the body from the cache (billing.fragments: every write of a payment

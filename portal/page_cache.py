@@ -1,4 +1,6 @@
-"""Anonymous pages rendered once per process and served from its memory.
+"""Pages kept whole with holes: anonymous pages in each process's memory (below), and a
+signed-in customer's pages in the shared cache under the versions they were built from
+(``signed_in_page``, further down).
 
 A tenant's home, login, signup and recovery pages look the same to every first-time
 visitor: what changes from one visitor to the next is only the CSRF token, the CSP nonce
@@ -27,18 +29,21 @@ would pass as the visitor's CSRF token is left in it after cutting.
 import contextvars
 import hashlib
 import re
+import uuid
 from contextlib import contextmanager
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import caches
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.middleware.csrf import _does_token_match, get_token
 from django.urls import get_script_prefix
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 
+from . import versions
 from .versions import cache_off
 
 # They pay (bench/caches.py at gaz, 100,000 accounts, 2026-12-06, one round at load 7.9–9.4, so
@@ -76,6 +81,22 @@ def note_per_request_value(name, value):
     noted = _noted.get()
     if noted is not None:
         noted.append((name, value))
+
+
+def one_time_token():
+    """A new random token for a form of the page (a payment's, which makes sending it twice
+    one payment), made when the page shows it: noted, so that each visitor served a kept
+    page gets one of their own."""
+
+    def made():
+        token = str(uuid.uuid4())
+        note_per_request_value("one-time-token", token)
+        return token
+
+    return SimpleLazyObject(made)
+
+
+register_renewer("one-time-token", lambda request: str(uuid.uuid4()))
 
 
 @contextmanager
@@ -155,6 +176,87 @@ def _entry(request, response, noted):
         "content": cut[0],
         "holes": cut[1],
     }
+
+
+# --- signed-in pages ---------------------------------------------------------------------
+
+# A signed-in page is kept in the shared cache (Redis) for this long at most: enough for a
+# customer's rounds of one visit (the overview, readings, pay and back), short enough that
+# only the last minutes' visitors hold memory (a page is 4-35 KB; the fragments it is built
+# from stay for an hour).
+SIGNED_IN_TIMEOUT = 600
+
+
+def signed_in_page(request, view):
+    """``view()``, the GET of a page of the signed-in user of ``request``, kept whole with
+    its holes (as anonymous_page keeps a page) in the shared cache, and served again while
+    everything it was built from is unchanged.
+
+    What a page may depend on, and what makes it stale (the rule of the fragments it is made
+    of, applied to the whole page):
+    - the versions the request read (portal.versions: the user's row and links, the
+      accounts', the tenant's billing data, the unread answers…): the entry carries their
+      tokens, and is served only while each is still current; a page whose request made a
+      database query or bumped a version is not kept, so it was built from nothing else;
+    - the tenant (the host's generation), the user, the session's data (the current account,
+      what a wizard remembers: any change makes another key), the address with its query,
+      the language and the tenant's day: all in the key;
+    - code and templates: a deploy's pages are built afresh within ``SIGNED_IN_TIMEOUT``.
+    Served as anonymous_page serves: the request's own CSRF token, nonce and one-time values
+    put in. A request with messages to show, or asking for JSON, gets the view; so does any
+    method but GET (a form sent back with its errors is never kept)."""
+    key = _signed_in_key(request)
+    if key is None or cache_off("kept"):
+        return view()
+    entry = versions.prefetch([key]).get(key)
+    if entry is not None and _still_current(request, entry):
+        return _serve(request, entry)
+    with _noting() as noted, _counting_queries() as queries:
+        response = view()
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+    depends, bumped = versions.read_so_far()
+    if not queries[0] and not bumped:
+        entry = _entry(request, response, noted)
+        if entry is not None:
+            versions.put(key, {**entry, "depends": tuple(depends.items())}, timeout=SIGNED_IN_TIMEOUT)
+    return response
+
+
+def _signed_in_key(request):
+    """The kept page's key for ``request`` of a signed-in user, or None when it must get the view."""
+    user, session = request.user, request.session
+    if (request.method != "GET" or not user.is_authenticated
+            or getattr(request, "tenant", None) is None or getattr(request, "tenant_generation", None) is None
+            or request.COOKIES.get(CookieStorage.cookie_name) or "_messages" in session
+            or "x-requested-with" in request.headers or "json" in request.headers.get("accept", "")):
+        return None
+    # SHA-256, not _key_of's MD5: part of what is hashed is the visitor's (the address, and
+    # through forms the session), and the user's page must not be reachable by a collision.
+    parts = (request.tenant.pk, user.pk, request.scheme, request.get_host(), get_language(), get_script_prefix(),
+             request.get_full_path(), sorted(session.items()), request.tenant.today())
+    return f"portal:page:{hashlib.sha256(repr(parts).encode()).hexdigest()}"
+
+
+def _still_current(request, entry):
+    if entry.get("generation") != request.tenant_generation:
+        return False
+    depends = entry["depends"]
+    found = versions.prefetch([key for key, _token in depends])
+    return all(found.get(key) == token for key, token in depends)
+
+
+@contextmanager
+def _counting_queries():
+    """``[n]``: after the block, the number of database queries it made."""
+    count = [0]
+
+    def counted(execute, sql, params, many, context):
+        count[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counted):
+        yield count
 
 
 def _serve(request, entry):

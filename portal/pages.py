@@ -25,6 +25,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect
 
+from .page_cache import signed_in_page
+
 
 class PageRedirect(Exception):
     """The page is not for this user yet: show ``message`` and send them to ``url`` first.
@@ -40,18 +42,22 @@ class PageRedirect(Exception):
             self.message = message
 
 
-def tenant_page(view=None, *, signed_in=True):
-    """A page of a tenant's host, for a signed-in user unless ``signed_in=False``.
+def tenant_page(view=None, *, signed_in=True, kept=False):
+    """A page of a tenant's host, for a signed-in user unless ``signed_in=False``; ``kept``:
+    its GET is kept whole and served again while what it was built from is unchanged
+    (portal.page_cache.signed_in_page), for a view whose GET only shows.
 
-    ``@tenant_page`` or ``@tenant_page(signed_in=False)``."""
+    ``@tenant_page``, ``@tenant_page(signed_in=False)`` or ``@tenant_page(kept=True)``."""
     if view is None:
-        return lambda view: tenant_page(view, signed_in=signed_in)
+        return lambda view: tenant_page(view, signed_in=signed_in, kept=kept)
 
     @wraps(view)
     def shell(request, *args, **kwargs):
         if request.tenant is None:
             raise Http404
         try:
+            if kept:
+                return signed_in_page(request, lambda: view(request, *args, **kwargs))
             return view(request, *args, **kwargs)
         except PageRedirect as refused:
             if refused.message:

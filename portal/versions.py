@@ -98,6 +98,7 @@ def request_scope(hint=None):
     """What the request reads is kept for it (see above). ``hint``: what names the request
     for read-ahead (a session and an address), or None."""
     _request.found, _request.asked = {}, None
+    _request.seen, _request.bumped = {}, False
     if hint is not None:
         with _hints_lock:
             _request.ahead = _hints.get(hint, ())
@@ -109,7 +110,7 @@ def request_scope(hint=None):
         yield
     finally:
         _learn(hint, _request.asked)
-        _request.found = _request.asked = None
+        _request.found = _request.asked = _request.seen = None
 
 
 def _learn(hint, asked):
@@ -127,6 +128,16 @@ def _learn(hint, asked):
 
 def _read_ahead():
     return getattr(_request, "found", None)
+
+
+def read_so_far():
+    """The versions this request has read (version key -> token), and whether it bumped
+    any: what a page built in it depends on (portal.page_cache.signed_in_page). ({}, True)
+    outside a request: nothing to build on."""
+    seen = getattr(_request, "seen", None)
+    if seen is None:
+        return {}, True
+    return dict(seen), _request.bumped
 
 
 def prefetch(keys):
@@ -175,6 +186,9 @@ def current(keys, found):
             version = cache.get(key)
             _remember({key: version})
         versions.append(version)
+    seen = getattr(_request, "seen", None)
+    if seen is not None:
+        seen.update(zip(keys, versions))
     return tuple(versions)
 
 
@@ -243,12 +257,21 @@ def store(entry_key, version_keys, found, value, timeout=3600):
     _remember({entry_key: stored})
 
 
+def put(key, value, timeout):
+    """Store ``value`` under ``key``; the rest of the request reads it without a round trip."""
+    cache.set(key, value, timeout=timeout)
+    _remember({key: value})
+
+
 def bump(scope, object_ids=(None,)):
     """Every entry cached under the versions of these objects of ``scope`` is stale: now, and
     again after commit (see the module's docstring)."""
     keys = [version_key(scope, object_id) for object_id in object_ids]
     if not keys:
         return
+
+    if getattr(_request, "seen", None) is not None:
+        _request.bumped = True
 
     def replace():
         tokens = {key: _token() for key in keys}

@@ -459,3 +459,26 @@ def test_get_changes_nothing(gas, consumer):
         assert response.status_code == 200 and "Отключить лицевой счёт?" in response.content.decode()
     with scopes_disabled():
         assert AccountLink.objects.filter(user=user).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how", ["unlinked by the user", "link deleted by staff"])
+def test_a_kept_account_page_is_gone_the_moment_its_link_is(gas, consumer, how):
+    """The invoices and history pages are kept whole (portal.page_cache.signed_in_page): served
+    again without their view, so without its access check, only while the user's links keep
+    the version they were built under."""
+    _alpha, _beta, supplier = gas
+    user, client = consumer
+    account = invoice_with_charges(supplier, "23185952", user=user)["account"]
+    for page in (f"/personal/{account.pk}/invoices/", f"/personal/{account.pk}/history/"):
+        client.get(page)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(page).status_code == 200
+        assert not any("billing_" in query["sql"] for query in queries.captured_queries)  # the kept page
+    if how == "unlinked by the user":
+        assert client.post(f"/personal/{account.pk}/unlink/", {"confirm": "1"}).status_code == 302
+    else:
+        with scopes_disabled():
+            AccountLink.objects.get(user=user, account=account).delete()
+    for page in (f"/personal/{account.pk}/invoices/", f"/personal/{account.pk}/history/"):
+        assert client.get(page).status_code == 404

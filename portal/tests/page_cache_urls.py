@@ -1,4 +1,5 @@
-"""Views for portal/tests/test_page_cache.py: what a kept page must not be made of."""
+"""Views for portal/tests/test_page_cache.py: what a kept page must not be made of, and
+signed-in pages built from a versioned value, the session and the request's tokens."""
 
 from collections import Counter
 
@@ -7,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
+from django.shortcuts import redirect
 from django.template import engines
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -14,7 +16,10 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 
 from portal.captcha import SingleUseCaptchaField
 
-from portal.page_cache import anonymous_page
+from portal import versions
+from portal.models import Tenant
+from portal.page_cache import anonymous_page, one_time_token
+from portal.pages import tenant_page
 from portal.urls import urlpatterns as portal_urlpatterns
 
 calls = Counter()
@@ -98,7 +103,50 @@ def not_found(request):
     return page("", status=404)
 
 
+def signed_in(view):
+    def wrapped(request):
+        calls[request.path] += 1
+        return view(request)
+
+    return tenant_page(wrapped, kept=True)
+
+
+def mine(request):
+    """The user's name (under the user's version), the session's pick and the page's tokens."""
+    user = request.user
+    name = versions.cached(f"tests:name:{user.pk}", scopes=[("accounts.user", user.pk)],
+                           build=lambda: user.first_name)
+    return HttpResponse(engines["django"].from_string(
+        "<!doctype html><title>t</title><p>{{ name }} {{ pick }}</p>{% for m in messages %}<p>{{ m }}</p>{% endfor %}"
+        '<form method="post">{% csrf_token %}<input type="hidden" name="token" value="{{ token }}"></form>'
+    ).render({"name": name, "pick": request.session.get("pick", ""), "token": one_time_token()}, request))
+
+
+def queries(request):
+    return page(f"<p>{Tenant.objects.count()}</p>")
+
+
+def bumps(request):
+    versions.bump("accounts.user", [request.user.pk])
+    return page("")
+
+
+def pick(request):
+    request.session["pick"] = request.POST["pick"]
+    return redirect("/mine/")
+
+
+def tell(request):
+    messages.info(request, "Сохранено")
+    return redirect("/mine/")
+
+
 urlpatterns = [
+    path("mine/", signed_in(mine)),
+    path("queries/", signed_in(queries)),
+    path("bumps/", signed_in(bumps)),
+    path("pick/", pick),
+    path("tell/", tell),
     path("kept/", counted(kept)),
     path("shows-host/", counted(shows_host)),
     path("writes-session/", counted(writes_session)),

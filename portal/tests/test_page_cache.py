@@ -269,3 +269,102 @@ def test_captcha_keys_that_waited_too_long_are_not_handed_out(transactional_db, 
     assert len(captcha._made) == captcha.BATCH - 1
     assert all(made_at == now[0] for made_at, _key in captcha._made)
     assert first not in {key for _made_at, key in captcha._made}
+
+
+# --- signed-in pages (page_cache.signed_in_page, portal.tests.page_cache_urls) -----------------
+
+def signed_in_client(tenant, login, first_name):
+    with tenant_scope(tenant):
+        get_user_model().objects.create_user(tenant=tenant, username=login, email=login, password="Pass12345x-long",
+                                             first_name=first_name)
+    client = Client(HTTP_HOST=host_of(tenant))
+    assert client.post("/accounts/login/", {"login": login, "password": "Pass12345x-long"}).status_code == 302
+    client.get("/mine/")  # with the login's message: the view's own page, not kept
+    from portal.tests import page_cache_urls
+
+    page_cache_urls.calls.clear()
+    return client
+
+
+def form_values(response):
+    html = response.content.decode()
+    return (re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1],
+            re.search(r'name="token" value="([^"]+)"', html)[1])
+
+
+@pytest.fixture
+def calls():
+    from portal.tests import page_cache_urls
+
+    page_cache_urls.calls.clear()
+    return page_cache_urls.calls
+
+
+@pytest.mark.urls("portal.tests.page_cache_urls")
+def test_a_signed_in_page_is_served_again_with_the_requests_own_tokens(tenant, calls):
+    client = signed_in_client(tenant, "ivan@example.com", "Иван")
+    pages = [client.get("/mine/") for _ in range(3)]
+    assert calls["/mine/"] == 1
+    assert {page.status_code for page in pages} == {200}
+    assert all("Иван" in page.content.decode() for page in pages)
+    assert all("no-store" in page["Cache-Control"] for page in pages)
+    secret = client.cookies["csrftoken"].value
+    tokens = [form_values(page) for page in pages]
+    assert all(_does_token_match(csrf, secret) for csrf, _token in tokens)
+    assert len({token for _csrf, token in tokens}) == 3  # a payment's token is each page's own
+
+
+@pytest.mark.urls("portal.tests.page_cache_urls")
+def test_another_user_gets_their_own_page_at_the_same_address(tenant, calls):
+    ivan = signed_in_client(tenant, "ivan@example.com", "Иван")
+    ivan.get("/mine/")
+    ivan.get("/mine/")
+    maria = signed_in_client(tenant, "maria@example.com", "Мария")
+    page = maria.get("/mine/").content.decode()
+    assert "Мария" in page and "Иван" not in page
+    assert calls["/mine/"] == 1
+
+
+@pytest.mark.urls("portal.tests.page_cache_urls")
+def test_a_change_of_what_the_page_was_built_from_shows_on_the_next_request(tenant, calls):
+    client = signed_in_client(tenant, "ivan@example.com", "Иван")
+    with tenant_scope(tenant):
+        user = get_user_model().objects.get(username="ivan@example.com")
+        user.first_name = "Иоанн"
+        user.save()  # accounts' watch replaces the user's version
+    assert "Иоанн" in client.get("/mine/").content.decode()
+
+    client.post("/pick/", {"pick": "второй"})  # the session's data is part of the key
+    assert "Иоанн второй" in client.get("/mine/").content.decode()
+    assert calls["/mine/"] == 2
+
+
+@pytest.mark.urls("portal.tests.page_cache_urls")
+def test_a_page_with_messages_to_show_gets_the_view_and_shows_them(tenant, calls):
+    client = signed_in_client(tenant, "ivan@example.com", "Иван")
+    told = client.get("/tell/", follow=True)
+    assert "Сохранено" in told.content.decode()
+    assert "Сохранено" not in client.get("/mine/").content.decode()
+    assert "Сохранено" not in client.get("/mine/").content.decode()
+    assert calls["/mine/"] == 2  # the page with the message was the view's own, and not kept
+
+
+@pytest.mark.urls("portal.tests.page_cache_urls")
+@pytest.mark.parametrize("path", ["/queries/", "/bumps/"])
+def test_a_page_that_reads_the_database_or_changes_a_version_is_never_kept(tenant, calls, path):
+    client = signed_in_client(tenant, "ivan@example.com", "Иван")
+    for _ in range(3):
+        assert client.get(path).status_code == 200
+    assert calls[path] == 3
+
+
+@pytest.mark.urls("portal.tests.page_cache_urls")
+def test_a_kept_page_of_one_tenant_is_never_served_on_another(tenant, calls):
+    client = signed_in_client(tenant, "ivan@example.com", "Иван")
+    client.get("/mine/")
+    other = TenantFactory(slug="beta", short_name="Бета")
+    stranger = Client(HTTP_HOST=host_of(other))
+    stranger.cookies = client.cookies  # the session cookie carried to another tenant's host
+    response = stranger.get("/mine/")
+    assert response.status_code == 302 and "Иван" not in response.content.decode()
+    assert calls["/mine/"] == 1
