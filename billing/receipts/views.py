@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET
 from portal import versions
 from portal.ids import parse_id
 from portal.pages import tenant_page
+from portal.transactions import atomic_unless_safe
 
 from . import services as receipts
 from .. import fragments
@@ -46,6 +47,8 @@ REFRESH_SECONDS = 2
 # own, which every write of it bumps (a receipt rendered and stored), and for the hash the
 # account's, which a write of its charges bumps (billing/versions.py): the download asks the
 # database nothing (3 queries a request before, docs/performance.md), for one more round trip.
+# GET only, outside a transaction (atomic_unless_safe): its BEGIN and COMMIT were the two
+# round trips left; what it writes is a cache key and, in autocommit, the queued task.
 
 
 def _invoice(request, invoice_id):
@@ -95,6 +98,7 @@ def _attachment(invoice, file):
     return response
 
 
+@atomic_unless_safe
 @require_GET
 @tenant_page
 def invoice_receipt(request, invoice_id):
@@ -107,6 +111,7 @@ def invoice_receipt(request, invoice_id):
     return redirect("billing:invoice_receipt_wait", invoice_id=invoice.pk)
 
 
+@atomic_unless_safe
 @require_GET
 @tenant_page
 def invoice_receipt_wait(request, invoice_id):
@@ -118,6 +123,7 @@ def invoice_receipt_wait(request, invoice_id):
     })
 
 
+@atomic_unless_safe
 @require_GET
 @tenant_page
 def invoice_receipt_status(request, invoice_id):
