@@ -35,6 +35,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.contrib.messages.storage.session import SessionStorage
 from django.core.cache import caches
 from django.db import connection, transaction
 from django.http import HttpResponse
@@ -228,7 +229,7 @@ def _signed_in_key(request):
     user, session = request.user, request.session
     if (request.method != "GET" or not user.is_authenticated
             or getattr(request, "tenant", None) is None or getattr(request, "tenant_generation", None) is None
-            or request.COOKIES.get(CookieStorage.cookie_name) or "_messages" in session
+            or request.COOKIES.get(CookieStorage.cookie_name) or SessionStorage.session_key in session
             or "x-requested-with" in request.headers or "json" in request.headers.get("accept", "")):
         return None
     # SHA-256, not _key_of's MD5: part of what is hashed is the visitor's (the address, and
